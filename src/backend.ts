@@ -1,0 +1,151 @@
+/**
+ * Choosing the TensorFlow.js backend.
+ *
+ * Order of preference: tfjs-node-gpu (CUDA) → tfjs-node → WebGPU (Dawn for Node) → wasm → cpu.
+ * Each candidate is used only if its package loads, the backend initializes, and a tiny op gives
+ * the right answer. `S4_BACKEND=<name>` or `useBackend(name)` forces one choice.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export type BackendName = "tensorflow-gpu" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+
+/** Preference order of `chooseBackend`. `tensorflow-gpu` and `tensorflow` share tfjs's name "tensorflow". */
+export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"];
+
+export interface BackendChoice {
+  /** Our name of the backend that is now active. */
+  name: BackendName;
+  /** tfjs's own name of it (`tf.getBackend()`). */
+  tfName: string;
+  /** Why it was chosen: forced, or which candidates failed first and why. */
+  reason: string;
+}
+
+let current: BackendChoice | null = null;
+
+/** Dynamic `import()` that TypeScript's CommonJS output keeps as a real import (webgpu is ESM-only). */
+const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
+
+async function registerWebGPU(): Promise<void> {
+  const g = globalThis as any;
+  if (!g.navigator?.gpu) {
+    const webgpu = await importEsm("webgpu");
+    Object.assign(g, webgpu.globals);
+    const gpu = webgpu.create([]);
+    if (g.navigator) Object.defineProperty(g.navigator, "gpu", { value: gpu, configurable: true });
+    else g.navigator = { gpu };
+  }
+  const adapter = await g.navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error("no WebGPU adapter (needs a Vulkan, Metal or D3D12 driver)");
+  require("@tensorflow/tfjs-backend-webgpu");
+}
+
+/** Loads the package behind a backend so that tfjs knows it; throws when it cannot load. */
+async function register(name: BackendName): Promise<string> {
+  switch (name) {
+    case "tensorflow-gpu":
+      require("@tensorflow/tfjs-node-gpu");
+      return "tensorflow";
+    case "tensorflow":
+      require("@tensorflow/tfjs-node");
+      return "tensorflow";
+    case "webgpu":
+      await registerWebGPU();
+      return "webgpu";
+    case "wasm":
+      require("@tensorflow/tfjs-backend-wasm");
+      return "wasm";
+    case "cpu":
+      return "cpu";
+  }
+}
+
+function shortError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n")[0].slice(0, 160);
+}
+
+/** Activates one backend and checks it with a tiny matmul; throws with the reason if anything fails. */
+async function activate(name: BackendName): Promise<string> {
+  const tfName = await register(name);
+  const ok = await tf.setBackend(tfName);
+  if (!ok) throw new Error(`tfjs could not initialize backend "${tfName}"`);
+  await tf.ready();
+  const probe = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])));
+  const got = Array.from(await probe.data());
+  probe.dispose();
+  if (got[0] !== 17 || got[1] !== 39) throw new Error(`probe matmul gave [${got}], expected [17,39]`);
+  return tfName;
+}
+
+function parseName(name: string, what: string): BackendName {
+  if (!(BACKEND_ORDER as readonly string[]).includes(name)) {
+    throw new Error(`${what}: unknown backend "${name}", expected one of ${BACKEND_ORDER.join(", ")}`);
+  }
+  return name as BackendName;
+}
+
+function announce(choice: BackendChoice, quiet: boolean): BackendChoice {
+  current = choice;
+  if (!quiet) console.log(`[s4-mamba] backend: ${choice.name} (${choice.reason})`);
+  return choice;
+}
+
+/** Forces one backend; throws (naming the backend and the cause) if it does not work here. */
+export async function useBackend(name: BackendName | string, opts: { quiet?: boolean } = {}): Promise<BackendChoice> {
+  const wanted = parseName(name, "useBackend(name)");
+  try {
+    const tfName = await activate(wanted);
+    return announce({ name: wanted, tfName, reason: "requested" }, opts.quiet ?? false);
+  } catch (e) {
+    throw new Error(`useBackend: backend "${wanted}" is not available here: ${shortError(e)}`);
+  }
+}
+
+/**
+ * Picks the best backend that works: `S4_BACKEND` if set, else the first of BACKEND_ORDER that
+ * loads and passes the probe. Logs one line saying which and why.
+ */
+export async function chooseBackend(opts: { quiet?: boolean; order?: readonly BackendName[] } = {}): Promise<BackendChoice> {
+  const forced = process.env.S4_BACKEND;
+  if (forced) {
+    const name = parseName(forced, "S4_BACKEND");
+    try {
+      const tfName = await activate(name);
+      return announce({ name, tfName, reason: "S4_BACKEND" }, opts.quiet ?? false);
+    } catch (e) {
+      throw new Error(`S4_BACKEND=${name} is not available here: ${shortError(e)}`);
+    }
+  }
+  const skipped: string[] = [];
+  for (const name of opts.order ?? BACKEND_ORDER) {
+    try {
+      const tfName = await activate(name);
+      const reason = skipped.length ? `first that works; skipped ${skipped.join("; ")}` : "first choice";
+      return announce({ name, tfName, reason }, opts.quiet ?? false);
+    } catch (e) {
+      skipped.push(`${name}: ${shortError(e)}`);
+    }
+  }
+  throw new Error(`chooseBackend: no backend works: ${skipped.join("; ")}`);
+}
+
+/** The active choice, or null before `chooseBackend`/`useBackend`. */
+export function currentBackend(): BackendChoice | null {
+  return current;
+}
+
+/** Lists which backends work here, without leaving any but the current one active. */
+export async function availableBackends(): Promise<{ name: BackendName; ok: boolean; detail: string }[]> {
+  const before = tf.getBackend();
+  const out: { name: BackendName; ok: boolean; detail: string }[] = [];
+  for (const name of BACKEND_ORDER) {
+    try {
+      out.push({ name, ok: true, detail: await activate(name) });
+    } catch (e) {
+      out.push({ name, ok: false, detail: shortError(e) });
+    }
+  }
+  if (before) await tf.setBackend(before);
+  return out;
+}
