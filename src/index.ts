@@ -1,1 +1,11 @@
+/** s4-mamba-in-depth: structured state space models (S4, S4D, Mamba) on TensorFlow.js. */
 export * from "./backend";
+export * from "./checks";
+export * as cx from "./complex";
+export type { CTensor } from "./complex";
+export * from "./linalg";
+export * from "./fft";
+export * from "./ssm";
+export * from "./hippo";
+export * from "./s4";
+export * from "./s4d";

@@ -1,0 +1,288 @@
+/**
+ * Executes notebooks headlessly through the tslab Jupyter kernel and saves each one, executed, as
+ * `<out>/<name>.ipynb` and `<out>/<name>.html`.
+ *
+ *   npm run notebooks -- [names or paths...] [--quick] [--all] [--lang en|cn] [--out build/notebooks]
+ *                        [--timeout 1200] [--python /usr/bin/python3]
+ *
+ * With no names it runs the main job, `notebooks/s4_in_depth.ipynb` (`cn/` with `--lang cn`).
+ * `--quick` sets `S4_QUICK=1` for the kernel, which the notebooks read to shrink sizes and steps.
+ * Jupyter does the work in `scripts/run_notebook.py` (nbclient + nbconvert); this file picks the
+ * notebooks, finds the Python that has Jupyter and explains what to do when something is missing.
+ *
+ * Exit status: 0 every notebook ran clean; 1 a notebook failed; 2 bad arguments; 3 Jupyter or the
+ * tslab kernel is not set up.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The repository root: this file runs as `dist/cli/notebooks.js`. */
+export const ROOT = path.resolve(__dirname, "..", "..");
+const HELPER = path.join(ROOT, "scripts", "run_notebook.py");
+const LOCAL_BIN = path.join(ROOT, "node_modules", ".bin");
+const KERNEL = "tslab";
+const MAIN_NOTEBOOK = "s4_in_depth";
+const LANG_DIRS = { en: "notebooks", cn: "cn" } as const;
+type Lang = keyof typeof LANG_DIRS;
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, setup: 3 } as const;
+
+export interface Options {
+  /** Notebook names (looked up in the language's folder) or paths. */
+  targets: string[];
+  quick: boolean;
+  all: boolean;
+  lang?: Lang;
+  /** Output folder, absolute. */
+  out: string;
+  /** Seconds one cell may run. */
+  timeout: number;
+  /** A Python to use instead of searching for one. */
+  python?: string;
+  help: boolean;
+}
+
+export interface NotebookJob {
+  /** The .ipynb to execute, absolute. */
+  file: string;
+  /** Short name for progress lines and outputs: `s4_in_depth`, `cn/s4_in_depth`. */
+  label: string;
+  /** Where the executed .ipynb goes (the .html goes beside it). */
+  output: string;
+}
+
+/** A mistake in the command line; main() prints it with the usage and exits 2. */
+export class UsageError extends Error {}
+
+/** A missing piece of the set-up (Jupyter, the kernel); main() prints it and exits 3. */
+export class SetupError extends Error {}
+
+const USAGE = `usage: npm run notebooks -- [names or paths...] [options]
+
+  names or paths    notebooks to run: a name such as "s4_in_depth" (looked up in notebooks/,
+                    or cn/ with --lang cn) or a path to an .ipynb file
+                    (default: the main job, ${LANG_DIRS.en}/${MAIN_NOTEBOOK}.ipynb)
+  --all             run every .ipynb in notebooks/ and cn/ (only one of them with --lang)
+  --quick           small sizes and few steps: sets S4_QUICK=1 for the kernel
+  --lang en|cn      the folder that names are looked up in (en: notebooks/, cn: cn/)
+  --out DIR         where executed notebooks and HTML go (default: build/notebooks)
+  --timeout SECS    limit for one cell (default: 1200)
+  --python PATH     the Python that has Jupyter (default: S4_PYTHON, /usr/bin/python3, python3)
+  -h, --help        show this help`;
+
+/** Where relative paths on the command line start from: `npm run` moves to the root, INIT_CWD is the caller's folder. */
+function callerDir(): string {
+  return process.env.INIT_CWD ?? process.cwd();
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} expects a positive whole number of seconds, got "${value}"`);
+  return n;
+}
+
+/** Parses the command line; throws UsageError naming the flag that is wrong. */
+export function parseArgs(argv: string[], cwd = callerDir()): Options {
+  const opts: Options = { targets: [], quick: false, all: false, out: path.join(ROOT, "build", "notebooks"), timeout: 1200, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("-")) {
+      opts.targets.push(arg);
+      continue;
+    }
+    // Accept both "--out DIR" and "--out=DIR".
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const next = argv[++i];
+      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    const noValue = (): void => {
+      if (eq > 0) throw new UsageError(`${flag} takes no value, got "${arg}"`);
+    };
+    switch (flag) {
+      case "--quick": noValue(); opts.quick = true; break;
+      case "--all": noValue(); opts.all = true; break;
+      case "-h": case "--help": noValue(); opts.help = true; break;
+      case "--out": opts.out = path.resolve(cwd, value()); break;
+      case "--timeout": opts.timeout = positiveInt(flag, value()); break;
+      case "--python": opts.python = value(); break;
+      case "--lang": {
+        const lang = value();
+        if (!(lang in LANG_DIRS)) throw new UsageError(`--lang expects one of ${Object.keys(LANG_DIRS).join(", ")}, got "${lang}"`);
+        opts.lang = lang as Lang;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option "${flag}"`);
+    }
+  }
+  if (opts.all && opts.targets.length) throw new UsageError(`--all runs every notebook; drop the names (${opts.targets.join(", ")}) or --all`);
+  return opts;
+}
+
+/** Names outputs after the path under the root, minus `notebooks/`, so notebooks/x and cn/x do not collide. */
+function jobFor(file: string, out: string): NotebookJob {
+  let rel = path.relative(ROOT, file);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) rel = path.basename(file);
+  else if (rel.startsWith(LANG_DIRS.en + path.sep)) rel = rel.slice(LANG_DIRS.en.length + 1);
+  const label = rel.replace(/\.ipynb$/, "").split(path.sep).join("/");
+  return { file, label, output: path.join(out, `${label}.ipynb`) };
+}
+
+function notebooksIn(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(abs, f));
+}
+
+/** Turns a name ("s4_in_depth") or a path into an existing .ipynb file. */
+function resolveTarget(target: string, lang: Lang, cwd: string): string {
+  const looksLikePath = target.includes("/") || target.includes(path.sep) || fs.existsSync(path.resolve(cwd, target));
+  const file = looksLikePath
+    ? path.resolve(cwd, target)
+    : path.join(ROOT, LANG_DIRS[lang], target.endsWith(".ipynb") ? target : `${target}.ipynb`);
+  if (!fs.existsSync(file)) {
+    const known = notebooksIn(LANG_DIRS[lang]).map((f) => path.basename(f, ".ipynb"));
+    const hint = known.length ? `; notebooks in ${LANG_DIRS[lang]}/: ${known.join(", ")}` : "";
+    throw new UsageError(`notebook not found: ${target} (looked for ${path.relative(cwd, file) || file})${hint}`);
+  }
+  return file;
+}
+
+/** The notebooks that a command line asks for, in order. */
+export function selectNotebooks(opts: Options, cwd = callerDir()): NotebookJob[] {
+  let files: string[];
+  if (opts.all) {
+    const dirs = opts.lang ? [LANG_DIRS[opts.lang]] : Object.values(LANG_DIRS);
+    files = dirs.flatMap(notebooksIn);
+    if (!files.length) throw new UsageError(`--all found no .ipynb files in ${dirs.join("/, ")}/`);
+  } else {
+    const targets = opts.targets.length ? opts.targets : [MAIN_NOTEBOOK];
+    files = targets.map((t) => resolveTarget(t, opts.lang ?? "en", cwd));
+  }
+  return files.map((f) => jobFor(f, opts.out));
+}
+
+function hasJupyter(python: string): boolean {
+  const probe = spawnSync(python, ["-c", "import nbclient, nbconvert, nbformat, jupyter_client"], { stdio: "ignore" });
+  return probe.status === 0;
+}
+
+function setupHint(python?: string): string {
+  const py = python ?? "/usr/bin/python3";
+  return [
+    "Set it up with one of:",
+    "  bash scripts/setup.sh                 (installs everything; Debian as root gets Jupyter from apt)",
+    "  apt-get install jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel   (Debian/Ubuntu)",
+    "  pip install jupyterlab nbconvert nbclient                                               (elsewhere)",
+    "then register the kernel:",
+    `  npx tslab install --python=${py} --binary=${path.join(LOCAL_BIN, "tslab")}`,
+  ].join("\n");
+}
+
+/** The first Python that can import nbclient and nbconvert; throws SetupError listing what was tried. */
+export function findPython(preferred = process.env.S4_PYTHON || undefined): string {
+  if (preferred) {
+    if (hasJupyter(preferred)) return preferred;
+    throw new SetupError(`${preferred} cannot import nbclient and nbconvert (Jupyter).\n${setupHint(preferred)}`);
+  }
+  const candidates = ["/usr/bin/python3", "python3", "python"];
+  const found = candidates.find(hasJupyter);
+  if (found) return found;
+  throw new SetupError(`no Python with Jupyter (nbclient and nbconvert) found; tried ${candidates.join(", ")}.\n${setupHint()}`);
+}
+
+/** The environment of the kernel: quick mode on or off, and the local tslab on PATH. */
+function kernelEnv(quick: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1" };
+  env.PATH = [LOCAL_BIN, env.PATH].filter(Boolean).join(path.delimiter);
+  // The flag decides, not whatever the caller's shell had exported.
+  if (quick) env.S4_QUICK = "1";
+  else delete env.S4_QUICK;
+  return env;
+}
+
+/** Fails fast, with the fix, when the tslab kernel is not registered for this Python. */
+function checkKernel(python: string): void {
+  const check = spawnSync(python, [HELPER, "--check", "--kernel", KERNEL], { encoding: "utf8", env: kernelEnv(false) });
+  if (check.status === 0) return;
+  const why = (check.stderr || check.stdout || String(check.error ?? "")).trim();
+  if (check.status !== EXIT.setup) throw new Error(`${HELPER} --check failed: ${why}`);
+  throw new SetupError(
+    `the ${KERNEL} Jupyter kernel is not ready: ${why}\nRegister it with:\n` +
+      `  npx tslab install --python=${python} --binary=${path.join(LOCAL_BIN, "tslab")}\n` +
+      "or run: bash scripts/setup.sh",
+  );
+}
+
+let stopping = false;
+
+/** Runs one notebook through the Python helper; resolves to the helper's exit status. */
+function runOne(python: string, job: NotebookJob, opts: Options): Promise<number> {
+  const args = [HELPER, job.file, "--output", job.output, "--label", job.label, "--kernel", KERNEL, "--timeout", String(opts.timeout)];
+  const child = spawn(python, args, { stdio: "inherit", env: kernelEnv(opts.quick) });
+  // A terminal's Ctrl-C reaches the child by itself; a SIGTERM (e.g. a test timeout) must be passed on
+  // so that nbclient shuts the kernel down instead of leaving it running.
+  const onTerm = (): void => { stopping = true; child.kill("SIGTERM"); };
+  const onInt = (): void => { stopping = true; };
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  return new Promise((resolve) => {
+    child.on("error", (e) => { console.error(`notebooks: cannot start ${python}: ${e.message}`); resolve(EXIT.setup); });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : EXIT.failed)));
+  }).finally(() => {
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+  }) as Promise<number>;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  if (opts.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const jobs = selectNotebooks(opts);
+  const python = findPython(opts.python);
+  checkKernel(python);
+
+  const mode = opts.quick ? "quick mode (S4_QUICK=1)" : "full mode";
+  console.log(`notebooks: ${jobs.length} to run in ${mode}, python ${python}, kernel ${KERNEL}, out ${path.relative(callerDir(), opts.out) || "."}`);
+  const start = Date.now();
+  const failed: string[] = [];
+  let ran = 0;
+  for (const job of jobs) {
+    const status = await runOne(python, job, opts);
+    ran++;
+    if (status === EXIT.setup) throw new SetupError(`[${job.label}] the ${KERNEL} kernel did not start (see above).\n${setupHint(python)}`);
+    if (status !== EXIT.ok) failed.push(job.label);
+    if (stopping) break;
+  }
+  const secs = ((Date.now() - start) / 1000).toFixed(1);
+  const list = failed.length ? ` (${failed.join(", ")})` : "";
+  console.log(`notebooks: ${ran - failed.length} passed, ${failed.length} failed${list} in ${secs}s`);
+  if (ran < jobs.length) console.log(`notebooks: stopped by a signal; ${jobs.length - ran} not run`);
+  return failed.length || stopping ? EXIT.failed : EXIT.ok;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        console.error(`notebooks: ${e.message}\n(see: npm run notebooks -- --help)`);
+        process.exit(EXIT.usage);
+      }
+      if (e instanceof SetupError) {
+        console.error(`notebooks: ${e.message}`);
+        process.exit(EXIT.setup);
+      }
+      console.error(e);
+      process.exit(EXIT.failed);
+    },
+  );
+}

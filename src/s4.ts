@@ -1,0 +1,294 @@
+/**
+ * Part 2 of The Annotated S4: computing the SSM convolution kernel fast.
+ *
+ * The length-L kernel K̄ is read off its generating function K̂(z) = Σ_k K̄_k z^k at the L roots of
+ * unity by an inverse DFT. For a diagonal-plus-low-rank Ā the generating function is a handful of
+ * Cauchy sums (Woodbury identity), so no N×N matrix power is ever formed.
+ *
+ * Float64 (`CMatrix`/`CVector`): the walkthrough's checks (`kGenSimple`, `kGenInverse`,
+ * `convFromGen`, `discreteDPLR`). Float32 tensors, differentiable: `cauchyDot`, `kGenDPLR`,
+ * `kernelDPLR` — the training path.
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as cx from "./complex";
+import { CTensor } from "./complex";
+import { CMatrix, CVector, addScaled, inverse, matmul, matrixPower, solve } from "./linalg";
+import { dft, irdft } from "./fft";
+import { checkFiniteArray, checkPositive, checkPositiveInt } from "./checks";
+
+/** A complex number. */
+export interface Complex {
+  re: number;
+  im: number;
+}
+
+/** A generating function: z ↦ K̂(z). */
+export type GeneratingFunction = (z: Complex) => Complex;
+
+function checkDiscrete(fn: string, Ab: CMatrix, Bb: CVector, Cb: CVector): number {
+  const N = Ab.rows;
+  if (Ab.cols !== N) throw new Error(`${fn}: Ab must be square, got (${Ab.rows}, ${Ab.cols})`);
+  if (Bb.re.length !== N) throw new Error(`${fn}: Bb must have length N = ${N}, got ${Bb.re.length}`);
+  if (Cb.re.length !== N) throw new Error(`${fn}: Cb must have length N = ${N}, got ${Cb.re.length}`);
+  return N;
+}
+
+/** The dense kernel K̄_k = C̄ Ā^k B̄, k < L, of a complex discrete SSM, in float64: (L) complex. */
+export function kConvDense(Ab: CMatrix, Bb: CVector, Cb: CVector, L: number): CVector {
+  const N = checkDiscrete("kConvDense", Ab, Bb, Cb);
+  checkPositiveInt("kConvDense: L", L);
+  const K = { re: new Float64Array(L), im: new Float64Array(L) };
+  let x = CMatrix.column(Bb);
+  for (let k = 0; k < L; k++) {
+    for (let n = 0; n < N; n++) {
+      K.re[k] += Cb.re[n] * x.re[n] - Cb.im[n] * x.im[n];
+      K.im[k] += Cb.re[n] * x.im[n] + Cb.im[n] * x.re[n];
+    }
+    x = matmul(Ab, x);
+  }
+  return K;
+}
+
+/** Evaluates the polynomial Σ_k K_k z^k (Horner). */
+function polynomial(K: CVector, z: Complex): Complex {
+  let re = 0, im = 0;
+  for (let k = K.re.length - 1; k >= 0; k--) {
+    const r = re * z.re - im * z.im + K.re[k];
+    im = re * z.im + im * z.re + K.im[k];
+    re = r;
+  }
+  return { re, im };
+}
+
+/** The truncated generating function of the dense kernel: z ↦ Σ_{k<L} K̄_k z^k. */
+export function kGenSimple(Ab: CMatrix, Bb: CVector, Cb: CVector, L: number): GeneratingFunction {
+  const K = kConvDense(Ab, Bb, Cb, L);
+  return (z) => polynomial(K, z);
+}
+
+/** The L roots of unity Ω_k = e^{−2πi k/L} at which generating functions are evaluated. */
+export function rootsOfUnity(L: number): CVector {
+  checkPositiveInt("rootsOfUnity: L", L);
+  return {
+    re: Float64Array.from({ length: L }, (_, k) => Math.cos((2 * Math.PI * k) / L)),
+    im: Float64Array.from({ length: L }, (_, k) => -Math.sin((2 * Math.PI * k) / L)),
+  };
+}
+
+/** Recovers the real kernel from a generating function: K = Re(IDFT(K̂(Ω_k))): (L). */
+export function convFromGen(gen: GeneratingFunction, L: number): Float64Array {
+  const omega = rootsOfUnity(L);
+  const re = new Float64Array(L), im = new Float64Array(L);
+  for (let k = 0; k < L; k++) {
+    const g = gen({ re: omega.re[k], im: omega.im[k] });
+    re[k] = g.re;
+    im[k] = g.im;
+  }
+  return dft(re, im, true).re.map((x) => x / L);
+}
+
+/**
+ * The generating function in closed form. At the roots of unity z^L = 1, so the geometric series
+ * sums to K̂(z) = C̄ (I − Ā^L) (I − Ā z)⁻¹ B̄: one solve per point instead of L matrix powers.
+ */
+export function kGenInverse(Ab: CMatrix, Bb: CVector, Cb: CVector, L: number): GeneratingFunction {
+  const N = checkDiscrete("kGenInverse", Ab, Bb, Cb);
+  checkPositiveInt("kGenInverse: L", L);
+  const I = CMatrix.eye(N);
+  const Ct = matmul(new CMatrix(1, N, Float64Array.from(Cb.re), Float64Array.from(Cb.im)), addScaled(I, matrixPower(Ab, L), -1));
+  const B = CMatrix.column(Bb);
+  return (z) => {
+    const AbZ = new CMatrix(N, N, Ab.re.map((a, i) => a * z.re - Ab.im[i] * z.im), Ab.re.map((a, i) => a * z.im + Ab.im[i] * z.re));
+    const out = matmul(Ct, solve(addScaled(I, AbZ, -1), B));
+    return { re: out.re[0], im: out.im[0] };
+  };
+}
+
+// ---- Differentiable Cauchy / DPLR kernels (float32 tensors) -----------------------------------
+
+/**
+ * The Cauchy sum Σ_n v_n / (ω_l − λ_n): v, λ: (..., N) and ω: (L) → (..., L).
+ * The core of the diagonal case (Ā = Λ): K̂(ω) = Σ_n C̃_n B_n / (ω − Λ_n) up to the bilinear map.
+ */
+export function cauchyDot(v: CTensor, omega: CTensor, lambda: CTensor): CTensor {
+  return tf.tidy(() => {
+    const diff = cx.sub(cx.expandDims({ re: tf.reshape(omega.re, [-1]), im: tf.reshape(omega.im, [-1]) }, 0), cx.expandDims(lambda, -1)); // (..., N, L)
+    return cx.sum(cx.mul(cx.expandDims(v, -1), cx.reciprocal(diff)), -2);
+  });
+}
+
+/** DPLR parameters, each (..., N) complex: Ā's continuous form is A = diag(Λ) − P Qᴴ. */
+export type DPLRParams = {
+  Lambda: CTensor;
+  P: CTensor;
+  Q: CTensor;
+  B: CTensor;
+  /** C̃ = C (I − Ā^L), folded in once at initialization (the walkthrough's "C tilde"). */
+  C: CTensor;
+};
+
+function checkDPLRTensors(fn: string, p: DPLRParams): number[] {
+  const shape = p.Lambda.re.shape;
+  for (const [name, t] of Object.entries(p) as [string, CTensor][]) {
+    for (const part of ["re", "im"] as const) {
+      if (t[part].shape.join() !== shape.join()) {
+        throw new Error(`${fn}: ${name}.${part} must have the shape of Lambda (${shape.join(", ")}), got (${t[part].shape.join(", ")})`);
+      }
+    }
+  }
+  if (shape.length < 1 || shape[shape.length - 1] < 1) throw new Error(`${fn}: Lambda must have shape (..., N) with N ≥ 1, got (${shape.join(", ")})`);
+  return shape;
+}
+
+/** step as a tensor of shape (..., 1, 1) for the (..., N, L) grids; a number must be > 0. */
+function stepGrid(fn: string, step: number | tf.Tensor, lead: number[]): tf.Tensor {
+  if (typeof step === "number") {
+    checkPositive(`${fn}: step`, step);
+    return tf.scalar(step);
+  }
+  if (step.size !== 1 && step.shape.join() !== lead.join()) {
+    throw new Error(`${fn}: step must be a number, a scalar, or have the leading shape (${lead.join(", ")}) of Lambda, got (${step.shape.join(", ")})`);
+  }
+  return step.size === 1 ? tf.reshape(step, []) : tf.reshape(step, [...lead, 1, 1]);
+}
+
+/**
+ * The DPLR generating function after the bilinear transform, evaluated at points o: (L) complex.
+ * Woodbury turns the inverse of (diagonal − low rank) into four Cauchy sums k_ab (a, b ∈ {C̃, Q}
+ * × {B, P}), and K̂(o) = c(o)·[k00 − k01 (1 + k11)⁻¹ k10] with g(o) = (2/Δ)(1 − o)/(1 + o) and
+ * c(o) = 2/(1 + o).
+ *
+ * The pole: at o = −1 (k = L/2 for even L), g and c are infinite. We clear it on purpose:
+ * c(o)/(g(o) − λ) = 2 / ((2/Δ)(1 − o) − λ(1 + o)), finite everywhere, and k_ab·(1 + o)/2 uses the
+ * same term. At o = −1 the value is exactly the limit (Δ/2)·Σ C̃̄_n B_n, with no rounding trick.
+ */
+export function kGenDPLR(params: DPLRParams, step: number | tf.Tensor): (o: CTensor) => CTensor {
+  const shape = checkDPLRTensors("kGenDPLR", params);
+  const lead = shape.slice(0, -1);
+  return (o) =>
+    tf.tidy(() => {
+      const { Lambda, P, Q, B, C } = params;
+      const dt = stepGrid("kGenDPLR", step, lead);
+      const oneMinus: CTensor = { re: tf.sub(1, o.re), im: tf.neg(o.im) }; // (L)
+      const onePlus: CTensor = { re: tf.add(1, o.re), im: o.im }; // (L)
+      const lam = cx.expandDims(Lambda, -1); // (..., N, 1)
+      const den = cx.sub(cx.scaleBy(oneMinus, tf.div(2, dt)), cx.mul(lam, onePlus)); // (..., N, L)
+      const r = cx.scaleBy(cx.reciprocal(den), 2); // c/(g − λ) without the pole
+      // The four weight vectors, stacked: (..., 4, N)
+      const Cc = cx.conj(C), Qc = cx.conj(Q);
+      const terms = [cx.mul(Cc, B), cx.mul(Cc, P), cx.mul(Qc, B), cx.mul(Qc, P)];
+      const V: CTensor = { re: tf.stack(terms.map((t) => t.re), -2), im: tf.stack(terms.map((t) => t.im), -2) };
+      const rB: CTensor = { re: tf.broadcastTo(r.re, [...lead, ...r.re.shape.slice(-2)]), im: tf.broadcastTo(r.im, [...lead, ...r.im.shape.slice(-2)]) };
+      // Complex batched matmul (..., 4, N) × (..., N, L) → (..., 4, L)
+      const S: CTensor = {
+        re: tf.sub(tf.matMul(V.re, rB.re), tf.matMul(V.im, rB.im)),
+        im: tf.add(tf.matMul(V.re, rB.im), tf.matMul(V.im, rB.re)),
+      };
+      const part = (i: number): CTensor => ({ re: tf.gather(S.re, i, -2), im: tf.gather(S.im, i, -2) });
+      const half = cx.scaleBy(onePlus, 0.5);
+      const k10 = cx.mul(part(2), half); // (1 + o)/2 · c·k10 = k10 itself
+      const k11 = cx.mul(part(3), half);
+      const denom: CTensor = { re: tf.add(1, k11.re), im: k11.im };
+      return cx.sub(part(0), cx.div(cx.mul(part(1), k10), denom));
+    });
+}
+
+/** The roots of unity as a float32 complex tensor (L). */
+function rootsTensor(L: number): CTensor {
+  const w = rootsOfUnity(L);
+  return { re: tf.tensor1d(Float32Array.from(w.re)), im: tf.tensor1d(Float32Array.from(w.im)) };
+}
+
+/**
+ * The S4 convolution kernel of a DPLR SSM: K̂ at the L roots of unity, then the real part of the
+ * inverse DFT. Parameters (..., N) → kernel (..., L). Differentiable in Λ, P, Q, B, C̃ and the step.
+ */
+export function kernelDPLR(params: DPLRParams, step: number | tf.Tensor, L: number): tf.Tensor {
+  checkPositiveInt("kernelDPLR: L", L);
+  return tf.tidy(() => {
+    const atRoots = kGenDPLR(params, step)(rootsTensor(L));
+    return irdft(atRoots.re, atRoots.im);
+  });
+}
+
+// ---- The RNN form of a DPLR SSM (float64) ------------------------------------------------------
+
+function checkDPLRVectors(fn: string, vs: Record<string, CVector>): number {
+  const N = vs.Lambda.re.length;
+  if (N < 1) throw new Error(`${fn}: Lambda must hold N ≥ 1 entries`);
+  for (const [name, v] of Object.entries(vs)) {
+    if (v.re.length !== N || v.im.length !== N) throw new Error(`${fn}: ${name} must have length N = ${N}, got ${v.re.length}`);
+    checkFiniteArray(`${fn}: ${name}.re`, v.re);
+    checkFiniteArray(`${fn}: ${name}.im`, v.im);
+  }
+  return N;
+}
+
+/**
+ * The recurrent (RNN) form of a DPLR SSM, in float64: the bilinear Ā = A₁ A₀ with
+ * A₀ = (2/Δ) I + A and A₁ = (2/Δ·I − A)⁻¹ computed by Woodbury from the diagonal D = (2/Δ − Λ)⁻¹;
+ * B̄ = 2 A₁ B; C̄ = conj(C̃) (I − Ā^L)⁻¹ undoes the C̃ folding so that K̄_k = C̄ Ā^k B̄ (real part).
+ */
+export function discreteDPLR(
+  Lambda: CVector, P: CVector, Q: CVector, B: CVector, C: CVector, step: number, L: number,
+): { Ab: CMatrix; Bb: CVector; Cb: CVector } {
+  const N = checkDPLRVectors("discreteDPLR", { Lambda, P, Q, B, C });
+  checkPositive("discreteDPLR: step", step);
+  checkPositiveInt("discreteDPLR: L", L);
+  const s = 2 / step;
+  const Pc = CMatrix.column(P);
+  const QH = CMatrix.column(Q).adjoint(); // (1, N)
+  const A = addScaled(CMatrix.diag(Lambda), matmul(Pc, QH), -1);
+  const A0 = addScaled(scaleEye(N, s), A);
+  // D = diag(1 / (2/Δ − Λ))
+  const D = CMatrix.diag(divide({ re: new Float64Array(N).fill(1), im: new Float64Array(N) }, { re: Lambda.re.map((x) => s - x), im: Lambda.im.map((x) => -x) }));
+  const DP = matmul(D, Pc); // (N, 1)
+  const QhD = matmul(QH, D); // (1, N)
+  const denom = matmul(QH, DP); // (1, 1): Qᴴ D P
+  const f = divide({ re: Float64Array.of(1), im: Float64Array.of(0) }, { re: Float64Array.of(1 + denom.re[0]), im: Float64Array.of(denom.im[0]) });
+  const A1 = addScaled(D, matmul(scaleColumn(DP, f.re[0], f.im[0]), QhD), -1);
+  const Ab = matmul(A1, A0);
+  const Bb = matmul(A1, CMatrix.column(B));
+  const I = CMatrix.eye(N);
+  const Cconj = new CMatrix(1, N, Float64Array.from(C.re), C.im.map((x) => -x));
+  const Cb = matmul(Cconj, inverse(addScaled(I, matrixPower(Ab, L), -1)));
+  return { Ab, Bb: { re: Bb.re.map((x) => 2 * x), im: Bb.im.map((x) => 2 * x) }, Cb: { re: Cb.re, im: Cb.im } };
+}
+
+function scaleEye(n: number, s: number): CMatrix {
+  const m = CMatrix.eye(n);
+  for (let i = 0; i < n; i++) m.re[i * n + i] = s;
+  return m;
+}
+
+function scaleColumn(m: CMatrix, sr: number, si: number): CMatrix {
+  return new CMatrix(m.rows, m.cols, m.re.map((x, i) => x * sr - m.im[i] * si), m.re.map((x, i) => x * si + m.im[i] * sr));
+}
+
+function divide(a: CVector, b: CVector): CVector {
+  const re = new Float64Array(a.re.length), im = new Float64Array(a.re.length);
+  for (let i = 0; i < a.re.length; i++) {
+    const d = b.re[i] * b.re[i] + b.im[i] * b.im[i];
+    re[i] = (a.re[i] * b.re[i] + a.im[i] * b.im[i]) / d;
+    im[i] = (a.im[i] * b.re[i] - a.re[i] * b.im[i]) / d;
+  }
+  return { re, im };
+}
+
+/**
+ * Runs a complex discrete SSM as a recurrence over a real input, in float64:
+ * x_k = Ā x_{k−1} + B̄ u_k, y_k = Re(C̄ x_k). The RNN side of the CNN = RNN check.
+ */
+export function scanComplexSSM(Ab: CMatrix, Bb: CVector, Cb: CVector, u: ArrayLike<number>): Float64Array {
+  const N = checkDiscrete("scanComplexSSM", Ab, Bb, Cb);
+  const y = new Float64Array(u.length);
+  let x = new CMatrix(N, 1);
+  for (let k = 0; k < u.length; k++) {
+    const ax = matmul(Ab, x);
+    x = new CMatrix(N, 1, ax.re.map((v, n) => v + Bb.re[n] * u[k]), ax.im.map((v, n) => v + Bb.im[n] * u[k]));
+    let acc = 0;
+    for (let n = 0; n < N; n++) acc += Cb.re[n] * x.re[n] - Cb.im[n] * x.im[n];
+    y[k] = acc;
+  }
+  return y;
+}
