@@ -26,7 +26,7 @@ let current: BackendChoice | null = null;
 /** Dynamic `import()` that TypeScript's CommonJS output keeps as a real import (webgpu is ESM-only). */
 const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
-async function registerWebGPU(): Promise<void> {
+async function registerWebGPU(allowSoftware: boolean): Promise<void> {
   const g = globalThis as any;
   if (!g.navigator?.gpu) {
     const webgpu = await importEsm("webgpu");
@@ -37,11 +37,17 @@ async function registerWebGPU(): Promise<void> {
   }
   const adapter = await g.navigator.gpu.requestAdapter();
   if (!adapter) throw new Error("no WebGPU adapter (needs a Vulkan, Metal or D3D12 driver)");
+  // A software adapter (Mesa's llvmpipe/lavapipe) runs shaders on the CPU: correct, but slower
+  // than wasm, so the automatic choice passes it over; asking for webgpu by name still gets it.
+  const info = adapter.info ?? {};
+  if (!allowSoftware && (info.isFallbackAdapter || adapter.isFallbackAdapter)) {
+    throw new Error(`software adapter only (${info.description || info.device || "fallback"}), slower than wasm`);
+  }
   require("@tensorflow/tfjs-backend-webgpu");
 }
 
 /** Loads the package behind a backend so that tfjs knows it; throws when it cannot load. */
-async function register(name: BackendName): Promise<string> {
+async function register(name: BackendName, forced: boolean): Promise<string> {
   switch (name) {
     case "tensorflow-gpu":
       require("@tensorflow/tfjs-node-gpu");
@@ -50,7 +56,7 @@ async function register(name: BackendName): Promise<string> {
       require("@tensorflow/tfjs-node");
       return "tensorflow";
     case "webgpu":
-      await registerWebGPU();
+      await registerWebGPU(forced);
       return "webgpu";
     case "wasm":
       require("@tensorflow/tfjs-backend-wasm");
@@ -66,8 +72,8 @@ function shortError(e: unknown): string {
 }
 
 /** Activates one backend and checks it with a tiny matmul; throws with the reason if anything fails. */
-async function activate(name: BackendName): Promise<string> {
-  const tfName = await register(name);
+async function activate(name: BackendName, forced: boolean): Promise<string> {
+  const tfName = await register(name, forced);
   const ok = await tf.setBackend(tfName);
   if (!ok) throw new Error(`tfjs could not initialize backend "${tfName}"`);
   await tf.ready();
@@ -95,7 +101,7 @@ function announce(choice: BackendChoice, quiet: boolean): BackendChoice {
 export async function useBackend(name: BackendName | string, opts: { quiet?: boolean } = {}): Promise<BackendChoice> {
   const wanted = parseName(name, "useBackend(name)");
   try {
-    const tfName = await activate(wanted);
+    const tfName = await activate(wanted, true);
     return announce({ name: wanted, tfName, reason: "requested" }, opts.quiet ?? false);
   } catch (e) {
     throw new Error(`useBackend: backend "${wanted}" is not available here: ${shortError(e)}`);
@@ -111,7 +117,7 @@ export async function chooseBackend(opts: { quiet?: boolean; order?: readonly Ba
   if (forced) {
     const name = parseName(forced, "S4_BACKEND");
     try {
-      const tfName = await activate(name);
+      const tfName = await activate(name, true);
       return announce({ name, tfName, reason: "S4_BACKEND" }, opts.quiet ?? false);
     } catch (e) {
       throw new Error(`S4_BACKEND=${name} is not available here: ${shortError(e)}`);
@@ -120,7 +126,7 @@ export async function chooseBackend(opts: { quiet?: boolean; order?: readonly Ba
   const skipped: string[] = [];
   for (const name of opts.order ?? BACKEND_ORDER) {
     try {
-      const tfName = await activate(name);
+      const tfName = await activate(name, false);
       const reason = skipped.length ? `first that works; skipped ${skipped.join("; ")}` : "first choice";
       return announce({ name, tfName, reason }, opts.quiet ?? false);
     } catch (e) {
@@ -141,7 +147,7 @@ export async function availableBackends(): Promise<{ name: BackendName; ok: bool
   const out: { name: BackendName; ok: boolean; detail: string }[] = [];
   for (const name of BACKEND_ORDER) {
     try {
-      out.push({ name, ok: true, detail: await activate(name) });
+      out.push({ name, ok: true, detail: await activate(name, true) });
     } catch (e) {
       out.push({ name, ok: false, detail: shortError(e) });
     }

@@ -6,9 +6,18 @@
  * On top of it, two differentiable tensor ops with hand-written backward passes:
  * - `fftCausalConv(u, k)`: causal convolution by zero-padded FFT;
  * - `irdft(re, im)`: real part of the inverse DFT (the last step of the S4 kernel).
+ * They read their inputs on the host, which the cpu and wasm backends do for free. Other backends
+ * (WebGPU cannot read synchronously at all) get the same transforms as matmuls (dft-matmul.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { customOp2 } from "./custom-grad";
+import { matmulCausalConv, matmulIrdft } from "./dft-matmul";
+
+/** True when the active backend keeps tensors in host memory, where the typed-array FFT runs. */
+export function hostBackend(): boolean {
+  const name = tf.getBackend();
+  return name === "cpu" || name === "wasm";
+}
 
 export function nextPow2(n: number): number {
   let p = 1;
@@ -162,8 +171,9 @@ function rowSpectra(x: ArrayLike<number>, rows: number, l: number, m: number): {
 }
 
 /**
- * For every row r = b·H + h of the batch: out_r = first l samples of IDFT(X_r · K_h) (or · conj K_h),
- * summed over b when `sumBatch` (the kernel gradient).
+ * For every row r = b·H + h of the batch: out_r = first l samples of IDFT(X_r · K_h), or
+ * IDFT(X_r · conj K_h) when `conjK` (a correlation). With `sumBatch` (the kernel gradient) K is
+ * indexed by r too and the rows are summed over b into out_h.
  */
 function spectralProduct(
   x: { re: Float64Array; im: Float64Array },
@@ -180,9 +190,10 @@ function spectralProduct(
   const s = conjK ? -1 : 1;
   for (let r = 0; r < rows; r++) {
     const h = r % kRows;
+    const kr = sumBatch ? r : h;
     for (let f = 0; f < m; f++) {
       const ar = x.re[r * m + f], ai = x.im[r * m + f];
-      const br = k.re[h * m + f], bi = s * k.im[h * m + f];
+      const br = k.re[kr * m + f], bi = s * k.im[kr * m + f];
       pr[f] = ar * br - ai * bi;
       pi[f] = ar * bi + ai * br;
     }
@@ -211,6 +222,7 @@ function checkConvShapes(u: tf.Tensor, k: tf.Tensor): void {
  */
 export function fftCausalConv(u: tf.Tensor, k: tf.Tensor): tf.Tensor {
   checkConvShapes(u, k);
+  if (!hostBackend()) return matmulCausalConv(u, k);
   const l = u.shape[u.rank - 1];
   const m = nextPow2(2 * l - 1);
   const kRows = k.size / l;
@@ -240,6 +252,7 @@ export function irdft(re: tf.Tensor, im: tf.Tensor): tf.Tensor {
   if (re.shape.join() !== im.shape.join()) {
     throw new Error(`irdft: re and im must have the same shape, got (${re.shape}) and (${im.shape})`);
   }
+  if (!hostBackend()) return matmulIrdft(re, im);
   const l = re.shape[re.rank - 1];
   const rows = re.size / l;
   const op = customOp2((xr, xi) => {

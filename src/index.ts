@@ -9,3 +9,4 @@ export * from "./ssm";
 export * from "./hippo";
 export * from "./s4";
 export * from "./s4d";
+export * from "./dft-matmul";

@@ -328,21 +328,66 @@ function invertBatch(data: Float32Array | Float64Array | Int32Array | Uint8Array
 }
 
 /**
- * Differentiable matrix inverse of a batch `a: (..., n, n)` (tfjs has none). The forward pass
- * runs in float64 on the host; the gradient is d(A⁻¹) = −A⁻¹ dA A⁻¹, i.e. dA = −A⁻ᵀ g A⁻ᵀ.
+ * Gauss–Jordan inversion with partial pivoting in plain tf ops, for a batch `a: (..., n, n)`:
+ * n steps of a few ops each. Row swaps are products with permutation matrices built from
+ * one-hot vectors, so nothing reads tensor values on the host (WebGPU cannot do so synchronously).
+ */
+export function invGaussJordan(a: tf.Tensor): tf.Tensor {
+  const n = a.shape[a.rank - 1];
+  return tf.tidy(() => {
+    const lead = a.shape.slice(0, -2);
+    const eye = tf.broadcastTo(tf.eye(n), [...lead, n, n]);
+    let m = tf.concat([a, eye], -1); // (..., n, 2n): [A | I]
+    const rowIndex = tf.range(0, n, 1, "int32");
+    for (let c = 0; c < n; c++) {
+      const col = tf.squeeze(tf.slice(m, [...lead.map(() => 0), 0, c], [...lead, n, 1]), [-1]); // (..., n)
+      const candidates = tf.where(tf.less(rowIndex, c), tf.fill(col.shape, -1), tf.abs(col));
+      const ec = tf.oneHot(tf.fill(lead, c, "int32"), n).reshape([...lead, n]);
+      const ep = tf.oneHot(tf.argMax(candidates, -1), n).reshape([...lead, n]);
+      const outer = (x: tf.Tensor, y: tf.Tensor) => tf.mul(tf.expandDims(x, -1), tf.expandDims(y, -2));
+      // P swaps rows c and p (P = I when p = c).
+      const P = tf.add(tf.sub(eye, tf.add(outer(ec, ec), outer(ep, ep))), tf.add(outer(ec, ep), outer(ep, ec)));
+      m = tf.matMul(P, m);
+      const pivotCol = tf.squeeze(tf.slice(m, [...lead.map(() => 0), 0, c], [...lead, n, 1]), [-1]); // (..., n)
+      const pivotRow = tf.matMul(tf.expandDims(ec, -2), m); // (..., 1, 2n)
+      const pivot = tf.sum(tf.mul(pivotCol, ec), -1, true); // (..., 1)
+      const scaled = tf.div(pivotRow, tf.expandDims(pivot, -1));
+      // Every row i loses M[i, c]·(scaled pivot row); row c becomes the scaled pivot row.
+      m = tf.sub(m, tf.mul(tf.expandDims(tf.sub(pivotCol, ec), -1), scaled));
+    }
+    return tf.slice(m, [...lead.map(() => 0), 0, n], [...lead, n, n]);
+  });
+}
+
+/** Inverts each (n, n) matrix of a float32 batch in float64 on the host (through `solve`). */
+function invertBatchHost(data: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, n: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let off = 0; off < data.length; off += n * n) {
+    const m = new CMatrix(n, n, Float64Array.from(data.subarray(off, off + n * n)));
+    out.set(inverse(m).re, off);
+  }
+  return out;
+}
+
+/**
+ * Differentiable matrix inverse of a batch `a: (..., n, n)` (tfjs has none). Forward: float64 on
+ * the host for the cpu and wasm backends, `invGaussJordan` in tf ops elsewhere. Backward:
+ * d(A⁻¹) = −A⁻¹ dA A⁻¹, so dA = −A⁻ᵀ g A⁻ᵀ.
  */
 export function inv(a: tf.Tensor): tf.Tensor {
   const n = a.shape[a.rank - 1];
   if (a.rank < 2 || a.shape[a.rank - 2] !== n) {
     throw new Error(`inv: a must have shape (..., n, n), got (${a.shape.join(", ")})`);
   }
+  const host = tf.getBackend() === "cpu" || tf.getBackend() === "wasm";
   const op = customOp1((x, save) => {
-    const y = tf.tensor(invertBatch(x.dataSync(), n), x.shape);
+    const y = host ? tf.tensor(invertBatchHost(x.dataSync() as Float32Array, n), x.shape) : invGaussJordan(x);
     save([y]);
     return {
       value: y,
       gradFunc: (dy, saved) => {
-        const yT = tf.transpose(saved[0], [...Array.from({ length: a.rank - 2 }, (_, i) => i), a.rank - 1, a.rank - 2]);
+        const perm = [...Array.from({ length: a.rank - 2 }, (_, i) => i), a.rank - 1, a.rank - 2];
+        const yT = tf.transpose(saved[0], perm);
         return tf.neg(tf.matMul(tf.matMul(yT, dy), yT));
       },
     };

@@ -184,7 +184,9 @@ export function kGenDPLR(params: DPLRParams, step: number | tf.Tensor): (o: CTen
         re: tf.sub(tf.matMul(V.re, rB.re), tf.matMul(V.im, rB.im)),
         im: tf.add(tf.matMul(V.re, rB.im), tf.matMul(V.im, rB.re)),
       };
-      const part = (i: number): CTensor => ({ re: tf.gather(S.re, i, -2), im: tf.gather(S.im, i, -2) });
+      // unstack, not gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks
+      const [re4, im4] = [tf.unstack(S.re, S.re.rank - 2), tf.unstack(S.im, S.im.rank - 2)];
+      const part = (i: number): CTensor => ({ re: re4[i], im: im4[i] });
       const half = cx.scaleBy(onePlus, 0.5);
       const k10 = cx.mul(part(2), half); // (1 + o)/2 · c·k10 = k10 itself
       const k11 = cx.mul(part(3), half);

@@ -57,17 +57,26 @@ export function s4dKernel(Lambda: CTensor, B: CTensor, C: CTensor, step: number 
   });
 }
 
+/*
+ * Both initializations return N modes, one of each conjugate pair of a real state of size 2N
+ * (the kernel's 2·Re puts the twins back).
+ */
+
 /** S4D-Lin: Λ_n = −½ + iπn — frequencies spaced evenly, like the Fourier basis. */
 export function s4dLinInit(N: number): CVector {
   checkPositiveInt("s4dLinInit: N", N);
   return { re: new Float64Array(N).fill(-0.5), im: Float64Array.from({ length: N }, (_, n) => Math.PI * n) };
 }
 
-/** S4D-Inv: Λ_n = −½ + i(N/π)(N/(2n+1) − 1) — approximates the imaginary parts of diagonalized LegS. */
+/**
+ * S4D-Inv: Λ_n = −½ + i(S/π)(S/(2n+1) − 1) with S = 2N the real state size — an inverse law that
+ * approximates the imaginary parts of diagonalized HiPPO-LegS of size S.
+ */
 export function s4dInvInit(N: number): CVector {
   checkPositiveInt("s4dInvInit: N", N);
+  const S = 2 * N;
   return {
     re: new Float64Array(N).fill(-0.5),
-    im: Float64Array.from({ length: N }, (_, n) => (N / Math.PI) * (N / (2 * n + 1) - 1)),
+    im: Float64Array.from({ length: N }, (_, n) => (S / Math.PI) * (S / (2 * n + 1) - 1)),
   };
 }

@@ -122,10 +122,10 @@ export function directCausalConv(u: tf.Tensor, k: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const padding = u.shape.map((_, i) => (i === u.rank - 1 ? [l - 1, 0] : [0, 0])) as [number, number][];
     const padded = tf.pad(u, padding); // (..., 2l − 1): l − 1 zeros before t = 0
-    const begin = u.shape.map(() => 0);
     let y: tf.Tensor = tf.zerosLike(u);
     for (let j = 0; j < l; j++) {
-      begin[u.rank - 1] = l - 1 - j; // u shifted right by j
+      // u shifted right by j (a fresh begin array each time: the slice gradient keeps it)
+      const begin = u.shape.map((_, i) => (i === u.rank - 1 ? l - 1 - j : 0));
       const shifted = tf.slice(padded, begin, u.shape);
       const kj = tf.slice(k, k.shape.map((_, i) => (i === k.rank - 1 ? j : 0)), k.shape.map((s, i) => (i === k.rank - 1 ? 1 : s)));
       y = tf.add(y, tf.mul(kj, shifted));

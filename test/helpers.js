@@ -1,0 +1,61 @@
+// Shared test helpers: backends to run on, closeness checks with stated tolerances, leak checks,
+// and a seeded random generator.
+const assert = require("node:assert/strict");
+const tf = require("@tensorflow/tfjs");
+const lib = require("../dist");
+
+/** Backends every math test runs on; webgpu joins where an adapter exists (S4_TEST_WEBGPU=1). */
+const BACKENDS = ["cpu", "wasm", ...(process.env.S4_TEST_WEBGPU === "1" ? ["webgpu"] : [])];
+
+/** Declares a describe block per backend, with that backend active for its tests. */
+function forEachBackend(title, body) {
+  for (const backend of BACKENDS) {
+    describe(`${title} [${backend}]`, function () {
+      before(async function () {
+        await lib.useBackend(backend, { quiet: true });
+      });
+      body(backend);
+    });
+  }
+}
+
+/** Asserts |a − b| ≤ atol + rtol·|b| elementwise; a and b are arrays or typed arrays. */
+function assertClose(a, b, atol, rtol, what) {
+  const x = Array.from(a), y = Array.from(b);
+  assert.equal(x.length, y.length, `${what}: lengths differ (${x.length} vs ${y.length})`);
+  let worst = 0, at = -1;
+  for (let i = 0; i < x.length; i++) {
+    const err = Math.abs(x[i] - y[i]);
+    const ratio = err / (atol + rtol * Math.abs(y[i]));
+    if (!(ratio <= worst)) { worst = ratio; at = i; }
+  }
+  assert.ok(worst <= 1, `${what}: |got − expected| is ${worst.toFixed(2)}× the tolerance (atol ${atol}, rtol ${rtol}) at index ${at}: got ${x[at]}, expected ${y[at]}`);
+}
+
+/** Runs fn and asserts it leaves tf.memory().numTensors unchanged (its result is disposed first). */
+function assertNoLeak(fn, what) {
+  const before = tf.memory().numTensors;
+  const out = fn();
+  tf.dispose(out && typeof out === "object" && !(out instanceof tf.Tensor) ? Object.values(out).filter((v) => v instanceof tf.Tensor) : out);
+  assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensor(s)`);
+}
+
+/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n normal-ish samples (sum of uniforms) from a seeded generator. */
+function randn(n, seed) {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => r() + r() + r() - 1.5);
+}
+
+module.exports = { BACKENDS, forEachBackend, assertClose, assertNoLeak, rng, randn, tf, lib, assert };
