@@ -84,10 +84,6 @@ function nested(data: ArrayLike<number>, shape: number[]): Json {
   return Array.from({ length: shape[0] }, (_, i) => nested(Array.prototype.slice.call(data, i * inner, (i + 1) * inner), shape.slice(1)));
 }
 
-function fromTensor(t: tf.Tensor): Json {
-  return nested(t.dataSync(), t.shape);
-}
-
 function fromCMatrix(m: CMatrix): Json {
   return { re: nested(m.re, [m.rows, m.cols]), im: nested(m.im, [m.rows, m.cols]) };
 }
@@ -96,15 +92,47 @@ const fromCVector = (v: CVector): Json => ({ re: Array.from(v.re), im: Array.fro
 
 // ---- The fn registry --------------------------------------------------------------------------------
 
-type FixtureFn = (args: Record<string, Json>) => Json;
+/** A result: plain JSON whose leaves may still be tensors (read asynchronously afterwards, so the
+ * checker also runs on backends without synchronous reads, such as WebGPU). */
+export type Output = Json | tf.Tensor | Output[] | { [key: string]: Output };
+type FixtureFn = (args: Record<string, Json>) => Output;
 
-/** Runs f inside tf.tidy (every tensor it makes is freed) and returns its plain-JSON result. */
-function tidyJson(f: () => Json): Json {
-  let out: Json = null;
-  tf.tidy(() => {
-    out = f();
-  });
+function tensorsIn(out: Output): tf.Tensor[] {
+  if (out instanceof tf.Tensor) return [out];
+  if (Array.isArray(out)) return out.flatMap(tensorsIn);
+  if (typeof out === "object" && out !== null) return Object.values(out).flatMap(tensorsIn);
+  return [];
+}
+
+/** Replaces every tensor leaf by nested arrays of its values, disposing it. */
+async function resolveOutput(out: Output): Promise<Json> {
+  if (out instanceof tf.Tensor) {
+    const data = await out.data();
+    const shape = out.shape;
+    out.dispose();
+    return nested(data, shape);
+  }
+  if (Array.isArray(out)) {
+    const items: Json[] = [];
+    for (const o of out) items.push(await resolveOutput(o));
+    return items;
+  }
+  if (typeof out === "object" && out !== null) {
+    const obj: { [key: string]: Json } = {};
+    for (const [k, v] of Object.entries(out)) obj[k] = await resolveOutput(v);
+    return obj;
+  }
   return out;
+}
+
+/** Calls fn inside tf.tidy, keeping only the tensors of its result, then reads them. */
+async function evaluate(fn: FixtureFn, args: Record<string, Json>): Promise<Json> {
+  let out: Output = null;
+  tf.tidy(() => {
+    out = fn(args);
+    for (const t of tensorsIn(out)) tf.keep(t);
+  });
+  return resolveOutput(out);
 }
 
 const dplrTensors = (a: Record<string, Json>) => ({
@@ -133,30 +161,25 @@ export const FIXTURE_FNS: Record<string, FixtureFn> = {
       abs_P_sorted: order.map((i) => Math.hypot(P.re[i], P.im[i])),
     };
   },
-  discretize: (a) =>
-    tidyJson(() => {
-      const r = discretize(tensor(a.A, "A") as tf.Tensor2D, tensor(a.B, "B") as tf.Tensor2D, tensor(a.C, "C") as tf.Tensor2D, num(a.step, "step"));
-      return [fromTensor(r.Ab), fromTensor(r.Bb), fromTensor(r.Cb)];
-    }),
-  k_conv: (a) =>
-    tidyJson(() => fromTensor(kConv(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, num(a.L, "L")))),
-  causal_convolution: (a) => tidyJson(() => fromTensor(causalConvolution(tensor(a.u, "u"), tensor(a.K, "K")))),
-  causal_convolution_batched: (a) => tidyJson(() => fromTensor(causalConvolution(tensor(a.u, "u"), tensor(a.k, "k")))),
-  scan_ssm: (a) =>
-    tidyJson(() => {
-      const r = scanSSM(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, tensor(a.u, "u") as tf.Tensor2D);
-      return [fromTensor(r.x), fromTensor(r.y)];
-    }),
-  kernel_dplr: (a) => tidyJson(() => fromTensor(kernelDPLR(dplrTensors(a), num(a.step, "step"), num(a.L, "L")))),
+  discretize: (a) => {
+    const r = discretize(tensor(a.A, "A") as tf.Tensor2D, tensor(a.B, "B") as tf.Tensor2D, tensor(a.C, "C") as tf.Tensor2D, num(a.step, "step"));
+    return [r.Ab, r.Bb, r.Cb];
+  },
+  k_conv: (a) => kConv(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, num(a.L, "L")),
+  causal_convolution: (a) => causalConvolution(tensor(a.u, "u"), tensor(a.K, "K")),
+  causal_convolution_batched: (a) => causalConvolution(tensor(a.u, "u"), tensor(a.k, "k")),
+  scan_ssm: (a) => {
+    const r = scanSSM(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, tensor(a.u, "u") as tf.Tensor2D);
+    return [r.x, r.y];
+  },
+  kernel_dplr: (a) => kernelDPLR(dplrTensors(a), num(a.step, "step"), num(a.L, "L")),
   discrete_dplr: (a) => {
     const r = discreteDPLR(cvector(a.Lambda, "Lambda"), cvector(a.P, "P"), cvector(a.Q, "Q"), cvector(a.B, "B"), cvector(a.C, "C"), num(a.step, "step"), num(a.L, "L"));
     return [fromCMatrix(r.Ab), fromCVector(r.Bb), fromCVector(r.Cb)];
   },
   s4d_kernel: (a) => {
     if (a.part !== undefined && a.part !== "2real") throw new Error(`s4d_kernel: part must be "2real", got ${JSON.stringify(a.part)}`);
-    return tidyJson(() =>
-      fromTensor(s4dKernel(ctensor(a.Lambda, "Lambda"), ctensor(a.B, "B"), ctensor(a.C, "C"), num(a.step, "step"), num(a.L, "L"), (a.method ?? "zoh") as Discretization)),
-    );
+    return s4dKernel(ctensor(a.Lambda, "Lambda"), ctensor(a.B, "B"), ctensor(a.C, "C"), num(a.step, "step"), num(a.L, "L"), (a.method ?? "zoh") as Discretization);
   },
 };
 
@@ -189,11 +212,11 @@ function compare(got: Json, exp: Json, atol: number, rtol: number, path: string)
 }
 
 /** Runs one case on the current tfjs backend. Never throws: failures come back in the result. */
-export function runFixtureCase(c: FixtureCase): CaseResult {
+export async function runFixtureCase(c: FixtureCase): Promise<CaseResult> {
   const fn = FIXTURE_FNS[c.fn];
   if (!fn) return { name: c.name, fn: c.fn, pass: false, maxAbsErr: NaN, worstRatio: NaN, error: `unknown fn "${c.fn}" (known: ${Object.keys(FIXTURE_FNS).join(", ")})` };
   try {
-    const got = fn(c.args);
+    const got = await evaluate(fn, c.args);
     const { maxAbsErr, worstRatio } = compare(got, c.expected, c.atol, c.rtol, "result");
     return { name: c.name, fn: c.fn, pass: worstRatio <= 1, maxAbsErr, worstRatio };
   } catch (e) {

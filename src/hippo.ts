@@ -25,35 +25,40 @@ export function makeHiPPO(N: number): CMatrix {
 }
 
 /**
- * A HiPPO pair (A (N, N), B (N)) for a measure:
- * - "legs": the LegS pair above.
- * - "legt": A[n,k] = −½√(2n+1)√(2k+1)·(1 if n ≥ k else (−1)^{n−k}), B[n] = ½√(2n+1) — the
- *   memory of the last unit of time (the ½ makes the window exactly length 1).
- * - "fout": for frequencies f = 1 … N/2 − 1 a rotation block ±2πf between the cos and sin
- *   coefficients, B = (1, √2, 0, √2, 0, …), and A − B Bᵀ (the rank-one term that forgets u(t − 1)).
+ * A HiPPO pair (A (N, N), B (N)) for a measure; `window` θ is the memory length of the
+ * translated measures (ignored by LegS, which always spans the whole history [0, t]).
+ * - "legs": the LegS pair above. Reconstruct with `reconstructLegS`.
+ * - "legt": A[n,k] = −(1/θ)√(2n+1)√(2k+1)·(1 if n ≥ k else (−1)^{n−k}), B[n] = √(2n+1)/θ: the
+ *   Legendre coefficients of the last θ of the input, f(t − θ + sθ) ≈ Σ x_n √(2n+1) P_n(2s − 1).
+ * - "fout": state (c₀, c₁, s₁, c₂, s₂, …), Fourier coefficients of the last θ of the input on the
+ *   basis 1, √2 cos(2πfs), √2 sin(2πfs). Sliding the window rotates each (c_f, s_f) pair at
+ *   2πf/θ and adds f(t) − f(t − θ) along B = (1, √2, 0, √2, 0, …)/θ. The dropped value f(t − θ)
+ *   is not stored, so the standard FouT reads it back from the state (Bᵀx·θ): the rank-one term
+ *   −B Bᵀθ. That read-back is only approximate — a truncated Fourier series at the window's edge
+ *   sees the jump between f(t − θ) and f(t) — which is one reason FouT remembers worse than LegT.
  */
-export function hippo(measure: HippoMeasure, N: number): { A: CMatrix; B: CVector } {
+export function hippo(measure: HippoMeasure, N: number, window = 1): { A: CMatrix; B: CVector } {
   checkOneOf("hippo: measure", measure, ["legs", "legt", "fout"] as const);
   checkPositiveInt("hippo: N", N);
+  if (!(window > 0 && Number.isFinite(window))) throw new Error(`hippo: window must be a finite number > 0, got ${window}`);
   const B = { re: new Float64Array(N), im: new Float64Array(N) };
   if (measure === "legs") {
     for (let n = 0; n < N; n++) B.re[n] = Math.sqrt(2 * n + 1);
     return { A: makeHiPPO(N), B };
   }
   if (measure === "legt") {
-    for (let n = 0; n < N; n++) B.re[n] = 0.5 * Math.sqrt(2 * n + 1);
-    const A = realMatrix(N, (n, k) => -0.5 * Math.sqrt(2 * n + 1) * Math.sqrt(2 * k + 1) * (n >= k ? 1 : (n - k) % 2 === 0 ? 1 : -1));
+    for (let n = 0; n < N; n++) B.re[n] = Math.sqrt(2 * n + 1) / window;
+    const A = realMatrix(N, (n, k) => -(Math.sqrt(2 * n + 1) * Math.sqrt(2 * k + 1) * (n >= k || (k - n) % 2 === 0 ? 1 : -1)) / window);
     return { A, B };
   }
-  // FouT: state layout (c0, c1, s1, c2, s2, …): coefficient 0 is the mean, then cos/sin pairs.
   const A = new CMatrix(N, N);
   for (let i = 1; i + 1 < N; i += 2) {
-    const freq = 2 * Math.PI * ((i + 1) / 2);
-    A.re[i * N + (i + 1)] = -freq; // d cos_f / dt = −2πf sin_f
-    A.re[(i + 1) * N + i] = freq;
+    const omega = (2 * Math.PI * ((i + 1) / 2)) / window;
+    A.re[i * N + (i + 1)] = omega; // c_f' = +ω s_f
+    A.re[(i + 1) * N + i] = -omega; // s_f' = −ω c_f
   }
-  for (let n = 0; n < N; n++) B.re[n] = n === 0 ? 1 : n % 2 === 1 ? Math.SQRT2 : 0;
-  for (let n = 0; n < N; n++) for (let k = 0; k < N; k++) A.re[n * N + k] -= B.re[n] * B.re[k];
+  for (let n = 0; n < N; n++) B.re[n] = (n === 0 ? 1 : n % 2 === 1 ? Math.SQRT2 : 0) / window;
+  for (let n = 0; n < N; n++) for (let k = 0; k < N; k++) A.re[n * N + k] -= B.re[n] * B.re[k] * window;
   return { A, B };
 }
 

@@ -10,3 +10,4 @@ export * from "./hippo";
 export * from "./s4";
 export * from "./s4d";
 export * from "./dft-matmul";
+export * from "./fixtures";

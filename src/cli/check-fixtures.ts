@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       continue;
     }
     for (const c of cases) {
-      const r = runFixtureCase(c);
+      const r = await runFixtureCase(c);
       const where = `${path.basename(file)} :: ${r.name}`;
       if (r.pass) {
         passed++;

@@ -172,15 +172,19 @@ function hasJupyter(python: string): boolean {
   return probe.status === 0;
 }
 
-function setupHint(python?: string): string {
-  const py = python ?? "/usr/bin/python3";
+/** The command that registers the tslab kernel for `python`, starting this checkout's tslab. */
+function registerCommand(python: string): string {
+  return `npx tslab install --python=${python} --binary=${path.join(LOCAL_BIN, "tslab")}`;
+}
+
+function setupHint(python = "/usr/bin/python3"): string {
   return [
     "Set it up with one of:",
     "  bash scripts/setup.sh                 (installs everything; Debian as root gets Jupyter from apt)",
     "  apt-get install jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel   (Debian/Ubuntu)",
     "  pip install jupyterlab nbconvert nbclient                                               (elsewhere)",
     "then register the kernel:",
-    `  npx tslab install --python=${py} --binary=${path.join(LOCAL_BIN, "tslab")}`,
+    `  ${registerCommand(python)}`,
   ].join("\n");
 }
 
@@ -213,9 +217,8 @@ function checkKernel(python: string): void {
   const why = (check.stderr || check.stdout || String(check.error ?? "")).trim();
   if (check.status !== EXIT.setup) throw new Error(`${HELPER} --check failed: ${why}`);
   throw new SetupError(
-    `the ${KERNEL} Jupyter kernel is not ready: ${why}\nRegister it with:\n` +
-      `  npx tslab install --python=${python} --binary=${path.join(LOCAL_BIN, "tslab")}\n` +
-      "or run: bash scripts/setup.sh",
+    `the ${KERNEL} Jupyter kernel is not ready: ${why}\n` +
+      `Register it with:\n  ${registerCommand(python)}\nor run: bash scripts/setup.sh`,
   );
 }
 
