@@ -37,16 +37,6 @@ export function checkShape(name: string, t: tf.Tensor, expected: (number | "..."
   }
 }
 
-/** Rejects NaN and ±Infinity in a tensor (reads it: use on inputs, not inside hot loops). */
-export function checkFiniteTensor(name: string, t: tf.Tensor): void {
-  const data = t.dataSync();
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new Error(`${name} must be finite, got ${data[i]} at flat index ${i}`);
-    }
-  }
-}
-
 export function checkFiniteArray(name: string, data: ArrayLike<number>): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {

@@ -165,16 +165,19 @@ export function exampleForce(t: number): number {
 }
 
 /**
- * The walkthrough's simulation: k = 40, b = 5, m = 1, L samples with step 1/L.
+ * The walkthrough's simulation: k = 40, b = 5, m = 1, force sampled at t = 0, 1, …, L − 1
+ * and the SSM discretized with step 1/L.
  * Returns plain arrays (time, force, position) ready to plot or animate.
  */
-export function exampleSSM(L = 100): { t: number[]; u: number[]; y: number[] } {
+export async function exampleSSM(L = 100): Promise<{ t: number[]; u: number[]; y: number[] }> {
   checkPositiveInt("exampleSSM: L", L);
   const t = Array.from({ length: L }, (_, i) => i);
   const u = t.map(exampleForce);
-  const y = tf.tidy(() => {
+  const position = tf.tidy(() => {
     const { A, B, C } = exampleMass(40, 5, 1);
-    return Array.from(runSSM(A, B, C, tf.tensor1d(u)).dataSync());
+    return runSSM(A, B, C, tf.tensor1d(u));
   });
+  const y = Array.from(await position.data()); // async read: works on every backend
+  position.dispose();
   return { t, u, y };
 }
