@@ -12,12 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { customOp2 } from "./custom-grad";
 import { matmulCausalConv, matmulIrdft } from "./dft-matmul";
-
-/** True when the active backend keeps tensors in host memory, where the typed-array FFT runs. */
-export function hostBackend(): boolean {
-  const name = tf.getBackend();
-  return name === "cpu" || name === "wasm";
-}
+import { hostBackend } from "./backend";
 
 export function nextPow2(n: number): number {
   let p = 1;

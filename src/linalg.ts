@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkFiniteArray } from "./checks";
 import { customOp1 } from "./custom-grad";
+import { hostBackend } from "./backend";
 
 /** A complex float64 matrix, row-major: entry (i, j) is `re[i * cols + j] + i·im[i * cols + j]`. */
 export class CMatrix {
@@ -317,16 +318,6 @@ export function eigh(h: CMatrix, tol = 1e-14, maxSweeps = 100): { values: Float6
   return { values, vectors };
 }
 
-/** Inverts each (n, n) matrix of a float32 batch in float64 (Gauss–Jordan through `solve`). */
-function invertBatch(data: Float32Array | Float64Array | Int32Array | Uint8Array, n: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let off = 0; off < data.length; off += n * n) {
-    const m = new CMatrix(n, n, Float64Array.from(data.subarray(off, off + n * n)));
-    out.set(inverse(m).re, off);
-  }
-  return out;
-}
-
 /**
  * Gauss–Jordan inversion with partial pivoting in plain tf ops, for a batch `a: (..., n, n)`:
  * n steps of a few ops each. Row swaps are products with permutation matrices built from
@@ -379,9 +370,8 @@ export function inv(a: tf.Tensor): tf.Tensor {
   if (a.rank < 2 || a.shape[a.rank - 2] !== n) {
     throw new Error(`inv: a must have shape (..., n, n), got (${a.shape.join(", ")})`);
   }
-  const host = tf.getBackend() === "cpu" || tf.getBackend() === "wasm";
   const op = customOp1((x, save) => {
-    const y = host ? tf.tensor(invertBatchHost(x.dataSync() as Float32Array, n), x.shape) : invGaussJordan(x);
+    const y = hostBackend() ? tf.tensor(invertBatchHost(x.dataSync() as Float32Array, n), x.shape) : invGaussJordan(x);
     save([y]);
     return {
       value: y,

@@ -291,6 +291,31 @@ forEachBackend("S4D: diagonal kernels", () => {
     }
   }
 
+  for (const method of ["zoh", "bilinear"]) {
+    it(`${method} kernel gradients w.r.t. Λ, B, C and log step match central differences`, () => {
+      const N = 6, L = 40;
+      const Lambda = lib.s4dInvInit(N);
+      const x0 = [
+        tf.tensor1d(Float32Array.from(Lambda.re)), tf.tensor1d(Float32Array.from(Lambda.im)),
+        tf.tensor1d(randn(N, 30)), tf.tensor1d(randn(N, 31)), tf.tensor1d(randn(N, 32)), tf.tensor1d(randn(N, 33)),
+        tf.scalar(Math.log(0.03)),
+      ];
+      const w = tf.tensor1d(randn(L, 34));
+      const loss = (Lre, Lim, Bre, Bim, Cre, Cim, logStep) =>
+        tf.sum(tf.mul(w, lib.s4dKernel({ re: Lre, im: Lim }, { re: Bre, im: Bim }, { re: Cre, im: Cim }, tf.exp(logStep), L, method)));
+      const grads = tf.grads(loss)(x0);
+      grads.forEach((g, i) => {
+        // the kernel curves fast in log step: a smaller difference step keeps truncation error down
+        const eps = i === 6 ? 1e-3 : 1e-2;
+        assert.ok(g.dataSync().every(Number.isFinite), `input ${i}: finite gradient`);
+        const d = i === 6 ? tf.scalar(1) : tf.tensor1d(randn(N, 40 + i));
+        const at = (sgn) => loss(...x0.map((x, j) => (j === i ? tf.add(x, tf.mul(d, sgn * eps)) : x))).dataSync()[0];
+        const fd = (at(1) - at(-1)) / (2 * eps);
+        assertClose([tf.sum(tf.mul(g, d)).dataSync()[0]], [fd], 1e-3 * (1 + Math.abs(fd)), 2e-2, `input ${i}: directional derivative`);
+      });
+    });
+  }
+
   it("S4D-Inv approximates the imaginary parts of diagonalized LegS (the larger ones within 15 %)", () => {
     const N = 64;
     const legs = Array.from(lib.makeDPLRHiPPO(2 * N).Lambda.im).filter((x) => x > 0).sort((a, b) => b - a);
