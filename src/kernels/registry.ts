@@ -1,0 +1,133 @@
+/**
+ * How a hand-written kernel joins TensorFlow.js: each op is a named tfjs kernel with one
+ * implementation per backend (registered here) and a gradient registered beside the op.
+ *
+ * - host kernels (cpu and wasm): typed-array code that reads its inputs and writes its outputs in
+ *   host memory — the same function serves both backends;
+ * - WebGPU kernels: WGSL compute shaders run through tfjs-backend-webgpu's program machinery.
+ *
+ * An op calls `runKernel` when its kernel exists for the active backend, and otherwise falls back
+ * to its plain-tf-ops reference (e.g. on tfjs-node, where composing native ops is the fast path).
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** One input as a host kernel sees it: float32 values (row-major) and the shape. */
+export interface HostInput {
+  values: Float32Array;
+  shape: number[];
+}
+
+/** One output of a host kernel. */
+export interface HostOutput {
+  values: Float32Array;
+  shape: number[];
+}
+
+export type Attrs = Record<string, number | boolean | string | number[]>;
+
+const HOST_BACKENDS = ["cpu", "wasm"] as const;
+
+/**
+ * Registers `run` as kernel `kernelName` on the cpu and wasm backends. `inputNames` fixes the
+ * order in which `run` receives the inputs of `runKernel(kernelName, {name: tensor, ...})`.
+ */
+export function registerHostKernel(
+  kernelName: string,
+  inputNames: readonly string[],
+  run: (inputs: HostInput[], attrs: Attrs) => HostOutput | HostOutput[],
+): void {
+  for (const backendName of HOST_BACKENDS) {
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as unknown as {
+          readSync(dataId: object): unknown;
+          makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+        };
+        const ins = inputNames.map((name) => {
+          const t = inputs[name];
+          if (!t) throw new Error(`${kernelName}: missing input "${name}"`);
+          const v = b.readSync(t.dataId);
+          return { values: v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>), shape: t.shape };
+        });
+        const out = run(ins, (attrs ?? {}) as Attrs);
+        const make = (o: HostOutput) => b.makeTensorInfo(o.shape, "float32", o.values);
+        return Array.isArray(out) ? out.map(make) : make(out);
+      },
+    });
+  }
+}
+
+/** A WGSL program in the shape tfjs-backend-webgpu compiles: inputs are bound as read-only
+ * `array<f32>` buffers named after `variableNames`, the output as `result`, integer uniforms as
+ * fields of `uniforms`; the body defines `fn main(index : i32)`, run once per output element. */
+export interface WgslProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  uniforms?: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size: boolean;
+  getUserCode: () => string;
+}
+
+/**
+ * A flat program with one thread per output element (workgroups of 64, spread over x and y when
+ * there are more than 65 535 of them). `uniforms` declares extra `i32` fields.
+ */
+export function flatProgram(shaderKey: string, variableNames: string[], outputShape: number[], body: string, uniforms = ""): WgslProgram {
+  const size = outputShape.reduce((a, b) => a * b, 1);
+  const groups = Math.ceil(size / 64);
+  const x = Math.min(groups, 65535);
+  return {
+    variableNames,
+    outputShape,
+    shaderKey,
+    uniforms,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [x, Math.ceil(groups / x), 1],
+    workgroupSize: [64, 1, 1],
+    size: true,
+    getUserCode: () => body,
+  };
+}
+
+/** Registers a WebGPU kernel that runs one or more programs (one program per output). */
+export function registerWebGPUKernel(
+  kernelName: string,
+  inputNames: readonly string[],
+  programs: (shapes: number[][], attrs: Attrs) => { program: WgslProgram; inputs: number[]; uniforms?: number[] }[],
+): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: "webgpu",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as {
+        runWebGPUProgram(p: WgslProgram, ins: tf.TensorInfo[], dtype: string, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
+      };
+      const ins = inputNames.map((name) => {
+        const t = inputs[name];
+        if (!t) throw new Error(`${kernelName}: missing input "${name}"`);
+        return t;
+      });
+      const plan = programs(ins.map((t) => t.shape), (attrs ?? {}) as Attrs);
+      const outs = plan.map(({ program, inputs: which, uniforms }) =>
+        b.runWebGPUProgram(program, which.map((i) => ins[i]), "float32", uniforms?.map((v) => ({ type: "int32", data: [v] }))),
+      );
+      return outs.length === 1 ? outs[0] : outs;
+    },
+  });
+}
+
+/** True when `kernelName` has an implementation on the active backend. */
+export function hasKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
+/** Runs a registered kernel (recorded on the gradient tape like any tfjs op). */
+export function runKernel(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Attrs = {}): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(kernelName, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+}
