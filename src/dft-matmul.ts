@@ -1,8 +1,8 @@
 /**
  * The discrete Fourier transform as matrix products: plain tf ops, so it runs and differentiates
- * (by autodiff) on every backend, including those that cannot read tensors synchronously (WebGPU),
- * where the typed-array FFT of fft.ts cannot run. O(L²) work, but as matmuls a GPU does well.
- * It is also the independent reference the FFT path is tested against.
+ * (by autodiff) on every backend. `causalConv` and `irdft` fall back to these where their kernels
+ * are not registered (e.g. tfjs-node, whose native matmuls make them fast). O(L²) work, but as
+ * matmuls. They are also an independent reference the kernels are tested against.
  */
 import * as tf from "@tensorflow/tfjs";
 

@@ -11,6 +11,9 @@ import { makeDPLRHiPPO, makeHiPPO, makeNPLRHiPPO } from "./hippo";
 import { causalConvolution, discretize, kConv, scanSSM } from "./ssm";
 import { discreteDPLR, kernelDPLR } from "./s4";
 import { s4dKernel, Discretization } from "./s4d";
+import { selectiveScan } from "./kernels/selective-scan";
+import { causalDepthwiseConv1d } from "./kernels/depthwise-conv1d";
+import { causalConv } from "./kernels/causal-conv";
 
 export type Json = number | string | boolean | null | Json[] | { [key: string]: Json };
 
@@ -167,7 +170,7 @@ export const FIXTURE_FNS: Record<string, FixtureFn> = {
   },
   k_conv: (a) => kConv(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, num(a.L, "L")),
   causal_convolution: (a) => causalConvolution(tensor(a.u, "u"), tensor(a.K, "K")),
-  causal_convolution_batched: (a) => causalConvolution(tensor(a.u, "u"), tensor(a.k, "k")),
+  causal_convolution_batched: (a) => causalConv(tensor(a.u, "u"), tensor(a.k, "k")),
   scan_ssm: (a) => {
     const r = scanSSM(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, tensor(a.u, "u") as tf.Tensor2D);
     return [r.x, r.y];
@@ -181,6 +184,14 @@ export const FIXTURE_FNS: Record<string, FixtureFn> = {
     if (a.part !== undefined && a.part !== "2real") throw new Error(`s4d_kernel: part must be "2real", got ${JSON.stringify(a.part)}`);
     return s4dKernel(ctensor(a.Lambda, "Lambda"), ctensor(a.B, "B"), ctensor(a.C, "C"), num(a.step, "step"), num(a.L, "L"), (a.method ?? "zoh") as Discretization);
   },
+  selective_scan: (a) => {
+    const opt = (key: string) => (a[key] == null ? undefined : tensor(a[key], key));
+    const r = selectiveScan(tensor(a.u, "u"), tensor(a.delta, "delta"), tensor(a.A, "A"), tensor(a.B, "B"), tensor(a.C, "C"), {
+      D: opt("D"), z: opt("z"), deltaBias: opt("delta_bias"), deltaSoftplus: a.delta_softplus === true,
+    });
+    return [r.y, r.lastState];
+  },
+  causal_depthwise_conv1d: (a) => causalDepthwiseConv1d(tensor(a.x, "x"), tensor(a.w, "w"), a.b == null ? undefined : tensor(a.b, "b")),
 };
 
 // ---- Comparison ----------------------------------------------------------------------------------------

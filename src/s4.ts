@@ -13,7 +13,9 @@ import * as tf from "@tensorflow/tfjs";
 import * as cx from "./complex";
 import { CTensor } from "./complex";
 import { CMatrix, CVector, addScaled, inverse, matmul, matrixPower, solve } from "./linalg";
-import { dft, irdft } from "./fft";
+import { dft } from "./fft";
+import { irdft } from "./kernels/inverse-dft";
+import { cauchyBilinear } from "./kernels/cauchy";
 import { checkFiniteArray, checkPositive, checkPositiveInt } from "./checks";
 
 /** A complex number. */
@@ -140,16 +142,17 @@ function checkDPLRTensors(fn: string, p: DPLRParams): number[] {
   return shape;
 }
 
-/** step as a tensor of shape (..., 1, 1) for the (..., N, L) grids; a number must be > 0. */
-function stepGrid(fn: string, step: number | tf.Tensor, lead: number[]): tf.Tensor {
+/** step as a tensor (H) for H = the product of the leading axes; a number must be > 0. */
+function stepPerRow(fn: string, step: number | tf.Tensor, lead: number[]): tf.Tensor {
+  const H = lead.reduce((a, b) => a * b, 1);
   if (typeof step === "number") {
     checkPositive(`${fn}: step`, step);
-    return tf.scalar(step);
+    return tf.fill([H], step);
   }
   if (step.size !== 1 && step.shape.join() !== lead.join()) {
     throw new Error(`${fn}: step must be a number, a scalar, or have the leading shape (${lead.join(", ")}) of Lambda, got (${step.shape.join(", ")})`);
   }
-  return step.size === 1 ? tf.reshape(step, []) : tf.reshape(step, [...lead, 1, 1]);
+  return step.size === 1 ? tf.mul(tf.ones([H]), tf.reshape(step, [])) : tf.reshape(step, [H]);
 }
 
 /**
@@ -161,37 +164,32 @@ function stepGrid(fn: string, step: number | tf.Tensor, lead: number[]): tf.Tens
  * The pole: at o = −1 (k = L/2 for even L), g and c are infinite. We clear it on purpose:
  * c(o)/(g(o) − λ) = 2 / ((2/Δ)(1 − o) − λ(1 + o)), finite everywhere, and k_ab·(1 + o)/2 uses the
  * same term. At o = −1 the value is exactly the limit (Δ/2)·Σ C̃̄_n B_n, with no rounding trick.
+ * The four sums are one call of the fused `cauchyBilinear` op.
  */
 export function kGenDPLR(params: DPLRParams, step: number | tf.Tensor): (o: CTensor) => CTensor {
   const shape = checkDPLRTensors("kGenDPLR", params);
   const lead = shape.slice(0, -1);
+  const N = shape[shape.length - 1];
+  if (typeof step === "number") checkPositive("kGenDPLR: step", step);
   return (o) =>
     tf.tidy(() => {
       const { Lambda, P, Q, B, C } = params;
-      const dt = stepGrid("kGenDPLR", step, lead);
-      const oneMinus: CTensor = { re: tf.sub(1, o.re), im: tf.neg(o.im) }; // (L)
-      const onePlus: CTensor = { re: tf.add(1, o.re), im: o.im }; // (L)
-      const lam = cx.expandDims(Lambda, -1); // (..., N, 1)
-      const den = cx.sub(cx.scaleBy(oneMinus, tf.div(2, dt)), cx.mul(lam, onePlus)); // (..., N, L)
-      const r = cx.scaleBy(cx.reciprocal(den), 2); // c/(g − λ) without the pole
-      // The four weight vectors, stacked: (..., 4, N)
+      const rows = (t: tf.Tensor) => tf.reshape(t, [-1, N]); // (..., N) → (H, N)
+      // The four weight vectors, stacked: (H, 4, N)
       const Cc = cx.conj(C), Qc = cx.conj(Q);
       const terms = [cx.mul(Cc, B), cx.mul(Cc, P), cx.mul(Qc, B), cx.mul(Qc, P)];
-      const V: CTensor = { re: tf.stack(terms.map((t) => t.re), -2), im: tf.stack(terms.map((t) => t.im), -2) };
-      const rB: CTensor = { re: tf.broadcastTo(r.re, [...lead, ...r.re.shape.slice(-2)]), im: tf.broadcastTo(r.im, [...lead, ...r.im.shape.slice(-2)]) };
-      // Complex batched matmul (..., 4, N) × (..., N, L) → (..., 4, L)
-      const S: CTensor = {
-        re: tf.sub(tf.matMul(V.re, rB.re), tf.matMul(V.im, rB.im)),
-        im: tf.add(tf.matMul(V.re, rB.im), tf.matMul(V.im, rB.re)),
-      };
+      const V: CTensor = { re: tf.stack(terms.map((t) => rows(t.re)), 1), im: tf.stack(terms.map((t) => rows(t.im)), 1) };
+      const S = cauchyBilinear({ re: rows(Lambda.re), im: rows(Lambda.im) }, V, stepPerRow("kGenDPLR", step, lead), o); // (H, 4, L)
+      const L = o.re.shape[0];
       // unstack, not gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks
-      const [re4, im4] = [tf.unstack(S.re, S.re.rank - 2), tf.unstack(S.im, S.im.rank - 2)];
+      const [re4, im4] = [tf.unstack(S.re, 1), tf.unstack(S.im, 1)];
       const part = (i: number): CTensor => ({ re: re4[i], im: im4[i] });
-      const half = cx.scaleBy(onePlus, 0.5);
+      const half = cx.scaleBy({ re: tf.add(1, o.re), im: o.im }, 0.5); // (1 + o)/2
       const k10 = cx.mul(part(2), half); // (1 + o)/2 · c·k10 = k10 itself
       const k11 = cx.mul(part(3), half);
       const denom: CTensor = { re: tf.add(1, k11.re), im: k11.im };
-      return cx.sub(part(0), cx.div(cx.mul(part(1), k10), denom));
+      const out = cx.sub(part(0), cx.div(cx.mul(part(1), k10), denom)); // (H, L)
+      return { re: tf.reshape(out.re, [...lead, L]), im: tf.reshape(out.im, [...lead, L]) };
     });
 }
 

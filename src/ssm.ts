@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { checkOneOf, checkPositive, checkPositiveInt, checkShape } from "./checks";
-import { fftCausalConv } from "./fft";
+import { causalConv, directCausalConv } from "./kernels/causal-conv";
 import { inv } from "./linalg";
 
 /** Continuous SSM: A (N, N), B (N, 1), C (1, N). */
@@ -109,41 +109,16 @@ export function kConv(Ab: tf.Tensor2D, Bb: tf.Tensor2D, Cb: tf.Tensor2D, L: numb
 }
 
 /**
- * Direct causal convolution, y[..., t] = Σ_{j ≤ t} k[..., j] · u[..., t − j], as a sum of shifted
- * copies of u: O(L²) and plain tf ops, so it runs and differentiates on every backend. It is the
- * reference the FFT path is held to. (`tf.conv1d` would be a cross-correlation: it needs the
- * kernel flipped, and wasm has no conv backward.)
- */
-export function directCausalConv(u: tf.Tensor, k: tf.Tensor): tf.Tensor {
-  const l = u.shape[u.rank - 1];
-  if (k.shape[k.rank - 1] !== l) {
-    throw new Error(`directCausalConv: k must have the same length as u (${l}) on its last axis, got (${k.shape.join(", ")})`);
-  }
-  return tf.tidy(() => {
-    const padding = u.shape.map((_, i) => (i === u.rank - 1 ? [l - 1, 0] : [0, 0])) as [number, number][];
-    const padded = tf.pad(u, padding); // (..., 2l − 1): l − 1 zeros before t = 0
-    let y: tf.Tensor = tf.zerosLike(u);
-    for (let j = 0; j < l; j++) {
-      // u shifted right by j (a fresh begin array each time: the slice gradient keeps it)
-      const begin = u.shape.map((_, i) => (i === u.rank - 1 ? l - 1 - j : 0));
-      const shifted = tf.slice(padded, begin, u.shape);
-      const kj = tf.slice(k, k.shape.map((_, i) => (i === k.rank - 1 ? j : 0)), k.shape.map((s, i) => (i === k.rank - 1 ? 1 : s)));
-      y = tf.add(y, tf.mul(kj, shifted));
-    }
-    return y;
-  });
-}
-
-/**
  * Causal convolution of u with a kernel K of the same length: y[t] = Σ_{j ≤ t} K[j] u[t − j].
- * u: (..., h, l) and K: (h, l) (or both (l)); `method` "fft" (default, O(L log L)) or "direct".
+ * u: (..., h, l) and K: (h, l) (or both (l)); `method` "fft" (default: the `causalConv` kernel,
+ * an FFT on the host) or "direct" (`directCausalConv`, the O(L²) tf-ops definition).
  */
 export function causalConvolution(u: tf.Tensor, K: tf.Tensor, method: "fft" | "direct" = "fft"): tf.Tensor {
   checkOneOf("causalConvolution: method", method, ["fft", "direct"] as const);
   if (u.rank < 1 || K.rank < 1 || u.shape[u.rank - 1] !== K.shape[K.rank - 1]) {
     throw new Error(`causalConvolution: u (${u.shape.join(", ")}) and K (${K.shape.join(", ")}) must share their last (length) axis`);
   }
-  return method === "fft" ? fftCausalConv(u, K) : directCausalConv(u, K);
+  return method === "fft" ? causalConv(u, K) : directCausalConv(u, K);
 }
 
 // ---- The mass–spring example -------------------------------------------------------------------

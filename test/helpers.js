@@ -26,7 +26,7 @@ function assertClose(a, b, atol, rtol, what) {
   let worst = 0, at = -1;
   for (let i = 0; i < x.length; i++) {
     const err = Math.abs(x[i] - y[i]);
-    const ratio = err / (atol + rtol * Math.abs(y[i]));
+    const ratio = err === 0 ? 0 : err / (atol + rtol * Math.abs(y[i]));
     if (!(ratio <= worst)) { worst = ratio; at = i; }
   }
   assert.ok(worst <= 1, `${what}: |got − expected| is ${worst.toFixed(2)}× the tolerance (atol ${atol}, rtol ${rtol}) at index ${at}: got ${x[at]}, expected ${y[at]}`);

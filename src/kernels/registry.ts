@@ -27,6 +27,14 @@ export type Attrs = Record<string, number | boolean | string | number[]>;
 
 const HOST_BACKENDS = ["cpu", "wasm"] as const;
 
+/** Every kernel name registered through this module, on any backend. */
+const registered = new Set<string>();
+
+/** The names of the hand-written kernels (e.g. to switch them off and time the tf-ops references). */
+export function registeredKernelNames(): string[] {
+  return [...registered];
+}
+
 /**
  * Registers `run` as kernel `kernelName` on the cpu and wasm backends. `inputNames` fixes the
  * order in which `run` receives the inputs of `runKernel(kernelName, {name: tensor, ...})`.
@@ -36,14 +44,17 @@ export function registerHostKernel(
   inputNames: readonly string[],
   run: (inputs: HostInput[], attrs: Attrs) => HostOutput | HostOutput[],
 ): void {
+  registered.add(kernelName);
   for (const backendName of HOST_BACKENDS) {
     tf.registerKernel({
       kernelName,
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
+        // cpu names its output constructor makeTensorInfo, wasm makeOutput (which copies into its heap)
         const b = backend as unknown as {
           readSync(dataId: object): unknown;
-          makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+          makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+          makeOutput?(shape: number[], dtype: string, memoryOffset: undefined, values: Float32Array): tf.TensorInfo;
         };
         const ins = inputNames.map((name) => {
           const t = inputs[name];
@@ -52,7 +63,8 @@ export function registerHostKernel(
           return { values: v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>), shape: t.shape };
         });
         const out = run(ins, (attrs ?? {}) as Attrs);
-        const make = (o: HostOutput) => b.makeTensorInfo(o.shape, "float32", o.values);
+        const make = (o: HostOutput) =>
+          b.makeTensorInfo ? b.makeTensorInfo(o.shape, "float32", o.values) : b.makeOutput!(o.shape, "float32", undefined, o.values);
         return Array.isArray(out) ? out.map(make) : make(out);
       },
     });
@@ -76,11 +88,14 @@ export interface WgslProgram {
 
 /**
  * A flat program with one thread per output element (workgroups of 64, spread over x and y when
- * there are more than 65 535 of them). `uniforms` declares extra `i32` fields.
+ * there are more than 65 535 of them), or `threads` threads when given. `uniforms` declares extra
+ * `i32` fields.
  */
-export function flatProgram(shaderKey: string, variableNames: string[], outputShape: number[], body: string, uniforms = ""): WgslProgram {
-  const size = outputShape.reduce((a, b) => a * b, 1);
-  const groups = Math.ceil(size / 64);
+export function flatProgram(
+  shaderKey: string, variableNames: string[], outputShape: number[], body: string, uniforms = "",
+  threads = outputShape.reduce((a, b) => a * b, 1),
+): WgslProgram {
+  const groups = Math.ceil(threads / 64);
   const x = Math.min(groups, 65535);
   return {
     variableNames,
@@ -101,6 +116,7 @@ export function registerWebGPUKernel(
   inputNames: readonly string[],
   programs: (shapes: number[][], attrs: Attrs) => { program: WgslProgram; inputs: number[]; uniforms?: number[] }[],
 ): void {
+  registered.add(kernelName);
   tf.registerKernel({
     kernelName,
     backendName: "webgpu",

@@ -1,0 +1,205 @@
+/**
+ * The standard cases of `npm run bench`: each op at the sizes of the Annotated S4 MNIST runs and
+ * of a small Mamba block, with its fast path (the library op) and its reference (the same math in
+ * plain tf ops).
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as lib from "../index";
+import { BackendName } from "../backend";
+
+export const OPS = ["s4_layer", "causal_conv", "selective_scan", "depthwise_conv1d"] as const;
+export type OpName = (typeof OPS)[number];
+
+/** A differentiable function of the inputs; the loss is Σ y·r. */
+export type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
+
+export interface Prepared {
+  /** The tensors the gradients are taken with respect to. */
+  inputs: tf.Tensor[];
+  /** Loss weights, the shape of y. */
+  r: tf.Tensor;
+  fast: Fn;
+  reference: Fn;
+  /** Tensors to dispose besides inputs and r. */
+  extra: tf.Tensor[];
+}
+
+export interface Where {
+  /** The fastest backend here that runs on the CPU. */
+  fastestCpu: BackendName | null;
+  /** Whether the WebGPU adapter is a real GPU (not a software rasterizer such as lavapipe). */
+  realGpu: boolean;
+}
+
+export interface Case {
+  /** Unique name of the case (an op can have several sizes). */
+  key: string;
+  op: OpName;
+  shape: string;
+  /** What the reference is, for the printed notes. */
+  referenceName: string;
+  /** Measured with one to three runs: a single forward + backward takes seconds. */
+  large: boolean;
+  /** Why this case does not run on `backend`, or null when it does. */
+  skip: (backend: BackendName, where: Where) => string | null;
+  /** Creates the inputs on the active backend. */
+  prepare: () => Prepared;
+}
+
+/** Uniform-sum pseudo-normal values (mulberry32), the same on every run. */
+function randn(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Float32Array.from({ length: n }, () => scale * 2 * (next() + next() + next() - 1.5));
+}
+
+/** Uniform values in [lo, hi) from the same generator. */
+const uniform = (n: number, seed: number, lo: number, hi: number) => Float32Array.from(randn(n, seed), (x) => lo + (hi - lo) * (x / 6 + 0.5));
+
+/**
+ * The S4 convolution path: the DPLR kernel (h, l) from HiPPO parameters (h, n) tiled over the
+ * channels, C̃ random, a step per channel; then y = K ⊛ u + D·u for u (b, h, l).
+ * Gradients with respect to u, Λ, P (= Q), B, C̃, log Δ and D.
+ */
+function s4Case(b: number, h: number, n: number, l: number, large: boolean): Case {
+  return {
+    key: large ? "s4_layer_full" : "s4_layer",
+    op: "s4_layer",
+    shape: `b=${b} h=${h} n=${n} l=${l}${large ? " (full layer)" : ""}`,
+    referenceName: "kGenDPLR in tf ops + matmulIrdft + matmulCausalConv",
+    large,
+    skip: large
+      ? (backend, where) => {
+          if (backend === "webgpu") return where.realGpu ? null : "the full layer is skipped on a software WebGPU adapter";
+          if (backend === "tensorflow-gpu") return null;
+          return backend === where.fastestCpu ? null : `the full layer runs only on the fastest CPU backend (${where.fastestCpu ?? "none"}) and on a real GPU`;
+        }
+      : () => null,
+    prepare: () => {
+      const hippo = lib.makeDPLRHiPPO(n); // Λ, P, B: (n) complex, float64
+      const tile = (v: Float64Array) => {
+        const out = new Float32Array(h * n);
+        for (let i = 0; i < h; i++) out.set(v, i * n);
+        return tf.tensor2d(out, [h, n]);
+      };
+      const inputs = [
+        tf.tensor3d(randn(b * h * l, 1), [b, h, l]), // u (b, h, l)
+        tile(hippo.Lambda.re), tile(hippo.Lambda.im), // Λ (h, n)
+        tile(hippo.P.re), tile(hippo.P.im), // P = Q (h, n)
+        tile(hippo.B.re), tile(hippo.B.im), // B (h, n)
+        tf.tensor2d(randn(h * n, 2, 0.5), [h, n]), tf.tensor2d(randn(h * n, 3, 0.5), [h, n]), // C̃ (h, n)
+        tf.tensor1d(uniform(h, 4, Math.log(1e-3), Math.log(1e-1))), // log Δ (h)
+        tf.tensor1d(randn(h, 5)), // D (h)
+      ];
+      const omega = lib.rootsOfUnity(l);
+      const roots = { re: tf.tensor1d(Float32Array.from(omega.re)), im: tf.tensor1d(Float32Array.from(omega.im)) }; // (l) complex
+      const params = (lr: tf.Tensor, li: tf.Tensor, pr: tf.Tensor, pi: tf.Tensor, br: tf.Tensor, bi: tf.Tensor, cr: tf.Tensor, ci: tf.Tensor): lib.DPLRParams => {
+        const P = { re: pr, im: pi };
+        return { Lambda: { re: lr, im: li }, P, Q: P, B: { re: br, im: bi }, C: { re: cr, im: ci } };
+      };
+      const skipTerm = (u: tf.Tensor, D: tf.Tensor) => tf.mul(u, tf.reshape(D, [h, 1])); // D·u (b, h, l)
+      return {
+        inputs,
+        r: tf.tensor3d(randn(b * h * l, 6), [b, h, l]),
+        extra: [roots.re, roots.im],
+        fast: (u, lr, li, pr, pi, br, bi, cr, ci, logStep, D) => {
+          const K = lib.kernelDPLR(params(lr, li, pr, pi, br, bi, cr, ci), tf.exp(logStep), l); // (h, l)
+          return tf.add(lib.causalConvolution(u, K), skipTerm(u, D));
+        },
+        // Run with the hand-written kernels switched off, so kGenDPLR's Cauchy sums are tf ops too.
+        reference: (u, lr, li, pr, pi, br, bi, cr, ci, logStep, D) => {
+          const atRoots = lib.kGenDPLR(params(lr, li, pr, pi, br, bi, cr, ci), tf.exp(logStep))(roots); // (h, l) complex
+          const K = lib.matmulIrdft(atRoots.re, atRoots.im); // (h, l)
+          return tf.add(lib.matmulCausalConv(u, K), skipTerm(u, D));
+        },
+      };
+    },
+  };
+}
+
+const causalConvCase = (b: number, h: number, l: number): Case => ({
+  key: "causal_conv",
+  op: "causal_conv",
+  shape: `b=${b} h=${h} l=${l}`,
+  referenceName: "matmulCausalConv (zero-padded DFT as matmuls)",
+  large: false,
+  skip: () => null,
+  prepare: () => ({
+    inputs: [tf.tensor3d(randn(b * h * l, 21), [b, h, l]), tf.tensor2d(randn(h * l, 22, 0.05), [h, l])], // u (b, h, l), k (h, l)
+    r: tf.tensor3d(randn(b * h * l, 23), [b, h, l]),
+    extra: [],
+    fast: (u, k) => lib.causalConvolution(u, k),
+    reference: (u, k) => lib.matmulCausalConv(u, k),
+  }),
+});
+
+/** The selective scan, looked up at run time: a build without it skips the case. */
+type ScanFn = (u: tf.Tensor, delta: tf.Tensor, A: tf.Tensor, B: tf.Tensor, C: tf.Tensor, opts: Record<string, unknown>) => { y: tf.Tensor; lastState: tf.Tensor };
+function scanFns(): { fast?: ScanFn; reference?: ScanFn } {
+  const l = lib as unknown as Record<string, unknown>;
+  return { fast: l.selectiveScan as ScanFn | undefined, reference: l.selectiveScanReference as ScanFn | undefined };
+}
+
+/** Mamba's scan with D, z, a delta bias and softplus; gradients with respect to all eight tensors. */
+const selectiveScanCase = (b: number, d: number, n: number, l: number): Case => ({
+  key: "selective_scan",
+  op: "selective_scan",
+  shape: `b=${b} d=${d} n=${n} l=${l}`,
+  referenceName: "selectiveScanReference",
+  large: false,
+  skip: () => {
+    const { fast, reference } = scanFns();
+    return fast && reference ? null : "selectiveScan / selectiveScanReference are not exported by this build";
+  },
+  prepare: () => {
+    const { fast, reference } = scanFns() as Required<ReturnType<typeof scanFns>>;
+    const A = Float32Array.from({ length: d * n }, (_, i) => -(1 + (i % n))); // S4D-real: A[c, j] = −(j + 1)
+    const deltaBias = Float32Array.from(uniform(d, 36, 1e-3, 1e-1), (dt) => Math.log(Math.expm1(dt))); // softplus⁻¹ of Δ
+    const inputs = [
+      tf.tensor3d(randn(b * d * l, 31), [b, d, l]), // u (b, d, l)
+      tf.tensor3d(randn(b * d * l, 32, 0.1), [b, d, l]), // delta (b, d, l), before bias and softplus
+      tf.tensor2d(A, [d, n]), // A (d, n)
+      tf.tensor3d(randn(b * n * l, 33), [b, n, l]), // B (b, n, l)
+      tf.tensor3d(randn(b * n * l, 34), [b, n, l]), // C (b, n, l)
+      tf.tensor1d(randn(d, 35)), // D (d)
+      tf.tensor3d(randn(b * d * l, 37), [b, d, l]), // z (b, d, l)
+      tf.tensor1d(deltaBias), // deltaBias (d)
+    ];
+    const call = (f: ScanFn): Fn => (u, delta, A, B, C, D, z, bias) => {
+      const { y, lastState } = f(u, delta, A, B, C, { D, z, deltaBias: bias, deltaSoftplus: true });
+      lastState.dispose();
+      return y;
+    };
+    return { inputs, r: tf.tensor3d(randn(b * d * l, 38), [b, d, l]), extra: [], fast: call(fast), reference: call(reference) };
+  },
+});
+
+const depthwiseCase = (b: number, d: number, l: number, k: number): Case => ({
+  key: "depthwise_conv1d",
+  op: "depthwise_conv1d",
+  shape: `b=${b} d=${d} l=${l} k=${k}`,
+  referenceName: "causalDepthwiseConv1dReference (pad + shifted slices)",
+  large: false,
+  skip: () => null,
+  prepare: () => ({
+    inputs: [tf.tensor3d(randn(b * d * l, 41), [b, d, l]), tf.tensor2d(randn(d * k, 42), [d, k]), tf.tensor1d(randn(d, 43))], // x, w, bias
+    r: tf.tensor3d(randn(b * d * l, 44), [b, d, l]),
+    extra: [],
+    fast: (x, w, bias) => lib.causalDepthwiseConv1d(x, w, bias),
+    reference: (x, w, bias) => lib.causalDepthwiseConv1dReference(x, w, bias),
+  }),
+});
+
+export const CASES: Case[] = [
+  s4Case(16, 64, 64, 784, false),
+  s4Case(128, 128, 64, 784, true),
+  causalConvCase(16, 64, 784),
+  selectiveScanCase(16, 64, 16, 784),
+  depthwiseCase(16, 128, 784, 4),
+];

@@ -1,0 +1,294 @@
+/**
+ * npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
+ *
+ * Times the hot ops of the library on each backend that works here: the median forward time and
+ * the median forward + backward time (the gradients of Σ y·r for fixed random weights r, every
+ * gradient read back so that GPU work has finished), next to the same op built from plain tf ops
+ * (its reference) on the same backend. Prints a table and writes the numbers as JSON (default
+ * build/bench.json). Exit status 1 when a measurement fails, 2 on bad usage.
+ *
+ * Each measurement runs in its own process (bench-worker.js) under a time limit: some references
+ * take minutes at full size, and a backend that runs out of memory must not take the rest down.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { BACKEND_ORDER, BackendName, availableBackends, useBackend } from "../backend";
+import { CASES, Case, OPS, OpName, Where } from "./bench-cases";
+import { Timing } from "./bench-timing";
+import { MARK, WorkerEvent } from "./bench-worker";
+
+const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
+  --only <op>       ${OPS.join(", ")} (repeatable, or a comma list); default: all
+  --backend <name>  ${BACKEND_ORDER.join(", ")} (repeatable, or a comma list); default: cpu, wasm,
+                    webgpu where an adapter exists, and tfjs-node where it is installed
+  --json <file>     where to write the results (default build/bench.json)
+  --quick           fewer repetitions, a shorter warm-up and shorter time limits
+  --no-reference    skip the plain-tf-ops references`;
+
+function usage(msg: string): never {
+  console.error(`bench: ${msg}\n${USAGE}`);
+  process.exit(2);
+}
+
+interface Options {
+  ops: OpName[];
+  backends: BackendName[] | null;
+  json: string;
+  quick: boolean;
+  reference: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const ops: OpName[] = [];
+  const backends: BackendName[] = [];
+  let json = path.join("build", "bench.json");
+  let quick = false, reference = true;
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) usage(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--only") {
+      for (const op of value(i++, a).split(",").filter(Boolean)) {
+        if (!(OPS as readonly string[]).includes(op)) usage(`--only: unknown op "${op}", expected one of ${OPS.join(", ")}`);
+        if (!ops.includes(op as OpName)) ops.push(op as OpName);
+      }
+    } else if (a === "--backend") {
+      for (const b of value(i++, a).split(",").filter(Boolean)) {
+        if (!(BACKEND_ORDER as readonly string[]).includes(b)) usage(`--backend: unknown backend "${b}", expected one of ${BACKEND_ORDER.join(", ")}`);
+        if (!backends.includes(b as BackendName)) backends.push(b as BackendName);
+      }
+    } else if (a === "--json") {
+      json = value(i++, a);
+    } else if (a === "--quick") {
+      quick = true;
+    } else if (a === "--no-reference") {
+      reference = false;
+    } else if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      usage(a.startsWith("-") ? `unknown flag ${a}` : `unexpected argument "${a}"`);
+    }
+  }
+  return { ops: ops.length ? ops : [...OPS], backends: backends.length ? backends : null, json, quick, reference };
+}
+
+// ---- Measurement processes -----------------------------------------------------------------------
+
+/** Wall-clock limits of one measurement process (start-up included), seconds. */
+const LIMIT_S = { fast: { normal: 150, quick: 60 }, reference: { normal: 45, quick: 10 } };
+
+interface Measured {
+  fwd?: Timing;
+  fwd_bwd?: Timing;
+  /** Set when the process ran past its limit and was stopped. */
+  stoppedAfterS?: number;
+  error?: string;
+  leaked?: number;
+}
+
+/** Runs one case on one backend in a child process, keeping whatever it reported before it ended. */
+function runWorker(backend: BackendName, c: Case, variant: "fast" | "reference", quick: boolean): Promise<Measured> {
+  const limitS = LIMIT_S[variant][quick ? "quick" : "normal"];
+  const args = [path.join(__dirname, "bench-worker.js"), backend, c.key, variant, ...(quick ? ["--quick"] : [])];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Measured = {};
+    let buffered = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) {
+        if (!line.startsWith(MARK)) continue;
+        const e = JSON.parse(line.slice(MARK.length)) as WorkerEvent;
+        if (e.event === "measured") out[e.what] = { ms: e.ms, reps: e.reps };
+        else if (e.event === "leaked") out.leaked = e.tensors;
+        else out.error = e.message;
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr = (stderr + chunk).slice(-8000);
+    });
+    const timer = setTimeout(() => {
+      out.stoppedAfterS = limitS;
+      child.kill("SIGKILL");
+    }, limitS * 1000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (!out.stoppedAfterS && !out.error && (code !== 0 || !out.fwd_bwd)) {
+        // a crash before the worker could report: quote the error line of its stack trace
+        const lines = stderr.split("\n").map((l) => l.trim());
+        const why = lines.find((l) => /^\w*Error\b|Aborted/.test(l)) ?? lines.filter(Boolean).pop() ?? "";
+        out.error = `measurement process ended with ${signal ?? `code ${code}`}${why ? `: ${why.slice(0, 200)}` : ""}`;
+      }
+      resolve(out);
+    });
+  });
+}
+
+// ---- Choosing backends ------------------------------------------------------------------------------
+
+async function isRealGpu(): Promise<boolean> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<any> } } }).navigator?.gpu;
+  const adapter = await gpu?.requestAdapter();
+  if (!adapter) return false;
+  const info = adapter.info ?? {};
+  return !(info.isFallbackAdapter || adapter.isFallbackAdapter || info.architecture === "software");
+}
+
+/** The requested backends, or cpu, wasm, webgpu and tfjs-node where they work. */
+async function pickBackends(requested: BackendName[] | null, notes: string[]): Promise<{ run: BackendName[]; where: Where }> {
+  const found = await availableBackends();
+  const works = new Map(found.map((b) => [b.name, b]));
+  const ok = (name: BackendName) => works.get(name)?.ok ?? false;
+  let run: BackendName[];
+  if (requested) {
+    for (const name of requested) {
+      if (!ok(name)) throw new Error(`--backend ${name}: not available here: ${works.get(name)?.detail}`);
+    }
+    run = requested;
+  } else {
+    // tfjs-node and tfjs-node-gpu share tfjs's name "tensorflow": measure the GPU one when both load
+    run = (["cpu", "wasm", "webgpu", "tensorflow", "tensorflow-gpu"] as BackendName[]).filter(ok);
+    if (run.includes("tensorflow-gpu")) run = run.filter((b) => b !== "tensorflow");
+    for (const b of found) if (!b.ok) notes.push(`backend ${b.name} not measured: ${b.detail}`);
+  }
+  let realGpu = false;
+  if (run.includes("webgpu")) {
+    await useBackend("webgpu", { quiet: true });
+    realGpu = await isRealGpu();
+    if (!realGpu) notes.push("webgpu runs on a software adapter here (Mesa lavapipe or similar): its times are CPU times");
+  }
+  const fastestCpu = (["tensorflow", "wasm", "cpu"] as BackendName[]).find(ok) ?? null;
+  return { run, where: { fastestCpu, realGpu } };
+}
+
+// ---- Output -------------------------------------------------------------------------------------
+
+interface Result {
+  op: OpName;
+  backend: BackendName;
+  shape: string;
+  fwd_ms: number;
+  fwd_bwd_ms: number;
+  ref_fwd_ms?: number;
+  ref_fwd_bwd_ms?: number;
+  /** Timed runs behind each median. */
+  reps: { fwd: number; fwd_bwd: number; ref_fwd?: number; ref_fwd_bwd?: number };
+  /** Set when the reference ran past its time limit before finishing: its time exceeds this. */
+  ref_stopped_after_s?: number;
+}
+
+const fmtMs = (ms: number | undefined, stoppedS?: number) =>
+  ms === undefined ? (stoppedS ? `> ${stoppedS} s` : "-") : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+
+function ratio(r: Result): string {
+  if (r.ref_fwd_bwd_ms !== undefined) return `${(r.ref_fwd_bwd_ms / r.fwd_bwd_ms).toFixed(2)}×`;
+  // A reference stopped during forward + backward took at least its forward time.
+  if (r.ref_fwd_ms !== undefined) return `> ${(r.ref_fwd_ms / r.fwd_bwd_ms).toFixed(2)}×`;
+  return "-";
+}
+
+function table(results: Result[]): string {
+  const head = ["op", "backend", "shape", "fwd ms", "fwd+bwd ms", "ref fwd ms", "ref fwd+bwd ms", "ref/fast fwd+bwd", "reps"];
+  const rows = results.map((r) => [
+    r.op, r.backend, r.shape, fmtMs(r.fwd_ms), fmtMs(r.fwd_bwd_ms),
+    fmtMs(r.ref_fwd_ms, r.ref_stopped_after_s), fmtMs(r.ref_fwd_bwd_ms, r.ref_fwd_ms === undefined ? undefined : r.ref_stopped_after_s),
+    ratio(r),
+    [r.reps.fwd, r.reps.fwd_bwd, r.reps.ref_fwd ?? "-", r.reps.ref_fwd_bwd ?? "-"].join("/"),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** Writes the JSON through a temporary file and a rename, so a reader never sees half a file. */
+function writeJsonAtomic(file: string, data: unknown): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
+  renameSync(tmp, file);
+}
+
+// ---- Main -------------------------------------------------------------------------------------------
+
+async function main(argv: string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  const started = performance.now();
+  const notes: string[] = [];
+  const failures: string[] = [];
+  const { run, where } = await pickBackends(opts.backends, notes);
+  const cases = CASES.filter((c) => opts.ops.includes(c.op));
+  const results: Result[] = [];
+  for (const backend of run) {
+    for (const c of cases) {
+      const why = c.skip(backend, where);
+      if (why) {
+        notes.push(`${c.op} ${c.shape} on ${backend} skipped: ${why}`);
+        continue;
+      }
+      const t0 = performance.now();
+      process.stderr.write(`bench: ${c.op} ${c.shape} on ${backend} … `);
+      const fast = await runWorker(backend, c, "fast", opts.quick);
+      if (!fast.fwd || !fast.fwd_bwd) {
+        process.stderr.write("failed\n");
+        failures.push(`${c.op} ${c.shape} on ${backend}: ${fast.error ?? `stopped after ${fast.stoppedAfterS} s`}`);
+        continue;
+      }
+      const r: Result = { op: c.op, backend, shape: c.shape, fwd_ms: fast.fwd.ms, fwd_bwd_ms: fast.fwd_bwd.ms, reps: { fwd: fast.fwd.reps, fwd_bwd: fast.fwd_bwd.reps } };
+      if (fast.leaked) notes.push(`${c.op} on ${backend}: ${fast.leaked} tensor(s) left behind`);
+      if (opts.reference) {
+        const ref = await runWorker(backend, c, "reference", opts.quick);
+        if (ref.fwd) {
+          r.ref_fwd_ms = ref.fwd.ms;
+          r.reps.ref_fwd = ref.fwd.reps;
+        }
+        if (ref.fwd_bwd) {
+          r.ref_fwd_bwd_ms = ref.fwd_bwd.ms;
+          r.reps.ref_fwd_bwd = ref.fwd_bwd.reps;
+        }
+        if (ref.stoppedAfterS) {
+          r.ref_stopped_after_s = ref.stoppedAfterS;
+          notes.push(`${c.op} ${c.shape} on ${backend}: the reference was stopped at its ${ref.stoppedAfterS} s limit${ref.fwd ? " during forward + backward" : ""}`);
+        } else if (ref.error) {
+          notes.push(`${c.op} ${c.shape} on ${backend}: the reference failed: ${ref.error}`);
+        }
+      }
+      results.push(r);
+      process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      writeJsonAtomic(opts.json, results); // kept current, so an interrupted run keeps what it measured
+    }
+  }
+  writeJsonAtomic(opts.json, results);
+
+  console.log(table(results));
+  console.log(
+    [
+      "",
+      "fwd: median forward time; fwd+bwd: median time of the gradients of Σ y·r (fixed random r) with respect to every input, forward included.",
+      "ref: the same computation in plain tf ops on the same backend, with the hand-written kernels switched off; ref/fast > 1: the library is faster.",
+      `reps: timed runs behind each median (fwd/fwd+bwd/ref fwd/ref fwd+bwd), adaptive; slow measurements (the full layer, and the references at` +
+        ` full size) use 1–3 runs, and 1 means a single run, warm-up included. References are stopped after` +
+        ` ${LIMIT_S.reference[opts.quick ? "quick" : "normal"]} s (then "> N s").`,
+    ].join("\n"),
+  );
+  const refs = [...new Set(cases.filter((c) => results.some((r) => r.op === c.op)).map((c) => `${c.op}: ${c.referenceName}`))];
+  if (opts.reference && refs.length) console.log(`references: ${refs.join("; ")}`);
+  for (const n of notes) console.log(`note: ${n}`);
+  for (const f of failures) console.log(`FAILED: ${f}`);
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s; results in ${opts.json}`);
+  return failures.length ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`bench: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,42 @@
+/**
+ * What the causal depthwise convolution is, shared by its implementations: the kernel names and
+ * the argument check.
+ *
+ *   y[b, c, t] = bias[c] + Σ_{j<k} w[c, j] · x[b, c, t − (k − 1) + j]   (x is zero before t = 0)
+ *
+ * Mamba runs this short convolution (k ≈ 4) over each channel of its expanded input before the
+ * selective scan, so that every step also sees its few predecessors.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Forward kernel: inputs {x, w, bias} → y (b, d, l). */
+export const KERNEL = "CausalDepthwiseConv1d";
+/** Backward kernel: inputs {dy, x, w} → [dx (b, d, l), dw (d, k), dbias (d)]. */
+export const GRAD_KERNEL = "CausalDepthwiseConv1dGrad";
+
+const show = (shape: number[]) => `(${shape.join(", ")})`;
+
+/**
+ * Checks x: (b, d, l), w: (d, k) and bias: (d), all float32 with every size ≥ 1, and returns the
+ * sizes. `fn` names the public function in the error.
+ */
+export function checkArgs(fn: string, x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): { b: number; d: number; l: number; k: number } {
+  const named: [string, tf.Tensor | undefined][] = [["x", x], ["w", w], ["bias", bias]];
+  for (const [name, t] of named) {
+    if (t === undefined && name === "bias") continue;
+    if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
+    if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
+  }
+  const xs = x.shape as number[], ws = w.shape as number[];
+  if (xs.length !== 3 || xs.some((s) => s < 1)) {
+    throw new Error(`${fn}: x must have shape (b, d, l) with every size ≥ 1, got ${show(xs)}`);
+  }
+  const [b, d, l] = xs;
+  if (ws.length !== 2 || ws[0] !== d || ws[1] < 1) {
+    throw new Error(`${fn}: w must have shape (d, k) = (${d}, k ≥ 1) to match x ${show(x.shape)}, got ${show(w.shape)}`);
+  }
+  if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== d)) {
+    throw new Error(`${fn}: bias must have shape (d) = (${d}) to match x ${show(x.shape)}, got ${show(bias.shape)}`);
+  }
+  return { b, d, l, k: ws[1] };
+}

@@ -1,0 +1,31 @@
+/**
+ * What the S4 kernel's last transform is, shared by its implementations: the kernel names and
+ * the argument check.
+ *
+ *   y[..., j] = Re( (1/L) Σ_k (re + i·im)[..., k] · e^{+2πi jk/L} )
+ *
+ * the real part of the inverse DFT along the last axis, for any length L (784 = 2⁴·7² for MNIST).
+ * Its gradient is the forward DFT of the cotangent g, over L: d re = Re(DFT g)/L,
+ * d im = Im(DFT g)/L.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Forward kernel: inputs {re, im} → y (same shape). */
+export const KERNEL = "InverseRealDFT";
+/**
+ * Backward kernel: input {dy} (..., L) → (2, ..., L), d re and d im stacked on a new first axis
+ * (one output, so a GPU pass computes both at once).
+ */
+export const GRAD_KERNEL = "InverseRealDFTGrad";
+
+/** Checks that re and im are float32 tensors of the same shape with at least one axis. */
+export function checkArgs(fn: string, re: tf.Tensor, im: tf.Tensor): void {
+  for (const [name, t] of [["re", re], ["im", im]] as const) {
+    if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
+    if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
+  }
+  if (re.rank < 1) throw new Error(`${fn}: re must have at least one axis (..., L), got a scalar`);
+  if (re.shape.join() !== im.shape.join()) {
+    throw new Error(`${fn}: re and im must have the same shape, got re (${re.shape.join(", ")}) and im (${im.shape.join(", ")})`);
+  }
+}

@@ -1,0 +1,314 @@
+// The selective scan: fused kernels (host loops on cpu/wasm, WGSL on webgpu) against the tf-ops
+// reference, gradients against autodiff and finite differences, leaks, errors, golden values.
+const fs = require("node:fs");
+const path = require("node:path");
+const { forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert } = require("./helpers");
+
+const { selectiveScan, selectiveScanReference } = lib;
+const INPUTS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"];
+
+/** Random inputs of the given sizes; A < 0 as in Mamba (A = −exp(A_log)). */
+function makeInputs({ b, d, n, l }, seed = 1) {
+  return {
+    u: tf.tensor3d(randn(b * d * l, seed), [b, d, l]),
+    delta: tf.tensor3d(randn(b * d * l, seed + 1), [b, d, l]),
+    A: tf.tidy(() => tf.neg(tf.exp(tf.tensor2d(randn(d * n, seed + 2), [d, n])))),
+    B: tf.tensor3d(randn(b * n * l, seed + 3), [b, n, l]),
+    C: tf.tensor3d(randn(b * n * l, seed + 4), [b, n, l]),
+    D: tf.tensor1d(randn(d, seed + 5)),
+    z: tf.tensor3d(randn(b * d * l, seed + 6), [b, d, l]),
+    deltaBias: tf.tensor1d(randn(d, seed + 7)),
+  };
+}
+
+/** The options of a variant: which of D, z, deltaBias are given, and softplus. */
+function optsOf(x, v) {
+  return { D: v.D ? x.D : undefined, z: v.z ? x.z : undefined, deltaBias: v.bias ? x.deltaBias : undefined, deltaSoftplus: v.softplus };
+}
+const ALL = { D: true, z: true, bias: true, softplus: true };
+const NONE = { D: false, z: false, bias: false, softplus: false };
+const label = (v) => Object.entries(v).filter(([, on]) => on).map(([k]) => k).join("+") || "plain";
+
+/** The inputs a variant differentiates: the five required ones plus the options it uses. */
+const diffInputs = (v) => INPUTS.filter((k) => !(k === "D" && !v.D) && !(k === "z" && !v.z) && !(k === "deltaBias" && !v.bias));
+
+/** loss = Σ w·y + Σ v·lastState as a function of the listed inputs (others fixed). */
+function lossFn(scan, x, v, names, w, wl) {
+  return (...vals) => {
+    const cur = { ...x };
+    names.forEach((k, i) => (cur[k] = vals[i]));
+    const r = scan(cur.u, cur.delta, cur.A, cur.B, cur.C, optsOf(cur, v));
+    return tf.add(tf.sum(tf.mul(r.y, w)), tf.sum(tf.mul(r.lastState, wl)));
+  };
+}
+
+/** Reference gradients by autodiff; an input the loss does not reach (A when l = 1: h_0 does not
+ * depend on it) gets zeros, which is what the kernel must give too. */
+function referenceGrads(f, xs) {
+  const { value, grads } = tf.engine().gradients(() => f(...xs), xs, null, true);
+  value.dispose();
+  return grads.map((g, i) => g ?? tf.zerosLike(xs[i]));
+}
+
+function weights({ b, d, n, l }, seed) {
+  return { w: tf.tensor3d(randn(b * d * l, seed), [b, d, l]), wl: tf.tensor3d(randn(b * d * n, seed + 1), [b, d, n]) };
+}
+
+forEachBackend("selectiveScan", (backend) => {
+  it("runs the fused kernels here", () => {
+    assert.ok(tf.getKernel("SelectiveScan", backend) && tf.getKernel("SelectiveScanGrad", backend));
+  });
+
+  // Float64 kernel vs float32 reference: agreement to a few float32 roundings.
+  it("forward = reference for every combination of D, z, deltaBias, softplus (b=2, d=3, n=4, l=3; atol 1e-5, rtol 1e-4)", () => {
+    const sizes = { b: 2, d: 3, n: 4, l: 3 };
+    const x = makeInputs(sizes, 10);
+    for (let mask = 0; mask < 16; mask++) {
+      const v = { D: !!(mask & 1), z: !!(mask & 2), bias: !!(mask & 4), softplus: !!(mask & 8) };
+      const got = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+      const want = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+      assert.deepEqual(got.y.shape, [2, 3, 3]);
+      assert.deepEqual(got.lastState.shape, [2, 3, 4]);
+      assertClose(got.y.dataSync(), want.y.dataSync(), 1e-5, 1e-4, `y (${label(v)})`);
+      assertClose(got.lastState.dataSync(), want.lastState.dataSync(), 1e-5, 1e-4, `lastState (${label(v)})`);
+      tf.dispose([got.y, got.lastState, want.y, want.lastState]);
+    }
+    tf.dispose(Object.values(x));
+  });
+
+  for (const [sizes, v] of [
+    [{ b: 1, d: 1, n: 1, l: 1 }, ALL],
+    [{ b: 3, d: 2, n: 3, l: 1 }, NONE],
+    [{ b: 2, d: 2, n: 4, l: 784 }, ALL],
+    [{ b: 1, d: 3, n: 5, l: 1024 }, NONE],
+    [{ b: 2, d: 1, n: 16, l: 1024 }, ALL],
+  ]) {
+    it(`forward = reference at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}; atol 1e-5, rtol 1e-4)`, () => {
+      const x = makeInputs(sizes, 20);
+      const got = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+      const want = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+      assertClose(got.y.dataSync(), want.y.dataSync(), 1e-5, 1e-4, "y");
+      assertClose(got.lastState.dataSync(), want.lastState.dataSync(), 1e-5, 1e-4, "lastState");
+      tf.dispose([got.y, got.lastState, want.y, want.lastState, ...Object.values(x)]);
+    });
+  }
+
+  it("forward and gradients = reference where some exponents leave the fast exp's table (A scaled by 60; atol 1e-4, rtol 1e-3)", () => {
+    const sizes = { b: 1, d: 3, n: 4, l: 12 };
+    const x = makeInputs(sizes, 25);
+    const big = { ...x, A: tf.mul(x.A, 60) }; // δ·A reaches below −87 on some steps
+    const { w, wl } = weights(sizes, 26);
+    const names = diffInputs(ALL), xs = names.map((k) => big[k]);
+    const got = selectiveScan(big.u, big.delta, big.A, big.B, big.C, optsOf(big, ALL));
+    const want = selectiveScanReference(big.u, big.delta, big.A, big.B, big.C, optsOf(big, ALL));
+    assertClose(got.y.dataSync(), want.y.dataSync(), 1e-5, 1e-4, "y");
+    const g = tf.grads(lossFn(selectiveScan, big, ALL, names, w, wl))(xs);
+    const gRef = referenceGrads(lossFn(selectiveScanReference, big, ALL, names, w, wl), xs);
+    names.forEach((k, i) => assertClose(g[i].dataSync(), gRef[i].dataSync(), 1e-4, 1e-3, `d${k}`));
+    tf.dispose([got.y, got.lastState, want.y, want.lastState, ...g, ...gRef, w, wl, big.A, ...Object.values(x)]);
+  });
+
+  // Gradients accumulate over l terms: atol 1e-4 absorbs the float32 rounding of large sums.
+  for (const [sizes, v] of [
+    [{ b: 2, d: 3, n: 4, l: 9 }, ALL],
+    [{ b: 2, d: 3, n: 4, l: 9 }, NONE],
+    [{ b: 1, d: 1, n: 2, l: 1 }, ALL],
+    [{ b: 2, d: 3, n: 2, l: 5 }, { D: true, z: false, bias: true, softplus: false }],
+    [{ b: 1, d: 2, n: 3, l: 784 }, ALL],
+  ]) {
+    const names = diffInputs(v);
+    it(`gradients of ${names.join(", ")} = reference autodiff at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}; atol 1e-4, rtol 1e-3)`, () => {
+      const x = makeInputs(sizes, 30);
+      const { w, wl } = weights(sizes, 40);
+      const xs = names.map((k) => x[k]);
+      const got = tf.grads(lossFn(selectiveScan, x, v, names, w, wl))(xs);
+      const want = referenceGrads(lossFn(selectiveScanReference, x, v, names, w, wl), xs);
+      names.forEach((k, i) => {
+        assert.deepEqual(got[i].shape, x[k].shape, `d${k} shape`);
+        assertClose(got[i].dataSync(), want[i].dataSync(), 1e-4, 1e-3, `d${k}`);
+      });
+      tf.dispose([...got, ...want, w, wl, ...Object.values(x)]);
+    });
+  }
+
+  it("gradients when only y or only lastState reaches the loss = reference (atol 1e-4, rtol 1e-3)", () => {
+    const sizes = { b: 2, d: 2, n: 3, l: 6 };
+    const x = makeInputs(sizes, 50);
+    const { w, wl } = weights(sizes, 60);
+    const names = diffInputs(ALL), xs = names.map((k) => x[k]);
+    for (const pick of ["y", "lastState"]) {
+      const f = (scan) => (...vals) => {
+        const cur = { ...x };
+        names.forEach((k, i) => (cur[k] = vals[i]));
+        const r = scan(cur.u, cur.delta, cur.A, cur.B, cur.C, optsOf(cur, ALL));
+        return tf.sum(tf.mul(r[pick], pick === "y" ? w : wl));
+      };
+      const got = tf.grads(f(selectiveScan))(xs), want = referenceGrads(f(selectiveScanReference), xs);
+      names.forEach((k, i) => assertClose(got[i].dataSync(), want[i].dataSync(), 1e-4, 1e-3, `d${k} (loss on ${pick})`));
+      tf.dispose([...got, ...want]);
+    }
+    tf.dispose([w, wl, ...Object.values(x)]);
+  });
+
+  // Central differences in float32: ε = 1e-2 keeps rounding (~1e-7·|loss|/ε) and truncation
+  // (~ε²) errors well under the 2e-2 relative tolerance.
+  for (const v of [ALL, NONE]) {
+    it(`gradients = central finite differences along random directions (${label(v)}; eps 1e-2, rtol 2e-2)`, () => {
+      const sizes = { b: 2, d: 3, n: 3, l: 5 };
+      const x = makeInputs(sizes, 70);
+      const { w, wl } = weights(sizes, 80);
+      const names = diffInputs(v);
+      const f = lossFn(selectiveScan, x, v, names, w, wl);
+      const xs = names.map((k) => x[k]);
+      const grads = tf.grads(f)(xs);
+      const eps = 1e-2, r = rng(90);
+      names.forEach((k, i) => {
+        const dir = tf.tensor(Float32Array.from({ length: x[k].size }, () => r() - 0.5), x[k].shape);
+        const shifted = (s) => xs.map((t, j) => (j === i ? tf.add(t, tf.mul(dir, s)) : t));
+        const fd = tf.tidy(() => (f(...shifted(eps)).dataSync()[0] - f(...shifted(-eps)).dataSync()[0]) / (2 * eps));
+        const an = tf.tidy(() => tf.sum(tf.mul(grads[i], dir)).dataSync()[0]);
+        assert.ok(Math.abs(fd - an) <= 2e-2 * Math.max(Math.abs(an), 1e-2), `d${k}·v: finite differences ${fd}, gradient ${an}`);
+        dir.dispose();
+      });
+      tf.dispose([...grads, w, wl, ...Object.values(x)]);
+    });
+  }
+
+  it("leaks no tensors in the forward pass or in tf.grads", () => {
+    const sizes = { b: 2, d: 3, n: 4, l: 7 };
+    const x = makeInputs(sizes, 100);
+    const { w, wl } = weights(sizes, 110);
+    for (const v of [ALL, NONE]) {
+      assertNoLeak(() => selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v)), `forward (${label(v)})`);
+      const names = diffInputs(v);
+      assertNoLeak(() => tf.grads(lossFn(selectiveScan, x, v, names, w, wl))(names.map((k) => x[k])), `tf.grads (${label(v)})`);
+    }
+    tf.dispose([w, wl, ...Object.values(x)]);
+  });
+
+  it("rejects bad arguments with errors naming the argument and the expected shape", () => {
+    const x = makeInputs({ b: 2, d: 4, n: 3, l: 19 }, 120);
+    const bad = (t) => t;
+    const call = (o) => () => selectiveScan(o.u ?? x.u, o.delta ?? x.delta, o.A ?? x.A, o.B ?? x.B, o.C ?? x.C, o.opts ?? {});
+    assert.throws(call({ u: tf.zeros([2, 4]) }), /selectiveScan: u must be a rank-3 tensor \(b, d, l\), got shape \(2, 4\)/);
+    assert.throws(call({ u: tf.zeros([2, 0, 19]) }), /selectiveScan: u must have nonzero sizes \(b, d, l\), got \(2, 0, 19\)/);
+    assert.throws(call({ delta: tf.zeros([2, 4, 18]) }), /delta must have shape \(b, d, l\) = \(2, 4, 19\), got \(2, 4, 18\)/);
+    assert.throws(call({ A: tf.zeros([4]) }), /A must be a rank-2 tensor \(d, n\) with d = 4, got shape \(4\)/);
+    assert.throws(call({ A: tf.zeros([5, 3]) }), /A must have shape \(d, n\) = \(4, 3\), got \(5, 3\)/);
+    assert.throws(call({ B: tf.zeros([2, 19, 3]) }), /selectiveScan: B must have shape \(b, n, l\) = \(2, 3, 19\), got \(2, 19, 3\)/);
+    assert.throws(call({ C: tf.zeros([1, 3, 19]) }), /C must have shape \(b, n, l\) = \(2, 3, 19\), got \(1, 3, 19\)/);
+    assert.throws(call({ opts: { D: tf.zeros([4, 1]) } }), /D must have shape \(d\) = \(4\), got \(4, 1\)/);
+    assert.throws(call({ opts: { z: tf.zeros([2, 4]) } }), /z must have shape \(b, d, l\) = \(2, 4, 19\), got \(2, 4\)/);
+    assert.throws(call({ opts: { deltaBias: tf.zeros([3]) } }), /deltaBias must have shape \(d\) = \(4\), got \(3\)/);
+    assert.throws(call({ opts: { deltaSoftplus: 1 } }), /deltaSoftplus must be a boolean, got 1/);
+    assert.throws(call({ B: bad([1, 2, 3]) }), /B must be a tf.Tensor of shape \(b, n, l\) = \(2, 3, 19\), got object/);
+    assert.throws(call({ u: tf.zeros([2, 4, 19], "int32") }), /u must be float32, got int32/);
+    assert.throws(() => selectiveScanReference(x.u, x.delta, x.A, x.C.slice([0, 0, 0], [2, 2, 19]), x.C), /selectiveScanReference: B must have shape/);
+    tf.dispose(Object.values(x));
+  });
+
+  if (backend === "cpu") {
+    it("falls back to the reference (autodiff gradients) where the gradient kernel is missing", () => {
+      const config = tf.getKernel("SelectiveScanGrad", "cpu");
+      tf.unregisterKernel("SelectiveScanGrad", "cpu");
+      try {
+        const sizes = { b: 1, d: 2, n: 3, l: 4 };
+        const x = makeInputs(sizes, 130);
+        const { w, wl } = weights(sizes, 140);
+        const names = diffInputs(ALL), xs = names.map((k) => x[k]);
+        const got = tf.grads(lossFn(selectiveScan, x, ALL, names, w, wl))(xs);
+        const want = tf.grads(lossFn(selectiveScanReference, x, ALL, names, w, wl))(xs);
+        names.forEach((k, i) => assertClose(got[i].dataSync(), want[i].dataSync(), 0, 0, `d${k}`));
+        tf.dispose([...got, ...want, w, wl, ...Object.values(x)]);
+      } finally {
+        tf.registerKernel(config);
+      }
+    });
+  }
+});
+
+describe("selectiveScan host math (fast exp, log1p, softplus, sigmoid)", () => {
+  const fm = require("../dist/kernels/selective-scan/fast-math");
+  const relErr = (got, want) => (got === want ? 0 : Math.abs(got - want) / Math.abs(want));
+
+  it("matches Math to 1e-10 relative over their ranges, and handles edges", () => {
+    const r = rng(7);
+    let worst = 0;
+    for (let i = 0; i < 20000; i++) {
+      const x = fm.EXP_MIN + (fm.EXP_MAX - fm.EXP_MIN) * r();
+      worst = Math.max(worst, relErr(fm.fastExp(x), Math.exp(x)));
+      const y = r() * (i % 2 ? 1 : 1e-4);
+      if (y > 0) worst = Math.max(worst, relErr(fm.log1pUnit(y), Math.log1p(y)));
+      const s = 80 * r() - 60;
+      worst = Math.max(worst, relErr(fm.softplus(s), s > 20 ? s : Math.log1p(Math.exp(s))));
+      worst = Math.max(worst, relErr(fm.sigmoid(s), 1 / (1 + Math.exp(-s))));
+    }
+    assert.ok(worst < 1e-10, `worst relative error ${worst}`);
+    assert.equal(fm.fastExp(-800), 0);
+    assert.equal(fm.fastExp(800), Infinity);
+    assert.ok(Number.isNaN(fm.fastExp(NaN)) && Number.isNaN(fm.softplus(NaN)));
+    assert.equal(fm.softplus(-Infinity), 0);
+    assert.equal(fm.softplus(25), 25);
+    assert.ok(relErr(fm.softplus(-100), Math.exp(-100)) < 1e-10);
+  });
+});
+
+describe("selectiveScan on WebGPU", function () {
+  before(async function () {
+    try {
+      await lib.useBackend("webgpu", { quiet: true });
+    } catch (e) {
+      // CI installs a Vulkan driver and requires this suite; elsewhere it is optional.
+      if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
+      this.skip();
+    }
+  });
+  after(async () => lib.useBackend("wasm", { quiet: true }));
+
+  it("runs the fused kernels here", () => {
+    assert.ok(tf.getKernel("SelectiveScan", "webgpu") && tf.getKernel("SelectiveScanGrad", "webgpu"));
+  });
+
+  for (const [sizes, v] of [
+    [{ b: 2, d: 3, n: 4, l: 7 }, ALL],
+    [{ b: 1, d: 2, n: 3, l: 5 }, NONE],
+    [{ b: 2, d: 2, n: 16, l: 64 }, { D: true, z: true, bias: false, softplus: true }],
+    [{ b: 1, d: 2, n: 4, l: 784 }, ALL],
+  ]) {
+    const names = diffInputs(v);
+    it(`forward and gradients = reference at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}; y atol 1e-5 rtol 1e-4, grads atol 1e-4 rtol 1e-3); no leaks`, async () => {
+      const x = makeInputs(sizes, 150);
+      const { w, wl } = weights(sizes, 160);
+      const before = tf.memory().numTensors;
+      const got = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+      const want = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+      assertClose(await got.y.data(), await want.y.data(), 1e-5, 1e-4, "y");
+      assertClose(await got.lastState.data(), await want.lastState.data(), 1e-5, 1e-4, "lastState");
+      tf.dispose([got.y, got.lastState, want.y, want.lastState]);
+      const xs = names.map((k) => x[k]);
+      const g = tf.grads(lossFn(selectiveScan, x, v, names, w, wl))(xs);
+      const gRef = referenceGrads(lossFn(selectiveScanReference, x, v, names, w, wl), xs);
+      for (let i = 0; i < names.length; i++) assertClose(await g[i].data(), await gRef[i].data(), 1e-4, 1e-3, `d${names[i]}`);
+      tf.dispose([...g, ...gRef]);
+      assert.equal(tf.memory().numTensors, before, "leaked tensors");
+      tf.dispose([w, wl, ...Object.values(x)]);
+    });
+  }
+
+  it("every selective_scan golden case passes", async () => {
+    const file = path.resolve(__dirname, "..", "..", "shared", "fixtures", "kernels.json");
+    const { cases } = lib.parseFixtureFile(fs.readFileSync(file, "utf8"), file);
+    const scans = cases.filter((c) => c.fn === "selective_scan");
+    assert.ok(scans.length >= 2, "selective_scan cases present");
+    for (const c of scans) {
+      const r = await lib.runFixtureCase(c);
+      assert.ok(r.pass, `${c.name}: ${r.error ?? r.worstRatio}`);
+    }
+  });
+
+  it("says when the state size is too large for the forward shader", () => {
+    const x = makeInputs({ b: 1, d: 1, n: 65, l: 2 }, 170);
+    assert.throws(() => selectiveScan(x.u, x.delta, x.A, x.B, x.C), /WebGPU kernel supports a state size n \(A is \(d, n\)\) of at most 64, got n = 65/);
+    tf.dispose(Object.values(x));
+  });
+});
