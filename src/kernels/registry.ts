@@ -110,11 +110,24 @@ export function flatProgram(
   };
 }
 
-/** Registers a WebGPU kernel that runs one or more programs (one program per output). */
+/** One step of a WebGPU kernel: a program, which tensors it reads, and its integer uniforms. */
+export interface WgslStep {
+  program: WgslProgram;
+  /** Indices into [...kernel inputs, ...outputs of the earlier steps]. */
+  inputs: number[];
+  uniforms?: number[];
+  /** false: an intermediate result for later steps, freed at the end, not returned. */
+  output?: boolean;
+}
+
+/**
+ * Registers a WebGPU kernel that runs its programs in order. Each program has one output; a
+ * program may read the outputs of earlier ones (e.g. partial sums reduced by a second pass).
+ */
 export function registerWebGPUKernel(
   kernelName: string,
   inputNames: readonly string[],
-  programs: (shapes: number[][], attrs: Attrs) => { program: WgslProgram; inputs: number[]; uniforms?: number[] }[],
+  programs: (shapes: number[][], attrs: Attrs) => WgslStep[],
 ): void {
   registered.add(kernelName);
   tf.registerKernel({
@@ -123,16 +136,21 @@ export function registerWebGPUKernel(
     kernelFunc: ({ inputs, backend, attrs }) => {
       const b = backend as unknown as {
         runWebGPUProgram(p: WgslProgram, ins: tf.TensorInfo[], dtype: string, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
+        disposeData(dataId: object): void;
       };
-      const ins = inputNames.map((name) => {
+      const pool: tf.TensorInfo[] = inputNames.map((name) => {
         const t = inputs[name];
         if (!t) throw new Error(`${kernelName}: missing input "${name}"`);
         return t;
       });
-      const plan = programs(ins.map((t) => t.shape), (attrs ?? {}) as Attrs);
-      const outs = plan.map(({ program, inputs: which, uniforms }) =>
-        b.runWebGPUProgram(program, which.map((i) => ins[i]), "float32", uniforms?.map((v) => ({ type: "int32", data: [v] }))),
-      );
+      const plan = programs(pool.map((t) => t.shape), (attrs ?? {}) as Attrs);
+      const outs: tf.TensorInfo[] = [], temps: tf.TensorInfo[] = [];
+      for (const { program, inputs: which, uniforms, output } of plan) {
+        const out = b.runWebGPUProgram(program, which.map((i) => pool[i]), "float32", uniforms?.map((v) => ({ type: "int32", data: [v] })));
+        pool.push(out);
+        (output === false ? temps : outs).push(out);
+      }
+      for (const t of temps) b.disposeData(t.dataId);
       return outs.length === 1 ? outs[0] : outs;
     },
   });

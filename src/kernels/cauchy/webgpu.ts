@@ -88,19 +88,27 @@ const GRAD_V = `${CAUCHY_TERM}
     result[2 * index + 1] = acc.y;
   }`;
 
-/** ∂loss/∂Δ_h = (−2/Δ²)·Σ_{n,l} Re(g_den·conj(1 − z)): thread per h. */
-const GRAD_STEP = `${CAUCHY_TERM}${GRAD_DEN}
+/** Partial sums P[h, n] = Σ_l Re(g_den·conj(1 − z)): thread per (h, n). */
+const GRAD_STEP_PARTIAL = `${CAUCHY_TERM}${GRAD_DEN}
+  fn main(index : i32) {
+    if (index >= uniforms.H * uniforms.N) { return; }
+    let h = index / uniforms.N;
+    let n = index % uniforms.N;
+    var acc = 0.0;
+    for (var l = 0; l < uniforms.L; l++) {
+      let zl = zAt(l);
+      acc += dot(gradDen(h, n, l, cauchyR(cauchyDen(h, n, l))), cplx(1.0 - zl.x, -zl.y));
+    }
+    result[index] = acc;
+  }`;
+
+/** ∂loss/∂Δ_h = (−2/Δ²)·Σ_n P[h, n]: thread per h, reading the partial sums. */
+const GRAD_STEP = `
   fn main(index : i32) {
     if (index >= uniforms.H) { return; }
-    let h = index;
     var acc = 0.0;
-    for (var n = 0; n < uniforms.N; n++) {
-      for (var l = 0; l < uniforms.L; l++) {
-        let zl = zAt(l);
-        acc += dot(gradDen(h, n, l, cauchyR(cauchyDen(h, n, l))), cplx(1.0 - zl.x, -zl.y));
-      }
-    }
-    result[index] = acc * -2.0 / (step[h] * step[h]);
+    for (var n = 0; n < uniforms.N; n++) { acc += partial[index * uniforms.N + n]; }
+    result[index] = acc * -2.0 / (step[index] * step[index]);
   }`;
 
 function sizes(shapes: number[][]) {
@@ -125,6 +133,8 @@ registerWebGPUKernel(CAUCHY_GRAD, GRAD_NAMES, (shapes) => {
     { program: flatProgram("cauchyGradLambda", GRAD_NAMES, [H, N, 2], GRAD_LAMBDA, UNIFORMS, H * N), inputs: all, uniforms },
     // g_v does not read v: WGSL drops unused bindings, so v is left out of this program's inputs
     { program: flatProgram("cauchyGradV", ["lambda", "step", "z", "g"], [H, M, N, 2], GRAD_V, UNIFORMS, H * M * N), inputs: [0, 2, 3, 4], uniforms },
-    { program: flatProgram("cauchyGradStep", GRAD_NAMES, [H], GRAD_STEP, UNIFORMS, H), inputs: all, uniforms },
+    // ∂/∂Δ in two passes, so that H·N threads share the work instead of H
+    { program: flatProgram("cauchyGradStepPartial", GRAD_NAMES, [H, N], GRAD_STEP_PARTIAL, UNIFORMS, H * N), inputs: all, uniforms, output: false },
+    { program: flatProgram("cauchyGradStep", ["step", "partial"], [H], GRAD_STEP, UNIFORMS, H), inputs: [2, 7], uniforms },
   ];
 });
