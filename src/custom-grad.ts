@@ -13,9 +13,3 @@ export interface CustomResult {
 export function customOp1(f: (x: tf.Tensor, save: SaveFn) => CustomResult): (x: tf.Tensor) => tf.Tensor {
   return tf.customGrad(f as any) as any;
 }
-
-export function customOp2(
-  f: (x: tf.Tensor, y: tf.Tensor, save: SaveFn) => CustomResult,
-): (x: tf.Tensor, y: tf.Tensor) => tf.Tensor {
-  return tf.customGrad(f as any) as any;
-}

@@ -2,7 +2,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
-const { assertClose, randn, tf, lib, assert } = require("./helpers");
+const { assertClose, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const ROOT = path.resolve(__dirname, "..");
 const node = (code, env = {}) =>
@@ -39,17 +39,7 @@ describe("backend choice", () => {
   });
 });
 
-describe("on WebGPU", function () {
-  before(async function () {
-    try {
-      await lib.useBackend("webgpu", { quiet: true });
-    } catch (e) {
-      // CI installs a Vulkan driver and requires this suite; elsewhere it is optional.
-      if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
-      this.skip();
-    }
-  });
-  after(async () => lib.useBackend("wasm", { quiet: true }));
+describeWebGPU("on WebGPU", function () {
 
   it("every s4-core golden case passes", async () => {
     const file = path.resolve(ROOT, "..", "shared", "fixtures", "s4-core.json");

@@ -1,5 +1,5 @@
 // The fused Cauchy-sum kernel of the S4 kernel generation against its plain-tf-ops twin.
-const { forEachBackend, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { forEachBackend, assertClose, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 /** Random inputs of the op: H rows, M weight vectors, N modes (Re λ < 0), L roots of unity. */
 function inputs(H, M, N, L, seed) {
@@ -77,16 +77,7 @@ forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
   });
 });
 
-describe("Cauchy sums on WebGPU", function () {
-  before(async function () {
-    try {
-      await lib.useBackend("webgpu", { quiet: true });
-    } catch (e) {
-      if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
-      this.skip();
-    }
-  });
-  after(async () => lib.useBackend("wasm", { quiet: true }));
+describeWebGPU("Cauchy sums on WebGPU", function () {
 
   it("WGSL kernel = reference, values and gradients (H=2, M=4, N=8, L=16)", async () => {
     const [H, M, N, L] = [2, 4, 8, 16];

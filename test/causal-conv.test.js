@@ -1,6 +1,6 @@
 // The causal convolution and inverse-DFT kernels (host FFT on cpu/wasm, WGSL on WebGPU) against
 // their definitions: values, gradients, finite differences, leaks and argument errors.
-const { forEachBackend, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { forEachBackend, assertClose, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 // ---- float64 references (the definitions, in plain loops) ---------------------------------------
 
@@ -221,17 +221,7 @@ forEachBackend("irdft kernel (InverseRealDFT)", () => {
   }
 });
 
-describe("causalConv and irdft kernels on WebGPU", function () {
-  before(async function () {
-    try {
-      await lib.useBackend("webgpu", { quiet: true });
-    } catch (e) {
-      // CI installs a Vulkan driver and requires this suite; elsewhere it is optional.
-      if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
-      this.skip();
-    }
-  });
-  after(async () => lib.useBackend("wasm", { quiet: true }));
+describeWebGPU("causalConv and irdft kernels on WebGPU", function () {
 
   it("runs the WGSL kernels (registered for webgpu)", () => {
     for (const name of ["CausalConv", "CausalConvGrad", "InverseRealDFT", "InverseRealDFTGrad"]) {

@@ -1,7 +1,7 @@
 // Causal depthwise conv1d (Mamba's short convolution): the kernels against the plain-tf-ops
 // reference and against central finite differences, on cpu and wasm, and on WebGPU where an
 // adapter exists. Reads are asynchronous so the same checks run on every backend.
-const { BACKENDS, forEachBackend, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { BACKENDS, forEachBackend, assertClose, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const op = lib.causalDepthwiseConv1d;
 const ref = lib.causalDepthwiseConv1dReference;
@@ -162,17 +162,7 @@ forEachBackend("causalDepthwiseConv1d", (backend) => {
 });
 
 // forEachBackend covers webgpu already when S4_TEST_WEBGPU=1
-(BACKENDS.includes("webgpu") ? describe.skip : describe)("causalDepthwiseConv1d on WebGPU", function () {
-  before(async function () {
-    try {
-      await lib.useBackend("webgpu", { quiet: true });
-    } catch (e) {
-      // CI installs a Vulkan driver and requires this suite; elsewhere it is optional.
-      if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
-      this.skip();
-    }
-  });
-  after(async () => lib.useBackend("wasm", { quiet: true }));
+(BACKENDS.includes("webgpu") ? describe.skip : describeWebGPU)("causalDepthwiseConv1d on WebGPU", function () {
 
   suite("webgpu");
 });

@@ -19,6 +19,26 @@ function forEachBackend(title, body) {
   }
 }
 
+/**
+ * Declares a describe block that runs on WebGPU: skipped where no adapter exists, except that
+ * S4_REQUIRE_WEBGPU=1 (set by CI, which installs a Vulkan driver) turns a missing adapter into a
+ * failure. The wasm backend is restored afterwards.
+ */
+function describeWebGPU(title, body) {
+  describe(title, function () {
+    before(async function () {
+      try {
+        await lib.useBackend("webgpu", { quiet: true });
+      } catch (e) {
+        if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
+        this.skip();
+      }
+    });
+    after(async () => lib.useBackend("wasm", { quiet: true }));
+    body.call(this);
+  });
+}
+
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise; a and b are arrays or typed arrays. */
 function assertClose(a, b, atol, rtol, what) {
   const x = Array.from(a), y = Array.from(b);
@@ -58,4 +78,4 @@ function randn(n, seed) {
   return Float32Array.from({ length: n }, () => r() + r() + r() - 1.5);
 }
 
-module.exports = { BACKENDS, forEachBackend, assertClose, assertNoLeak, rng, randn, tf, lib, assert };
+module.exports = { BACKENDS, forEachBackend, describeWebGPU, assertClose, assertNoLeak, rng, randn, tf, lib, assert };

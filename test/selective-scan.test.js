@@ -2,7 +2,7 @@
 // reference, gradients against autodiff and finite differences, leaks, errors, golden values.
 const fs = require("node:fs");
 const path = require("node:path");
-const { forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert } = require("./helpers");
+const { forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const { selectiveScan, selectiveScanReference } = lib;
 const INPUTS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"];
@@ -253,17 +253,7 @@ describe("selectiveScan host math (fast exp, log1p, softplus, sigmoid)", () => {
   });
 });
 
-describe("selectiveScan on WebGPU", function () {
-  before(async function () {
-    try {
-      await lib.useBackend("webgpu", { quiet: true });
-    } catch (e) {
-      // CI installs a Vulkan driver and requires this suite; elsewhere it is optional.
-      if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
-      this.skip();
-    }
-  });
-  after(async () => lib.useBackend("wasm", { quiet: true }));
+describeWebGPU("selectiveScan on WebGPU", function () {
 
   it("runs the fused kernels here", () => {
     assert.ok(tf.getKernel("SelectiveScan", "webgpu") && tf.getKernel("SelectiveScanGrad", "webgpu"));

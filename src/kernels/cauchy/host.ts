@@ -4,7 +4,9 @@
  *
  * Inputs, float32, complex numbers interleaved as (re, im) pairs on a last axis of 2 (this keeps
  * the WebGPU versions within 8 storage buffers): lambda (H, N, 2), v (H, M, N, 2), step (H),
- * z (L, 2); the backward also takes g (H, M, L, 2), the gradient of S.
+ * z (L, 2). The output S is planar, (2, H, M, L) — real plane, then imaginary plane — because
+ * splitting a large tensor on its last axis is slow in tfjs (50 ms on wasm at the S4 sizes) while
+ * splitting on the first is a cheap slice. The backward takes g (2, H, M, L), the gradient of S.
  */
 import { HostInput, registerHostKernel } from "../registry";
 
@@ -54,7 +56,7 @@ function forwardRow4(
   h: number, N: number, L: number, s2: number, lam: Float64Array, w: Float64Array,
   aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, out: Float32Array,
 ): void {
-  const base = 2 * h * 4 * L;
+  const base = h * 4 * L, im = 4 * L * (out.length / (8 * L)); // offset of the imaginary plane
   for (let l = 0; l < L; l++) {
     const ar = s2 * aRe[l], ai = s2 * aIm[l], br = bRe[l], bi = bIm[l];
     let s0r = 0, s0i = 0, s1r = 0, s1i = 0, s2r = 0, s2i = 0, s3r = 0, s3i = 0;
@@ -73,11 +75,11 @@ function forwardRow4(
       wr = w[o + 6]; wi = w[o + 7];
       s3r += wr * rr - wi * ri; s3i += wr * ri + wi * rr;
     }
-    const o = base + 2 * l;
-    out[o] = s0r; out[o + 1] = s0i;
-    out[o + 2 * L] = s1r; out[o + 2 * L + 1] = s1i;
-    out[o + 4 * L] = s2r; out[o + 4 * L + 1] = s2i;
-    out[o + 6 * L] = s3r; out[o + 6 * L + 1] = s3i;
+    const o = base + l;
+    out[o] = s0r; out[im + o] = s0i;
+    out[o + L] = s1r; out[im + o + L] = s1i;
+    out[o + 2 * L] = s2r; out[im + o + 2 * L] = s2i;
+    out[o + 3 * L] = s3r; out[im + o + 3 * L] = s3i;
   }
 }
 
@@ -109,12 +111,12 @@ function forward(ins: HostInput[]) {
         }
       }
       for (let m = 0; m < M; m++) {
-        out[2 * ((h * M + m) * L + l)] = acc[2 * m];
-        out[2 * ((h * M + m) * L + l) + 1] = acc[2 * m + 1];
+        out[(h * M + m) * L + l] = acc[2 * m];
+        out[H * M * L + (h * M + m) * L + l] = acc[2 * m + 1];
       }
     }
   }
-  return { values: out, shape: [H, M, L, 2] };
+  return { values: out, shape: [2, H, M, L] };
 }
 
 /** Backward of one row for M = 4, accumulators and weights in locals; returns ∂loss/∂(2/Δ). */
@@ -185,8 +187,8 @@ function backward(ins: HostInput[]) {
     packRow(h, N, M, lambda, v, lam, w);
     for (let m = 0; m < M; m++) {
       for (let l = 0; l < L; l++) {
-        gS[2 * (l * M + m)] = g[2 * ((h * M + m) * L + l)];
-        gS[2 * (l * M + m) + 1] = g[2 * ((h * M + m) * L + l) + 1];
+        gS[2 * (l * M + m)] = g[(h * M + m) * L + l];
+        gS[2 * (l * M + m) + 1] = g[H * M * L + (h * M + m) * L + l];
       }
     }
     let gS2 = 0;

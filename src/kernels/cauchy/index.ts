@@ -39,8 +39,8 @@ export function cauchyBilinear(lambda: CTensor, v: CTensor, step: tf.Tensor, z: 
   if (!hasKernel(CAUCHY)) return cauchyBilinearReference(lambda, v, step, z);
   return tf.tidy(() => {
     const pair = (t: CTensor) => tf.stack([t.re, t.im], -1); // complex → (..., 2)
-    const S = runKernel(CAUCHY, { lambda: pair(lambda), v: pair(v), step, z: pair(z) }) as tf.Tensor; // (H, M, L, 2)
-    const [re, im] = tf.unstack(S, 3);
+    const S = runKernel(CAUCHY, { lambda: pair(lambda), v: pair(v), step, z: pair(z) }) as tf.Tensor; // (2, H, M, L)
+    const [re, im] = tf.unstack(S, 0);
     return { re, im };
   });
 }

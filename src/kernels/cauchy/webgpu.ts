@@ -1,7 +1,8 @@
 /**
  * WebGPU kernels for the Cauchy sums: WGSL compute shaders, one thread per output value.
  * Each thread recomputes the Cauchy terms it needs — on a GPU recomputing is cheaper than
- * storing the (H, N, L) matrix. Complex numbers come interleaved, (re, im) on a last axis of 2.
+ * storing the (H, N, L) matrix. Complex inputs come interleaved, (re, im) on a last axis of 2;
+ * S and its gradient g are planar, (2, H, M, L) (see host.ts for why).
  */
 import { flatProgram, registerWebGPUKernel } from "../registry";
 import { CAUCHY, CAUCHY_GRAD, INPUTS } from "./host";
@@ -40,13 +41,13 @@ const FORWARD = `${CAUCHY_TERM}${V_AT}
     for (var n = 0; n < uniforms.N; n++) {
       acc += cmul(vAt(hm, n), cauchyR(cauchyDen(h, n, l)));
     }
-    result[2 * index] = acc.x;
-    result[2 * index + 1] = acc.y;
+    result[index] = acc.x;
+    result[uniforms.H * uniforms.M * uniforms.L + index] = acc.y;
   }`;
 
 /** g_den[h, n, l] = −(Σ_m g_S[m, l]·conj(v[m, n]))·conj(r)²/2. */
 const GRAD_DEN = `${V_AT}
-  fn gAt(hm : i32, l : i32) -> vec2<f32> { let i = 2 * (hm * uniforms.L + l); return cplx(g[i], g[i + 1]); }
+  fn gAt(hm : i32, l : i32) -> vec2<f32> { let i = hm * uniforms.L + l; return cplx(g[i], g[uniforms.H * uniforms.M * uniforms.L + i]); }
   fn gradDen(h : i32, n : i32, l : i32, r : vec2<f32>) -> vec2<f32> {
     var gr = vec2<f32>(0.0, 0.0);
     for (var m = 0; m < uniforms.M; m++) {
@@ -74,7 +75,7 @@ const GRAD_LAMBDA = `${CAUCHY_TERM}${GRAD_DEN}
 
 /** g_v[h, m, n] = Σ_l g_S[h, m, l]·conj(r[h, n, l]): thread per (h, m, n). */
 const GRAD_V = `${CAUCHY_TERM}
-  fn gAt(hm : i32, l : i32) -> vec2<f32> { let i = 2 * (hm * uniforms.L + l); return cplx(g[i], g[i + 1]); }
+  fn gAt(hm : i32, l : i32) -> vec2<f32> { let i = hm * uniforms.L + l; return cplx(g[i], g[uniforms.H * uniforms.M * uniforms.L + i]); }
   fn main(index : i32) {
     if (index >= uniforms.H * uniforms.M * uniforms.N) { return; }
     let n = index % uniforms.N;
@@ -119,7 +120,7 @@ function sizes(shapes: number[][]) {
 registerWebGPUKernel(CAUCHY, NAMES, (shapes) => {
   const { H, N, M, L } = sizes(shapes);
   return [{
-    program: flatProgram("cauchyBilinear", NAMES, [H, M, L, 2], FORWARD, UNIFORMS, H * M * L),
+    program: flatProgram("cauchyBilinear", NAMES, [2, H, M, L], FORWARD, UNIFORMS, H * M * L),
     inputs: [0, 1, 2, 3],
     uniforms: [H, M, N, L],
   }];
