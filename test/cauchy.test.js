@@ -27,7 +27,7 @@ function valueAndGrads(op, x, H, M, L, seed) {
 const NAMES = ["λ.re", "λ.im", "v.re", "v.im", "Δ"];
 
 forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
-  for (const [H, M, N, L] of [[1, 4, 1, 1], [2, 4, 8, 16], [3, 4, 16, 784], [2, 3, 5, 15]]) {
+  for (const [H, M, N, L] of [[1, 4, 1, 1], [1, 4, 4, 3], [2, 4, 8, 16], [3, 4, 16, 784], [2, 4, 8, 1024], [2, 3, 5, 15]]) {
     it(`kernel = reference, values and gradients, H=${H} M=${M} N=${N} L=${L} (atol 1e-4·scale, rtol 1e-3)`, async () => {
       const x = inputs(H, M, N, L, H + N + L);
       const k = valueAndGrads(lib.cauchyBilinear, x, H, M, L, 1);
