@@ -32,19 +32,7 @@ const UNIFORMS = "nb : i32, nd : i32, nl : i32, nn : i32, soft : i32, gate : i32
 
 /** A program run by `threads` threads (not one per output element), in workgroups of 64. */
 function threadProgram(shaderKey: string, variableNames: string[], outputShape: number[], threads: number, body: string): WgslProgram {
-  const groups = Math.ceil(threads / 64);
-  const x = Math.min(groups, 65535);
-  return {
-    variableNames,
-    outputShape,
-    shaderKey,
-    uniforms: UNIFORMS,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [x, Math.ceil(groups / x), 1],
-    workgroupSize: [64, 1, 1],
-    size: false,
-    getUserCode: () => body,
-  };
+  return flatProgram(shaderKey, variableNames, outputShape, body, UNIFORMS, threads);
 }
 
 /** One thread per output element (the registry's flatProgram, with our uniforms). */
