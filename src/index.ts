@@ -16,3 +16,6 @@ export * from "./kernels/selective-scan";
 export * from "./kernels/cauchy";
 export * from "./kernels/causal-conv";
 export * from "./kernels/inverse-dft";
+export * from "./data";
+export * from "./train";
+export * from "./nn";

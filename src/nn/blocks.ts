@@ -1,0 +1,287 @@
+/**
+ * The pieces around the SSM layers: LayerNorm, Dense, Embedding, the residual SequenceBlock and
+ * the full StackedModel (encoder → blocks → decoder) for classification or pixel-by-pixel
+ * sequence modeling. Everything except the SSM layer acts on each position independently, so the
+ * same modules apply to (b, l, h) sequences in CNN mode and to (b, h) slices in RNN mode.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkRate, checkSeed, disposeState, seededNormal, subSeed } from "./module";
+import { S4Layer } from "./s4-layer";
+import { S4DLayer } from "./s4d-layer";
+import { SSMLayer } from "./ssm-layer";
+
+/** Normalizes the last axis to zero mean and unit variance, then scales and shifts: (..., h). */
+export class LayerNorm extends Module {
+  readonly scale: tf.Variable; // (h)
+  readonly bias: tf.Variable; // (h)
+  constructor(readonly h: number, readonly eps = 1e-5) {
+    super();
+    checkIntArg("LayerNorm", "h", h);
+    this.scale = this.addParam("scale", new Float32Array(h).fill(1), [h]);
+    this.bias = this.addParam("bias", new Float32Array(h), [h]);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    if (x.shape[x.rank - 1] !== this.h) throw new Error(`LayerNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), this.scale), this.bias);
+    });
+  }
+}
+
+/** y = x W + b on the last axis: (..., in) → (..., out); W (in, out) ~ N(0, 1/in), b = 0. */
+export class Dense extends Module {
+  readonly kernel: tf.Variable; // (in, out)
+  readonly bias: tf.Variable; // (out)
+  constructor(readonly inFeatures: number, readonly outFeatures: number, seed = 0) {
+    super();
+    checkIntArg("Dense", "inFeatures", inFeatures);
+    checkIntArg("Dense", "outFeatures", outFeatures);
+    this.kernel = this.addParam("kernel", seededNormal(inFeatures * outFeatures, subSeed(seed, "kernel"), 1 / Math.sqrt(inFeatures)), [inFeatures, outFeatures]);
+    this.bias = this.addParam("bias", new Float32Array(outFeatures), [outFeatures]);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures) throw new Error(`Dense.forward: x must have last axis ${this.inFeatures}, got (${x.shape.join(", ")})`);
+    return tf.tidy(() => {
+      const flat = tf.reshape(x, [-1, this.inFeatures]);
+      const y = tf.add(tf.matMul(flat, this.kernel), this.bias);
+      return tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    });
+  }
+}
+
+/**
+ * A lookup table for integer tokens in [0, vocab): (...) → (..., h). Written as a one-hot matmul,
+ * whose gradient needs no scatter (wasm has no UnsortedSegmentSum).
+ */
+export class Embedding extends Module {
+  readonly table: tf.Variable; // (vocab, h)
+  constructor(readonly vocab: number, readonly h: number, seed = 0) {
+    super();
+    checkIntArg("Embedding", "vocab", vocab);
+    checkIntArg("Embedding", "h", h);
+    this.table = this.addParam("table", seededNormal(vocab * h, subSeed(seed, "table")), [vocab, h]);
+  }
+  forward(tokens: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const oneHot = tf.oneHot(tf.reshape(tf.cast(tokens, "int32"), [-1]), this.vocab); // (n, vocab)
+      return tf.reshape(tf.matMul(tf.cast(oneHot, "float32"), this.table), [...tokens.shape, this.h]);
+    });
+  }
+}
+
+/** GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))));
+}
+
+/** Inverted dropout with a seeded stream: a fresh mask per call, reproducible from the seed. */
+export class Dropout {
+  private calls = 0;
+  constructor(readonly rate: number, readonly seed = 0) {
+    checkRate("Dropout", "rate", rate);
+  }
+  apply(x: tf.Tensor, training: boolean): tf.Tensor {
+    if (!training || this.rate === 0) return x;
+    return tf.dropout(x, this.rate, undefined, subSeed(this.seed, `call${this.calls++}`));
+  }
+}
+
+export interface SequenceBlockOptions {
+  layer: SequenceLayer;
+  h: number;
+  prenorm?: boolean;
+  dropout?: number;
+  glu?: boolean;
+  seed?: number;
+}
+
+/**
+ * x → [norm] → SSM layer → GELU → dropout → output projection (GLU: Dense h→2h, a·σ(b); else
+ * Dense h→h) → dropout → + x → [norm]; the norm comes first (prenorm) or last (postnorm).
+ */
+export class SequenceBlock extends Module {
+  readonly layer: SequenceLayer;
+  readonly h: number;
+  readonly prenorm: boolean;
+  readonly glu: boolean;
+  readonly norm: LayerNorm;
+  readonly out: Dense;
+  private readonly drop: Dropout;
+
+  constructor(opts: SequenceBlockOptions) {
+    super();
+    const fn = "SequenceBlock";
+    this.h = checkIntArg(fn, "h", opts.h);
+    if (!opts.layer || opts.layer.h !== this.h) throw new Error(`${fn}: layer must be an SSM layer with h = ${this.h}, got ${opts.layer ? `h = ${opts.layer.h}` : String(opts.layer)}`);
+    this.prenorm = opts.prenorm ?? true;
+    this.glu = opts.glu ?? true;
+    this.drop = new Dropout(checkRate(fn, "dropout", opts.dropout ?? 0), subSeed(opts.seed ?? 0, "dropout"));
+    this.layer = this.addChild("layer", opts.layer);
+    this.norm = this.addChild("norm", new LayerNorm(this.h));
+    this.out = this.addChild("out", new Dense(this.h, this.glu ? 2 * this.h : this.h, subSeed(opts.seed ?? 0, "out")));
+  }
+
+  /** Everything after the SSM layer; acts per position, so x may be (b, l, h) or (b, h). */
+  private tail(skip: tf.Tensor, y: tf.Tensor, training: boolean): tf.Tensor {
+    let x = this.drop.apply(gelu(y), training);
+    x = this.out.forward(x);
+    if (this.glu) {
+      const [a, g] = tf.split(x, 2, -1);
+      x = tf.mul(a, tf.sigmoid(g));
+    }
+    x = tf.add(skip, this.drop.apply(x, training));
+    return this.prenorm ? x : this.norm.forward(x);
+  }
+
+  /** CNN mode: (b, l, h) → (b, l, h). */
+  forward(x: tf.Tensor, training = false): tf.Tensor {
+    return tf.tidy(() => this.tail(x, this.layer.forward(this.prenorm ? this.norm.forward(x) : x), training));
+  }
+
+  /** RNN mode, one position (inference): x (b, h) → (b, h). */
+  step(state: LayerState, x: tf.Tensor): { y: tf.Tensor; state: LayerState } {
+    return tf.tidy(() => {
+      const r = this.layer.step(state, this.prenorm ? this.norm.forward(x) : x);
+      return { y: this.tail(x, r.y, false), state: r.state };
+    });
+  }
+}
+
+export type LayerKind = "s4" | "s4d" | "ssm";
+export type ModelTask = "classification" | "sequence";
+
+export interface StackedModelOptions {
+  task: ModelTask;
+  layerKind: LayerKind;
+  dModel: number;
+  nLayers: number;
+  /** State size N of every SSM layer. */
+  n: number;
+  /** Sequence length. */
+  l: number;
+  numClasses: number;
+  prenorm?: boolean;
+  dropout?: number;
+  glu?: boolean;
+  /** true: inputs are integer tokens in [0, 256) through an Embedding; false: one real channel. */
+  embedding?: boolean;
+  seed?: number;
+}
+
+function makeLayer(kind: LayerKind, h: number, n: number, l: number, seed: number): SequenceLayer {
+  if (kind === "s4") return new S4Layer({ h, n, l, seed });
+  if (kind === "s4d") return new S4DLayer({ h, n, l, seed });
+  return new SSMLayer({ h, n, l, seed });
+}
+
+/**
+ * encoder → nLayers × SequenceBlock → decoder. "classification": mean over positions, logits
+ * (b, numClasses). "sequence": the input is shifted right by one (a 0 start token in front, the
+ * last element dropped), so the logits at position t (b, l, numClasses) see only pixels < t.
+ */
+export class StackedModel extends Module {
+  readonly opts: Required<StackedModelOptions>;
+  readonly encoder: Dense | Embedding;
+  readonly blocks: SequenceBlock[] = [];
+  readonly decoder: Dense;
+
+  constructor(opts: StackedModelOptions) {
+    super();
+    const fn = "StackedModel";
+    if (typeof opts !== "object" || opts === null) throw new Error(`${fn}: options must be an object, got ${String(opts)}`);
+    if (opts.task !== "classification" && opts.task !== "sequence") throw new Error(`${fn}: task must be "classification" or "sequence", got ${JSON.stringify(opts.task)}`);
+    if (!["s4", "s4d", "ssm"].includes(opts.layerKind)) throw new Error(`${fn}: layerKind must be "s4", "s4d" or "ssm", got ${JSON.stringify(opts.layerKind)}`);
+    for (const k of ["dModel", "nLayers", "n", "l", "numClasses"] as const) checkIntArg(fn, k, opts[k]);
+    const seed = checkSeed(fn, opts.seed ?? 0);
+    this.opts = { prenorm: true, dropout: 0, glu: true, embedding: false, seed, ...opts };
+    checkRate(fn, "dropout", this.opts.dropout);
+    const { dModel, nLayers, n, l, numClasses } = this.opts;
+    this.encoder = this.addChild("encoder", this.opts.embedding ? new Embedding(256, dModel, subSeed(seed, "encoder")) : new Dense(1, dModel, subSeed(seed, "encoder")));
+    for (let i = 0; i < nLayers; i++) {
+      const s = subSeed(seed, `block${i}`);
+      this.blocks.push(this.addChild(`blocks.${i}`, new SequenceBlock({ layer: makeLayer(this.opts.layerKind, dModel, n, l, s), h: dModel, prenorm: this.opts.prenorm, dropout: this.opts.dropout, glu: this.opts.glu, seed: s })));
+    }
+    this.decoder = this.addChild("decoder", new Dense(dModel, numClasses, subSeed(seed, "decoder")));
+  }
+
+  private checkInput(x: tf.Tensor): void {
+    const l = this.opts.l;
+    const ok = (x.rank === 2 && x.shape[1] === l) || (!this.opts.embedding && x.rank === 3 && x.shape[1] === l && x.shape[2] === 1);
+    if (!ok) throw new Error(`StackedModel.forward: x must have shape (b, l = ${l})${this.opts.embedding ? "" : " or (b, l, 1)"}, got (${x.shape.join(", ")})`);
+  }
+
+  /** Inputs (b, l) or (b, l, 1) → (b, l, dModel). */
+  private encode(x: tf.Tensor): tf.Tensor {
+    return this.opts.embedding ? this.encoder.forward(x) : this.encoder.forward(tf.expandDims(tf.cast(x, "float32"), -1));
+  }
+
+  /** x (b, l) [or (b, l, 1)] → logits (b, numClasses) or (b, l, numClasses). */
+  forward(x: tf.Tensor, { training = false }: { training?: boolean } = {}): tf.Tensor {
+    this.checkInput(x);
+    return tf.tidy(() => {
+      let u = tf.reshape(x, [x.shape[0], this.opts.l]); // (b, l)
+      if (this.opts.task === "sequence") u = tf.concat([tf.zerosLike(tf.slice(u, [0, 0], [-1, 1])), tf.slice(u, [0, 0], [-1, this.opts.l - 1])], 1);
+      let h = this.encode(u); // (b, l, dModel)
+      for (const b of this.blocks) h = b.forward(h, training);
+      if (this.opts.task === "classification") h = tf.mean(h, 1); // (b, dModel)
+      return this.decoder.forward(h);
+    });
+  }
+
+  /** RNN mode: prepares every SSM layer's recurrence from the current parameters. */
+  async setupRecurrence(): Promise<void> {
+    for (const b of this.blocks) await b.layer.setupRecurrence();
+  }
+
+  /** One zero state per block. */
+  initState(b: number): LayerState[] {
+    return this.blocks.map((blk) => blk.layer.initState(b));
+  }
+
+  /**
+   * RNN mode, one position of the sequence task: `input` (b) is the token fed at this position
+   * (the previous pixel, or 0 at the start) → logits (b, numClasses) for the current pixel.
+   */
+  stepModel(states: LayerState[], input: tf.Tensor): { logits: tf.Tensor; states: LayerState[] } {
+    if (this.opts.task !== "sequence") throw new Error(`StackedModel.stepModel: RNN mode needs task "sequence", got "${this.opts.task}"`);
+    if (states.length !== this.blocks.length) throw new Error(`StackedModel.stepModel: states must hold one state per block (${this.blocks.length}), got ${states.length}`);
+    checkDims("StackedModel.stepModel: input", input, [-1], "(b)");
+    return tf.tidy(() => {
+      let h = this.opts.embedding ? this.encoder.forward(input) : this.encoder.forward(tf.reshape(tf.cast(input, "float32"), [-1, 1])); // (b, dModel)
+      const next: LayerState[] = [];
+      this.blocks.forEach((blk, i) => {
+        const r = blk.step(states[i], h);
+        h = r.y;
+        next.push(r.state);
+      });
+      return { logits: this.decoder.forward(h), states: next };
+    });
+  }
+
+  /**
+   * Runs the sequence model over x (b, l) one position at a time (after `setupRecurrence`):
+   * the RNN-mode twin of `forward(x)`, → logits (b, l, numClasses).
+   */
+  recurrentLogits(x: tf.Tensor): tf.Tensor {
+    this.checkInput(x);
+    const b = x.shape[0], l = this.opts.l;
+    const cols = tf.tidy(() => tf.unstack(tf.reshape(x, [b, l]), 1)); // l × (b)
+    let states = this.initState(b);
+    let prev: tf.Tensor = tf.zeros([b], x.dtype);
+    const outs: tf.Tensor[] = [];
+    for (let t = 0; t < l; t++) {
+      const r = this.stepModel(states, prev);
+      disposeState(states);
+      states = r.states;
+      outs.push(r.logits);
+      prev.dispose();
+      prev = cols[t];
+    }
+    prev.dispose();
+    disposeState(states);
+    const out = tf.stack(outs, 1);
+    tf.dispose(outs);
+    return out;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The S4 layer: h independent single-input single-output SSMs, one per channel, each with its own
+ * diagonal-plus-low-rank state matrix initialized from HiPPO-LegS. Training runs the convolution
+ * (CNN) view; generation runs the same SSMs as a recurrence (RNN) one position at a time.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { CTensor } from "../complex";
+import { makeDPLRHiPPO } from "../hippo";
+import { discreteDPLR, kernelDPLR } from "../s4";
+import { causalConvolution } from "../ssm";
+import { CVector } from "../linalg";
+import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, seededUniform, subSeed } from "./module";
+
+export interface S4LayerOptions {
+  /** Channels (the model width, d_model). */
+  h: number;
+  /** State size N per channel. */
+  n: number;
+  /** Sequence length the kernel is built for. */
+  l: number;
+  seed?: number;
+  dtMin?: number;
+  dtMax?: number;
+}
+
+/** Upper bound on Re Λ in use, so every mode stays strictly stable during training. */
+export const MAX_LAMBDA_RE = -1e-4;
+
+export function checkStepRange(fn: string, dtMin: unknown, dtMax: unknown): void {
+  if (typeof dtMin !== "number" || !(dtMin > 0) || !Number.isFinite(dtMin)) throw new Error(`${fn}: dtMin must be a finite number > 0, got ${String(dtMin)}`);
+  if (typeof dtMax !== "number" || !(dtMax >= dtMin) || !Number.isFinite(dtMax)) throw new Error(`${fn}: dtMax must be a finite number ≥ dtMin = ${dtMin}, got ${String(dtMax)}`);
+}
+
+/** log Δ, (h): uniform in [log dtMin, log dtMax]. */
+export function initLogStep(h: number, dtMin: number, dtMax: number, seed: number): Float32Array {
+  const r = seededUniform(seed);
+  const lo = Math.log(dtMin), hi = Math.log(dtMax);
+  return Float32Array.from({ length: h }, () => lo + r() * (hi - lo));
+}
+
+/** Repeats a length-N float64 vector h times: (h, N) row-major. */
+export function tile(v: Float64Array, h: number): Float32Array {
+  const N = v.length, out = new Float32Array(h * N);
+  for (let i = 0; i < h; i++) for (let n = 0; n < N; n++) out[i * N + n] = v[n];
+  return out;
+}
+
+/** The (b, h, N) complex update x ← Ā x + B̄ u with Ā (h, N, N), B̄ (h, N), u (b, h). */
+export function complexStateStep(Ab: CTensor, Bb: CTensor, x: CTensor, u: tf.Tensor): CTensor {
+  return tf.tidy(() => {
+    // matmul over the channel batch: (h, N, N) @ (h, N, b) → (h, N, b)
+    const xr = tf.transpose(x.re, [1, 2, 0]), xi = tf.transpose(x.im, [1, 2, 0]);
+    const ar = tf.sub(tf.matMul(Ab.re, xr), tf.matMul(Ab.im, xi));
+    const ai = tf.add(tf.matMul(Ab.re, xi), tf.matMul(Ab.im, xr));
+    const u3 = tf.expandDims(u, -1); // (b, h, 1)
+    return {
+      re: tf.add(tf.transpose(ar, [2, 0, 1]), tf.mul(Bb.re, u3)),
+      im: tf.add(tf.transpose(ai, [2, 0, 1]), tf.mul(Bb.im, u3)),
+    };
+  });
+}
+
+export class S4Layer extends Module implements SequenceLayer {
+  readonly h: number;
+  readonly n: number;
+  readonly l: number;
+  readonly Lambda_re: tf.Variable; // (h, N)
+  readonly Lambda_im: tf.Variable; // (h, N)
+  readonly P_re: tf.Variable; // (h, N)
+  readonly P_im: tf.Variable; // (h, N)
+  readonly B_re: tf.Variable; // (h, N)
+  readonly B_im: tf.Variable; // (h, N)
+  readonly C_re: tf.Variable; // (h, N), learned directly as C̃
+  readonly C_im: tf.Variable; // (h, N)
+  readonly D: tf.Variable; // (h)
+  readonly log_step: tf.Variable; // (h)
+  private rnn: { Ab: CTensor; Bb: CTensor; Cb: CTensor } | null = null;
+
+  constructor(opts: S4LayerOptions) {
+    super();
+    const fn = "S4Layer";
+    if (typeof opts !== "object" || opts === null) throw new Error(`${fn}: options must be an object, got ${String(opts)}`);
+    const h = checkIntArg(fn, "h", opts.h), N = checkIntArg(fn, "n", opts.n), l = checkIntArg(fn, "l", opts.l);
+    const seed = checkSeed(fn, opts.seed ?? 0);
+    const dtMin = opts.dtMin ?? 1e-3, dtMax = opts.dtMax ?? 1e-1;
+    checkStepRange(fn, dtMin, dtMax);
+    this.h = h; this.n = N; this.l = l;
+    const hippo = makeDPLRHiPPO(N);
+    this.Lambda_re = this.addParam("Lambda_re", tile(hippo.Lambda.re, h), [h, N]);
+    this.Lambda_im = this.addParam("Lambda_im", tile(hippo.Lambda.im, h), [h, N]);
+    this.P_re = this.addParam("P_re", tile(hippo.P.re, h), [h, N]);
+    this.P_im = this.addParam("P_im", tile(hippo.P.im, h), [h, N]);
+    this.B_re = this.addParam("B_re", tile(hippo.B.re, h), [h, N]);
+    this.B_im = this.addParam("B_im", tile(hippo.B.im, h), [h, N]);
+    // E|C̃_n|² = 1: each part has variance ½.
+    this.C_re = this.addParam("C_re", seededNormal(h * N, subSeed(seed, "C_re"), Math.SQRT1_2), [h, N]);
+    this.C_im = this.addParam("C_im", seededNormal(h * N, subSeed(seed, "C_im"), Math.SQRT1_2), [h, N]);
+    this.D = this.addParam("D", seededNormal(h, subSeed(seed, "D")), [h]);
+    this.log_step = this.addParam("log_step", initLogStep(h, dtMin, dtMax, subSeed(seed, "log_step")), [h]);
+  }
+
+  /** The SSM convolution kernel K̄ of every channel: (h, l). Differentiable in all SSM parameters. */
+  kernel(): tf.Tensor {
+    return tf.tidy(() => {
+      const P = { re: this.P_re, im: this.P_im };
+      return kernelDPLR(
+        { Lambda: { re: tf.minimum(this.Lambda_re, MAX_LAMBDA_RE), im: this.Lambda_im }, P, Q: P, B: { re: this.B_re, im: this.B_im }, C: { re: this.C_re, im: this.C_im } },
+        tf.exp(this.log_step),
+        this.l,
+      );
+    });
+  }
+
+  /** CNN mode: u (b, l, h) → y = K̄ ∗ u + D·u, (b, l, h). */
+  forward(u: tf.Tensor): tf.Tensor {
+    checkDims("S4Layer.forward: u", u, [-1, this.l, this.h], `(b, l = ${this.l}, h = ${this.h})`);
+    return tf.tidy(() => {
+      const ut = tf.transpose(u, [0, 2, 1]); // (b, h, l)
+      const y = causalConvolution(ut, this.kernel()); // (b, h, l)
+      return tf.add(tf.transpose(y, [0, 2, 1]), tf.mul(u, this.D)); // (b, l, h)
+    });
+  }
+
+  /**
+   * Computes Ā (h, N, N), B̄ (h, N), C̄ (h, N) per channel in float64 from the current parameter
+   * values (C̄ undoes the C̃ folding for length l), and caches them as float32 tensors.
+   */
+  async setupRecurrence(): Promise<void> {
+    const [lr, li, pr, pi, br, bi, cr, ci, ls] = await Promise.all(
+      [this.Lambda_re, this.Lambda_im, this.P_re, this.P_im, this.B_re, this.B_im, this.C_re, this.C_im, this.log_step].map((v) => v.data() as Promise<Float32Array>),
+    );
+    const { h, n: N } = this;
+    const out = {
+      Ab: { re: new Float32Array(h * N * N), im: new Float32Array(h * N * N) },
+      Bb: { re: new Float32Array(h * N), im: new Float32Array(h * N) },
+      Cb: { re: new Float32Array(h * N), im: new Float32Array(h * N) },
+    };
+    const row = (re: Float32Array, im: Float32Array, c: number, clampRe = false): CVector => ({
+      re: Float64Array.from(re.subarray(c * N, (c + 1) * N), (x) => (clampRe ? Math.min(x, MAX_LAMBDA_RE) : x)),
+      im: Float64Array.from(im.subarray(c * N, (c + 1) * N)),
+    });
+    for (let c = 0; c < h; c++) {
+      const P = row(pr, pi, c);
+      const d = discreteDPLR(row(lr, li, c, true), P, P, row(br, bi, c), row(cr, ci, c), Math.exp(ls[c]), this.l);
+      out.Ab.re.set(d.Ab.re, c * N * N); out.Ab.im.set(d.Ab.im, c * N * N);
+      out.Bb.re.set(d.Bb.re, c * N); out.Bb.im.set(d.Bb.im, c * N);
+      out.Cb.re.set(d.Cb.re, c * N); out.Cb.im.set(d.Cb.im, c * N);
+    }
+    this.disposeRecurrence();
+    const t = (v: { re: Float32Array; im: Float32Array }, shape: number[]): CTensor => ({ re: tf.tensor(v.re, shape), im: tf.tensor(v.im, shape) });
+    this.rnn = { Ab: t(out.Ab, [h, N, N]), Bb: t(out.Bb, [h, N]), Cb: t(out.Cb, [h, N]) };
+  }
+
+  /** The cached RNN matrices (after `setupRecurrence`). */
+  recurrence(): { Ab: CTensor; Bb: CTensor; Cb: CTensor } {
+    if (!this.rnn) throw new Error("S4Layer: call (and await) setupRecurrence() before using RNN mode");
+    return this.rnn;
+  }
+
+  disposeRecurrence(): void {
+    if (this.rnn) for (const p of Object.values(this.rnn)) tf.dispose([p.re, p.im]);
+    this.rnn = null;
+  }
+
+  /** Zero state: (b, h, N) complex. */
+  initState(b: number): CTensor {
+    checkIntArg("S4Layer.initState", "b", b);
+    return { re: tf.zeros([b, this.h, this.n]), im: tf.zeros([b, this.h, this.n]) };
+  }
+
+  /** RNN mode, one position: x ← Ā x + B̄ u, y = Re(C̄ x) + D u; u (b, h) → y (b, h). */
+  step(state: LayerState, u: tf.Tensor): { y: tf.Tensor; state: CTensor } {
+    const { Ab, Bb, Cb } = this.recurrence();
+    if (state instanceof tf.Tensor) throw new Error("S4Layer.step: state must be a complex {re, im} state from initState()");
+    checkDims("S4Layer.step: u", u, [-1, this.h], `(b, h = ${this.h})`);
+    checkDims("S4Layer.step: state.re", state.re, [u.shape[0], this.h, this.n], `(b = ${u.shape[0]}, h = ${this.h}, N = ${this.n})`);
+    return tf.tidy(() => {
+      const x = complexStateStep(Ab, Bb, state, u); // (b, h, N)
+      const y = tf.add(tf.sum(tf.sub(tf.mul(Cb.re, x.re), tf.mul(Cb.im, x.im)), -1), tf.mul(u, this.D)); // (b, h)
+      return { y, state: x };
+    });
+  }
+
+  override dispose(): void {
+    this.disposeRecurrence();
+    super.dispose();
+  }
+}

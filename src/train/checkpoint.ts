@@ -1,0 +1,306 @@
+/**
+ * Checkpoints as a pair of files next to each other:
+ *   <path>.json  manifest: { format, version, config, meta, tensors: [{ name, shape, dtype,
+ *                offset, length }], byteLength, checksum } (offset/length in bytes, checksum is
+ *                the hex SHA-256 of the whole binary)
+ *   <path>.bin   the tensors' raw little-endian data, back to back in manifest order.
+ *
+ * Saving writes both files to temporary names in the same folder, then renames the binary and
+ * finally the manifest into place, so a failure before the renames leaves any earlier checkpoint
+ * at the same path untouched and temporary files are removed. (A crash exactly between the two
+ * renames leaves the old manifest next to the new binary; loading then reports a checksum
+ * mismatch rather than returning mixed data.) Loading only JSON.parses the manifest and
+ * checks every field before creating tensors.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { createHash, randomBytes } from "node:crypto";
+import * as fsp from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const CHECKPOINT_FORMAT = "s4-mamba-checkpoint";
+export const CHECKPOINT_VERSION = 1;
+
+export type CheckpointDtype = "float32" | "int32";
+
+export interface CheckpointTensorEntry {
+  name: string;
+  shape: number[];
+  dtype: CheckpointDtype;
+  offset: number;
+  length: number;
+}
+
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  version: typeof CHECKPOINT_VERSION;
+  config: unknown;
+  meta: Record<string, unknown>;
+  tensors: CheckpointTensorEntry[];
+  byteLength: number;
+  checksum: string;
+}
+
+export interface Checkpoint {
+  /** Model configuration; anything JSON can represent. */
+  config: unknown;
+  /** Model parameters and optimizer state by name. */
+  tensors: Record<string, tf.Tensor>;
+  /** Training progress: epoch, step, random generator state and the like (JSON values). */
+  meta?: Record<string, unknown>;
+}
+
+export interface LoadedCheckpoint {
+  config: unknown;
+  meta: Record<string, unknown>;
+  /** Freshly created tensors; the caller disposes them. */
+  tensors: Record<string, tf.Tensor>;
+}
+
+const LITTLE_ENDIAN_HOST = os.endianness() === "LE";
+
+function manifestPath(p: string): string {
+  return `${p}.json`;
+}
+function binaryPath(p: string): string {
+  return `${p}.bin`;
+}
+
+/** Reverses byte order of each 4-byte word in place (for big-endian hosts). */
+function swap32(bytes: Uint8Array): void {
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    let t = bytes[i]; bytes[i] = bytes[i + 3]; bytes[i + 3] = t;
+    t = bytes[i + 1]; bytes[i + 1] = bytes[i + 2]; bytes[i + 2] = t;
+  }
+}
+
+function toJsonValue(what: string, value: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw new Error(`${what} must be JSON-serializable: ${(e as Error).message}`);
+  }
+  if (text === undefined) throw new Error(`${what} must be JSON-serializable, got ${typeof value}`);
+  return JSON.parse(text);
+}
+
+async function removeQuietly(file: string): Promise<void> {
+  try {
+    await fsp.unlink(file);
+  } catch {
+    // already gone or never created
+  }
+}
+
+async function writeSynced(file: string, data: Uint8Array | string): Promise<void> {
+  const fh = await fsp.open(file, "wx");
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Saves `ckpt` as `<filePath>.json` and `<filePath>.bin`, replacing an earlier checkpoint at
+ * the same path. Tensors must be float32 or int32; their values are read with `await data()`.
+ */
+export async function saveCheckpoint(filePath: string, ckpt: Checkpoint): Promise<void> {
+  if (typeof filePath !== "string" || filePath === "") {
+    throw new Error(`filePath must be a non-empty string, got ${JSON.stringify(filePath)}`);
+  }
+  if (!ckpt || typeof ckpt !== "object") throw new Error(`checkpoint must be { config, tensors, meta? }, got ${ckpt}`);
+  const config = toJsonValue("checkpoint config", ckpt.config ?? null);
+  const meta = toJsonValue("checkpoint meta", ckpt.meta ?? {});
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
+    throw new Error(`checkpoint meta must be a plain object, got ${JSON.stringify(meta)}`);
+  }
+  const tensors = ckpt.tensors;
+  if (!tensors || typeof tensors !== "object") throw new Error(`checkpoint tensors must be a Record<string, tf.Tensor>, got ${tensors}`);
+
+  const entries: CheckpointTensorEntry[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === "") throw new Error(`checkpoint tensor names must be non-empty`);
+    if (!(t instanceof tf.Tensor)) throw new Error(`checkpoint tensors["${name}"] must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
+    if (t.isDisposed) throw new Error(`checkpoint tensors["${name}"] is disposed`);
+    if (t.dtype !== "float32" && t.dtype !== "int32") {
+      throw new Error(`checkpoint tensors["${name}"] must have dtype float32 or int32, got ${t.dtype}`);
+    }
+    const length = t.size * 4;
+    entries.push({ name, shape: [...t.shape], dtype: t.dtype, offset, length });
+    offset += length;
+  }
+
+  // Read every value before touching the file system, so a failing read writes nothing.
+  const buffer = new Uint8Array(offset);
+  const list = Object.values(tensors);
+  for (let i = 0; i < entries.length; i++) {
+    const values = await list[i].data();
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, entries[i].length);
+    buffer.set(bytes, entries[i].offset);
+  }
+  if (!LITTLE_ENDIAN_HOST) swap32(buffer);
+
+  const checksum = createHash("sha256").update(buffer).digest("hex");
+  const manifest: CheckpointManifest = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    config,
+    meta: meta as Record<string, unknown>,
+    tensors: entries,
+    byteLength: buffer.length,
+    checksum,
+  };
+
+  const dir = path.dirname(filePath);
+  const tag = `${process.pid}-${randomBytes(6).toString("hex")}`;
+  const tmpBin = path.join(dir, `.${path.basename(filePath)}.bin.${tag}.tmp`);
+  const tmpJson = path.join(dir, `.${path.basename(filePath)}.json.${tag}.tmp`);
+  let binRenamed = false;
+  try {
+    await writeSynced(tmpBin, buffer);
+    await writeSynced(tmpJson, JSON.stringify(manifest, null, 1));
+    await fsp.rename(tmpBin, binaryPath(filePath));
+    binRenamed = true;
+    await fsp.rename(tmpJson, manifestPath(filePath));
+  } catch (e) {
+    if (!binRenamed) await removeQuietly(tmpBin);
+    await removeQuietly(tmpJson);
+    throw e;
+  }
+}
+
+function fail(file: string, message: string): never {
+  throw new Error(`checkpoint ${file} is invalid: ${message}`);
+}
+
+function isNonNegInt(x: unknown): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= 0;
+}
+
+/** Checks a parsed manifest field by field; returns it typed. */
+function validateManifest(file: string, m: unknown): CheckpointManifest {
+  if (m === null || typeof m !== "object" || Array.isArray(m)) fail(file, `expected a JSON object, got ${JSON.stringify(m)}`);
+  const o = m as Record<string, unknown>;
+  if (o.format !== CHECKPOINT_FORMAT) fail(file, `format must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(o.format)}`);
+  if (o.version !== CHECKPOINT_VERSION) {
+    throw new Error(`checkpoint ${file} has unsupported version ${JSON.stringify(o.version)}; this library reads version ${CHECKPOINT_VERSION}`);
+  }
+  if (!isNonNegInt(o.byteLength)) fail(file, `byteLength must be a non-negative integer, got ${JSON.stringify(o.byteLength)}`);
+  if (typeof o.checksum !== "string" || !/^[0-9a-f]{64}$/.test(o.checksum)) {
+    fail(file, `checksum must be a 64-digit hex SHA-256, got ${JSON.stringify(o.checksum)}`);
+  }
+  if (o.meta === null || typeof o.meta !== "object" || Array.isArray(o.meta)) fail(file, `meta must be an object, got ${JSON.stringify(o.meta)}`);
+  if (!Array.isArray(o.tensors)) fail(file, `tensors must be an array, got ${JSON.stringify(o.tensors)}`);
+  const byteLength = o.byteLength as number;
+  const seen = new Set<string>();
+  const spans: [number, number, string][] = [];
+  (o.tensors as unknown[]).forEach((e, i) => {
+    if (e === null || typeof e !== "object") fail(file, `tensors[${i}] must be an object, got ${JSON.stringify(e)}`);
+    const t = e as Record<string, unknown>;
+    if (typeof t.name !== "string" || t.name === "") fail(file, `tensors[${i}].name must be a non-empty string, got ${JSON.stringify(t.name)}`);
+    const where = `tensor "${t.name}" (tensors[${i}])`;
+    if (seen.has(t.name)) fail(file, `${where}: duplicate name`);
+    seen.add(t.name);
+    if (!Array.isArray(t.shape) || !t.shape.every(isNonNegInt)) {
+      fail(file, `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
+    }
+    if (t.dtype !== "float32" && t.dtype !== "int32") fail(file, `${where}: dtype must be "float32" or "int32", got ${JSON.stringify(t.dtype)}`);
+    if (!isNonNegInt(t.offset) || t.offset % 4 !== 0) fail(file, `${where}: offset must be a non-negative multiple of 4, got ${JSON.stringify(t.offset)}`);
+    if (!isNonNegInt(t.length)) fail(file, `${where}: length must be a non-negative integer, got ${JSON.stringify(t.length)}`);
+    const size = (t.shape as number[]).reduce((a, b) => a * b, 1);
+    if (t.length !== size * 4) fail(file, `${where}: length ${t.length} does not match shape [${(t.shape as number[]).join(", ")}] (expected ${size * 4} bytes)`);
+    if ((t.offset as number) + (t.length as number) > byteLength) {
+      fail(file, `${where}: bytes ${t.offset}..${(t.offset as number) + (t.length as number)} run past the end of the binary (byteLength ${byteLength})`);
+    }
+    spans.push([t.offset as number, (t.offset as number) + (t.length as number), t.name]);
+  });
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i][0] < spans[i - 1][1]) fail(file, `tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap in the binary`);
+  }
+  return o as unknown as CheckpointManifest;
+}
+
+async function readOrExplain(file: string, what: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new Error(`checkpoint ${what} ${file} not found`);
+    throw new Error(`checkpoint ${what} ${file} could not be read: ${(e as Error).message}`);
+  }
+}
+
+/** Reads only the manifest of the checkpoint at `filePath`, validated. */
+export async function readCheckpointManifest(filePath: string): Promise<CheckpointManifest> {
+  if (typeof filePath !== "string" || filePath === "") {
+    throw new Error(`filePath must be a non-empty string, got ${JSON.stringify(filePath)}`);
+  }
+  const mFile = manifestPath(filePath);
+  const text = (await readOrExplain(mFile, "manifest")).toString("utf8");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`checkpoint ${mFile} is not valid JSON: ${(e as Error).message}`);
+  }
+  return validateManifest(mFile, parsed);
+}
+
+/**
+ * Loads the checkpoint saved at `filePath` (`<filePath>.json` + `<filePath>.bin`) after checking
+ * the manifest, the binary's length and its SHA-256. Returns new tensors owned by the caller.
+ */
+export async function loadCheckpoint(filePath: string): Promise<LoadedCheckpoint> {
+  const manifest = await readCheckpointManifest(filePath);
+  const bFile = binaryPath(filePath);
+  const bin = await readOrExplain(bFile, "binary");
+  if (bin.length !== manifest.byteLength) {
+    throw new Error(`checkpoint ${bFile} is corrupt: size is ${bin.length} bytes, the manifest expects ${manifest.byteLength}`);
+  }
+  const got = createHash("sha256").update(bin).digest("hex");
+  if (got !== manifest.checksum) {
+    throw new Error(`checkpoint ${bFile} is corrupt: checksum mismatch (expected ${manifest.checksum}, got ${got})`);
+  }
+  const tensors: Record<string, tf.Tensor> = {};
+  try {
+    for (const e of manifest.tensors) {
+      // Copy into a fresh, aligned buffer (the file buffer may not be 4-byte aligned).
+      const bytes = new Uint8Array(e.length);
+      bytes.set(bin.subarray(e.offset, e.offset + e.length));
+      if (!LITTLE_ENDIAN_HOST) swap32(bytes);
+      const values = e.dtype === "float32" ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer);
+      tensors[e.name] = tf.tensor(values, e.shape, e.dtype);
+    }
+  } catch (err) {
+    tf.dispose(Object.values(tensors));
+    throw err;
+  }
+  return { config: manifest.config, meta: manifest.meta, tensors };
+}
+
+/**
+ * Throws one error listing every missing, unexpected and mismatched name when `loaded` does not
+ * have exactly the names and shapes in `expected`.
+ */
+export function checkShapes(
+  expected: Record<string, readonly number[]>,
+  loaded: Record<string, { shape: readonly number[] }>,
+): void {
+  if (!expected || typeof expected !== "object") throw new Error(`expected must be a Record<string, number[]>, got ${expected}`);
+  if (!loaded || typeof loaded !== "object") throw new Error(`loaded must be a Record<string, tf.Tensor>, got ${loaded}`);
+  const missing = Object.keys(expected).filter((k) => !(k in loaded));
+  const extra = Object.keys(loaded).filter((k) => !(k in expected));
+  const mismatched = Object.keys(expected)
+    .filter((k) => k in loaded && !tf.util.arraysEqual([...loaded[k].shape], [...expected[k]]))
+    .map((k) => `${k}: expected [${expected[k].join(", ")}], got [${loaded[k].shape.join(", ")}]`);
+  const parts: string[] = [];
+  if (missing.length) parts.push(`missing ${missing.join(", ")}`);
+  if (extra.length) parts.push(`unexpected ${extra.join(", ")}`);
+  if (mismatched.length) parts.push(`shape mismatch ${mismatched.join("; ")}`);
+  if (parts.length) throw new Error(`checkpoint tensors do not match the model: ${parts.join("; ")}`);
+}

@@ -1,0 +1,3 @@
+export * from "./adamw";
+export * from "./schedule";
+export * from "./checkpoint";
