@@ -25,6 +25,8 @@ forEachBackend("checkpoint", () => {
       "empty": tf.zeros([0, 3]),
     };
   }
+  /** The binary a checkpoint's manifest names (`<base>.<hash>.bin`). */
+  const binOf = (base) => path.join(path.dirname(base), JSON.parse(fs.readFileSync(base + ".json", "utf8")).binary);
   const config = { model: "s4d", dModel: 16, layers: [1, 2], nested: { ok: true, none: null } };
   const meta = { epoch: 3, step: 120, rng: [123456789, 42] };
 
@@ -32,8 +34,11 @@ forEachBackend("checkpoint", () => {
     const tensors = sample();
     const base = path.join(dir, "model");
     await lib.saveCheckpoint(base, { config, tensors, meta });
-    assert.ok(fs.existsSync(base + ".json") && fs.existsSync(base + ".bin"));
-    assert.deepEqual(fs.readdirSync(dir).sort(), ["model.bin", "model.json"], "temporary files left behind");
+    assert.ok(fs.existsSync(base + ".json") && fs.existsSync(binOf(base)));
+    const files = fs.readdirSync(dir).sort();
+    assert.equal(files.length, 2, `temporary files left behind: ${files}`);
+    assert.match(files[0], /^model\.[0-9a-f]{16}\.bin$/);
+    assert.equal(files[1], "model.json");
     const loaded = await lib.loadCheckpoint(base);
     assert.deepEqual(loaded.config, config);
     assert.deepEqual(loaded.meta, meta);
@@ -48,7 +53,7 @@ forEachBackend("checkpoint", () => {
     const m = JSON.parse(fs.readFileSync(base + ".json", "utf8"));
     assert.equal(m.format, "s4-mamba-checkpoint");
     assert.equal(m.version, 1);
-    assert.equal(m.byteLength, fs.statSync(base + ".bin").size);
+    assert.equal(m.byteLength, fs.statSync(binOf(base)).size);
     tf.dispose([...Object.values(tensors), ...Object.values(loaded.tensors)]);
   });
 
@@ -74,15 +79,15 @@ forEachBackend("checkpoint", () => {
     };
 
     it("truncated binary", async () => {
-      const size = fs.statSync(base + ".bin").size;
-      fs.truncateSync(base + ".bin", size - 5);
-      await assert.rejects(lib.loadCheckpoint(base), new RegExp(`c\\.bin is corrupt: size is ${size - 5} bytes, the manifest expects ${size}`));
+      const size = fs.statSync(binOf(base)).size;
+      fs.truncateSync(binOf(base), size - 5);
+      await assert.rejects(lib.loadCheckpoint(base), new RegExp(`c\\.[0-9a-f]{16}\\.bin is corrupt: size is ${size - 5} bytes, the manifest expects ${size}`));
     });
     it("flipped byte", async () => {
-      const buf = fs.readFileSync(base + ".bin");
+      const buf = fs.readFileSync(binOf(base));
       buf[7] ^= 0x10;
-      fs.writeFileSync(base + ".bin", buf);
-      await assert.rejects(lib.loadCheckpoint(base), /c\.bin is corrupt: checksum mismatch \(expected [0-9a-f]{64}, got [0-9a-f]{64}\)/);
+      fs.writeFileSync(binOf(base), buf);
+      await assert.rejects(lib.loadCheckpoint(base), /c\.[0-9a-f]{16}\.bin is corrupt: checksum mismatch \(expected [0-9a-f]{64}, got [0-9a-f]{64}\)/);
     });
     it("manifest entry past the end of the binary", async () => {
       editManifest((m) => { m.tensors[0].offset = m.byteLength; });
@@ -104,13 +109,17 @@ forEachBackend("checkpoint", () => {
       editManifest((m) => { m.version = 1; m.format = "other"; });
       await assert.rejects(lib.loadCheckpoint(base), /format must be "s4-mamba-checkpoint", got "other"/);
     });
+    it("a binary name that leaves the folder is refused", async () => {
+      editManifest((m) => { m.binary = "../elsewhere.bin"; });
+      await assert.rejects(lib.loadCheckpoint(base), /binary must be a plain file name ending in \.bin in the manifest's folder, got "\.\.\/elsewhere\.bin"/);
+    });
     it("invalid JSON", async () => {
       fs.writeFileSync(base + ".json", '{"format": "s4-mamba-checkpoint", ');
       await assert.rejects(lib.loadCheckpoint(base), /c\.json is not valid JSON: /);
     });
     it("missing files", async () => {
-      fs.unlinkSync(base + ".bin");
-      await assert.rejects(lib.loadCheckpoint(base), /checkpoint binary .*c\.bin not found/);
+      fs.unlinkSync(binOf(base));
+      await assert.rejects(lib.loadCheckpoint(base), /checkpoint binary .*c\.[0-9a-f]{16}\.bin not found/);
       await assert.rejects(lib.loadCheckpoint(path.join(dir, "nothing")), /checkpoint manifest .*nothing\.json not found/);
     });
   });
@@ -125,7 +134,9 @@ forEachBackend("checkpoint", () => {
     afterEach(() => tf.dispose(Object.values(oldTensors)));
 
     async function assertOldIntact() {
-      assert.deepEqual(fs.readdirSync(dir).sort(), ["a.bin", "a.json"], "leftover temporary files");
+      const files = fs.readdirSync(dir).sort();
+      assert.equal(files.length, 2, `leftover temporary files: ${files}`);
+      assert.match(files[0], /^a\.[0-9a-f]{16}\.bin$/);
       const l = await lib.loadCheckpoint(base);
       assert.deepEqual(l.config, { v: "old" });
       assert.deepEqual(Array.from(l.tensors.w.dataSync()), [1, 2, 3]);
@@ -151,6 +162,36 @@ forEachBackend("checkpoint", () => {
       }
       await assertOldIntact();
       tf.dispose(Object.values(t));
+    });
+
+    it("a failure after the new binary is in place (before the manifest) keeps the old checkpoint", async () => {
+      const t = { w: tf.tensor([7, 7]) };
+      const realRename = fsp.rename;
+      let calls = 0;
+      fsp.rename = async (...args) => {
+        if (++calls === 2) throw Object.assign(new Error("EIO: crash before the manifest"), { code: "EIO" });
+        return realRename(...args);
+      };
+      try {
+        await assert.rejects(lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t }), /EIO/);
+      } finally {
+        fsp.rename = realRename;
+      }
+      await assertOldIntact();
+      tf.dispose(Object.values(t));
+    });
+
+    it("a successful replacement loads the new values and removes the old binary", async () => {
+      const oldBin = JSON.parse(fs.readFileSync(base + ".json", "utf8")).binary;
+      const t = { w: tf.tensor([4, 5]) };
+      await lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t });
+      const files = fs.readdirSync(dir).sort();
+      assert.equal(files.length, 2, `files: ${files}`);
+      assert.ok(!files.includes(oldBin), "the old binary is gone");
+      const l = await lib.loadCheckpoint(base);
+      assert.deepEqual(l.config, { v: "new" });
+      assert.deepEqual(Array.from(l.tensors.w.dataSync()), [4, 5]);
+      tf.dispose([...Object.values(t), ...Object.values(l.tensors)]);
     });
 
     it("a read-only folder leaves the previous checkpoint loadable (skipped as root)", async function () {

@@ -1,16 +1,17 @@
 /**
  * Checkpoints as a pair of files next to each other:
- *   <path>.json  manifest: { format, version, config, meta, tensors: [{ name, shape, dtype,
- *                offset, length }], byteLength, checksum } (offset/length in bytes, checksum is
- *                the hex SHA-256 of the whole binary)
- *   <path>.bin   the tensors' raw little-endian data, back to back in manifest order.
+ *   <path>.json          manifest: { format, version, config, meta, binary, tensors: [{ name,
+ *                        shape, dtype, offset, length }], byteLength, checksum } (offset/length
+ *                        in bytes, checksum is the hex SHA-256 of the whole binary)
+ *   <path>.<hash>.bin    the tensors' raw little-endian data, back to back in manifest order; its
+ *                        name (`binary`) carries the first 16 hex digits of the checksum.
  *
- * Saving writes both files to temporary names in the same folder, then renames the binary and
- * finally the manifest into place, so a failure before the renames leaves any earlier checkpoint
- * at the same path untouched and temporary files are removed. (A crash exactly between the two
- * renames leaves the old manifest next to the new binary; loading then reports a checksum
- * mismatch rather than returning mixed data.) Loading only JSON.parses the manifest and
- * checks every field before creating tensors.
+ * The manifest is the commit point. Saving writes the binary under its own new name, then writes
+ * the manifest to a temporary file and renames it over the old one — one atomic step — and only
+ * then deletes the previous binary. A crash at any moment leaves either the old checkpoint or the
+ * new one loadable, never a manifest pointing at a half-written binary. Loading only JSON.parses
+ * the manifest and checks every field (the binary must be a plain file name in the same folder)
+ * before creating tensors.
  */
 import * as tf from "@tensorflow/tfjs";
 import { createHash, randomBytes } from "node:crypto";
@@ -37,6 +38,8 @@ export interface CheckpointManifest {
   config: unknown;
   meta: Record<string, unknown>;
   tensors: CheckpointTensorEntry[];
+  /** File name of the binary, in the manifest's folder. */
+  binary: string;
   byteLength: number;
   checksum: string;
 }
@@ -62,8 +65,9 @@ const LITTLE_ENDIAN_HOST = os.endianness() === "LE";
 function manifestPath(p: string): string {
   return `${p}.json`;
 }
-function binaryPath(p: string): string {
-  return `${p}.bin`;
+/** The binary's file name for a checkpoint at `p` with this checksum. */
+function binaryName(p: string, checksum: string): string {
+  return `${path.basename(p)}.${checksum.slice(0, 16)}.bin`;
 }
 
 /** Reverses byte order of each 4-byte word in place (for big-endian hosts). */
@@ -104,8 +108,8 @@ async function writeSynced(file: string, data: Uint8Array | string): Promise<voi
 }
 
 /**
- * Saves `ckpt` as `<filePath>.json` and `<filePath>.bin`, replacing an earlier checkpoint at
- * the same path. Tensors must be float32 or int32; their values are read with `await data()`.
+ * Saves `ckpt` as `<filePath>.json` and its binary, replacing an earlier checkpoint at the same
+ * path. Tensors must be float32 or int32; their values are read with `await data()`.
  */
 export async function saveCheckpoint(filePath: string, ckpt: Checkpoint): Promise<void> {
   if (typeof filePath !== "string" || filePath === "") {
@@ -145,32 +149,44 @@ export async function saveCheckpoint(filePath: string, ckpt: Checkpoint): Promis
   if (!LITTLE_ENDIAN_HOST) swap32(buffer);
 
   const checksum = createHash("sha256").update(buffer).digest("hex");
+  const binary = binaryName(filePath, checksum);
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     config,
     meta: meta as Record<string, unknown>,
+    binary,
     tensors: entries,
     byteLength: buffer.length,
     checksum,
   };
 
   const dir = path.dirname(filePath);
+  // The binary an earlier checkpoint at this path uses, deleted once the new manifest is in place.
+  let previous: string | null = null;
+  try {
+    previous = (await readCheckpointManifest(filePath)).binary;
+  } catch {
+    previous = null; // no earlier checkpoint, or an unreadable one: nothing to clean up
+  }
   const tag = `${process.pid}-${randomBytes(6).toString("hex")}`;
   const tmpBin = path.join(dir, `.${path.basename(filePath)}.bin.${tag}.tmp`);
   const tmpJson = path.join(dir, `.${path.basename(filePath)}.json.${tag}.tmp`);
-  let binRenamed = false;
+  const binFile = path.join(dir, binary);
+  let committed = false;
   try {
     await writeSynced(tmpBin, buffer);
+    // Same content gives the same name: replacing it changes nothing the old manifest needs.
+    await fsp.rename(tmpBin, binFile);
     await writeSynced(tmpJson, JSON.stringify(manifest, null, 1));
-    await fsp.rename(tmpBin, binaryPath(filePath));
-    binRenamed = true;
-    await fsp.rename(tmpJson, manifestPath(filePath));
-  } catch (e) {
-    if (!binRenamed) await removeQuietly(tmpBin);
+    await fsp.rename(tmpJson, manifestPath(filePath)); // the commit point
+    committed = true;
+  } finally {
+    await removeQuietly(tmpBin);
     await removeQuietly(tmpJson);
-    throw e;
+    if (!committed && binary !== previous) await removeQuietly(binFile);
   }
+  if (previous && previous !== binary) await removeQuietly(path.join(dir, previous));
 }
 
 function fail(file: string, message: string): never {
@@ -188,6 +204,9 @@ function validateManifest(file: string, m: unknown): CheckpointManifest {
   if (o.format !== CHECKPOINT_FORMAT) fail(file, `format must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(o.format)}`);
   if (o.version !== CHECKPOINT_VERSION) {
     throw new Error(`checkpoint ${file} has unsupported version ${JSON.stringify(o.version)}; this library reads version ${CHECKPOINT_VERSION}`);
+  }
+  if (typeof o.binary !== "string" || !/^[^/\\]+\.bin$/.test(o.binary) || o.binary.startsWith(".")) {
+    fail(file, `binary must be a plain file name ending in .bin in the manifest's folder, got ${JSON.stringify(o.binary)}`);
   }
   if (!isNonNegInt(o.byteLength)) fail(file, `byteLength must be a non-negative integer, got ${JSON.stringify(o.byteLength)}`);
   if (typeof o.checksum !== "string" || !/^[0-9a-f]{64}$/.test(o.checksum)) {
@@ -252,12 +271,13 @@ export async function readCheckpointManifest(filePath: string): Promise<Checkpoi
 }
 
 /**
- * Loads the checkpoint saved at `filePath` (`<filePath>.json` + `<filePath>.bin`) after checking
- * the manifest, the binary's length and its SHA-256. Returns new tensors owned by the caller.
+ * Loads the checkpoint saved at `filePath` (`<filePath>.json` and the binary it names) after
+ * checking the manifest, the binary's length and its SHA-256. Returns new tensors owned by the
+ * caller.
  */
 export async function loadCheckpoint(filePath: string): Promise<LoadedCheckpoint> {
   const manifest = await readCheckpointManifest(filePath);
-  const bFile = binaryPath(filePath);
+  const bFile = path.join(path.dirname(filePath), manifest.binary);
   const bin = await readOrExplain(bFile, "binary");
   if (bin.length !== manifest.byteLength) {
     throw new Error(`checkpoint ${bFile} is corrupt: size is ${bin.length} bytes, the manifest expects ${manifest.byteLength}`);
