@@ -1,3 +1,4 @@
 export * from "./adamw";
 export * from "./schedule";
 export * from "./checkpoint";
+export * from "./model-checkpoint";
