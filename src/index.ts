@@ -19,3 +19,5 @@ export * from "./kernels/inverse-dft";
 export * from "./data";
 export * from "./train";
 export * from "./nn";
+export * from "./sample";
+export * from "./image/png";

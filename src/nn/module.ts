@@ -83,7 +83,9 @@ export abstract class Module {
 
   protected addParam(name: string, values: Float32Array | number[], shape: number[]): tf.Variable {
     if (this.ownParams.has(name)) throw new Error(`Module: parameter "${name}" is already defined`);
-    const v = tf.variable(tf.tensor(values, shape, "float32"), true);
+    const init = tf.tensor(values, shape, "float32");
+    const v = tf.variable(init, true); // the variable copies its initial value: free the original
+    init.dispose();
     this.ownParams.set(name, v);
     return v;
   }

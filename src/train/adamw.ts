@@ -145,8 +145,9 @@ export class AdamW {
       const group = groups.find((g) => g.match(name));
       this.slots.set(name, {
         param: p,
-        m: tf.variable(tf.zerosLike(p), false, undefined, "float32"),
-        v: tf.variable(tf.zerosLike(p), false, undefined, "float32"),
+        // tidy frees the zeros the variables copy from
+        m: tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, "float32")),
+        v: tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, "float32")),
         lrScale: group?.lr ?? 1,
         weightDecay: group?.weightDecay ?? weightDecay,
         group: group?.name ?? "default",

@@ -2,3 +2,4 @@ export * from "./adamw";
 export * from "./schedule";
 export * from "./checkpoint";
 export * from "./model-checkpoint";
+export * from "./loop";

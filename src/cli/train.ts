@@ -1,0 +1,213 @@
+/**
+ * Trains a StackedModel on an MNIST task from the command line:
+ *   npm run train -- --task mnist-classification --layer s4
+ *   npm run train -- --quick
+ * See `--help` for every flag. Exit status 2 on a bad command line, 1 when training fails.
+ */
+import { chooseBackend, useBackend, BACKEND_ORDER } from "../backend";
+import { TASK_NAMES, TaskName } from "../data";
+import { LayerKind } from "../nn";
+import { train, TrainOptions, StepInfo, EpochRecord } from "../train/loop";
+
+class UsageError extends Error {}
+
+interface FlagSpec {
+  key: string;
+  kind: "int" | "float" | "string" | "bool";
+  help: string;
+  check?: (v: number) => string | null;
+}
+
+const positive = (v: number) => (v > 0 ? null : "a number > 0");
+const nonNegative = (v: number) => (v >= 0 ? null : "a number >= 0");
+const rate = (v: number) => (v >= 0 && v < 1 ? null : "a number in [0, 1)");
+
+const FLAGS: Record<string, FlagSpec> = {
+  "--task": { key: "task", kind: "string", help: `task: ${TASK_NAMES.join(" | ")} (default mnist-classification)` },
+  "--layer": { key: "layer", kind: "string", help: "sequence layer: s4 | s4d | ssm (default s4d)" },
+  "--epochs": { key: "epochs", kind: "int", help: "number of epochs (default 10)", check: positive },
+  "--bsz": { key: "bsz", kind: "int", help: "batch size (default 64)", check: positive },
+  "--d-model": { key: "dModel", kind: "int", help: "model width (default 64)", check: positive },
+  "--n-layers": { key: "nLayers", kind: "int", help: "number of blocks (default 4)", check: positive },
+  "--n": { key: "n", kind: "int", help: "SSM state size (default 64)", check: positive },
+  "--lr": { key: "lr", kind: "float", help: "peak learning rate of the one-cycle schedule (default 1e-2)", check: positive },
+  "--weight-decay": { key: "weightDecay", kind: "float", help: "AdamW weight decay of non-SSM parameters (default 0.01)", check: nonNegative },
+  "--dropout": { key: "dropout", kind: "float", help: "dropout rate (default 0)", check: rate },
+  "--seed": { key: "seed", kind: "int", help: "seed of initialization, batch order and dropout (default 0)" },
+  "--train-limit": { key: "trainLimit", kind: "int", help: "use only the first N training examples", check: positive },
+  "--test-limit": { key: "testLimit", kind: "int", help: "use only the first N test examples", check: positive },
+  "--backend": { key: "backend", kind: "string", help: `force a backend: ${BACKEND_ORDER.join(" | ")} (default: the best that works)` },
+  "--out": { key: "out", kind: "string", help: "output folder (default runs/<task>-<layer>)" },
+  "--resume": { key: "resume", kind: "bool", help: "continue from <out>/last if it exists" },
+  "--quick": { key: "quick", kind: "bool", help: "small preset that trains in a few minutes on a laptop CPU (other flags override it)" },
+  "--help": { key: "help", kind: "bool", help: "show this help" },
+};
+
+const DEFAULTS = { task: "mnist-classification", layer: "s4d", epochs: 10, bsz: 64, dModel: 64, nLayers: 4, n: 64, lr: 1e-2, dropout: 0, seed: 0 };
+
+/** The --quick presets: small enough to finish in under 3 minutes on 2 CPU cores with wasm, yet learn. */
+export const QUICK_PRESETS: Record<TaskName, Record<string, number | string>> = {
+  "mnist-classification": { layer: "s4d", epochs: 2, bsz: 32, dModel: 32, nLayers: 2, n: 8, lr: 1e-2, trainLimit: 2000, testLimit: 500 },
+  mnist: { layer: "s4d", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 8, lr: 1e-2, trainLimit: 256, testLimit: 64 },
+};
+
+function usage(): string {
+  const lines = ["Usage: npm run train -- [flags]", "", "Flags:"];
+  for (const [flag, spec] of Object.entries(FLAGS)) {
+    const arg = spec.kind === "bool" ? "" : ` <${spec.kind === "string" ? "value" : spec.kind}>`;
+    lines.push(`  ${(flag + arg).padEnd(24)} ${spec.help}`);
+  }
+  lines.push("", "Writes <out>/metrics.jsonl, <out>/summary.json and checkpoints <out>/last and <out>/best.");
+  return lines.join("\n");
+}
+
+export function parseArgs(argv: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let inline: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      inline = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const spec = FLAGS[arg];
+    if (!spec) throw new UsageError(`unknown flag ${JSON.stringify(argv[i])}; expected one of ${Object.keys(FLAGS).join(", ")}`);
+    if (spec.kind === "bool") {
+      if (inline !== undefined) throw new UsageError(`flag ${arg} takes no value, got ${JSON.stringify(inline)}`);
+      out[spec.key] = true;
+      continue;
+    }
+    const raw = inline ?? argv[++i];
+    if (raw === undefined || (inline === undefined && raw.startsWith("--"))) throw new UsageError(`flag ${arg} needs a value (${spec.help})`);
+    if (spec.kind === "string") {
+      out[spec.key] = raw;
+      continue;
+    }
+    const v = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(v) || (spec.kind === "int" && !Number.isInteger(v))) {
+      throw new UsageError(`flag ${arg} must be ${spec.kind === "int" ? "an integer" : "a number"}, got ${JSON.stringify(raw)}`);
+    }
+    const bad = spec.check?.(v);
+    if (bad) throw new UsageError(`flag ${arg} must be ${bad}, got ${JSON.stringify(raw)}`);
+    out[spec.key] = v;
+  }
+  if (out.task !== undefined && !TASK_NAMES.includes(out.task as TaskName)) {
+    throw new UsageError(`flag --task must be one of ${TASK_NAMES.join(", ")}, got ${JSON.stringify(out.task)}`);
+  }
+  if (out.layer !== undefined && !["s4", "s4d", "ssm"].includes(out.layer as string)) {
+    throw new UsageError(`flag --layer must be one of s4, s4d, ssm, got ${JSON.stringify(out.layer)}`);
+  }
+  if (out.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(out.backend as string)) {
+    throw new UsageError(`flag --backend must be one of ${BACKEND_ORDER.join(", ")}, got ${JSON.stringify(out.backend)}`);
+  }
+  return out;
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`;
+}
+
+/** A progress display: an in-place bar on a terminal, periodic plain lines otherwise. */
+function makeProgress(tty: boolean) {
+  let epochStart = Date.now();
+  let lastPrint = 0;
+  let lossSum = 0;
+  let accSum = 0;
+  let count = 0;
+  return {
+    start(): void {
+      epochStart = Date.now();
+    },
+    onStep(i: StepInfo): void {
+      if (i.stepInEpoch === 1) lossSum = accSum = count = 0;
+      lossSum += i.loss;
+      accSum += i.accuracy;
+      count++;
+      const elapsed = (Date.now() - epochStart) / 1000;
+      const rate = i.stepInEpoch / Math.max(elapsed, 1e-9);
+      const eta = (i.stepsPerEpoch - i.stepInEpoch) / rate;
+      const now = Date.now();
+      const text = `epoch ${i.epoch + 1} ${i.stepInEpoch}/${i.stepsPerEpoch} loss ${(lossSum / count).toFixed(4)} acc ${(accSum / count).toFixed(3)} ${rate.toFixed(2)} steps/s ETA ${fmtTime(eta)}`;
+      if (tty) {
+        const width = 20;
+        const done = Math.round((width * i.stepInEpoch) / i.stepsPerEpoch);
+        process.stdout.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${text}\x1b[K`);
+      } else if (now - lastPrint >= 10000 || i.stepInEpoch === i.stepsPerEpoch || i.stepInEpoch === 1) {
+        lastPrint = now;
+        process.stdout.write(text + "\n");
+      }
+    },
+    onEpoch(r: EpochRecord): void {
+      epochStart = Date.now();
+      if (tty) process.stdout.write("\n");
+      const test = r.test_bits_per_dim !== undefined ? `test nll ${r.test_loss.toFixed(4)} bits/dim ${r.test_bits_per_dim.toFixed(4)} acc ${r.test_accuracy.toFixed(4)}` : `test loss ${r.test_loss.toFixed(4)} acc ${r.test_accuracy.toFixed(4)}`;
+      process.stdout.write(`epoch ${r.epoch} done: step ${r.step} train loss ${r.train_loss.toFixed(4)} acc ${r.train_accuracy.toFixed(4)} | ${test} | lr ${r.lr.toExponential(2)} | ${r.wall_s.toFixed(1)}s\n`);
+    },
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Record<string, unknown>;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`train: ${e.message}\nRun with --help for the list of flags.\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.help) {
+    process.stdout.write(usage() + "\n");
+    return 0;
+  }
+  const task = (args.task ?? DEFAULTS.task) as TaskName;
+  const merged: Record<string, unknown> = { ...DEFAULTS, ...(args.quick ? QUICK_PRESETS[task] : {}), ...args, task };
+  const backend = args.backend ? await useBackend(args.backend as string, { quiet: true }) : await chooseBackend({ quiet: true });
+  process.stdout.write(`backend: ${backend.name} (${backend.reason})\n`);
+  const opts: TrainOptions = {
+    task,
+    layer: merged.layer as LayerKind,
+    epochs: merged.epochs as number,
+    bsz: merged.bsz as number,
+    dModel: merged.dModel as number,
+    nLayers: merged.nLayers as number,
+    n: merged.n as number,
+    lr: merged.lr as number,
+    weightDecay: merged.weightDecay as number | undefined,
+    dropout: merged.dropout as number,
+    seed: merged.seed as number,
+    trainLimit: merged.trainLimit as number | undefined,
+    testLimit: merged.testLimit as number | undefined,
+    out: merged.out as string | undefined,
+    resume: Boolean(merged.resume),
+  };
+  const progress = makeProgress(Boolean(process.stdout.isTTY));
+  const summary = await train(opts, {
+    onStart: ({ model, trainSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {
+      process.stdout.write(`model: ${opts.layer} dModel ${opts.dModel} nLayers ${opts.nLayers} n ${opts.n}, ${model.countParams()} params\n`);
+      process.stdout.write(`data: ${task}, ${trainSize} train / ${testSize} test examples, ${stepsPerEpoch} steps per epoch of ${opts.bsz}\n`);
+      if (resumedFromEpoch !== null) process.stdout.write(`resumed after epoch ${resumedFromEpoch}\n`);
+      progress.start();
+    },
+    onStep: progress.onStep,
+    onEpoch: progress.onEpoch,
+  });
+  const final = summary.test_bits_per_dim !== undefined ? `test nll ${summary.test_nll!.toFixed(4)} nats, ${summary.test_bits_per_dim.toFixed(4)} bits/dim` : `test accuracy ${summary.test_accuracy.toFixed(4)}`;
+  process.stdout.write(`done in ${summary.wall_s.toFixed(1)}s: ${final}; wrote ${summary.out}/summary.json\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`${msg.startsWith("train:") ? msg : `train: ${msg}`}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,157 @@
+// The training loop and its command line: learning on a tiny subset, no tensor leaks, exact
+// resume, metrics/summary/checkpoint files, flag errors, and the --quick preset end to end.
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { spawnSync } = require("node:child_process");
+const tf = require("@tensorflow/tfjs");
+const lib = require("../dist");
+
+const TINY = { task: "mnist-classification", layer: "s4d", epochs: 1, bsz: 16, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 64, testLimit: 32, seed: 3 };
+const CLI = path.join(__dirname, "..", "dist", "cli", "train.js");
+
+function tmpDir(tag) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `s4-train-${tag}-`));
+}
+
+function readJsonl(file) {
+  return fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+}
+
+async function paramsOf(ckpt) {
+  const saved = await lib.loadModelCheckpoint(ckpt);
+  const out = {};
+  for (const [k, v] of Object.entries(saved.model.parameters())) out[k] = Array.from(v.dataSync());
+  saved.model.dispose();
+  if (saved.optimizerState) tf.dispose(Object.values(saved.optimizerState.tensors));
+  return out;
+}
+
+describe("train loop [wasm]", function () {
+  before(async () => lib.useBackend("wasm", { quiet: true }));
+
+  it("lowers the loss on a tiny subset and keeps the tensor count flat across steps", async function () {
+    const out = tmpDir("learn");
+    const losses = [];
+    const counts = [];
+    const s = await lib.train({ ...TINY, epochs: 6, trainLimit: 32, bsz: 16, dModel: 8, lr: 2e-2, out }, {
+      onStep: (i) => {
+        losses.push(i.loss);
+        counts.push(tf.memory().numTensors);
+      },
+    });
+    assert.equal(losses.length, 12);
+    const first = (losses[0] + losses[1]) / 2;
+    const last = (losses[10] + losses[11]) / 2;
+    assert.ok(last < first - 0.05, `loss should fall: first ${first}, last ${last} (${losses.map((l) => l.toFixed(3)).join(" ")})`);
+    assert.ok(counts.slice(1).every((c) => c === counts[1]), `numTensors should stay flat, got ${counts.join(" ")}`);
+    assert.equal(s.steps, 12);
+  });
+
+  it("writes metrics.jsonl, summary.json and loadable last/best checkpoints", async function () {
+    const out = tmpDir("files");
+    const before = tf.memory().numTensors;
+    const s = await lib.train({ ...TINY, epochs: 2, out });
+    assert.equal(tf.memory().numTensors, before, "train should release every tensor it made, the model and optimizer included");
+    const lines = readJsonl(path.join(out, "metrics.jsonl"));
+    assert.equal(lines.length, 2);
+    for (const [i, r] of lines.entries()) {
+      assert.equal(r.epoch, i + 1);
+      assert.equal(r.step, 4 * (i + 1));
+      for (const k of ["train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "wall_s"]) assert.ok(Number.isFinite(r[k]), `${k} = ${r[k]}`);
+      assert.ok(r.test_accuracy >= 0 && r.test_accuracy <= 1);
+    }
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+    for (const k of ["task", "layer", "backend", "params", "epochs", "wall_s", "test_accuracy", "config"]) assert.ok(k in summary, `summary lacks ${k}`);
+    assert.equal(summary.task, "mnist-classification");
+    assert.equal(summary.layer, "s4d");
+    assert.equal(summary.backend, "wasm");
+    assert.equal(summary.epochs, 2);
+    assert.equal(summary.test_accuracy, lines[1].test_accuracy);
+    assert.equal(summary.params, s.params);
+    assert.equal(summary.config.dModel, 4);
+    assert.ok(!fs.readdirSync(out).some((f) => f.endsWith(".tmp")), "no temporary files left");
+    for (const name of ["last", "best"]) {
+      const saved = await lib.loadModelCheckpoint(path.join(out, name));
+      assert.equal(saved.model.countParams(), s.params);
+      assert.equal(saved.config.model.dModel, 4);
+      assert.ok(saved.meta.epoch >= 1);
+      if (name === "last") {
+        assert.equal(saved.meta.epoch, 2);
+        assert.equal(saved.meta.step, 8);
+        assert.ok(saved.optimizerState, "last holds the optimizer state");
+        assert.equal(saved.optimizerState.step, 8);
+        assert.equal(saved.meta.history.length, 2);
+        tf.dispose(Object.values(saved.optimizerState.tensors));
+      }
+      saved.model.dispose();
+    }
+  });
+
+  it("resumes exactly: 1 epoch + resume 1 more == 2 epochs straight (with dropout)", async function () {
+    const opts = { ...TINY, dropout: 0.1, epochs: 2 };
+    const straight = tmpDir("straight");
+    await lib.train({ ...opts, out: straight });
+    // Stopped by a hook right after epoch 1 (its `last` checkpoint is written), then resumed.
+    const split2 = tmpDir("split2");
+    await assert.rejects(
+      lib.train({ ...opts, out: split2 }, {
+        onEpoch: (r) => {
+          if (r.epoch === 1) throw new Error("stop here");
+        },
+      }),
+      /stop here/,
+    );
+    const resumed = await lib.train({ ...opts, out: split2, resume: true });
+    assert.equal(resumed.resumed_from_epoch, 1);
+    assert.equal(resumed.steps, 8);
+    const a = await paramsOf(path.join(straight, "last"));
+    const b = await paramsOf(path.join(split2, "last"));
+    for (const k of Object.keys(a)) {
+      const diff = Math.max(...a[k].map((v, i) => Math.abs(v - b[k][i])));
+      assert.ok(diff <= 1e-6, `parameter ${k} differs by ${diff}`);
+    }
+    const m1 = readJsonl(path.join(straight, "metrics.jsonl"));
+    const m2 = readJsonl(path.join(split2, "metrics.jsonl"));
+    assert.equal(m2.length, 2);
+    assert.ok(Math.abs(m1[1].train_loss - m2[1].train_loss) < 1e-6);
+  });
+
+  it("refuses to resume a checkpoint made with another model shape, naming the setting", async function () {
+    const out = tmpDir("mismatch");
+    await lib.train({ ...TINY, out });
+    await assert.rejects(lib.train({ ...TINY, dModel: 8, epochs: 2, out, resume: true }), /dModel = 4.*asks for 8/);
+  });
+});
+
+describe("train CLI", function () {
+  it("exits 2 on an unknown flag or a bad value, naming it", function () {
+    let r = spawnSync(process.execPath, [CLI, "--no-such-flag"], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown flag "--no-such-flag"/);
+    r = spawnSync(process.execPath, [CLI, "--epochs", "two"], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--epochs must be an integer, got "two"/);
+    r = spawnSync(process.execPath, [CLI, "--layer", "lstm"], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--layer must be one of s4, s4d, ssm, got "lstm"/);
+    r = spawnSync(process.execPath, [CLI, "--help"], { encoding: "utf8" });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /--quick/);
+  });
+
+  it("--quick trains sequential MNIST classification well above chance", function () {
+    this.timeout(300000);
+    const out = tmpDir("quick");
+    const r = spawnSync(process.execPath, [CLI, "--quick", "--backend", "wasm", "--out", out], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /backend: wasm/);
+    assert.match(r.stdout, /\d+ params/);
+    assert.match(r.stdout, /epoch 1 done/);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+    const lines = readJsonl(path.join(out, "metrics.jsonl"));
+    assert.ok(lines[lines.length - 1].train_loss < lines[0].train_loss || lines.length === 1);
+    assert.ok(summary.test_accuracy > 0.3, `test accuracy ${summary.test_accuracy} should be well above chance (0.1)`);
+  });
+});
