@@ -190,8 +190,9 @@ function modelOptions(cfg: TrainSummary["config"], task: Task): StackedModelOpti
   };
 }
 
-/** Loss and accuracy over the whole split, in batches, without dropout. */
-export function evaluate(model: StackedModel, task: Task, bsz: number): { loss: number; accuracy: number } {
+/** Loss and accuracy over the whole split, in batches, without dropout. Reads values
+ * asynchronously, as every backend allows (WebGPU cannot read synchronously). */
+export async function evaluate(model: StackedModel, task: Task, bsz: number): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let accSum = 0;
   let count = 0;
@@ -201,8 +202,8 @@ export function evaluate(model: StackedModel, task: Task, bsz: number): { loss: 
       const r = lossAndAccuracy(model.forward(x, { training: false }), y, task.numClasses);
       return [r.loss, r.correct];
     });
-    lossSum += l.dataSync()[0] * idx.length;
-    accSum += a.dataSync()[0] * idx.length;
+    lossSum += (await l.data())[0] * idx.length;
+    accSum += (await a.data())[0] * idx.length;
     tf.dispose([l, a]);
     count += idx.length;
   }
@@ -291,8 +292,8 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
         const named: Record<string, tf.Tensor> = {};
         for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
         optimizer.step(named, lr);
-        const loss = value.dataSync()[0];
-        const acc = (correct as unknown as tf.Scalar).dataSync()[0];
+        const loss = (await value.data())[0];
+        const acc = (await (correct as unknown as tf.Scalar).data())[0];
         tf.dispose([x, y, value, correct as unknown as tf.Scalar, ...Object.values(grads)]);
         if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${step} (epoch ${epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`);
         step++;
@@ -301,7 +302,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
         seen += idx.length;
         hooks.onStep?.({ epoch, stepInEpoch: i + 1, stepsPerEpoch: batches.length, step, loss, accuracy: acc, lr });
       }
-      const ev = evaluate(model, testTask, cfg.evalBsz);
+      const ev = await evaluate(model, testTask, cfg.evalBsz);
       const record: EpochRecord = {
         epoch: epoch + 1,
         step,
@@ -328,10 +329,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
     }
 
     const lastRec = history[history.length - 1];
-    const final = lastRec ?? (() => {
-      const ev = evaluate(model, testTask, cfg.evalBsz);
-      return { test_loss: ev.loss, test_accuracy: ev.accuracy };
-    })();
+    const final = lastRec ?? (await evaluate(model, testTask, cfg.evalBsz).then((ev) => ({ test_loss: ev.loss, test_accuracy: ev.accuracy })));
     const summary: TrainSummary = {
       task: cfg.task,
       layer: cfg.layer,
