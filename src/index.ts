@@ -21,3 +21,4 @@ export * from "./train";
 export * from "./nn";
 export * from "./sample";
 export * from "./image/png";
+export * from "./random";

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { StackedModel, disposeState, LayerState } from "./nn";
-import { mulberry32 } from "./data";
+import { mulberry32 } from "./random";
 
 /** Pixels in one MNIST image (28 × 28). */
 export const DIGIT_PIXELS = 784;

@@ -60,17 +60,8 @@ function assertNoLeak(fn, what) {
   assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensor(s)`);
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The library's seeded generator (mulberry32), uniform in [0, 1). */
+const rng = lib.mulberry32;
 
 /** n normal-ish samples (sum of uniforms) from a seeded generator. */
 function randn(n, seed) {

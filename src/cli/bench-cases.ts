@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as lib from "../index";
 import { BackendName } from "../backend";
+import { mulberry32 } from "../random";
 
 export const OPS = ["s4_layer", "causal_conv", "selective_scan", "depthwise_conv1d"] as const;
 export type OpName = (typeof OPS)[number];
@@ -48,14 +49,7 @@ export interface Case {
 
 /** Uniform-sum pseudo-normal values (mulberry32), the same on every run. */
 function randn(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return Float32Array.from({ length: n }, () => scale * 2 * (next() + next() + next() - 1.5));
 }
 

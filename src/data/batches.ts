@@ -2,6 +2,7 @@
  * Deterministic mini-batch orders: the shuffle depends only on (seed, epoch), so a run that is
  * resumed at a given epoch sees exactly the batches it would have seen without the interruption.
  */
+import { mulberry32 } from "../random";
 
 export interface BatchIndicesOptions {
   shuffle: boolean;
@@ -11,18 +12,6 @@ export interface BatchIndicesOptions {
   epoch: number;
   /** Drop the final batch when it is smaller than batchSize (default false). */
   dropLast?: boolean;
-}
-
-/** mulberry32: a small 32-bit seeded generator, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Mixes seed and epoch into one 32-bit generator seed (a murmur3-style finalizer). */

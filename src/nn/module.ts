@@ -6,22 +6,24 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { CTensor } from "../complex";
+import { mulberry32 } from "../random";
+import { causalConvolution } from "../ssm";
 
-/** mulberry32: a seeded uniform generator on [0, 1). */
-export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+
+/**
+ * The CNN mode every SSM layer shares: y = K̄ ⊛ u + D·u with u: (b, l, h), K: (h, l), D: (h),
+ * convolving along l in the (b, h, l) layout the kernels take.
+ */
+export function convolveWithSkip(u: tf.Tensor, K: tf.Tensor, D: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const y = causalConvolution(tf.transpose(u, [0, 2, 1]), K); // (b, h, l)
+    return tf.add(tf.transpose(y, [0, 2, 1]), tf.mul(u, D)); // (b, l, h)
+  });
 }
 
 /** n standard normal samples (Box–Muller) from a seeded generator. */
 export function seededNormal(n: number, seed: number, std = 1): Float32Array {
-  const r = seededUniform(seed);
+  const r = mulberry32(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     const u1 = Math.max(r(), 1e-12), u2 = r();

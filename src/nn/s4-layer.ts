@@ -7,9 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import { CTensor } from "../complex";
 import { makeDPLRHiPPO } from "../hippo";
 import { discreteDPLR, kernelDPLR } from "../s4";
-import { causalConvolution } from "../ssm";
 import { CVector } from "../linalg";
-import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, seededUniform, subSeed } from "./module";
+import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed, convolveWithSkip } from "./module";
+import { mulberry32 } from "../random";
 
 export interface S4LayerOptions {
   /** Channels (the model width, d_model). */
@@ -33,7 +33,7 @@ export function checkStepRange(fn: string, dtMin: unknown, dtMax: unknown): void
 
 /** log Δ, (h): uniform in [log dtMin, log dtMax]. */
 export function initLogStep(h: number, dtMin: number, dtMax: number, seed: number): Float32Array {
-  const r = seededUniform(seed);
+  const r = mulberry32(seed);
   const lo = Math.log(dtMin), hi = Math.log(dtMax);
   return Float32Array.from({ length: h }, () => lo + r() * (hi - lo));
 }
@@ -114,11 +114,7 @@ export class S4Layer extends Module implements SequenceLayer {
   /** CNN mode: u (b, l, h) → y = K̄ ∗ u + D·u, (b, l, h). */
   forward(u: tf.Tensor): tf.Tensor {
     checkDims("S4Layer.forward: u", u, [-1, this.l, this.h], `(b, l = ${this.l}, h = ${this.h})`);
-    return tf.tidy(() => {
-      const ut = tf.transpose(u, [0, 2, 1]); // (b, h, l)
-      const y = causalConvolution(ut, this.kernel()); // (b, h, l)
-      return tf.add(tf.transpose(y, [0, 2, 1]), tf.mul(u, this.D)); // (b, l, h)
-    });
+    return convolveWithSkip(u, this.kernel(), this.D);
   }
 
   /**

@@ -6,8 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as cx from "../complex";
 import { CTensor } from "../complex";
 import { discretizeDiagonal, s4dInvInit, s4dKernel, s4dLinInit } from "../s4d";
-import { causalConvolution } from "../ssm";
-import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed } from "./module";
+import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed, convolveWithSkip } from "./module";
 import { MAX_LAMBDA_RE, checkStepRange, initLogStep, tile } from "./s4-layer";
 
 export interface S4DLayerOptions {
@@ -69,10 +68,7 @@ export class S4DLayer extends Module implements SequenceLayer {
   /** CNN mode: u (b, l, h) → (b, l, h). */
   forward(u: tf.Tensor): tf.Tensor {
     checkDims("S4DLayer.forward: u", u, [-1, this.l, this.h], `(b, l = ${this.l}, h = ${this.h})`);
-    return tf.tidy(() => {
-      const y = causalConvolution(tf.transpose(u, [0, 2, 1]), this.kernel()); // (b, h, l)
-      return tf.add(tf.transpose(y, [0, 2, 1]), tf.mul(u, this.D));
-    });
+    return convolveWithSkip(u, this.kernel(), this.D);
   }
 
   /** Caches Ā = exp(ΔΛ) and B̄ (h, N) from the current parameters (no C̃ folding in S4D). */

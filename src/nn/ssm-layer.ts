@@ -6,8 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeHiPPO } from "../hippo";
 import { inv } from "../linalg";
-import { causalConvolution } from "../ssm";
-import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed } from "./module";
+import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed, convolveWithSkip } from "./module";
 import { checkStepRange, initLogStep } from "./s4-layer";
 
 export interface SSMLayerOptions {
@@ -88,10 +87,7 @@ export class SSMLayer extends Module implements SequenceLayer {
   /** CNN mode: u (b, l, h) → (b, l, h). */
   forward(u: tf.Tensor): tf.Tensor {
     checkDims("SSMLayer.forward: u", u, [-1, this.l, this.h], `(b, l = ${this.l}, h = ${this.h})`);
-    return tf.tidy(() => {
-      const y = causalConvolution(tf.transpose(u, [0, 2, 1]), this.kernel()); // (b, h, l)
-      return tf.add(tf.transpose(y, [0, 2, 1]), tf.mul(u, this.D));
-    });
+    return convolveWithSkip(u, this.kernel(), this.D);
   }
 
   async setupRecurrence(): Promise<void> {
