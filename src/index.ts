@@ -11,6 +11,7 @@ export * from "./s4";
 export * from "./s4d";
 export * from "./dft-matmul";
 export * from "./kernels/depthwise-conv1d";
+export * from "./kernels/dropout";
 export * from "./fixtures";
 export * from "./kernels/selective-scan";
 export * from "./kernels/cauchy";

@@ -219,7 +219,7 @@ forEachBackend("checkpoint", () => {
     });
     const sched = lib.oneCycleCosine({ maxLr: 0.05, totalSteps: 8 });
     const run = (opt, from, to) => {
-      for (let s = from; s < to; s++) { const g = grads(s); opt.step(g, sched(s)); tf.dispose(Object.values(g)); }
+      for (let s = from; s < to; s++) { const g = grads(s); tf.dispose([opt.step(g, sched(s)), ...Object.values(g)]); }
     };
     const pa = makeParams();
     const a = new lib.AdamW(pa, lib.s4ParamGroups(), { clipNorm: 1 });

@@ -70,13 +70,14 @@ forEachBackend("AdamW", () => {
     tf.dispose([p, g, q, z]);
   });
 
-  it("clips the global gradient norm exactly", () => {
+  it("clips the global gradient norm exactly, on the device", async () => {
     const a = tf.variable(tf.tensor([0, 0])), b = tf.variable(tf.tensor([0]));
     const opt = new lib.AdamW({ a, b }, [], { weightDecay: 0, clipNorm: 1, betas: [0, 0.999] });
     // Global norm of (3, 4, 12) is 13; clipped gradient is (3, 4, 12)/13.
     const ga = tf.tensor([3, 4]), gb = tf.tensor([12]);
     const norm = opt.step({ a: ga, b: gb }, 1);
-    assertClose([norm], [13], 1e-6, 0, "returned norm");
+    assertClose(await norm.data(), [13], 1e-6, 0, "returned norm");
+    norm.dispose();
     const st = opt.getState();
     assertClose(st.tensors["m.a"].dataSync(), [3 / 13, 4 / 13], 1e-7, 0, "clipped m.a");
     assertClose(st.tensors["m.b"].dataSync(), [12 / 13], 1e-7, 0, "clipped m.b");
@@ -84,10 +85,21 @@ forEachBackend("AdamW", () => {
     tf.dispose(Object.values(st.tensors));
     // Below the threshold gradients pass unchanged.
     const small = tf.tensor([0.3, 0.4]), zero = tf.tensor([0]);
-    assertClose([opt.step({ a: small, b: zero }, 1)], [0.5], 1e-6, 0, "small norm");
+    const norm2 = opt.step({ a: small, b: zero }, 1);
+    assertClose(await norm2.data(), [0.5], 1e-6, 0, "small norm");
+    norm2.dispose();
     const st2 = opt.getState();
     assertClose(st2.tensors["m.a"].dataSync(), [0.3, 0.4], 1e-7, 0, "unclipped m.a (beta1 = 0)");
     tf.dispose(Object.values(st2.tensors));
+    // A non-finite norm skips the update: parameters and moments stay as they were.
+    const before = await a.data();
+    const bad = tf.tensor([NaN, 1]);
+    const norm3 = opt.step({ a: bad, b: zero }, 1);
+    assert.ok(Number.isNaN((await norm3.data())[0]), "the NaN norm is reported");
+    assert.deepEqual(await a.data(), before, "a NaN gradient changed the parameter");
+    const st3 = opt.getState();
+    assertClose(await st3.tensors["m.a"].data(), [0.3, 0.4], 1e-7, 0, "moments kept after a NaN gradient");
+    tf.dispose([norm3, bad, ...Object.values(st3.tensors)]);
     opt.dispose();
     tf.dispose([a, b, ga, gb, small, zero]);
   });
@@ -96,9 +108,9 @@ forEachBackend("AdamW", () => {
     const params = { "x.A_log": tf.variable(tf.randomNormal([4, 3])), "y.kernel": tf.variable(tf.randomNormal([5])) };
     const opt = new lib.AdamW(params, lib.s4ParamGroups(), { clipNorm: 0.5 });
     const grads = { "x.A_log": tf.randomNormal([4, 3]), "y.kernel": tf.randomNormal([5]) };
-    opt.step(grads, 1e-3);
+    tf.dispose(opt.step(grads, 1e-3));
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 20; i++) opt.step(grads, 1e-3);
+    for (let i = 0; i < 20; i++) tf.dispose(opt.step(grads, 1e-3));
     assert.equal(tf.memory().numTensors, before, "tensor count changed across steps");
     opt.dispose();
     tf.dispose([...Object.values(params), ...Object.values(grads)]);

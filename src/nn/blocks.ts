@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkRate, checkSeed, disposeState, seededNormal, subSeed } from "./module";
+import { seededDropout } from "../kernels/dropout";
 import { S4Layer } from "./s4-layer";
 import { S4DLayer } from "./s4d-layer";
 import { SSMLayer } from "./ssm-layer";
@@ -75,7 +76,11 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))));
 }
 
-/** Inverted dropout with a seeded stream: a fresh mask per call, reproducible from the seed. */
+/**
+ * Inverted dropout with a seeded stream: a fresh mask per call, reproducible from the seed. The
+ * masks come from `seededDropout`, drawn on the device (tf.dropout draws them on the host, which
+ * dominated a GPU training step).
+ */
 export class Dropout {
   private calls = 0;
   constructor(readonly rate: number, readonly seed = 0) {
@@ -83,7 +88,7 @@ export class Dropout {
   }
   apply(x: tf.Tensor, training: boolean): tf.Tensor {
     if (!training || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, undefined, subSeed(this.seed, `call${this.calls++}`));
+    return seededDropout(x, this.rate, subSeed(this.seed, `call${this.calls++}`));
   }
 }
 

@@ -170,10 +170,11 @@ export class AdamW {
   /**
    * Applies one update. `grads` may cover a subset of the parameters (the rest are left alone,
    * moments included); bias correction uses the optimizer's global step count. `lr` is the
-   * scheduled rate; each group multiplies it by its own `lr`. Returns the global gradient norm
-   * before clipping as a number when clipNorm is set, otherwise undefined.
+   * scheduled rate; each group multiplies it by its own `lr`. When clipNorm is set, returns the
+   * global gradient norm before clipping as a scalar tensor (the caller reads it asynchronously
+   * and disposes it); an update whose norm is not finite is skipped. Otherwise undefined.
    */
-  step(grads: Record<string, tf.Tensor>, lr: number = this.defaultLr): number | undefined {
+  step(grads: Record<string, tf.Tensor>, lr: number = this.defaultLr): tf.Scalar | undefined {
     this.checkAlive();
     if (!(typeof lr === "number" && Number.isFinite(lr) && lr >= 0)) {
       throw new Error(`lr must be a finite number >= 0, got ${lr}`);
@@ -196,18 +197,20 @@ export class AdamW {
     }
     if (names.length === 0) return undefined;
 
-    let scale = 1;
-    let norm: number | undefined;
+    // Clipping stays on the device (a host read each step would stall a GPU and fails on WebGPU in
+    // Node): scale = clipNorm / max(‖g‖, clipNorm); a non-finite norm leaves every tensor unchanged.
+    let norm: tf.Scalar | undefined;
+    let scale: tf.Scalar | undefined;
+    let finite: tf.Tensor | undefined;
     if (this.clipNorm !== undefined) {
-      // The norm is read back to decide the scale on the host, so the update stays exact.
-      const normT = tf.tidy(() => {
+      const clip = this.clipNorm;
+      [norm, scale, finite] = tf.tidy(() => {
         const sq = names.map((n) => tf.sum(tf.square(tf.cast(grads[n], "float32"))));
-        return tf.sqrt(tf.addN(sq));
+        const nrm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
+        const ok = tf.isFinite(nrm);
+        const sc = tf.where(ok, tf.div(clip, tf.maximum(nrm, clip)), tf.scalar(0)) as tf.Scalar;
+        return [nrm, sc, ok];
       });
-      norm = normT.dataSync()[0];
-      normT.dispose();
-      if (!Number.isFinite(norm)) throw new Error(`gradient global norm is not finite (${norm}); refusing to update`);
-      if (norm > this.clipNorm) scale = this.clipNorm / norm;
     }
 
     const t = this.stepCount + 1;
@@ -221,7 +224,7 @@ export class AdamW {
       for (const name of names) {
         const s = this.slots.get(name)!;
         let g = tf.cast(grads[name], "float32");
-        if (scale !== 1) g = tf.mul(g, tf.scalar(scale));
+        if (scale) g = tf.mul(g, scale);
         const m = tf.add(tf.mul(b1, s.m), tf.mul(omb1, g));
         const v = tf.add(tf.mul(b2, s.v), tf.mul(omb2, tf.square(g)));
         const groupLr = lr * s.lrScale;
@@ -230,11 +233,13 @@ export class AdamW {
         let delta: tf.Tensor = adam;
         if (s.weightDecay !== 0) delta = tf.add(adam, tf.mul(tf.scalar(s.weightDecay), s.param));
         const p = tf.sub(s.param, tf.mul(tf.scalar(groupLr), delta));
-        s.m.assign(m);
-        s.v.assign(v);
-        s.param.assign(p);
+        const keep = (next: tf.Tensor, old: tf.Tensor) => (finite ? tf.where(finite, next, old) : next);
+        s.m.assign(keep(m, s.m));
+        s.v.assign(keep(v, s.v));
+        s.param.assign(keep(p, s.param));
       }
     });
+    tf.dispose([scale, finite].filter((x): x is tf.Tensor => x !== undefined));
     this.stepCount = t;
     return norm;
   }

@@ -56,6 +56,8 @@ export interface StepInfo {
   loss: number;
   accuracy: number;
   lr: number;
+  /** The global gradient norm before clipping (only when clipNorm is set). */
+  gradNorm?: number;
 }
 
 export interface EpochRecord {
@@ -291,16 +293,17 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
         }, Object.values(params));
         const named: Record<string, tf.Tensor> = {};
         for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
-        optimizer.step(named, lr);
+        const norm = optimizer.step(named, lr); // the gradient norm when clipping, else undefined
         const loss = (await value.data())[0];
         const acc = (await (correct as unknown as tf.Scalar).data())[0];
-        tf.dispose([x, y, value, correct as unknown as tf.Scalar, ...Object.values(grads)]);
+        const gradNorm = norm ? (await norm.data())[0] : undefined;
+        tf.dispose([x, y, value, correct as unknown as tf.Scalar, ...Object.values(grads), ...(norm ? [norm] : [])]);
         if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${step} (epoch ${epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`);
         step++;
         lossSum += loss * idx.length;
         accSum += acc * idx.length;
         seen += idx.length;
-        hooks.onStep?.({ epoch, stepInEpoch: i + 1, stepsPerEpoch: batches.length, step, loss, accuracy: acc, lr });
+        hooks.onStep?.({ epoch, stepInEpoch: i + 1, stepsPerEpoch: batches.length, step, loss, accuracy: acc, lr, gradNorm });
       }
       const ev = await evaluate(model, testTask, cfg.evalBsz);
       const record: EpochRecord = {
