@@ -157,3 +157,17 @@ describe("nn: argument errors", () => {
     m.dispose();
   });
 });
+
+describe("matMul2d (the dense layers' product)", () => {
+  it("equals tf.matMul forward and in both gradients", async () => {
+    const x = tf.tensor2d(randn(7 * 5, 1), [7, 5]), w = tf.tensor2d(randn(5 * 3, 2), [5, 3]), r = tf.tensor2d(randn(7 * 3, 3), [7, 3]);
+    const loss = (f) => (a, b) => tf.sum(tf.mul(f(a, b), r));
+    const [gx, gw] = tf.grads(loss(lib.matMul2d))([x, w]);
+    const [rx, rw] = tf.grads(loss((a, b) => tf.matMul(a, b)))([x, w]);
+    const y = lib.matMul2d(x, w), yr = tf.matMul(x, w);
+    assertClose(await y.data(), await yr.data(), 1e-6, 1e-6, "y");
+    assertClose(await gx.data(), await rx.data(), 1e-6, 1e-6, "dx");
+    assertClose(await gw.data(), await rw.data(), 1e-6, 1e-6, "dw");
+    tf.dispose([x, w, r, gx, gw, rx, rw, y, yr]);
+  });
+});

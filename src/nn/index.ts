@@ -3,3 +3,4 @@ export * from "./s4-layer";
 export * from "./s4d-layer";
 export * from "./ssm-layer";
 export * from "./blocks";
+export * from "./linear";
