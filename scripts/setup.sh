@@ -128,10 +128,11 @@ build() {
 }
 
 run_main_job() {
-  local mode=(--quick)
-  [ "${S4_FULL:-}" = 1 ] && mode=()
-  step "main job: notebooks/s4_in_depth.ipynb${mode[*]:+ (${mode[*]}; S4_FULL=1 for the full run)}"
-  S4_PYTHON="$PYTHON" npm run notebooks -- "${mode[@]}"
+  # Quick mode unless a GPU backend is found; S4_FULL=1 asks for full sizes anyway.
+  local mode=()
+  [ "${S4_FULL:-}" = 1 ] && mode=(--full)
+  step "main job: notebooks/s4_in_depth.ipynb${mode[*]:+ (${mode[*]})}"
+  S4_PYTHON="$PYTHON" npm run notebooks -- s4_in_depth "${mode[@]}"
   done_step
 }
 

@@ -100,6 +100,7 @@ describe("notebook runner command line", function () {
     assert.throws(() => cli.parseArgs(["--timeout", "0"]), /--timeout expects a positive whole number/);
     assert.throws(() => cli.parseArgs(["--out"]), /--out needs a value/);
     assert.throws(() => cli.parseArgs(["--quick=1"]), /--quick takes no value/);
+    assert.throws(() => cli.parseArgs(["--full=yes"]), /--full takes no value/);
     assert.throws(() => cli.parseArgs(["--all", "x"]), /--all runs every notebook/);
   });
 
@@ -109,6 +110,14 @@ describe("notebook runner command line", function () {
       { targets: opts.targets, quick: opts.quick, out: opts.out, timeout: opts.timeout, lang: opts.lang },
       { targets: ["a"], quick: true, out: path.resolve("/tmp", "x/y"), timeout: 30, lang: "cn" },
     );
+  });
+
+  it("runs every English notebook when no name is given, and leaves quick mode to the backend unless told", function () {
+    const opts = cli.parseArgs([]);
+    assert.equal(opts.quick, undefined);
+    assert.equal(cli.parseArgs(["--full"]).quick, false);
+    const files = cli.selectNotebooks(opts).map((j) => path.relative(ROOT, j.file));
+    assert.deepEqual(files, notebooks.filter((f) => f.startsWith("notebooks")));
   });
 
   it("names outputs after the notebook's folder so notebooks/ and cn/ do not collide", function () {

@@ -2,11 +2,13 @@
  * Executes notebooks headlessly through the tslab Jupyter kernel and saves each one, executed, as
  * `<out>/<name>.ipynb` and `<out>/<name>.html`.
  *
- *   npm run notebooks -- [names or paths...] [--quick] [--all] [--lang en|cn] [--out build/notebooks]
+ *   npm run notebooks -- [names or paths...] [--quick | --full] [--all] [--lang en|cn] [--out build/notebooks]
  *                        [--timeout 1200] [--python /usr/bin/python3]
  *
- * With no names it runs the main job, `notebooks/s4_in_depth.ipynb` (`cn/` with `--lang cn`).
- * `--quick` sets `S4_QUICK=1` for the kernel, which the notebooks read to shrink sizes and steps.
+ * With no names it runs every notebook in `notebooks/` (`cn/` with `--lang cn`); `npm start` runs
+ * the main job, `notebooks/s4_in_depth.ipynb`. Quick mode (`S4_QUICK=1` for the kernel, which the
+ * notebooks read to shrink sizes and steps) is on unless a GPU backend is found or `--full` is
+ * given; `--quick` forces it.
  * Jupyter does the work in `scripts/run_notebook.py` (nbclient + nbconvert); this file picks the
  * notebooks, finds the Python that has Jupyter and explains what to do when something is missing.
  *
@@ -16,13 +18,15 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { chooseBackend } from "../backend";
 
 /** The repository root: this file runs as `dist/cli/notebooks.js`. */
 export const ROOT = path.resolve(__dirname, "..", "..");
 const HELPER = path.join(ROOT, "scripts", "run_notebook.py");
 const LOCAL_BIN = path.join(ROOT, "node_modules", ".bin");
 const KERNEL = "tslab";
-const MAIN_NOTEBOOK = "s4_in_depth";
+/** Backends on which the notebooks run at full size by default. */
+const GPU_BACKENDS = ["tensorflow-gpu", "webgpu"] as const;
 const LANG_DIRS = { en: "notebooks", cn: "cn" } as const;
 type Lang = keyof typeof LANG_DIRS;
 
@@ -31,7 +35,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, setup: 3 } as const;
 export interface Options {
   /** Notebook names (looked up in the language's folder) or paths. */
   targets: string[];
-  quick: boolean;
+  /** true: quick mode; false: full sizes; undefined: quick unless a GPU backend is found. */
+  quick: boolean | undefined;
   all: boolean;
   lang?: Lang;
   /** Output folder, absolute. */
@@ -62,9 +67,11 @@ const USAGE = `usage: npm run notebooks -- [names or paths...] [options]
 
   names or paths    notebooks to run: a name such as "s4_in_depth" (looked up in notebooks/,
                     or cn/ with --lang cn) or a path to an .ipynb file
-                    (default: the main job, ${LANG_DIRS.en}/${MAIN_NOTEBOOK}.ipynb)
+                    (default: every notebook in ${LANG_DIRS.en}/, or ${LANG_DIRS.cn}/ with --lang cn)
   --all             run every .ipynb in notebooks/ and cn/ (only one of them with --lang)
   --quick           small sizes and few steps: sets S4_QUICK=1 for the kernel
+                    (the default unless a GPU backend is found)
+  --full            full sizes even without a GPU backend
   --lang en|cn      the folder that names are looked up in (en: notebooks/, cn: cn/)
   --out DIR         where executed notebooks and HTML go (default: build/notebooks)
   --timeout SECS    limit for one cell (default: 1200)
@@ -84,7 +91,7 @@ function positiveInt(flag: string, value: string): number {
 
 /** Parses the command line; throws UsageError naming the flag that is wrong. */
 export function parseArgs(argv: string[], cwd = callerDir()): Options {
-  const opts: Options = { targets: [], quick: false, all: false, out: path.join(ROOT, "build", "notebooks"), timeout: 1200, help: false };
+  const opts: Options = { targets: [], quick: undefined, all: false, out: path.join(ROOT, "build", "notebooks"), timeout: 1200, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("-")) {
@@ -105,6 +112,7 @@ export function parseArgs(argv: string[], cwd = callerDir()): Options {
     };
     switch (flag) {
       case "--quick": noValue(); opts.quick = true; break;
+      case "--full": noValue(); opts.quick = false; break;
       case "--all": noValue(); opts.all = true; break;
       case "-h": case "--help": noValue(); opts.help = true; break;
       case "--out": opts.out = path.resolve(cwd, value()); break;
@@ -160,9 +168,12 @@ export function selectNotebooks(opts: Options, cwd = callerDir()): NotebookJob[]
     const dirs = opts.lang ? [LANG_DIRS[opts.lang]] : Object.values(LANG_DIRS);
     files = dirs.flatMap(notebooksIn);
     if (!files.length) throw new UsageError(`--all found no .ipynb files in ${dirs.join("/, ")}/`);
+  } else if (!opts.targets.length) {
+    const dir = LANG_DIRS[opts.lang ?? "en"];
+    files = notebooksIn(dir);
+    if (!files.length) throw new UsageError(`found no .ipynb files in ${dir}/`);
   } else {
-    const targets = opts.targets.length ? opts.targets : [MAIN_NOTEBOOK];
-    files = targets.map((t) => resolveTarget(t, opts.lang ?? "en", cwd));
+    files = opts.targets.map((t) => resolveTarget(t, opts.lang ?? "en", cwd));
   }
   return files.map((f) => jobFor(f, opts.out));
 }
@@ -227,7 +238,7 @@ let stopping = false;
 /** Runs one notebook through the Python helper; resolves to the helper's exit status. */
 function runOne(python: string, job: NotebookJob, opts: Options): Promise<number> {
   const args = [HELPER, job.file, "--output", job.output, "--label", job.label, "--kernel", KERNEL, "--timeout", String(opts.timeout)];
-  const child = spawn(python, args, { stdio: "inherit", env: kernelEnv(opts.quick) });
+  const child = spawn(python, args, { stdio: "inherit", env: kernelEnv(opts.quick === true) });
   // A terminal's Ctrl-C reaches the child by itself; a SIGTERM (e.g. a test timeout) must be passed on
   // so that nbclient shuts the kernel down instead of leaving it running.
   const onTerm = (): void => { stopping = true; child.kill("SIGTERM"); };
@@ -253,7 +264,14 @@ async function main(argv: string[]): Promise<number> {
   const python = findPython(opts.python);
   checkKernel(python);
 
-  const mode = opts.quick ? "quick mode (S4_QUICK=1)" : "full mode";
+  let why = opts.quick === undefined ? "" : opts.quick ? " (--quick)" : " (--full)";
+  if (opts.quick === undefined) {
+    // Full sizes only where they can finish: on a GPU backend.
+    const backend = await chooseBackend({ quiet: true });
+    opts.quick = !(GPU_BACKENDS as readonly string[]).includes(backend.name);
+    why = ` (backend ${backend.name}${opts.quick ? ", no GPU: --full for full sizes" : ""})`;
+  }
+  const mode = (opts.quick ? "quick mode (S4_QUICK=1)" : "full mode") + why;
   console.log(`notebooks: ${jobs.length} to run in ${mode}, python ${python}, kernel ${KERNEL}, out ${path.relative(callerDir(), opts.out) || "."}`);
   const start = Date.now();
   const failed: string[] = [];
