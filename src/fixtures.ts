@@ -14,6 +14,7 @@ import { s4dKernel, Discretization } from "./s4d";
 import { selectiveScan } from "./kernels/selective-scan";
 import { causalDepthwiseConv1d } from "./kernels/depthwise-conv1d";
 import { causalConv } from "./kernels/causal-conv";
+import { MambaBlock } from "./nn/mamba-block";
 
 export type Json = number | string | boolean | null | Json[] | { [key: string]: Json };
 
@@ -138,6 +139,14 @@ async function evaluate(fn: FixtureFn, args: Record<string, Json>): Promise<Json
   return resolveOutput(out);
 }
 
+/** A MambaBlock sized and loaded from a fixture's PyTorch-layout params; the caller disposes it. */
+function mambaFromFixture(a: Record<string, Json>): MambaBlock {
+  const raw = a.params;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error("params: expected an object of PyTorch-layout arrays");
+  const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, tensor(v, `params.${k}`)]));
+  return MambaBlock.fromTorchParams(params);
+}
+
 const dplrTensors = (a: Record<string, Json>) => ({
   Lambda: ctensor(a.Lambda, "Lambda"), P: ctensor(a.P, "P"), Q: ctensor(a.Q, "Q"), B: ctensor(a.B, "B"), C: ctensor(a.C, "C"),
 });
@@ -190,6 +199,25 @@ export const FIXTURE_FNS: Record<string, FixtureFn> = {
       D: opt("D"), z: opt("z"), deltaBias: opt("delta_bias"), deltaSoftplus: a.delta_softplus === true,
     });
     return [r.y, r.lastState];
+  },
+  mamba_block: (a) => {
+    const block = mambaFromFixture(a);
+    try {
+      if (a.return_state !== true) return block.forward(tensor(a.x, "x"));
+      const r = block.forward(tensor(a.x, "x"), { returnState: true });
+      return [r.y, r.state.conv, r.state.ssm];
+    } finally {
+      block.dispose();
+    }
+  },
+  mamba_step: (a) => {
+    const block = mambaFromFixture(a);
+    try {
+      const r = block.step({ conv: tensor(a.conv_state, "conv_state"), ssm: tensor(a.ssm_state, "ssm_state") }, tensor(a.x_t, "x_t"));
+      return [r.y, r.state.conv, r.state.ssm];
+    } finally {
+      block.dispose();
+    }
   },
   causal_depthwise_conv1d: (a) => causalDepthwiseConv1d(tensor(a.x, "x"), tensor(a.w, "w"), a.b == null ? undefined : tensor(a.b, "b")),
 };

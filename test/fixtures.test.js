@@ -3,7 +3,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { execFileSync, spawnSync } = require("node:child_process");
-const { forEachBackend, lib, assert, tf } = require("./helpers");
+const { BACKENDS, forEachBackend, lib, assert, tf } = require("./helpers");
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = process.env.S4_FIXTURES || path.resolve(ROOT, "..", "shared", "fixtures");
@@ -29,24 +29,30 @@ forEachBackend("golden values", () => {
       });
     }
   }
-  it("every case of s4-core.json has a known fn", () => {
-    const { cases } = lib.parseFixtureFile(fs.readFileSync(path.join(FIXTURES, "s4-core.json"), "utf8"), "s4-core.json");
-    assert.deepEqual(cases.filter((c) => !(c.fn in lib.FIXTURE_FNS)).map((c) => c.fn), []);
-  });
+  for (const file of ["s4-core.json", "mamba.json"]) {
+    it(`every case of ${file} has a known fn`, () => {
+      const { cases } = lib.parseFixtureFile(fs.readFileSync(path.join(FIXTURES, file), "utf8"), file);
+      assert.deepEqual(cases.filter((c) => !(c.fn in lib.FIXTURE_FNS)).map((c) => c.fn), []);
+    });
+  }
 });
 
 describe("npm run check-fixtures", () => {
   const cli = path.join(ROOT, "dist", "cli", "check-fixtures.js");
   const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", cwd: ROOT });
 
-  for (const backend of ["cpu", "wasm"]) {
-    it(`passes every s4-core case on ${backend} and ends with "N passed, 0 failed"`, () => {
-      const r = run("--backend", backend, path.join(FIXTURES, "s4-core.json"));
-      assert.equal(r.status, 0, r.stdout + r.stderr);
-      const lines = r.stdout.trim().split("\n");
-      assert.match(lines[lines.length - 1], /^\d+ passed, 0 failed$/);
-      assert.equal(lines.filter((l) => l.startsWith("pass ")).length, Number(lines[lines.length - 1].split(" ")[0]));
-    });
+  // mamba.json also runs on webgpu where the tests use it (S4_TEST_WEBGPU=1).
+  const cliRuns = [["s4-core.json", ["cpu", "wasm"]], ["mamba.json", BACKENDS]];
+  for (const [file, backends] of cliRuns) {
+    for (const backend of backends) {
+      it(`passes every ${file} case on ${backend} and ends with "N passed, 0 failed"`, () => {
+        const r = run("--backend", backend, path.join(FIXTURES, file));
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        const lines = r.stdout.trim().split("\n");
+        assert.match(lines[lines.length - 1], /^\d+ passed, 0 failed$/);
+        assert.equal(lines.filter((l) => l.startsWith("pass ")).length, Number(lines[lines.length - 1].split(" ")[0]));
+      });
+    }
   }
 
   it("fails (exit 1) on an unknown fn, naming it", () => {

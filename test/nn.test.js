@@ -145,7 +145,7 @@ describe("nn: argument errors", () => {
     assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }), /S4Layer: dtMax must be a finite number ≥ dtMin = 0.1, got 0.01/);
     assert.throws(() => new lib.S4DLayer({ h: 2, n: 4, l: 8, init: "foo" }), /S4DLayer: init must be "lin" or "inv", got "foo"/);
     assert.throws(() => tinyModel({ task: "regression" }), /StackedModel: task must be "classification" or "sequence", got "regression"/);
-    assert.throws(() => tinyModel({ layerKind: "mamba" }), /StackedModel: layerKind must be "s4", "s4d" or "ssm", got "mamba"/);
+    assert.throws(() => tinyModel({ layerKind: "lstm" }), /StackedModel: layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/);
     assert.throws(() => tinyModel({ dropout: 1.5 }), /dropout must be a number in \[0, 1\), got 1.5/);
     const layer = new lib.S4Layer({ h: 2, n: 4, l: 8 });
     assert.throws(() => layer.forward(tf.zeros([1, 7, 2])), /S4Layer.forward: u must have shape \(b, l = 8, h = 2\), got \(1, 7, 2\)/);

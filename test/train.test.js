@@ -135,7 +135,7 @@ describe("train CLI", function () {
     assert.match(r.stderr, /--epochs must be an integer, got "two"/);
     r = spawnSync(process.execPath, [CLI, "--layer", "lstm"], { encoding: "utf8" });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /--layer must be one of s4, s4d, ssm, got "lstm"/);
+    assert.match(r.stderr, /--layer must be one of s4, s4d, ssm, mamba, got "lstm"/);
     r = spawnSync(process.execPath, [CLI, "--help"], { encoding: "utf8" });
     assert.equal(r.status, 0);
     assert.match(r.stdout, /--quick/);

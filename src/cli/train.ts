@@ -6,7 +6,7 @@
  */
 import { chooseBackend, useBackend, BACKEND_ORDER } from "../backend";
 import { TASK_NAMES, TaskName } from "../data";
-import { LayerKind } from "../nn";
+import { LAYER_KINDS, LayerKind } from "../nn";
 import { train, TrainOptions, StepInfo, EpochRecord } from "../train/loop";
 
 class UsageError extends Error {}
@@ -24,12 +24,14 @@ const rate = (v: number) => (v >= 0 && v < 1 ? null : "a number in [0, 1)");
 
 const FLAGS: Record<string, FlagSpec> = {
   "--task": { key: "task", kind: "string", help: `task: ${TASK_NAMES.join(" | ")} (default mnist-classification)` },
-  "--layer": { key: "layer", kind: "string", help: "sequence layer: s4 | s4d | ssm (default s4d)" },
+  "--layer": { key: "layer", kind: "string", help: `sequence layer: ${LAYER_KINDS.join(" | ")} (default s4d)` },
   "--epochs": { key: "epochs", kind: "int", help: "number of epochs (default 10)", check: positive },
   "--bsz": { key: "bsz", kind: "int", help: "batch size (default 64)", check: positive },
   "--d-model": { key: "dModel", kind: "int", help: "model width (default 64)", check: positive },
   "--n-layers": { key: "nLayers", kind: "int", help: "number of blocks (default 4)", check: positive },
-  "--n": { key: "n", kind: "int", help: "SSM state size (default 64)", check: positive },
+  "--n": { key: "n", kind: "int", help: "SSM state size (default 64; mamba: 16)", check: positive },
+  "--expand": { key: "expand", kind: "float", help: "mamba only: d_inner = expand · d_model (default 2)", check: positive },
+  "--d-conv": { key: "dConv", kind: "int", help: "mamba only: width of the causal convolution (default 4)", check: positive },
   "--lr": { key: "lr", kind: "float", help: "peak learning rate of the one-cycle schedule (default 1e-2)", check: positive },
   "--weight-decay": { key: "weightDecay", kind: "float", help: "AdamW weight decay of non-SSM parameters (default 0.01)", check: nonNegative },
   "--dropout": { key: "dropout", kind: "float", help: "dropout rate (default 0)", check: rate },
@@ -49,6 +51,16 @@ const DEFAULTS = { task: "mnist-classification", layer: "s4d", epochs: 10, bsz: 
 export const QUICK_PRESETS: Record<TaskName, Record<string, number | string>> = {
   "mnist-classification": { layer: "s4d", epochs: 2, bsz: 32, dModel: 32, nLayers: 2, n: 8, lr: 1e-2, trainLimit: 2000, testLimit: 500 },
   mnist: { layer: "s4d", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 8, lr: 1e-2, trainLimit: 256, testLimit: 64 },
+};
+
+/**
+ * What --layer mamba changes: its own defaults, and --quick presets sized for its cost (measured on
+ * 2 shared cores with wasm: classification ≈ 2.5 min to ≈ 0.5 test accuracy; mnist ≈ 20 s).
+ */
+const MAMBA_DEFAULTS = { n: 16 };
+export const QUICK_MAMBA_PRESETS: Record<TaskName, Record<string, number | string>> = {
+  "mnist-classification": { layer: "mamba", epochs: 2, bsz: 32, dModel: 16, nLayers: 2, n: 4, lr: 3e-2, trainLimit: 2000, testLimit: 500 },
+  mnist: { layer: "mamba", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 256, testLimit: 64 },
 };
 
 function usage(): string {
@@ -95,8 +107,11 @@ export function parseArgs(argv: string[]): Record<string, unknown> {
   if (out.task !== undefined && !TASK_NAMES.includes(out.task as TaskName)) {
     throw new UsageError(`flag --task must be one of ${TASK_NAMES.join(", ")}, got ${JSON.stringify(out.task)}`);
   }
-  if (out.layer !== undefined && !["s4", "s4d", "ssm"].includes(out.layer as string)) {
-    throw new UsageError(`flag --layer must be one of s4, s4d, ssm, got ${JSON.stringify(out.layer)}`);
+  if (out.layer !== undefined && !(LAYER_KINDS as readonly string[]).includes(out.layer as string)) {
+    throw new UsageError(`flag --layer must be one of ${LAYER_KINDS.join(", ")}, got ${JSON.stringify(out.layer)}`);
+  }
+  for (const flag of ["--expand", "--d-conv"]) {
+    if (out[FLAGS[flag].key] !== undefined && out.layer !== "mamba") throw new UsageError(`flag ${flag} applies to --layer mamba only, got --layer ${String(out.layer ?? "s4d (the default)")}`);
   }
   if (out.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(out.backend as string)) {
     throw new UsageError(`flag --backend must be one of ${BACKEND_ORDER.join(", ")}, got ${JSON.stringify(out.backend)}`);
@@ -165,7 +180,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const task = (args.task ?? DEFAULTS.task) as TaskName;
-  const merged: Record<string, unknown> = { ...DEFAULTS, ...(args.quick ? QUICK_PRESETS[task] : {}), ...args, task };
+  const mamba = args.layer === "mamba";
+  const quick = args.quick ? (mamba ? QUICK_MAMBA_PRESETS : QUICK_PRESETS)[task] : {};
+  const merged: Record<string, unknown> = { ...DEFAULTS, ...(mamba ? MAMBA_DEFAULTS : {}), ...quick, ...args, task };
   const backend = args.backend ? await useBackend(args.backend as string, { quiet: true }) : await chooseBackend({ quiet: true });
   process.stdout.write(`backend: ${backend.name} (${backend.reason})\n`);
   const opts: TrainOptions = {
@@ -178,6 +195,8 @@ async function main(argv: string[]): Promise<number> {
     n: merged.n as number,
     lr: merged.lr as number,
     weightDecay: merged.weightDecay as number | undefined,
+    expand: merged.expand as number | undefined,
+    dConv: merged.dConv as number | undefined,
     dropout: merged.dropout as number,
     seed: merged.seed as number,
     trainLimit: merged.trainLimit as number | undefined,
@@ -188,7 +207,8 @@ async function main(argv: string[]): Promise<number> {
   const progress = makeProgress(Boolean(process.stdout.isTTY));
   const summary = await train(opts, {
     onStart: ({ model, trainSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {
-      process.stdout.write(`model: ${opts.layer} dModel ${opts.dModel} nLayers ${opts.nLayers} n ${opts.n}, ${model.countParams()} params\n`);
+      const mambaSizes = opts.layer === "mamba" ? ` expand ${model.opts.expand} dConv ${model.opts.dConv}` : "";
+      process.stdout.write(`model: ${opts.layer} dModel ${opts.dModel} nLayers ${opts.nLayers} n ${opts.n}${mambaSizes}, ${model.countParams()} params\n`);
       process.stdout.write(`data: ${task}, ${trainSize} train / ${testSize} test examples, ${stepsPerEpoch} steps per epoch of ${opts.bsz}\n`);
       if (resumedFromEpoch !== null) process.stdout.write(`resumed after epoch ${resumedFromEpoch}\n`);
       progress.start();

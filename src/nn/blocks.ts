@@ -11,6 +11,9 @@ import { matMul2d } from "./linear";
 import { S4Layer } from "./s4-layer";
 import { S4DLayer } from "./s4d-layer";
 import { SSMLayer } from "./ssm-layer";
+import { MambaBlock } from "./mamba-block";
+import { MambaResidualBlock } from "./mamba-residual-block";
+import { RMSNorm } from "./rms-norm";
 
 /** Normalizes the last axis to zero mean and unit variance, then scales and shifts: (..., h). */
 export class LayerNorm extends Module {
@@ -154,7 +157,9 @@ export class SequenceBlock extends Module {
   }
 }
 
-export type LayerKind = "s4" | "s4d" | "ssm";
+export type LayerKind = "s4" | "s4d" | "ssm" | "mamba";
+/** Every layer kind, in the order the command line lists them. */
+export const LAYER_KINDS: readonly LayerKind[] = ["s4", "s4d", "ssm", "mamba"];
 export type ModelTask = "classification" | "sequence";
 
 export interface StackedModelOptions {
@@ -172,6 +177,9 @@ export interface StackedModelOptions {
   glu?: boolean;
   /** true: inputs are integer tokens in [0, 256) through an Embedding; false: one real channel. */
   embedding?: boolean;
+  /** Mamba only: d_inner = expand · dModel (default 2) and the convolution width (default 4). */
+  expand?: number;
+  dConv?: number;
   seed?: number;
 }
 
@@ -185,11 +193,19 @@ function makeLayer(kind: LayerKind, h: number, n: number, l: number, seed: numbe
  * encoder → nLayers × SequenceBlock → decoder. "classification": mean over positions, logits
  * (b, numClasses). "sequence": the input is shifted right by one (a 0 start token in front, the
  * last element dropped), so the logits at position t (b, l, numClasses) see only pixels < t.
+ *
+ * layerKind "mamba" swaps the blocks for MambaResidualBlocks (x + Mamba(RMSNorm(x))) and adds the
+ * final RMSNorm of the Mamba residual stream before the decoder (prenorm and glu do not apply).
+ * Mamba lives here rather than in a model class of its own so that the encoders, the shift,
+ * the pooling, RNN mode, checkpoints, training and sampling stay one implementation for every kind.
  */
 export class StackedModel extends Module {
-  readonly opts: Required<StackedModelOptions>;
+  /** The options with their defaults filled in; expand and dConv only for layerKind "mamba". */
+  readonly opts: Required<Omit<StackedModelOptions, "expand" | "dConv">> & Pick<StackedModelOptions, "expand" | "dConv">;
   readonly encoder: Dense | Embedding;
-  readonly blocks: SequenceBlock[] = [];
+  readonly blocks: (SequenceBlock | MambaResidualBlock)[] = [];
+  /** The final norm of a Mamba residual stream; null for the other kinds. */
+  readonly finalNorm: RMSNorm | null = null;
   readonly decoder: Dense;
 
   constructor(opts: StackedModelOptions) {
@@ -197,17 +213,23 @@ export class StackedModel extends Module {
     const fn = "StackedModel";
     if (typeof opts !== "object" || opts === null) throw new Error(`${fn}: options must be an object, got ${String(opts)}`);
     if (opts.task !== "classification" && opts.task !== "sequence") throw new Error(`${fn}: task must be "classification" or "sequence", got ${JSON.stringify(opts.task)}`);
-    if (!["s4", "s4d", "ssm"].includes(opts.layerKind)) throw new Error(`${fn}: layerKind must be "s4", "s4d" or "ssm", got ${JSON.stringify(opts.layerKind)}`);
+    if (!LAYER_KINDS.includes(opts.layerKind)) throw new Error(`${fn}: layerKind must be one of ${LAYER_KINDS.map((k) => `"${k}"`).join(", ")}, got ${JSON.stringify(opts.layerKind)}`);
     for (const k of ["dModel", "nLayers", "n", "l", "numClasses"] as const) checkIntArg(fn, k, opts[k]);
     const seed = checkSeed(fn, opts.seed ?? 0);
-    this.opts = { prenorm: true, dropout: 0, glu: true, embedding: false, seed, ...opts };
+    const mamba = opts.layerKind === "mamba";
+    for (const k of ["expand", "dConv"] as const) if (!mamba && opts[k] !== undefined) throw new Error(`${fn}: ${k} applies to layerKind "mamba" only, got ${k} ${opts[k]} with layerKind "${opts.layerKind}"`);
+    this.opts = { prenorm: true, dropout: 0, glu: true, embedding: false, seed, ...opts, ...(mamba ? { expand: opts.expand ?? 2, dConv: opts.dConv ?? 4 } : {}) };
     checkRate(fn, "dropout", this.opts.dropout);
     const { dModel, nLayers, n, l, numClasses } = this.opts;
     this.encoder = this.addChild("encoder", this.opts.embedding ? new Embedding(256, dModel, subSeed(seed, "encoder")) : new Dense(1, dModel, subSeed(seed, "encoder")));
     for (let i = 0; i < nLayers; i++) {
       const s = subSeed(seed, `block${i}`);
-      this.blocks.push(this.addChild(`blocks.${i}`, new SequenceBlock({ layer: makeLayer(this.opts.layerKind, dModel, n, l, s), h: dModel, prenorm: this.opts.prenorm, dropout: this.opts.dropout, glu: this.opts.glu, seed: s })));
+      const block = this.opts.layerKind === "mamba"
+        ? new MambaResidualBlock({ mixer: new MambaBlock({ dModel, n, expand: this.opts.expand, dConv: this.opts.dConv, seed: s }), dropout: new Dropout(this.opts.dropout, subSeed(s, "dropout")) })
+        : new SequenceBlock({ layer: makeLayer(this.opts.layerKind, dModel, n, l, s), h: dModel, prenorm: this.opts.prenorm, dropout: this.opts.dropout, glu: this.opts.glu, seed: s });
+      this.blocks.push(this.addChild(`blocks.${i}`, block));
     }
+    if (this.opts.layerKind === "mamba") this.finalNorm = this.addChild("norm_f", new RMSNorm(dModel));
     this.decoder = this.addChild("decoder", new Dense(dModel, numClasses, subSeed(seed, "decoder")));
   }
 
@@ -230,6 +252,7 @@ export class StackedModel extends Module {
       if (this.opts.task === "sequence") u = tf.concat([tf.zerosLike(tf.slice(u, [0, 0], [-1, 1])), tf.slice(u, [0, 0], [-1, this.opts.l - 1])], 1);
       let h = this.encode(u); // (b, l, dModel)
       for (const b of this.blocks) h = b.forward(h, training);
+      if (this.finalNorm) h = this.finalNorm.forward(h);
       if (this.opts.task === "classification") h = tf.mean(h, 1); // (b, dModel)
       return this.decoder.forward(h);
     });
@@ -261,7 +284,7 @@ export class StackedModel extends Module {
         h = r.y;
         next.push(r.state);
       });
-      return { logits: this.decoder.forward(h), states: next };
+      return { logits: this.decoder.forward(this.finalNorm ? this.finalNorm.forward(h) : h), states: next };
     });
   }
 

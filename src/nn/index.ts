@@ -3,4 +3,7 @@ export * from "./s4-layer";
 export * from "./s4d-layer";
 export * from "./ssm-layer";
 export * from "./blocks";
+export * from "./rms-norm";
+export * from "./mamba-block";
+export * from "./mamba-residual-block";
 export * from "./linear";

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { CTensor } from "../complex";
 import { mulberry32 } from "../random";
 import { causalConvolution } from "../ssm";
+import type { MambaState } from "./mamba-block";
 
 
 /**
@@ -68,14 +69,14 @@ export function checkDims(name: string, t: tf.Tensor, dims: number[], what: stri
   if (!ok) throw new Error(`${name} must have shape ${what}, got (${t.shape.join(", ")})`);
 }
 
-/** The state an SSM layer carries between steps in RNN mode. */
-export type LayerState = CTensor | tf.Tensor;
+/** The state an SSM layer carries between steps in RNN mode (a Mamba block's: {conv, ssm}). */
+export type LayerState = CTensor | tf.Tensor | MambaState;
 
 export function disposeState(s: LayerState | LayerState[]): void {
   const list = Array.isArray(s) ? s : [s];
   for (const x of list) {
     if (x instanceof tf.Tensor) x.dispose();
-    else tf.dispose([x.re, x.im]);
+    else tf.dispose(Object.values(x) as tf.Tensor[]);
   }
 }
 

@@ -167,7 +167,7 @@ export class S4Layer extends Module implements SequenceLayer {
   /** RNN mode, one position: x ← Ā x + B̄ u, y = Re(C̄ x) + D u; u (b, h) → y (b, h). */
   step(state: LayerState, u: tf.Tensor): { y: tf.Tensor; state: CTensor } {
     const { Ab, Bb, Cb } = this.recurrence();
-    if (state instanceof tf.Tensor) throw new Error("S4Layer.step: state must be a complex {re, im} state from initState()");
+    if (state instanceof tf.Tensor || !("re" in state)) throw new Error("S4Layer.step: state must be a complex {re, im} state from initState()");
     checkDims("S4Layer.step: u", u, [-1, this.h], `(b, h = ${this.h})`);
     checkDims("S4Layer.step: state.re", state.re, [u.shape[0], this.h, this.n], `(b = ${u.shape[0]}, h = ${this.h}, N = ${this.n})`);
     return tf.tidy(() => {

@@ -95,7 +95,7 @@ export class S4DLayer extends Module implements SequenceLayer {
   /** x ← Ā ⊙ x + B̄ u, y = 2 Re(C·x) + D u; u (b, h) → y (b, h). */
   step(state: LayerState, u: tf.Tensor): { y: tf.Tensor; state: CTensor } {
     if (!this.rnn) throw new Error("S4DLayer: call (and await) setupRecurrence() before using RNN mode");
-    if (state instanceof tf.Tensor) throw new Error("S4DLayer.step: state must be a complex {re, im} state from initState()");
+    if (state instanceof tf.Tensor || !("re" in state)) throw new Error("S4DLayer.step: state must be a complex {re, im} state from initState()");
     checkDims("S4DLayer.step: u", u, [-1, this.h], `(b, h = ${this.h})`);
     const { Ab, Bb } = this.rnn;
     return tf.tidy(() => {

@@ -12,9 +12,9 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { batchIndices, makeTask, nllToBitsPerDim, Task, TaskName, TASK_NAMES } from "../data";
-import { LayerKind, StackedModel, StackedModelOptions } from "../nn";
+import { LAYER_KINDS, LayerKind, MAMBA_NO_WEIGHT_DECAY, StackedModel, StackedModelOptions } from "../nn";
 import { currentBackend } from "../backend";
-import { AdamW, s4ParamGroups } from "./adamw";
+import { AdamW, ParamGroup, s4ParamGroups } from "./adamw";
 import { oneCycleCosine } from "./schedule";
 import { loadModelCheckpoint, saveModelCheckpoint } from "./model-checkpoint";
 
@@ -29,8 +29,14 @@ export interface TrainOptions {
   lr: number;
   /** Decoupled weight decay of the non-SSM parameters. Default 0.01. */
   weightDecay?: number;
-  /** Learning-rate multiplier of the SSM parameters (no weight decay on them). Default 0.1. */
+  /**
+   * Learning-rate multiplier of the SSM parameters (no weight decay on them). Default 0.1. S4-family
+   * layers only: Mamba's A_log, D and Δ bias train at the full rate without weight decay.
+   */
   ssmLrScale?: number;
+  /** Mamba only: d_inner = expand · dModel (default 2) and the convolution width dConv (default 4). */
+  expand?: number;
+  dConv?: number;
   dropout?: number;
   prenorm?: boolean;
   clipNorm?: number;
@@ -88,7 +94,7 @@ export interface TrainSummary {
   best: number;
   out: string;
   resumed_from_epoch: number | null;
-  config: Required<Omit<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "resume">> & Pick<TrainOptions, "clipNorm" | "trainLimit" | "testLimit">;
+  config: Required<Omit<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "resume" | "expand" | "dConv">> & Pick<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "expand" | "dConv">;
   history: EpochRecord[];
 }
 
@@ -114,8 +120,13 @@ function posInt(name: string, v: unknown): number {
 function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
   if (typeof opts !== "object" || opts === null) fail("options", opts, "an object");
   if (!TASK_NAMES.includes(opts.task)) fail("task", opts.task, `one of ${TASK_NAMES.join(", ")}`);
-  if (!["s4", "s4d", "ssm"].includes(opts.layer)) fail("layer", opts.layer, "one of s4, s4d, ssm");
+  if (!LAYER_KINDS.includes(opts.layer)) fail("layer", opts.layer, `one of ${LAYER_KINDS.join(", ")}`);
   for (const k of ["epochs", "bsz", "dModel", "nLayers", "n"] as const) posInt(k, opts[k]);
+  const mamba = opts.layer === "mamba";
+  for (const k of ["expand", "dConv"] as const) if (!mamba && opts[k] !== undefined) fail(k, opts[k], `unset unless layer is mamba (layer is ${opts.layer})`);
+  const expand = mamba ? opts.expand ?? 2 : undefined;
+  if (mamba && !(typeof expand === "number" && expand > 0 && Number.isInteger(expand * opts.dModel))) fail("expand", expand, "a number > 0 with expand · dModel an integer");
+  const dConv = mamba ? posInt("dConv", opts.dConv ?? 4) : undefined;
   if (opts.evalBsz !== undefined) posInt("evalBsz", opts.evalBsz);
   if (opts.trainLimit !== undefined) posInt("trainLimit", opts.trainLimit);
   if (opts.testLimit !== undefined) posInt("testLimit", opts.testLimit);
@@ -143,6 +154,8 @@ function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
     dropout,
     prenorm: opts.prenorm ?? true,
     clipNorm: opts.clipNorm,
+    expand,
+    dConv,
     seed,
     trainLimit: opts.trainLimit,
     testLimit: opts.testLimit,
@@ -188,8 +201,20 @@ function modelOptions(cfg: TrainSummary["config"], task: Task): StackedModelOpti
     prenorm: cfg.prenorm,
     dropout: cfg.dropout,
     embedding: task.inputKind === "tokens",
+    ...(cfg.layer === "mamba" ? { expand: cfg.expand, dConv: cfg.dConv } : {}),
     seed: cfg.seed,
   };
+}
+
+/**
+ * The optimizer's parameter groups for a layer kind. S4-family layers: the S4 recipe
+ * (`s4ParamGroups`). Mamba: A_log, D and the Δ bias without weight decay, at the full rate (the
+ * reference recipe); ssmLrScale does not apply.
+ */
+export function paramGroupsFor(layer: LayerKind, ssmLrScale = 0.1): ParamGroup[] {
+  if (layer !== "mamba") return s4ParamGroups({ ssmLrScale });
+  const noDecay = (name: string) => MAMBA_NO_WEIGHT_DECAY.includes(name.slice(name.lastIndexOf(".") + 1));
+  return [{ name: "mamba-no-decay", match: noDecay, lr: 1, weightDecay: 0 }];
 }
 
 /** Loss and accuracy over the whole split, in batches, without dropout. Reads values
@@ -236,7 +261,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   let resumedFrom: number | null = null;
   let priorWall = 0;
   let optimizer: AdamW;
-  const groups = s4ParamGroups({ ssmLrScale: cfg.ssmLrScale });
+  const groups = paramGroupsFor(cfg.layer, cfg.ssmLrScale);
   const adamOpts = { lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
 
   if (opts.resume && fs.existsSync(`${lastPath}.json`)) {
@@ -244,7 +269,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
     model = saved.model;
     const m = saved.meta;
     const savedCfg = (saved.config.training ?? {}) as Record<string, unknown>;
-    for (const k of ["task", "layer", "dModel", "nLayers", "n", "seed", "bsz", "trainLimit"] as const) {
+    for (const k of ["task", "layer", "dModel", "nLayers", "n", "expand", "dConv", "seed", "bsz", "trainLimit"] as const) {
       if (savedCfg[k] !== cfg[k]) {
         model.dispose();
         if (saved.optimizerState) tf.dispose(Object.values(saved.optimizerState.tensors));

@@ -1,0 +1,57 @@
+/**
+ * One layer of a Mamba model's residual stream: x + dropout(mixer(RMSNorm(x))), the norm first
+ * (prenorm), with no other position-wise layer: the Mamba block's gate and projections take the
+ * place of the GELU / GLU tail of an S4 block.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Dropout } from "./blocks";
+import { MambaBlock, isMambaState } from "./mamba-block";
+import { LayerState, Module } from "./module";
+import { RMSNorm } from "./rms-norm";
+
+export interface MambaResidualBlockOptions {
+  mixer: MambaBlock;
+  /** Applied to the mixer's output before the residual sum, in training only. Default none. */
+  dropout?: Dropout;
+}
+
+export class MambaResidualBlock extends Module {
+  readonly mixer: MambaBlock;
+  readonly norm: RMSNorm;
+  // The training loop re-positions every block's `drop` stream before each step (exact resume).
+  private readonly drop: Dropout | null;
+
+  constructor(opts: MambaResidualBlockOptions) {
+    super();
+    if (!opts || !(opts.mixer instanceof MambaBlock)) throw new Error(`MambaResidualBlock: mixer must be a MambaBlock, got ${String(opts?.mixer)}`);
+    this.mixer = this.addChild("mixer", opts.mixer);
+    this.norm = this.addChild("norm", new RMSNorm(opts.mixer.dModel));
+    this.drop = opts.dropout ?? null;
+  }
+
+  get h(): number {
+    return this.mixer.dModel;
+  }
+
+  /** The block's sequence layer, under the name StackedModel uses for every kind of block. */
+  get layer(): MambaBlock {
+    return this.mixer;
+  }
+
+  /** Whole sequence: (b, l, d_model) → (b, l, d_model). */
+  forward(x: tf.Tensor, training = false): tf.Tensor {
+    return tf.tidy(() => {
+      const y = this.mixer.forward(this.norm.forward(x));
+      return tf.add(x, this.drop ? this.drop.apply(y, training) : y);
+    });
+  }
+
+  /** One position (inference): x (b, d_model) → (b, d_model) and the mixer's next state. */
+  step(state: LayerState, x: tf.Tensor): { y: tf.Tensor; state: LayerState } {
+    if (!isMambaState(state)) throw new Error(`MambaResidualBlock.step: state must be a Mamba state {conv, ssm} (from initState), got ${String(state)}`);
+    return tf.tidy(() => {
+      const r = this.mixer.step(state, this.norm.forward(x));
+      return { y: tf.add(x, r.y), state: r.state };
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Root-mean-square normalization (Zhang & Sennrich, 2019), the norm of the Mamba residual stream:
+ * y = x / √(mean(x²) + eps) · weight over the last axis. Unlike LayerNorm it neither centres x
+ * nor adds a bias.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Module, checkIntArg } from "./module";
+
+export class RMSNorm extends Module {
+  readonly weight: tf.Variable; // (h)
+  constructor(readonly h: number, readonly eps = 1e-5) {
+    super();
+    checkIntArg("RMSNorm", "h", h);
+    if (!(typeof eps === "number" && eps > 0 && Number.isFinite(eps))) throw new Error(`RMSNorm: eps must be a finite number > 0, got ${String(eps)}`);
+    this.weight = this.addParam("weight", new Float32Array(h).fill(1), [h]);
+  }
+
+  /** x (..., h) → (..., h). */
+  forward(x: tf.Tensor): tf.Tensor {
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.h) throw new Error(`RMSNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
+    return tf.tidy(() => {
+      const meanSquare = tf.mean(tf.square(x), -1, true); // (..., 1)
+      return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.eps))), this.weight);
+    });
+  }
+}
