@@ -123,6 +123,18 @@ describe("train loop [wasm]", function () {
     await lib.train({ ...TINY, out });
     await assert.rejects(lib.train({ ...TINY, dModel: 8, epochs: 2, out, resume: true }), /dModel = 4.*asks for 8/);
   });
+
+  it("stops at the time limit, then evaluates, checkpoints and says so in the summary", async function () {
+    const out = tmpDir("time-limit");
+    const s = await lib.train({ ...TINY, epochs: 3, timeLimitMinutes: 1e-6, out });
+    assert.equal(s.steps, 1, "one step, then the limit");
+    assert.equal(s.stopped_by_time_limit, true);
+    assert.equal(s.history.length, 1);
+    assert.ok(fs.existsSync(path.join(out, "last")) || fs.readdirSync(out).some((f) => f.startsWith("last")), "no last checkpoint");
+    const full = await lib.train({ ...TINY, out: tmpDir("no-limit") });
+    assert.equal(full.stopped_by_time_limit, false);
+    await assert.rejects(lib.train({ ...TINY, timeLimitMinutes: 0, out }), /timeLimitMinutes/);
+  });
 });
 
 describe("train CLI", function () {

@@ -36,6 +36,8 @@ const FLAGS: Record<string, FlagSpec> = {
   "--weight-decay": { key: "weightDecay", kind: "float", help: "AdamW weight decay of non-SSM parameters (default 0.01)", check: nonNegative },
   "--dropout": { key: "dropout", kind: "float", help: "dropout rate (default 0)", check: rate },
   "--seed": { key: "seed", kind: "int", help: "seed of initialization, batch order and dropout (default 0)" },
+  "--clip-norm": { key: "clipNorm", kind: "float", help: "clip the global gradient norm to this value (default: no clipping)", check: positive },
+  "--time-limit": { key: "timeLimitMinutes", kind: "float", help: "stop training after this many minutes, then evaluate and save (default: none)", check: positive },
   "--train-limit": { key: "trainLimit", kind: "int", help: "use only the first N training examples", check: positive },
   "--test-limit": { key: "testLimit", kind: "int", help: "use only the first N test examples", check: positive },
   "--backend": { key: "backend", kind: "string", help: `force a backend: ${BACKEND_ORDER.join(" | ")} (default: the best that works)` },
@@ -198,6 +200,8 @@ async function main(argv: string[]): Promise<number> {
     expand: merged.expand as number | undefined,
     dConv: merged.dConv as number | undefined,
     dropout: merged.dropout as number,
+    clipNorm: merged.clipNorm as number | undefined,
+    timeLimitMinutes: merged.timeLimitMinutes as number | undefined,
     seed: merged.seed as number,
     trainLimit: merged.trainLimit as number | undefined,
     testLimit: merged.testLimit as number | undefined,
@@ -217,7 +221,8 @@ async function main(argv: string[]): Promise<number> {
     onEpoch: progress.onEpoch,
   });
   const final = summary.test_bits_per_dim !== undefined ? `test nll ${summary.test_nll!.toFixed(4)} nats, ${summary.test_bits_per_dim.toFixed(4)} bits/dim` : `test accuracy ${summary.test_accuracy.toFixed(4)}`;
-  process.stdout.write(`done in ${summary.wall_s.toFixed(1)}s: ${final}; wrote ${summary.out}/summary.json\n`);
+  const early = summary.stopped_by_time_limit ? ` (stopped by --time-limit after ${summary.steps} steps)` : "";
+  process.stdout.write(`done in ${summary.wall_s.toFixed(1)}s${early}: ${final}; wrote ${summary.out}/summary.json\n`);
   return 0;
 }
 

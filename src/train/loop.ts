@@ -46,6 +46,12 @@ export interface TrainOptions {
   testLimit?: number;
   /** Batch size of the evaluation passes. Default max(bsz, 64). */
   evalBsz?: number;
+  /**
+   * Stop training once this many minutes of wall time have passed (checked after every step),
+   * then evaluate, checkpoint and summarize as at the end of an epoch. The schedule still spans
+   * all epochs, so a run that stops early ends before its learning rate has fully decayed.
+   */
+  timeLimitMinutes?: number;
   /** Output folder. Default `runs/<task>-<layer>`. */
   out?: string;
   /** Continue from `<out>/last` when it exists. */
@@ -94,7 +100,9 @@ export interface TrainSummary {
   best: number;
   out: string;
   resumed_from_epoch: number | null;
-  config: Required<Omit<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "resume" | "expand" | "dConv">> & Pick<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "expand" | "dConv">;
+  /** True when timeLimitMinutes ended training before the last epoch was complete. */
+  stopped_by_time_limit: boolean;
+  config: Required<Omit<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "resume" | "expand" | "dConv" | "timeLimitMinutes">> & Pick<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "expand" | "dConv" | "timeLimitMinutes">;
   history: EpochRecord[];
 }
 
@@ -138,6 +146,7 @@ function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
   const dropout = opts.dropout ?? 0;
   if (!(Number.isFinite(dropout) && dropout >= 0 && dropout < 1)) fail("dropout", dropout, "a number in [0, 1)");
   if (opts.clipNorm !== undefined && !(Number.isFinite(opts.clipNorm) && opts.clipNorm > 0)) fail("clipNorm", opts.clipNorm, "a number > 0");
+  if (opts.timeLimitMinutes !== undefined && !(Number.isFinite(opts.timeLimitMinutes) && opts.timeLimitMinutes > 0)) fail("timeLimitMinutes", opts.timeLimitMinutes, "a number > 0");
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed)) fail("seed", seed, "an integer");
   return {
@@ -154,6 +163,7 @@ function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
     dropout,
     prenorm: opts.prenorm ?? true,
     clipNorm: opts.clipNorm,
+    timeLimitMinutes: opts.timeLimitMinutes,
     expand,
     dConv,
     seed,
@@ -297,6 +307,8 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   const params = model.parameters();
   const numClasses = trainTask.numClasses;
   const wall = () => priorWall + (Date.now() - t0) / 1000;
+  const timeLimit = cfg.timeLimitMinutes !== undefined ? cfg.timeLimitMinutes * 60 : undefined;
+  let outOfTime = false;
 
   try {
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
@@ -305,7 +317,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
       let accSum = 0;
       let seen = 0;
       let lr = 0;
-      for (let i = 0; i < batches.length; i++) {
+      for (let i = 0; i < batches.length && !outOfTime; i++) {
         const idx = batches[i];
         lr = schedule(Math.min(step, totalSteps - 1));
         positionDropout(model, step);
@@ -329,6 +341,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
         accSum += acc * idx.length;
         seen += idx.length;
         hooks.onStep?.({ epoch, stepInEpoch: i + 1, stepsPerEpoch: batches.length, step, loss, accuracy: acc, lr, gradNorm });
+        if (timeLimit !== undefined && wall() >= timeLimit) outOfTime = true;
       }
       const ev = await evaluate(model, testTask, cfg.evalBsz);
       const record: EpochRecord = {
@@ -354,6 +367,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
       await saveModelCheckpoint(lastPath, model, { training, optimizer, meta });
       if (improved) await saveModelCheckpoint(bestPath, model, { training, meta });
       hooks.onEpoch?.(record);
+      if (outOfTime) break;
     }
 
     const lastRec = history[history.length - 1];
@@ -371,6 +385,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
       best,
       out: cfg.out,
       resumed_from_epoch: resumedFrom,
+      stopped_by_time_limit: outOfTime,
       config: cfg,
       history,
     };
