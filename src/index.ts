@@ -3,6 +3,7 @@ export * from "./backend";
 export * from "./checks";
 export * as cx from "./complex";
 export type { CTensor } from "./complex";
+export * as mamba from "./mamba";
 export * from "./linalg";
 export * from "./fft";
 export * from "./ssm";
