@@ -140,13 +140,13 @@ export function exampleForce(t: number): number {
 }
 
 /**
- * The walkthrough's simulation: k = 40, b = 5, m = 1, force sampled at t = 0, 1, …, L − 1
- * and the SSM discretized with step 1/L.
- * Returns plain arrays (time, force, position) ready to plot or animate.
+ * The walkthrough's simulation: k = 40, b = 5, m = 1, one second of time in L steps: the force
+ * sampled at t_k = k/L and the SSM discretized with the same step 1/L.
+ * Returns plain arrays (time t_k, force, position) ready to plot or animate.
  */
 export async function exampleSSM(L = 100): Promise<{ t: number[]; u: number[]; y: number[] }> {
   checkPositiveInt("exampleSSM: L", L);
-  const t = Array.from({ length: L }, (_, i) => i);
+  const t = Array.from({ length: L }, (_, i) => i / L);
   const u = t.map(exampleForce);
   const position = tf.tidy(() => {
     const { A, B, C } = exampleMass(40, 5, 1);

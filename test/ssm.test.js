@@ -88,6 +88,8 @@ forEachBackend("Part 1: state space models", () => {
   it("the mass–spring example: the mass starts at rest, moves when pushed, and stays bounded", async () => {
     const { t, u, y } = await lib.exampleSSM(100);
     assert.equal(t.length, 100);
+    t.forEach((tk, k) => assert.equal(tk, k / 100, `t[${k}] is k/L seconds`));
+    u.forEach((f, k) => assert.equal(f, lib.exampleForce(k / 100), `u[${k}] is the force at t = k/L`));
     assert.equal(y[0], 0, "position starts at 0 (force is 0 at t = 0)");
     assert.ok(u.some((f) => f > 0.5) && u.every((f) => f === 0 || f > 0.5), "force is the cut sine");
     assert.ok(Math.max(...y.map(Math.abs)) > 1e-3, "the mass moves");
