@@ -18,6 +18,8 @@ export * from "./kernels/selective-scan";
 export * from "./kernels/cauchy";
 export * from "./kernels/causal-conv";
 export * from "./kernels/inverse-dft";
+/** The registry a hand-written kernel joins tfjs through (used by the mamba_in_depth notebook). */
+export * as kernels from "./kernels/registry";
 export * from "./data";
 export * from "./train";
 export * from "./nn";
