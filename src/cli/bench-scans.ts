@@ -10,14 +10,13 @@
  * variant fails, 2 on bad usage.
  */
 import * as tf from "@tensorflow/tfjs";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { BackendName, chooseBackend, useBackend } from "../backend";
 import { selectiveScan } from "../kernels/selective-scan";
 import { selectiveSSMLoop, selectiveSSMParallel } from "../mamba";
 import { mulberry32 } from "../random";
 import type { Fn } from "./bench-cases";
-import { forwardBackwardOnce, forwardOnce, measure, Plan, planFor, Timing } from "./bench-timing";
+import { forwardBackwardOnce, forwardOnce, measure, Plan, planFor, textTable, Timing, writeJsonAtomic } from "./bench-timing";
 
 const BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 const USAGE = `usage: node dist/cli/bench-scans.js [--quick] [--json <file>] [--backend ${BACKENDS.join("|")}]
@@ -138,17 +137,7 @@ function table(results: Result[]): string {
     r.variant, fmtMs(r.fwd_ms), fmtMs(r.fwd_bwd_ms), `${r.fwd_vs_fused.toFixed(1)}×`, `${r.fwd_bwd_vs_fused.toFixed(1)}×`,
     `${r.reps.fwd}/${r.reps.fwd_bwd}`, r.max_abs_diff_y.toExponential(1),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-function writeJsonAtomic(file: string, data: unknown): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
-  renameSync(tmp, file);
+  return textTable(head, rows, 1);
 }
 
 /** How `measure` uses a plan, in words: its first run is a warm-up unless it is already slow. */

@@ -3,6 +3,8 @@
  * that asynchronous (GPU) work is included, and the median over an adaptive number of runs.
  */
 import * as tf from "@tensorflow/tfjs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
 import { registeredKernelNames } from "../kernels/registry";
 import { Fn } from "./bench-cases";
 
@@ -74,4 +76,19 @@ export function disableKernels(): void {
   for (const name of registeredKernelNames()) {
     if (tf.getKernel(name, backend)) tf.unregisterKernel(name, backend);
   }
+}
+
+/** A text table: the first `leftColumns` columns flush left, the rest flush right (numbers). */
+export function textTable(head: string[], rows: string[][], leftColumns = 1): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** Writes JSON through a temporary file and a rename, so a reader never sees half a file. */
+export function writeJsonAtomic(file: string, data: unknown): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
+  renameSync(tmp, file);
 }

@@ -11,11 +11,10 @@
  * take minutes at full size, and a backend that runs out of memory must not take the rest down.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { BACKEND_ORDER, BackendName, availableBackends, useBackend } from "../backend";
 import { CASES, Case, OPS, OpName, Where } from "./bench-cases";
-import { Timing } from "./bench-timing";
+import { Timing, textTable, writeJsonAtomic } from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
 
 const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
@@ -202,17 +201,7 @@ function table(results: Result[]): string {
     ratio(r),
     [r.reps.fwd, r.reps.fwd_bwd, r.reps.ref_fwd ?? "-", r.reps.ref_fwd_bwd ?? "-"].join("/"),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-/** Writes the JSON through a temporary file and a rename, so a reader never sees half a file. */
-function writeJsonAtomic(file: string, data: unknown): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
-  renameSync(tmp, file);
+  return textTable(head, rows, 3);
 }
 
 // ---- Main -------------------------------------------------------------------------------------------
