@@ -26,3 +26,4 @@ export * from "./nn";
 export * from "./sample";
 export * from "./image/png";
 export * from "./random";
+export * as viz from "./viz";
