@@ -61,6 +61,16 @@ describe("notebooks", function () {
     }
   });
 
+  describe("carry the tslab kernelspec (TypeScript)", function () {
+    for (const rel of notebooks) {
+      it(rel, function () {
+        const { metadata } = readNotebook(path.join(ROOT, rel));
+        assert.deepEqual(metadata?.kernelspec, { display_name: "TypeScript", language: "typescript", name: "tslab" }, `${rel}: kernelspec`);
+        assert.equal(metadata?.language_info?.name, "typescript", `${rel}: language_info.name`);
+      });
+    }
+  });
+
   describe("execute in quick mode without errors", function () {
     this.timeout(MINUTES_PER_NOTEBOOK * 60 * 1000 + 30000);
 
