@@ -153,6 +153,17 @@ describe("train CLI", function () {
     assert.match(r.stdout, /--quick/);
   });
 
+  it("a step too large for wasm's 4 GiB heap fails with an error that names the sizes and --recompute, and --recompute runs it", function () {
+    this.timeout(600000);
+    const big = ["--layer", "mamba", "--d-model", "64", "--bsz", "64", "--epochs", "1", "--train-limit", "64", "--test-limit", "8", "--backend", "wasm"];
+    let r = spawnSync(process.execPath, [CLI, ...big, "--out", tmpDir("oom")], { encoding: "utf8" });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /train: the wasm backend ran out of memory \(its heap holds at most 4 GiB\) in a training step with bsz 64, dModel 64, nLayers 4, layer mamba; set recompute \(--recompute\)/);
+    r = spawnSync(process.execPath, [CLI, ...big, "--recompute", "--out", tmpDir("recompute")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /test accuracy/);
+  });
+
   it("--quick trains sequential MNIST classification well above chance", function () {
     this.timeout(300000);
     const out = tmpDir("quick");

@@ -14,6 +14,7 @@ import { SSMLayer } from "./ssm-layer";
 import { MambaBlock } from "./mamba-block";
 import { MambaResidualBlock } from "./mamba-residual-block";
 import { RMSNorm } from "./rms-norm";
+import { recomputeInBackward } from "./recompute";
 
 /** Normalizes the last axis to zero mean and unit variance, then scales and shifts: (..., h). */
 export class LayerNorm extends Module {
@@ -86,13 +87,17 @@ export function gelu(x: tf.Tensor): tf.Tensor {
  * dominated a GPU training step).
  */
 export class Dropout {
-  private calls = 0;
+  /**
+   * Index of the next mask in the stream. The training loop sets it from the step (exact
+   * resume); recomputation sets it back so that the second pass draws the same masks.
+   */
+  position = 0;
   constructor(readonly rate: number, readonly seed = 0) {
     checkRate("Dropout", "rate", rate);
   }
   apply(x: tf.Tensor, training: boolean): tf.Tensor {
     if (!training || this.rate === 0) return x;
-    return seededDropout(x, this.rate, subSeed(this.seed, `call${this.calls++}`));
+    return seededDropout(x, this.rate, subSeed(this.seed, `call${this.position++}`));
   }
 }
 
@@ -116,7 +121,7 @@ export class SequenceBlock extends Module {
   readonly glu: boolean;
   readonly norm: LayerNorm;
   readonly out: Dense;
-  private readonly drop: Dropout;
+  readonly drop: Dropout;
 
   constructor(opts: SequenceBlockOptions) {
     super();
@@ -190,6 +195,19 @@ function makeLayer(kind: LayerKind, h: number, n: number, l: number, seed: numbe
 }
 
 /**
+ * A block's forward with its intermediates recomputed in the backward pass. The recomputation
+ * rewinds the block's dropout stream to where this pass began, so it draws the same masks (and
+ * leaves the stream where this pass left it).
+ */
+function forwardRecomputed(block: SequenceBlock | MambaResidualBlock, h: tf.Tensor, training: boolean): tf.Tensor {
+  const start = block.drop?.position ?? 0;
+  const rewind = () => {
+    if (block.drop) block.drop.position = start;
+  };
+  return recomputeInBackward((x) => block.forward(x, training), h, Object.values(block.parameters()), rewind);
+}
+
+/**
  * encoder → nLayers × SequenceBlock → decoder. "classification": mean over positions, logits
  * (b, numClasses). "sequence": the input is shifted right by one (a 0 start token in front, the
  * last element dropped), so the logits at position t (b, l, numClasses) see only pixels < t.
@@ -244,14 +262,19 @@ export class StackedModel extends Module {
     return this.opts.embedding ? this.encoder.forward(x) : this.encoder.forward(tf.expandDims(tf.cast(x, "float32"), -1));
   }
 
-  /** x (b, l) [or (b, l, 1)] → logits (b, numClasses) or (b, l, numClasses). */
-  forward(x: tf.Tensor, { training = false }: { training?: boolean } = {}): tf.Tensor {
+  /**
+   * x (b, l) [or (b, l, 1)] → logits (b, numClasses) or (b, l, numClasses).
+   * `recompute`: activation checkpointing per block (see recompute.ts): the same values and
+   * gradients for about a block's worth of memory instead of the whole stack's, at the cost of
+   * one more forward pass. Only matters under a gradient.
+   */
+  forward(x: tf.Tensor, { training = false, recompute = false }: { training?: boolean; recompute?: boolean } = {}): tf.Tensor {
     this.checkInput(x);
     return tf.tidy(() => {
       let u = tf.reshape(x, [x.shape[0], this.opts.l]); // (b, l)
       if (this.opts.task === "sequence") u = tf.concat([tf.zerosLike(tf.slice(u, [0, 0], [-1, 1])), tf.slice(u, [0, 0], [-1, this.opts.l - 1])], 1);
       let h = this.encode(u); // (b, l, dModel)
-      for (const b of this.blocks) h = b.forward(h, training);
+      for (const b of this.blocks) h = recompute ? forwardRecomputed(b, h, training) : b.forward(h, training);
       if (this.finalNorm) h = this.finalNorm.forward(h);
       if (this.opts.task === "classification") h = tf.mean(h, 1); // (b, dModel)
       return this.decoder.forward(h);

@@ -7,3 +7,4 @@ export * from "./rms-norm";
 export * from "./mamba-block";
 export * from "./mamba-residual-block";
 export * from "./linear";
+export * from "./recompute";

@@ -18,8 +18,7 @@ export interface MambaResidualBlockOptions {
 export class MambaResidualBlock extends Module {
   readonly mixer: MambaBlock;
   readonly norm: RMSNorm;
-  // The training loop re-positions every block's `drop` stream before each step (exact resume).
-  private readonly drop: Dropout | null;
+  readonly drop: Dropout | null;
 
   constructor(opts: MambaResidualBlockOptions) {
     super();

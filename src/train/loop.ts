@@ -40,6 +40,12 @@ export interface TrainOptions {
   dropout?: number;
   prenorm?: boolean;
   clipNorm?: number;
+  /**
+   * Activation checkpointing: recompute each block's intermediates in the backward pass instead
+   * of keeping them (same gradients, about one block's activations in memory instead of every
+   * block's, one more forward pass per step). For sizes that do not fit, such as wasm's 4 GiB heap.
+   */
+  recompute?: boolean;
   seed?: number;
   /** Use only the first trainLimit training / testLimit test examples. */
   trainLimit?: number;
@@ -149,6 +155,8 @@ function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
   if (opts.timeLimitMinutes !== undefined && !(Number.isFinite(opts.timeLimitMinutes) && opts.timeLimitMinutes > 0)) fail("timeLimitMinutes", opts.timeLimitMinutes, "a number > 0");
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed)) fail("seed", seed, "an integer");
+  const recompute = opts.recompute ?? false;
+  if (typeof recompute !== "boolean") fail("recompute", recompute, "true or false");
   return {
     task: opts.task,
     layer: opts.layer,
@@ -163,6 +171,7 @@ function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
     dropout,
     prenorm: opts.prenorm ?? true,
     clipNorm: opts.clipNorm,
+    recompute,
     timeLimitMinutes: opts.timeLimitMinutes,
     expand,
     dConv,
@@ -191,12 +200,19 @@ function lossAndAccuracy(logits: tf.Tensor, labels: tf.Tensor, numClasses: numbe
   return { loss, correct };
 }
 
+/**
+ * The wasm backend's heap is at most 4 GiB; running out of it aborts the wasm module with a bare
+ * "Aborted()". Says what happened and what to change instead.
+ */
+function explainOutOfMemory(e: unknown, cfg: TrainSummary["config"]): unknown {
+  if (tf.getBackend() !== "wasm" || !/Aborted\(|out of memory|Cannot enlarge memory/i.test(String(e))) return e;
+  const fix = cfg.recompute ? "lower bsz or dModel" : "set recompute (--recompute), or lower bsz or dModel";
+  return new Error(`train: the wasm backend ran out of memory (its heap holds at most 4 GiB) in a training step with bsz ${cfg.bsz}, dModel ${cfg.dModel}, nLayers ${cfg.nLayers}, layer ${cfg.layer}; ${fix}. (wasm said: ${String(e)})`);
+}
+
 /** Puts every dropout layer's mask stream at the position reserved for `step`. */
 function positionDropout(model: StackedModel, step: number): void {
-  for (const b of model.blocks) {
-    const drop = (b as unknown as { drop?: { calls: number } }).drop;
-    if (drop && typeof drop.calls === "number") drop.calls = step * DROPOUT_STRIDE;
-  }
+  for (const b of model.blocks) if (b.drop) b.drop.position = step * DROPOUT_STRIDE;
 }
 
 function modelOptions(cfg: TrainSummary["config"], task: Task): StackedModelOptions {
@@ -323,11 +339,16 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
         positionDropout(model, step);
         const { x, y } = trainTask.makeBatch(idx);
         let correct: tf.Scalar | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const r = lossAndAccuracy(model.forward(x, { training: true }), y, numClasses);
-          correct = tf.keep(r.correct);
-          return r.loss;
-        }, Object.values(params));
+        let value: tf.Scalar, grads: tf.NamedTensorMap;
+        try {
+          ({ value, grads } = tf.variableGrads(() => {
+            const r = lossAndAccuracy(model.forward(x, { training: true, recompute: cfg.recompute }), y, numClasses);
+            correct = tf.keep(r.correct);
+            return r.loss;
+          }, Object.values(params)));
+        } catch (e) {
+          throw explainOutOfMemory(e, cfg);
+        }
         const named: Record<string, tf.Tensor> = {};
         for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
         const norm = optimizer.step(named, lr); // the gradient norm when clipping, else undefined
