@@ -13,3 +13,8 @@ export interface CustomResult {
 export function customOp1(f: (x: tf.Tensor, save: SaveFn) => CustomResult): (x: tf.Tensor) => tf.Tensor {
   return tf.customGrad(f as any) as any;
 }
+
+/** The same for any number of inputs: f gets them as one array; gradFunc returns one gradient each. */
+export function customOpN(f: (inputs: tf.Tensor[], save: SaveFn) => CustomResult): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(((...args: unknown[]) => f(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as SaveFn)) as any) as any;
+}

@@ -9,6 +9,7 @@
  * (whose forward ops are not recorded on the tape) and a nested `tf.grads` in its gradient.
  */
 import * as tf from "@tensorflow/tfjs";
+import { customOpN } from "../custom-grad";
 
 /**
  * y = f(x) with the gradient recomputed: f reads the trainable `params` (variables) itself;
@@ -23,13 +24,11 @@ export function recomputeInBackward(
   beforeRecompute: () => void = () => {},
 ): tf.Tensor {
   const trainable = params.filter((v) => v.trainable);
-  const op = tf.customGrad(((...args: unknown[]) => {
-    const input = args[0] as tf.Tensor;
-    const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
+  const op = customOpN(([input], save) => {
     save([input]);
     return {
       value: f(input),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy, saved) => {
         beforeRecompute();
         // A gradient inside a backward pass: tfjs's engine has one tape slot, which the inner
         // tf.grads replaces and clears when it ends, so the outer pass's tape is put back after.
@@ -43,6 +42,6 @@ export function recomputeInBackward(
         }
       },
     };
-  }) as any) as (...ts: tf.Tensor[]) => tf.Tensor;
+  });
   return op(x, ...trainable);
 }
