@@ -27,3 +27,5 @@ export * from "./sample";
 export * from "./image/png";
 export * from "./random";
 export * as viz from "./viz";
+/** Helpers of the notebooks: size tiers, printed checks, timing, text tables. */
+export * as nb from "./notebook";

@@ -2,7 +2,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
-const { assertClose, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
+const { FIXTURES, assertClose, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const ROOT = path.resolve(__dirname, "..");
 const node = (code, env = {}) =>
@@ -42,7 +42,7 @@ describe("backend choice", () => {
 describeWebGPU("on WebGPU", function () {
 
   it("every s4-core golden case passes", async () => {
-    const file = path.resolve(ROOT, "..", "shared", "fixtures", "s4-core.json");
+    const file = path.join(FIXTURES, "s4-core.json");
     const { cases } = lib.parseFixtureFile(fs.readFileSync(file, "utf8"), file);
     for (const c of cases) {
       const r = await lib.runFixtureCase(c);

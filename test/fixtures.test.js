@@ -1,12 +1,11 @@
-// Golden values from an independent float64 implementation (../shared/fixtures), through the
+// Golden values from an independent float64 implementation (test/fixtures), through the
 // library's fixture checker and through the `npm run check-fixtures` command.
 const fs = require("node:fs");
 const path = require("node:path");
 const { execFileSync, spawnSync } = require("node:child_process");
-const { BACKENDS, forEachBackend, lib, assert, tf } = require("./helpers");
+const { FIXTURES, BACKENDS, forEachBackend, lib, assert, tf } = require("./helpers");
 
 const ROOT = path.resolve(__dirname, "..");
-const FIXTURES = process.env.S4_FIXTURES || path.resolve(ROOT, "..", "shared", "fixtures");
 const files = fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".json")).sort() : [];
 
 describe("fixtures are present", () => {

@@ -4,6 +4,12 @@ const assert = require("node:assert/strict");
 const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
 
+/**
+ * The golden-value fixtures (float64 values from an independent implementation), kept in the
+ * repository; S4_FIXTURES=<folder> runs another set of fixture files instead.
+ */
+const FIXTURES = process.env.S4_FIXTURES || require("node:path").join(__dirname, "fixtures");
+
 /** Backends every math test runs on; webgpu joins where an adapter exists (S4_TEST_WEBGPU=1). */
 const BACKENDS = ["cpu", "wasm", ...(process.env.S4_TEST_WEBGPU === "1" ? ["webgpu"] : [])];
 
@@ -69,4 +75,5 @@ function randn(n, seed) {
   return Float32Array.from({ length: n }, () => r() + r() + r() - 1.5);
 }
 
-module.exports = { BACKENDS, forEachBackend, describeWebGPU, assertClose, assertNoLeak, rng, randn, tf, lib, assert };
+module.exports = {
+  FIXTURES, BACKENDS, forEachBackend, describeWebGPU, assertClose, assertNoLeak, rng, randn, tf, lib, assert };

@@ -5,9 +5,8 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
-const { forEachBackend, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { FIXTURES, forEachBackend, assertClose, randn, tf, lib, assert } = require("./helpers");
 
-const FIXTURES = process.env.S4_FIXTURES || path.resolve(__dirname, "..", "..", "shared", "fixtures");
 const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 
 // ---- A float64 reference: one position at a time, explicit loops -------------------------------

@@ -2,7 +2,7 @@
 // reference, gradients against autodiff and finite differences, leaks, errors, golden values.
 const fs = require("node:fs");
 const path = require("node:path");
-const { forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert, describeWebGPU } = require("./helpers");
+const { FIXTURES, forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const { selectiveScan, selectiveScanReference } = lib;
 const INPUTS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"];
@@ -286,7 +286,7 @@ describeWebGPU("selectiveScan on WebGPU", function () {
   }
 
   it("every selective_scan golden case passes", async () => {
-    const file = path.resolve(__dirname, "..", "..", "shared", "fixtures", "kernels.json");
+    const file = path.join(FIXTURES, "kernels.json");
     const { cases } = lib.parseFixtureFile(fs.readFileSync(file, "utf8"), file);
     const scans = cases.filter((c) => c.fn === "selective_scan");
     assert.ok(scans.length >= 2, "selective_scan cases present");

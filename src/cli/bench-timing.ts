@@ -6,7 +6,9 @@ import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { registeredKernelNames } from "../kernels/registry";
+import { median } from "../notebook/timing";
 import { Fn } from "./bench-cases";
+export { textTable } from "../notebook/table";
 
 export interface Plan {
   /** Warm-up runs before timing (fewer when one run is already slow). */
@@ -29,10 +31,6 @@ export function planFor(quick: boolean, large: boolean): Plan {
   return quick ? { warmup: 1, budgetMs: 300, maxReps: 5, singleRunMs: 1000 } : { warmup: 2, budgetMs: 1500, maxReps: 20, singleRunMs: 2500 };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Median of `run` (which returns its own duration in ms) over an adaptive number of repetitions. */
 export async function measure(run: () => Promise<number>, plan: Plan): Promise<Timing> {
@@ -76,13 +74,6 @@ export function disableKernels(): void {
   for (const name of registeredKernelNames()) {
     if (tf.getKernel(name, backend)) tf.unregisterKernel(name, backend);
   }
-}
-
-/** A text table: the first `leftColumns` columns flush left, the rest flush right (numbers). */
-export function textTable(head: string[], rows: string[][], leftColumns = 1): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 /** Writes JSON through a temporary file and a rename, so a reader never sees half a file. */
