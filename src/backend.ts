@@ -4,8 +4,14 @@
  * Order of preference: tfjs-node-gpu (CUDA) → tfjs-node → WebGPU (Dawn for Node) → wasm → cpu.
  * Each candidate is used only if its package loads, the backend initializes, and a tiny op gives
  * the right answer. `S4_BACKEND=<name>` or `useBackend(name)` forces one choice.
+ *
+ * WebGPU is probed quietly: without a Vulkan loader or driver file (Linux) Dawn is never loaded,
+ * and the automatic choice looks at the adapter from a child process, so Dawn's native warnings
+ * reach the terminal only when WebGPU is kept or asked for by name.
  */
 import * as tf from "@tensorflow/tfjs";
+import { vulkanDriverProblem } from "./vulkan-driver";
+import { probeAdapterQuietly } from "./webgpu-adapter-probe";
 
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "webgpu" | "wasm" | "cpu";
 
@@ -26,9 +32,33 @@ let current: BackendChoice | null = null;
 /** Dynamic `import()` that TypeScript's CommonJS output keeps as a real import (webgpu is ESM-only). */
 const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
+/** A software adapter (Mesa's llvmpipe/lavapipe) runs shaders on the CPU: correct, but slow. */
+const softwareOnly = (description: string) =>
+  `software adapter only (${description}), slower than wasm`;
+
+/**
+ * Throws the reason when the automatic choice should pass WebGPU over, before Dawn is loaded
+ * into this process: no Vulkan loader or driver file, no adapter, or only a software adapter.
+ */
+async function checkWebGPUQuietly(): Promise<void> {
+  const noDriver = vulkanDriverProblem();
+  if (noDriver) throw new Error(noDriver);
+  const seen = await probeAdapterQuietly();
+  if (seen.error) throw new Error(seen.error);
+  if (!seen.adapter) throw new Error("no WebGPU adapter (Dawn found no usable Vulkan device)");
+  if (seen.adapter.fallback) throw new Error(softwareOnly(seen.adapter.description));
+}
+
 async function registerWebGPU(allowSoftware: boolean): Promise<void> {
   const g = globalThis as any;
   if (!g.navigator?.gpu) {
+    if (allowSoftware) {
+      // Asked for by name: still no Dawn (and its warnings) where it cannot find a driver.
+      const noDriver = vulkanDriverProblem();
+      if (noDriver) throw new Error(`no WebGPU adapter: ${noDriver}`);
+    } else {
+      await checkWebGPUQuietly();
+    }
     const webgpu = await importEsm("webgpu");
     Object.assign(g, webgpu.globals);
     const gpu = webgpu.create([]);
@@ -37,11 +67,10 @@ async function registerWebGPU(allowSoftware: boolean): Promise<void> {
   }
   const adapter = await g.navigator.gpu.requestAdapter();
   if (!adapter) throw new Error("no WebGPU adapter (needs a Vulkan, Metal or D3D12 driver)");
-  // A software adapter (Mesa's llvmpipe/lavapipe) runs shaders on the CPU: correct, but slower
-  // than wasm, so the automatic choice passes it over; asking for webgpu by name still gets it.
+  // The automatic choice passes a software adapter over; asking for webgpu by name still gets it.
   const info = adapter.info ?? {};
   if (!allowSoftware && (info.isFallbackAdapter || adapter.isFallbackAdapter)) {
-    throw new Error(`software adapter only (${info.description || info.device || "fallback"}), slower than wasm`);
+    throw new Error(softwareOnly(info.description || info.device || "fallback"));
   }
   require("@tensorflow/tfjs-backend-webgpu");
 }
@@ -68,7 +97,7 @@ async function register(name: BackendName, forced: boolean): Promise<string> {
 
 function shortError(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.split("\n")[0].slice(0, 160);
+  return msg.split("\n")[0].slice(0, 240);
 }
 
 /** Activates one backend and checks it with a tiny matmul; throws with the reason if anything fails. */

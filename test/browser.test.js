@@ -10,9 +10,9 @@
 // exported with nbconvert, and the export, opened from disk, must draw every plot again.
 // Screenshots go to build/browser/.
 //
-// Skipped, with a message, when /usr/bin/chromium is missing, unless S4_REQUIRE_BROWSER=1 (set by
-// CI, which installs it); then it fails instead. Anything else missing is a failure that says
-// what to install.
+// Skipped, with one line saying why and how to run it, when /usr/bin/chromium or the Jupyter
+// Notebook server is missing, unless S4_REQUIRE_BROWSER=1 (set by CI, which installs both); then
+// it fails instead. Anything else missing is a failure that says what to install.
 const assert = require("node:assert/strict");
 const { spawn, spawnSync } = require("node:child_process");
 const crypto = require("node:crypto");
@@ -20,6 +20,7 @@ const fs = require("node:fs");
 const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
+const { skipSuite } = require("./skip-notice");
 
 const ROOT = path.resolve(__dirname, "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -98,7 +99,7 @@ function tail(text, lines = 40) {
   return text.split("\n").slice(-lines).join("\n");
 }
 
-/** What is missing to run this test, as install instructions (chromium is checked separately). */
+/** The npm-side pieces this test lacks, as install instructions (system packages: see below). */
 function missingPieces() {
   const missing = [];
   try {
@@ -108,9 +109,17 @@ function missingPieces() {
   }
   if (!fs.existsSync(path.join(ROOT, "dist", "index.js"))) missing.push("the built library (npm run build)");
   if (!fs.existsSync(TSLAB)) missing.push(`tslab at ${path.relative(ROOT, TSLAB)} (npm install)`);
+  return missing;
+}
+
+/** Why this machine cannot run the test (no Chromium, no Jupyter Notebook server), or null. */
+function missingSystemPackages() {
+  const missing = [];
+  if (!fs.existsSync(CHROMIUM)) missing.push(`no ${CHROMIUM}`);
   const probe = spawnSync(PYTHON, ["-m", "notebook", "--version"], { encoding: "utf8" });
-  if (probe.status !== 0) missing.push(`the Jupyter Notebook server for ${PYTHON} (Debian: apt-get install jupyter-notebook): ${(probe.stderr || String(probe.error)).trim().split("\n").pop()}`);
-  return { missing, notebookVersion: (probe.stdout || "").trim() };
+  if (probe.status !== 0) missing.push(`no Jupyter Notebook server for ${PYTHON}`);
+  const notebookVersion = (probe.stdout || "").trim();
+  return { why: missing.length ? missing.join(", ") : null, notebookVersion };
 }
 
 /** A running Notebook server in its own folder, with this checkout's tslab as the only tslab kernel. */
@@ -288,13 +297,16 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
 
   before(async function () {
     this.timeout(180000);
-    if (!fs.existsSync(CHROMIUM)) {
-      const install = "install Debian's chromium (apt-get install chromium)";
-      if (process.env.S4_REQUIRE_BROWSER === "1") throw new Error(`${CHROMIUM} not found and S4_REQUIRE_BROWSER=1: ${install}`);
-      console.log(`      skipped: ${CHROMIUM} not found; ${install} to run the browser test (S4_REQUIRE_BROWSER=1 makes this a failure)`);
-      this.skip();
+    const { why, notebookVersion } = missingSystemPackages();
+    if (why) {
+      skipSuite(this, {
+        kind: "browser test (notebooks in Jupyter + Chromium)",
+        why,
+        enable: "install Debian's packages (apt-get install chromium jupyter-notebook)",
+        requireVar: "S4_REQUIRE_BROWSER",
+      });
     }
-    const { missing, notebookVersion } = missingPieces();
+    const missing = missingPieces();
     assert.deepEqual(missing, [], `the browser test needs: ${missing.join("; ")}`);
     const major = Number(notebookVersion.split(".")[0]);
     assert.equal(major, 6, `this test drives the classic Notebook 6 UI (Debian 12's jupyter-notebook is 6.4); ${PYTHON} has Notebook ${notebookVersion}. Point S4_PYTHON at a Python with Notebook 6.`);

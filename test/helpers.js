@@ -3,6 +3,7 @@
 const assert = require("node:assert/strict");
 const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
+const { skipSuite } = require("./skip-notice");
 
 /**
  * The golden-value fixtures (float64 values from an independent implementation), kept in the
@@ -25,20 +26,32 @@ function forEachBackend(title, body) {
   }
 }
 
+/** Why WebGPU is not available here, once a describe block has found out (later ones skip at once). */
+let webgpuMissing = null;
+
 /**
- * Declares a describe block that runs on WebGPU: skipped where no adapter exists, except that
- * S4_REQUIRE_WEBGPU=1 (set by CI, which installs a Vulkan driver) turns a missing adapter into a
- * failure. The wasm backend is restored afterwards.
+ * Declares a describe block that runs on WebGPU: skipped where no adapter exists, with one line
+ * per test run saying why, except that S4_REQUIRE_WEBGPU=1 (set by CI, which installs a Vulkan
+ * driver) turns a missing adapter into a failure. The wasm backend is restored afterwards.
  */
 function describeWebGPU(title, body) {
   describe(title, function () {
     before(async function () {
-      try {
-        await lib.useBackend("webgpu", { quiet: true });
-      } catch (e) {
-        if (process.env.S4_REQUIRE_WEBGPU === "1") throw e;
-        this.skip();
+      if (webgpuMissing === null) {
+        try {
+          await lib.useBackend("webgpu", { quiet: true });
+          return;
+        } catch (e) {
+          webgpuMissing = e.message.replace(/^.*is not available here: /, "");
+        }
       }
+      skipSuite(this, {
+        kind: "WebGPU suites",
+        why: webgpuMissing,
+        enable: "install a Vulkan driver (Debian 12 without a GPU: libvulkan1 and"
+          + " mesa-vulkan-drivers from bookworm-backports)",
+        requireVar: "S4_REQUIRE_WEBGPU",
+      });
     });
     after(async () => lib.useBackend("wasm", { quiet: true }));
     body.call(this);
@@ -76,4 +89,5 @@ function randn(n, seed) {
 }
 
 module.exports = {
-  FIXTURES, BACKENDS, forEachBackend, describeWebGPU, assertClose, assertNoLeak, rng, randn, tf, lib, assert };
+  FIXTURES, BACKENDS, forEachBackend, describeWebGPU, skipSuite, assertClose, assertNoLeak, rng, randn,
+  tf, lib, assert };

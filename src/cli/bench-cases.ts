@@ -39,7 +39,7 @@ export interface Case {
   shape: string;
   /** What the reference is, for the printed notes. */
   referenceName: string;
-  /** Measured with one to three runs: a single forward + backward takes seconds. */
+  /** Timed with the plan for slow cases (planFor): a single forward + backward takes seconds. */
   large: boolean;
   /** Why this case does not run on `backend`, or null when it does. */
   skip: (backend: BackendName, where: Where) => string | null;

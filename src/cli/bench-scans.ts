@@ -4,10 +4,11 @@
  * Times the ways of running Mamba's selective SSM on one backend, at b=16, d=64, n=16, l=784
  * (--quick: a small size): the loop over time, the parallel scans built from tf ops (doubling,
  * tree, chunked; their gradients by the reverse scan) and the fused kernel `selectiveScan`.
- * For each: the median forward time and the median forward + backward time (the gradients of
- * Σ y·r for fixed random r with respect to u, Δ, A, B, C, D), and both as multiples of the fused
- * kernel's. Prints a table and writes JSON (default build/bench-scans.json). Exit status 1 when a
- * variant fails, 2 on bad usage.
+ * For each: the forward time and the forward + backward time (the gradients of Σ y·r for fixed
+ * random r with respect to u, Δ, A, B, C, D), each the median of at least three warm runs or,
+ * where one run is too slow for that, a single run (marked in the table and the JSON), and both
+ * as multiples of the fused kernel's. Prints a table and writes JSON (default
+ * build/bench-scans.json). Exit status 1 when a variant fails, 2 on bad usage.
  */
 import * as tf from "@tensorflow/tfjs";
 import * as path from "node:path";
@@ -16,7 +17,10 @@ import { selectiveScan } from "../kernels/selective-scan";
 import { selectiveSSMLoop, selectiveSSMParallel } from "../mamba";
 import { mulberry32 } from "../random";
 import type { Fn } from "./bench-cases";
-import { forwardBackwardOnce, forwardOnce, measure, Plan, planFor, textTable, Timing, writeJsonAtomic } from "./bench-timing";
+import {
+  MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, forwardBackwardOnce, forwardOnce, isSingleRun,
+  measure, planFor, textTable, writeJsonAtomic,
+} from "./bench-timing";
 
 const BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 const USAGE = `usage: node dist/cli/bench-scans.js [--quick] [--json <file>] [--backend ${BACKENDS.join("|")}]
@@ -75,7 +79,7 @@ interface Variant {
   name: string;
   /** (u, delta, A, B, C, D) → y. */
   f: Fn;
-  /** Timed with the plan for slow cases (one to three runs). */
+  /** Timed with the plan for slow cases (planFor). */
   slow: boolean;
 }
 
@@ -124,26 +128,30 @@ interface Result {
   /** Multiples of the fused kernel's times (> 1: slower than the kernel). */
   fwd_vs_fused: number;
   fwd_bwd_vs_fused: number;
+  /** Warm runs behind each median; 1 for a single run. */
   reps: { fwd: number; fwd_bwd: number };
+  /** The sides timed by a single (cold) run instead of a median: too slow to repeat. */
+  single_run: ("fwd" | "fwd_bwd")[];
   /** max |y − y_fused|: every variant computes the same y. */
   max_abs_diff_y: number;
 }
 
 const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
+/** Marks a time in the table that comes from a single run. */
+const SINGLE_MARK = "*";
+
+const cell = (r: Result, side: "fwd" | "fwd_bwd", ms: number) =>
+  fmtMs(ms) + (r.single_run.includes(side) ? SINGLE_MARK : "");
+
 function table(results: Result[]): string {
   const head = ["variant", "fwd ms", "fwd+bwd ms", "fwd ×fused", "fwd+bwd ×fused", "reps", "max |Δy|"];
   const rows = results.map((r) => [
-    r.variant, fmtMs(r.fwd_ms), fmtMs(r.fwd_bwd_ms), `${r.fwd_vs_fused.toFixed(1)}×`, `${r.fwd_bwd_vs_fused.toFixed(1)}×`,
+    r.variant, cell(r, "fwd", r.fwd_ms), cell(r, "fwd_bwd", r.fwd_bwd_ms),
+    `${r.fwd_vs_fused.toFixed(1)}×`, `${r.fwd_bwd_vs_fused.toFixed(1)}×`,
     `${r.reps.fwd}/${r.reps.fwd_bwd}`, r.max_abs_diff_y.toExponential(1),
   ]);
   return textTable(head, rows, 1);
-}
-
-/** How `measure` uses a plan, in words: its first run is a warm-up unless it is already slow. */
-function describePlan(p: Plan): string {
-  if (p.maxReps === 1 && p.singleRunMs === 0) return "a single run (the first, so it includes one-time costs)";
-  return `${p.warmup} warm-up run(s), then at most ${p.maxReps} timed runs within ${p.budgetMs / 1000} s; a first run over ${p.singleRunMs / 1000} s is the only sample`;
 }
 
 /** max |x − y|, read asynchronously (WebGPU cannot read synchronously in Node). */
@@ -203,6 +211,10 @@ async function main(argv: string[]): Promise<number> {
       fwd_vs_fused: m.fwd.ms / fused.fwd.ms,
       fwd_bwd_vs_fused: m.fwdBwd.ms / fused.fwdBwd.ms,
       reps: { fwd: m.fwd.reps, fwd_bwd: m.fwdBwd.reps },
+      single_run: [
+        ...(isSingleRun(m.fwd) ? ["fwd" as const] : []),
+        ...(isSingleRun(m.fwdBwd) ? ["fwd_bwd" as const] : []),
+      ],
       max_abs_diff_y: m.diff,
     });
   }
@@ -218,8 +230,14 @@ async function main(argv: string[]): Promise<number> {
       "fwd: median forward time; fwd+bwd: median time of the gradients of Σ y·r (fixed random r) with respect to u, Δ, A, B, C, D, forward included.",
       "×fused: the time as a multiple of the fused kernel's (selectiveScan). The parallel scans (hillis-steele, blelloch, chunked, chunk " +
         `${CHUNK}) are tf ops with the reverse-scan gradient; the sequential loop is l steps of tf ops differentiated by autodiff.`,
-      `reps: timed runs behind each median (fwd/fwd+bwd): ${describePlan(plan)}.`,
+      `reps: warm runs behind each median (fwd/fwd+bwd): ${describePlan(plan)}.`,
       `The sequential loop is slow, so it is timed with fewer runs: ${describePlan(slowPlan)}.`,
+      ...(results.some((x) => x.single_run.length)
+        ? [
+          `${SINGLE_MARK} ${SINGLE_RUN} (reps 1): too slow for a warm-up and ${MIN_WARM_RUNS} more` +
+            " runs, so the first run, cold (one-time costs included), is the only sample.",
+        ]
+        : []),
       "max |Δy|: the largest difference from the fused kernel's y (float32 tf ops against the kernel's float64 host loop or WGSL).",
     ].join("\n"),
   );

@@ -1,11 +1,13 @@
 /**
  * npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
  *
- * Times the hot ops of the library on each backend that works here: the median forward time and
- * the median forward + backward time (the gradients of Σ y·r for fixed random weights r, every
- * gradient read back so that GPU work has finished), next to the same op built from plain tf ops
- * (its reference) on the same backend. Prints a table and writes the numbers as JSON (default
- * build/bench.json). Exit status 1 when a measurement fails, 2 on bad usage.
+ * Times the hot ops of the library on each backend that works here: the forward time and the
+ * forward + backward time (the gradients of Σ y·r for fixed random weights r, every gradient read
+ * back so that GPU work has finished), each the median of at least three warm runs, next to the
+ * same op built from plain tf ops (its reference) on the same backend. A side too slow for three
+ * runs is timed by a single run, and the table and the JSON say so. Prints a table and writes the
+ * numbers as JSON (default build/bench.json). Exit status 1 when a measurement fails, 2 on bad
+ * usage.
  *
  * Each measurement runs in its own process (bench-worker.js) under a time limit: some references
  * take minutes at full size, and a backend that runs out of memory must not take the rest down.
@@ -14,7 +16,9 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { BACKEND_ORDER, BackendName, availableBackends, useBackend } from "../backend";
 import { CASES, Case, OPS, OpName, Where } from "./bench-cases";
-import { Timing, textTable, writeJsonAtomic } from "./bench-timing";
+import {
+  MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, isSingleRun, planFor, textTable, writeJsonAtomic,
+} from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
 
 const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
@@ -22,7 +26,7 @@ const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json 
   --backend <name>  ${BACKEND_ORDER.join(", ")} (repeatable, or a comma list); default: cpu, wasm,
                     webgpu where an adapter exists, and tfjs-node where it is installed
   --json <file>     where to write the results (default build/bench.json)
-  --quick           fewer repetitions, a shorter warm-up and shorter time limits
+  --quick           fewer repetitions (still at least ${MIN_WARM_RUNS}), shorter time limits
   --no-reference    skip the plain-tf-ops references`;
 
 function usage(msg: string): never {
@@ -177,14 +181,30 @@ interface Result {
   fwd_bwd_ms: number;
   ref_fwd_ms?: number;
   ref_fwd_bwd_ms?: number;
-  /** Timed runs behind each median. */
-  reps: { fwd: number; fwd_bwd: number; ref_fwd?: number; ref_fwd_bwd?: number };
+  /** Warm runs behind each median; 1 for a single run. */
+  reps: Partial<Record<Side, number>> & { fwd: number; fwd_bwd: number };
+  /** The sides timed by a single (cold) run instead of a median: too slow to repeat. */
+  single_run: Side[];
   /** Set when the reference ran past its time limit before finishing: its time exceeds this. */
   ref_stopped_after_s?: number;
 }
 
+type Side = "fwd" | "fwd_bwd" | "ref_fwd" | "ref_fwd_bwd";
+
+/** Marks a time in the table that comes from a single run. */
+const SINGLE_MARK = "*";
+
 const fmtMs = (ms: number | undefined, stoppedS?: number) =>
   ms === undefined ? (stoppedS ? `> ${stoppedS} s` : "-") : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+
+const cell = (r: Result, side: Side, ms: number | undefined, stoppedS?: number) =>
+  fmtMs(ms, stoppedS) + (r.single_run.includes(side) ? SINGLE_MARK : "");
+
+/** Records one side's timing in a result. */
+function record(r: Result, side: Side, t: Timing): void {
+  r.reps[side] = t.reps;
+  if (isSingleRun(t)) r.single_run.push(side);
+}
 
 function ratio(r: Result): string {
   if (r.ref_fwd_bwd_ms !== undefined) return `${(r.ref_fwd_bwd_ms / r.fwd_bwd_ms).toFixed(2)}×`;
@@ -195,12 +215,17 @@ function ratio(r: Result): string {
 
 function table(results: Result[]): string {
   const head = ["op", "backend", "shape", "fwd ms", "fwd+bwd ms", "ref fwd ms", "ref fwd+bwd ms", "ref/fast fwd+bwd", "reps"];
-  const rows = results.map((r) => [
-    r.op, r.backend, r.shape, fmtMs(r.fwd_ms), fmtMs(r.fwd_bwd_ms),
-    fmtMs(r.ref_fwd_ms, r.ref_stopped_after_s), fmtMs(r.ref_fwd_bwd_ms, r.ref_fwd_ms === undefined ? undefined : r.ref_stopped_after_s),
-    ratio(r),
-    [r.reps.fwd, r.reps.fwd_bwd, r.reps.ref_fwd ?? "-", r.reps.ref_fwd_bwd ?? "-"].join("/"),
-  ]);
+  const rows = results.map((r) => {
+    // a reference stopped during its forward shows "> N s" there and "-" for forward + backward
+    const stoppedInBwd = r.ref_fwd_ms === undefined ? undefined : r.ref_stopped_after_s;
+    return [
+      r.op, r.backend, r.shape, cell(r, "fwd", r.fwd_ms), cell(r, "fwd_bwd", r.fwd_bwd_ms),
+      cell(r, "ref_fwd", r.ref_fwd_ms, r.ref_stopped_after_s),
+      cell(r, "ref_fwd_bwd", r.ref_fwd_bwd_ms, stoppedInBwd),
+      ratio(r),
+      [r.reps.fwd, r.reps.fwd_bwd, r.reps.ref_fwd ?? "-", r.reps.ref_fwd_bwd ?? "-"].join("/"),
+    ];
+  });
   return textTable(head, rows, 3);
 }
 
@@ -229,17 +254,22 @@ async function main(argv: string[]): Promise<number> {
         failures.push(`${c.op} ${c.shape} on ${backend}: ${fast.error ?? `stopped after ${fast.stoppedAfterS} s`}`);
         continue;
       }
-      const r: Result = { op: c.op, backend, shape: c.shape, fwd_ms: fast.fwd.ms, fwd_bwd_ms: fast.fwd_bwd.ms, reps: { fwd: fast.fwd.reps, fwd_bwd: fast.fwd_bwd.reps } };
+      const r: Result = {
+        op: c.op, backend, shape: c.shape, fwd_ms: fast.fwd.ms, fwd_bwd_ms: fast.fwd_bwd.ms,
+        reps: { fwd: fast.fwd.reps, fwd_bwd: fast.fwd_bwd.reps }, single_run: [],
+      };
+      record(r, "fwd", fast.fwd);
+      record(r, "fwd_bwd", fast.fwd_bwd);
       if (fast.leaked) notes.push(`${c.op} on ${backend}: ${fast.leaked} tensor(s) left behind`);
       if (opts.reference) {
         const ref = await runWorker(backend, c, "reference", opts.quick);
         if (ref.fwd) {
           r.ref_fwd_ms = ref.fwd.ms;
-          r.reps.ref_fwd = ref.fwd.reps;
+          record(r, "ref_fwd", ref.fwd);
         }
         if (ref.fwd_bwd) {
           r.ref_fwd_bwd_ms = ref.fwd_bwd.ms;
-          r.reps.ref_fwd_bwd = ref.fwd_bwd.reps;
+          record(r, "ref_fwd_bwd", ref.fwd_bwd);
         }
         if (ref.stoppedAfterS) {
           r.ref_stopped_after_s = ref.stoppedAfterS;
@@ -256,14 +286,26 @@ async function main(argv: string[]): Promise<number> {
   writeJsonAtomic(opts.json, results);
 
   console.log(table(results));
+  const singles = results.reduce((n, r) => n + r.single_run.length, 0);
+  const refLimitS = LIMIT_S.reference[opts.quick ? "quick" : "normal"];
   console.log(
     [
       "",
-      "fwd: median forward time; fwd+bwd: median time of the gradients of Σ y·r (fixed random r) with respect to every input, forward included.",
-      "ref: the same computation in plain tf ops on the same backend, with the hand-written kernels switched off; ref/fast > 1: the library is faster.",
-      `reps: timed runs behind each median (fwd/fwd+bwd/ref fwd/ref fwd+bwd), adaptive; slow measurements (the full layer, and the references at` +
-        ` full size) use 1–3 runs, and 1 means a single run, warm-up included. References are stopped after` +
-        ` ${LIMIT_S.reference[opts.quick ? "quick" : "normal"]} s (then "> N s").`,
+      "fwd: median forward time; fwd+bwd: median time of the gradients of Σ y·r (fixed random r)" +
+        " with respect to every input, forward included.",
+      "ref: the same computation in plain tf ops on the same backend, with the hand-written" +
+        " kernels switched off; ref/fast > 1: the library is faster.",
+      "reps: warm runs behind each median (fwd/fwd+bwd/ref fwd/ref fwd+bwd)." +
+        ` Small cases: ${describePlan(planFor(opts.quick, false))}.`,
+      `The full S4 layer: ${describePlan(planFor(opts.quick, true))}.`,
+      ...(singles
+        ? [
+          `${SINGLE_MARK} ${SINGLE_RUN} (reps 1; ${singles} in this table): too slow for a warm-up` +
+            ` and ${MIN_WARM_RUNS} more runs within the time limit, so the first run, cold` +
+            " (one-time costs included), is the only sample.",
+        ]
+        : []),
+      `References are stopped after ${refLimitS} s (then "> N s").`,
     ].join("\n"),
   );
   const refs = [...new Set(cases.filter((c) => results.some((r) => r.op === c.op)).map((c) => `${c.op}: ${c.referenceName}`))];
