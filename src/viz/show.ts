@@ -4,13 +4,12 @@
  * figure; later figures only carry their data. Keeping the bundle in its own output means a live
  * chart that replaces its output can never take the bundle away with it.
  *
- * Which display: an explicit `options.display`, else one set with `setDisplay`, else tslab's.
- * tslab hands its display to notebook code that imports "tslab", but a library loaded from
- * node_modules may find a different copy of tslab than the running kernel; the running kernel's
- * copy is the one that `require.main` (the tslab executable) resolves, so that is asked first.
+ * Which display: an explicit `options.display`, else one set with `setDisplay`, else the display
+ * of the tslab kernel that runs this process, whichever copy of tslab that is (./tslab-kernel.ts).
  */
 import { checkOptions, describe, isRecord } from "./check";
 import { plotlyBundleHTML, renderFigure } from "./html";
+import { findTslab } from "./tslab-kernel";
 import type { Figure } from "./types";
 
 /** Where HTML goes: tslab's `display` fits, as does anything with an `html(s)` method. */
@@ -45,24 +44,6 @@ function checkTarget(fn: string, name: string, target: unknown): DisplayTarget {
   return target as unknown as DisplayTarget;
 }
 
-interface TslabModule {
-  display: HtmlDisplay;
-  newDisplay(): HtmlDisplay;
-}
-
-function loadTslab(): TslabModule | undefined {
-  const attempts = [() => require.main?.require("tslab") as unknown, () => require("tslab") as unknown];
-  for (const attempt of attempts) {
-    try {
-      const mod = attempt();
-      if (isRecord(mod) && isRecord(mod.display) && typeof mod.newDisplay === "function") return mod as unknown as TslabModule;
-    } catch {
-      // not found from there: try the next place
-    }
-  }
-  return undefined;
-}
-
 /** Calls `write`, turning tslab's "Not ready" (no kernel running) into an explanation. */
 function guarded(fn: string, write: () => void): void {
   try {
@@ -77,8 +58,14 @@ function guarded(fn: string, write: () => void): void {
 
 /** The tslab kernel's display, or an explanation of why there is none. */
 function tslabTarget(fn: string): DisplayTarget {
-  const tslab = loadTslab();
-  if (!tslab) throw new Error(`${fn}: the tslab package is not available, so there is no notebook display; outside a notebook use viz.saveHTML(file, figures) or pass options.display`);
+  const tslab = findTslab();
+  if (!tslab) {
+    throw new Error(
+      `${fn}: no running tslab kernel was found and the tslab package is not installed ` +
+        "here, so there is no notebook display; outside a notebook use " +
+        "viz.saveHTML(file, figures) or pass options.display",
+    );
+  }
   return {
     html: (s) => guarded(fn, () => tslab.display.html(s)),
     newDisplay: () => {
