@@ -2,7 +2,7 @@
 """Execute one notebook headlessly through a Jupyter kernel and save it as .ipynb and .html.
 
 Called by `npm run notebooks` (dist/cli/notebooks.js), which finds the Python that has Jupyter,
-picks the notebooks and sets S4_QUICK; the kernel inherits this process's environment.
+picks the notebooks and sets S4_SIZE; the kernel inherits this process's environment.
 
 Prints one progress line per code cell and, when a cell fails, a report with the cell, the error
 and its traceback. The executed notebook (with the error, if any) is written atomically, so a

@@ -7,10 +7,11 @@
 #   3. the tslab kernel, registered with that Python and pointing at this checkout's tslab
 #   4. npm run build, which also links the package into node_modules so notebooks can
 #      `import ... from "s4-mamba-in-depth"`
-#   5. the main job: notebooks/s4_in_depth.ipynb, executed into build/notebooks/
+#   5. the main job: notebooks/s4_in_depth.ipynb, executed into build/notebooks/, in the quick size
+#      tier (a check that everything works; `npm start` runs it at the size this machine affords)
 #
 # Environment:
-#   S4_FULL=1         run the main job in full mode (sizes meant for a GPU); default is quick mode
+#   S4_SIZE=TIER      run the main job in another size tier: cpu (minutes) or gpu (the anchor's sizes)
 #   S4_PYTHON=PATH    use this Python for Jupyter instead of searching
 #   S4_APT_UPDATED=1  the apt package lists are fresh: skip `apt-get update`
 #
@@ -128,11 +129,9 @@ build() {
 }
 
 run_main_job() {
-  # Quick mode unless a GPU backend is found; S4_FULL=1 asks for full sizes anyway.
-  local mode=()
-  [ "${S4_FULL:-}" = 1 ] && mode=(--full)
-  step "main job: notebooks/s4_in_depth.ipynb${mode[*]:+ (${mode[*]})}"
-  S4_PYTHON="$PYTHON" npm run notebooks -- s4_in_depth "${mode[@]}"
+  local size=${S4_SIZE:-quick}
+  step "main job: notebooks/s4_in_depth.ipynb (size tier $size)"
+  S4_PYTHON="$PYTHON" npm run notebooks -- s4_in_depth --size "$size"
   done_step
 }
 

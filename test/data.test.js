@@ -171,6 +171,34 @@ describe("data: tasks", function () {
     }
   });
 
+  it("holds out the last 5 000 training images as the validation split, disjoint from train", function () {
+    const file = lib.loadMnist("train");
+    const train = lib.makeTask("mnist", "train");
+    const val = lib.makeTask("mnist", "validation");
+    assert.equal(lib.VALIDATION_SIZE, 5000);
+    assert.equal(train.n, 55000);
+    assert.equal(val.n, 5000);
+    assert.equal(lib.makeTask("mnist", "test").n, 10000);
+    assert.equal(lib.makeTask("mnist-classification", "validation", { limit: 7 }).n, 7);
+    // Validation example i is training-file image 55 000 + i; train example 54 999 is the one before.
+    const pixels = async (task, i) => {
+      const { x, y } = task.makeBatch([i]);
+      const v = Array.from(await x.data());
+      tf.dispose([x, y]);
+      return v;
+    };
+    return (async () => {
+      assert.deepEqual(await pixels(val, 0), Array.from(file.images.subarray(55000 * 784, 55001 * 784)));
+      assert.deepEqual(await pixels(train, 54999), Array.from(file.images.subarray(54999 * 784, 55000 * 784)));
+      const cls = lib.makeTask("mnist-classification", "validation");
+      const { x, y } = cls.makeBatch([4999]);
+      assert.equal((await y.data())[0], file.labels[59999]);
+      tf.dispose([x, y]);
+      assert.throws(() => lib.makeTask("mnist", "dev"), /makeTask: split must be one of "train", "validation", "test", got "dev"/);
+      assert.throws(() => lib.makeTask("mnist", "train", { limit: 0 }), /makeTask: opts.limit must be a positive integer, got 0/);
+    })();
+  });
+
   it("gives clear errors for unknown tasks and bad indices", function () {
     assert.throws(() => lib.makeTask("cifar", "train"), /makeTask: unknown task "cifar"; expected one of "mnist", "mnist-classification"/);
     const task = lib.makeTask("mnist", "test", { limit: 10 });

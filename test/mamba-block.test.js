@@ -378,7 +378,7 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
 
   it("lowers the loss of a tiny Mamba classifier in a few steps, with a flat tensor count", async () => {
     const losses = [], counts = [];
-    const s = await lib.train({ task: "mnist-classification", layer: "mamba", epochs: 6, bsz: 16, dModel: 4, nLayers: 1, n: 2, lr: 2e-2, trainLimit: 32, testLimit: 16, seed: 3, out: tmp("learn") }, {
+    const s = await lib.train({ task: "mnist-classification", layer: "mamba", epochs: 6, bsz: 16, dModel: 4, nLayers: 1, n: 2, lr: 2e-2, trainLimit: 32, valLimit: 16, testLimit: 16, seed: 3, out: tmp("learn") }, {
       onStep: (i) => { losses.push(i.loss); counts.push(tf.memory().numTensors); },
     });
     assert.equal(s.layer, "mamba");
@@ -390,7 +390,7 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
   });
 
   it("sequence task: checkpoint round trip, exact resume (with dropout), and npm run sample in RNN mode", async function () {
-    const TINY = { task: "mnist", layer: "mamba", bsz: 8, dModel: 4, nLayers: 1, n: 2, lr: 1e-2, dropout: 0.1, trainLimit: 16, testLimit: 8, seed: 5, dConv: 3 };
+    const TINY = { task: "mnist", layer: "mamba", bsz: 8, dModel: 4, nLayers: 1, n: 2, lr: 1e-2, dropout: 0.1, trainLimit: 16, valLimit: 8, testLimit: 8, seed: 5, dConv: 3 };
     const straight = tmp("straight"), resumed = tmp("resumed");
     await lib.train({ ...TINY, epochs: 2, out: straight });
     // Stopped by a hook once epoch 1 is saved, then resumed for the second.
@@ -430,7 +430,7 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
   it("the train command: --quick --layer mamba takes the Mamba preset, --expand and --d-conv apply to mamba only", function () {
     const CLI = path.join(__dirname, "..", "dist", "cli", "train.js");
     const out = tmp("cli");
-    let r = spawnSync(process.execPath, [CLI, "--quick", "--task", "mnist", "--layer", "mamba", "--expand", "1.5", "--d-conv", "2", "--bsz", "8", "--train-limit", "8", "--test-limit", "8", "--backend", "wasm", "--out", out], { encoding: "utf8" });
+    let r = spawnSync(process.execPath, [CLI, "--quick", "--task", "mnist", "--layer", "mamba", "--expand", "1.5", "--d-conv", "2", "--bsz", "8", "--train-limit", "8", "--val-limit", "8", "--test-limit", "8", "--backend", "wasm", "--out", out], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /model: mamba dModel 16 nLayers 1 n 4 expand 1.5 dConv 2, \d+ params/);
     assert.match(r.stdout, /epoch 1 done/);

@@ -110,22 +110,24 @@ describe("notebook runner command line", function () {
     assert.throws(() => cli.parseArgs(["--timeout", "0"]), /--timeout expects a positive whole number/);
     assert.throws(() => cli.parseArgs(["--out"]), /--out needs a value/);
     assert.throws(() => cli.parseArgs(["--quick=1"]), /--quick takes no value/);
-    assert.throws(() => cli.parseArgs(["--full=yes"]), /--full takes no value/);
+    assert.throws(() => cli.parseArgs(["--size", "huge"]), /--size expects one of quick, cpu, gpu, got "huge"/);
+    assert.throws(() => cli.parseArgs(["--full"]), /unknown option "--full"/);
     assert.throws(() => cli.parseArgs(["--all", "x"]), /--all runs every notebook/);
   });
 
   it("reads flags in both --flag value and --flag=value forms", function () {
     const opts = cli.parseArgs(["a", "--quick", "--out=x/y", "--timeout", "30", "--lang=cn"], "/tmp");
     assert.deepEqual(
-      { targets: opts.targets, quick: opts.quick, out: opts.out, timeout: opts.timeout, lang: opts.lang },
-      { targets: ["a"], quick: true, out: path.resolve("/tmp", "x/y"), timeout: 30, lang: "cn" },
+      { targets: opts.targets, size: opts.size, out: opts.out, timeout: opts.timeout, lang: opts.lang },
+      { targets: ["a"], size: "quick", out: path.resolve("/tmp", "x/y"), timeout: 30, lang: "cn" },
     );
   });
 
   it("runs every English notebook when no name is given, and leaves quick mode to the backend unless told", function () {
     const opts = cli.parseArgs([]);
-    assert.equal(opts.quick, undefined);
-    assert.equal(cli.parseArgs(["--full"]).quick, false);
+    assert.equal(opts.size, undefined);
+    assert.equal(cli.parseArgs(["--size=gpu"]).size, "gpu");
+    assert.equal(cli.parseArgs(["--size", "cpu"]).size, "cpu");
     const files = cli.selectNotebooks(opts).map((j) => path.relative(ROOT, j.file));
     assert.deepEqual(files, notebooks.filter((f) => f.startsWith("notebooks")));
   });

@@ -111,7 +111,7 @@ describe("train loop with recompute [wasm]", function () {
   before(async () => lib.useBackend("wasm", { quiet: true }));
 
   it("trains to the same parameters with and without recompute (dropout 0.1, two epochs)", async function () {
-    const base = { task: "mnist-classification", layer: "s4d", epochs: 2, bsz: 16, dModel: 4, nLayers: 2, n: 4, lr: 1e-2, trainLimit: 32, testLimit: 16, dropout: 0.1, seed: 5 };
+    const base = { task: "mnist-classification", layer: "s4d", epochs: 2, bsz: 16, dModel: 4, nLayers: 2, n: 4, lr: 1e-2, trainLimit: 32, valLimit: 16, testLimit: 16, dropout: 0.1, seed: 5 };
     const params = {};
     for (const recompute of [false, true]) {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), `s4-recompute-${recompute}-`));

@@ -8,7 +8,7 @@ const { spawnSync } = require("node:child_process");
 const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
 
-const TINY = { task: "mnist-classification", layer: "s4d", epochs: 1, bsz: 16, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 64, testLimit: 32, seed: 3 };
+const TINY = { task: "mnist-classification", layer: "s4d", epochs: 1, bsz: 16, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 64, valLimit: 32, testLimit: 32, seed: 3 };
 const CLI = path.join(__dirname, "..", "dist", "cli", "train.js");
 
 function tmpDir(tag) {
@@ -59,16 +59,32 @@ describe("train loop [wasm]", function () {
     for (const [i, r] of lines.entries()) {
       assert.equal(r.epoch, i + 1);
       assert.equal(r.step, 4 * (i + 1));
-      for (const k of ["train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "wall_s"]) assert.ok(Number.isFinite(r[k]), `${k} = ${r[k]}`);
-      assert.ok(r.test_accuracy >= 0 && r.test_accuracy <= 1);
+      for (const k of ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "wall_s"]) assert.ok(Number.isFinite(r[k]), `${k} = ${r[k]}`);
+      assert.ok(r.val_accuracy >= 0 && r.val_accuracy <= 1);
+      assert.ok(!("test_loss" in r) && !("test_accuracy" in r), "the test split is not evaluated per epoch");
     }
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
-    for (const k of ["task", "layer", "backend", "params", "epochs", "wall_s", "test_accuracy", "config"]) assert.ok(k in summary, `summary lacks ${k}`);
+    for (const k of ["task", "layer", "backend", "params", "epochs", "wall_s", "best_epoch", "val_accuracy", "test_accuracy", "test_examples", "config", "run"]) assert.ok(k in summary, `summary lacks ${k}`);
     assert.equal(summary.task, "mnist-classification");
     assert.equal(summary.layer, "s4d");
     assert.equal(summary.backend, "wasm");
     assert.equal(summary.epochs, 2);
-    assert.equal(summary.test_accuracy, lines[1].test_accuracy);
+    assert.equal(summary.test_examples, 32);
+    // The record: commit, backend, device and dates.
+    assert.match(summary.run.commit, /^[0-9a-f]{40}$/);
+    assert.equal(summary.run.backend, "wasm");
+    assert.ok(summary.run.device.length > 0);
+    assert.ok(Date.parse(summary.run.started_at) <= Date.parse(summary.run.finished_at));
+    // The best checkpoint is the epoch with the best validation accuracy (the first of ties)...
+    const bestVal = Math.max(...lines.map((r) => r.val_accuracy));
+    assert.equal(summary.best_epoch, lines.findIndex((r) => r.val_accuracy === bestVal) + 1);
+    assert.equal(summary.val_accuracy, bestVal);
+    // ...and the summary's test numbers are that checkpoint on the test split.
+    const best = await lib.loadModelCheckpoint(path.join(out, "best"));
+    const ev = await lib.evaluate(best.model, lib.makeTask("mnist-classification", "test", { limit: 32 }), 64);
+    best.model.dispose();
+    assert.ok(Math.abs(ev.accuracy - summary.test_accuracy) < 1e-9 && Math.abs(ev.loss - summary.test_loss) < 1e-6,
+      `test of best: ${JSON.stringify(ev)}, summary ${summary.test_accuracy} ${summary.test_loss}`);
     assert.equal(summary.params, s.params);
     assert.equal(summary.config.dModel, 4);
     assert.ok(!fs.readdirSync(out).some((f) => f.endsWith(".tmp")), "no temporary files left");
@@ -148,14 +164,34 @@ describe("train CLI", function () {
     r = spawnSync(process.execPath, [CLI, "--layer", "lstm"], { encoding: "utf8" });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--layer must be one of s4, s4d, ssm, mamba, got "lstm"/);
+    r = spawnSync(process.execPath, [CLI, "--tier", "laptop"], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--tier must be one of quick, cpu, gpu, got "laptop"/);
+    r = spawnSync(process.execPath, [CLI, "--tier", "quick", "--quick"], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--tier and --quick/);
     r = spawnSync(process.execPath, [CLI, "--help"], { encoding: "utf8" });
     assert.equal(r.status, 0);
     assert.match(r.stdout, /--quick/);
+    assert.match(r.stdout, /--tier/);
+  });
+
+  it("--tier quick trains the notebooks' quick configuration and records the command", function () {
+    this.timeout(300000);
+    const out = tmpDir("tier");
+    const r = spawnSync(process.execPath, [CLI, "--task", "mnist", "--layer", "s4", "--tier", "quick", "--backend", "wasm", "--out", out], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+    const preset = lib.tierPreset("mnist", "s4", "quick");
+    for (const k of ["dModel", "nLayers", "n", "bsz", "trainLimit", "valLimit", "testLimit", "timeLimitMinutes"]) assert.equal(summary.config[k], preset[k], k);
+    assert.equal(summary.command, `npm run train -- --task mnist --layer s4 --tier quick --backend wasm --out ${out}`);
+    assert.ok(summary.test_bits_per_dim > 0 && summary.val_bits_per_dim > 0);
+    assert.match(r.stdout, /best checkpoint: epoch 1 \(chosen on validation\); test split \(32 examples\) evaluated once on it/);
   });
 
   it("a step too large for wasm's 4 GiB heap fails with an error that names the sizes and --recompute, and --recompute runs it", function () {
     this.timeout(600000);
-    const big = ["--layer", "mamba", "--d-model", "64", "--bsz", "64", "--epochs", "1", "--train-limit", "64", "--test-limit", "8", "--backend", "wasm"];
+    const big = ["--layer", "mamba", "--d-model", "64", "--bsz", "64", "--epochs", "1", "--train-limit", "64", "--val-limit", "8", "--test-limit", "8", "--backend", "wasm"];
     let r = spawnSync(process.execPath, [CLI, ...big, "--out", tmpDir("oom")], { encoding: "utf8" });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /train: the wasm backend ran out of memory \(its heap holds at most 4 GiB\) in a training step with bsz 64, dModel 64, nLayers 4, layer mamba; set recompute \(--recompute\)/);

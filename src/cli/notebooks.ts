@@ -2,13 +2,13 @@
  * Executes notebooks headlessly through the tslab Jupyter kernel and saves each one, executed, as
  * `<out>/<name>.ipynb` and `<out>/<name>.html`.
  *
- *   npm run notebooks -- [names or paths...] [--quick | --full] [--all] [--lang en|cn] [--out build/notebooks]
- *                        [--timeout 1200] [--python /usr/bin/python3]
+ *   npm run notebooks -- [names or paths...] [--size quick|cpu|gpu | --quick] [--all] [--lang en|cn]
+ *                        [--out build/notebooks] [--timeout 1200] [--python /usr/bin/python3]
  *
  * With no names it runs every notebook in `notebooks/` (`cn/` with `--lang cn`); `npm start` runs
- * the main job, `notebooks/s4_in_depth.ipynb`. Quick mode (`S4_QUICK=1` for the kernel, which the
- * notebooks read to shrink sizes and steps) is on unless a GPU backend is found or `--full` is
- * given; `--quick` forces it.
+ * the main job, `notebooks/s4_in_depth.ipynb`. The size tier (S4_SIZE for the kernel, see
+ * src/notebook/tier.ts) follows the backend unless `--size` (or S4_SIZE in the environment) says
+ * otherwise: gpu on a GPU backend, cpu elsewhere. `--quick` is `--size quick`.
  * Jupyter does the work in `scripts/run_notebook.py` (nbclient + nbconvert); this file picks the
  * notebooks, finds the Python that has Jupyter and explains what to do when something is missing.
  *
@@ -19,14 +19,13 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chooseBackend } from "../backend";
+import { SIZE_TIERS, SizeTier, sizeTier } from "../notebook/tier";
 
 /** The repository root: this file runs as `dist/cli/notebooks.js`. */
 export const ROOT = path.resolve(__dirname, "..", "..");
 const HELPER = path.join(ROOT, "scripts", "run_notebook.py");
 const LOCAL_BIN = path.join(ROOT, "node_modules", ".bin");
 const KERNEL = "tslab";
-/** Backends on which the notebooks run at full size by default. */
-const GPU_BACKENDS = ["tensorflow-gpu", "webgpu"] as const;
 const LANG_DIRS = { en: "notebooks", cn: "cn" } as const;
 type Lang = keyof typeof LANG_DIRS;
 
@@ -35,8 +34,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, setup: 3 } as const;
 export interface Options {
   /** Notebook names (looked up in the language's folder) or paths. */
   targets: string[];
-  /** true: quick mode; false: full sizes; undefined: quick unless a GPU backend is found. */
-  quick: boolean | undefined;
+  /** The size tier to run; undefined: S4_SIZE if set, else what the backend allows. */
+  size: SizeTier | undefined;
   all: boolean;
   lang?: Lang;
   /** Output folder, absolute. */
@@ -69,9 +68,10 @@ const USAGE = `usage: npm run notebooks -- [names or paths...] [options]
                     or cn/ with --lang cn) or a path to an .ipynb file
                     (default: every notebook in ${LANG_DIRS.en}/, or ${LANG_DIRS.cn}/ with --lang cn)
   --all             run every .ipynb in notebooks/ and cn/ (only one of them with --lang)
-  --quick           small sizes and few steps: sets S4_QUICK=1 for the kernel
-                    (the default unless a GPU backend is found)
-  --full            full sizes even without a GPU backend
+  --size TIER       quick (seconds, what CI runs), cpu (a laptop: minutes, a real result) or gpu
+                    (the anchor's sizes); sets S4_SIZE for the kernel (default: S4_SIZE if set,
+                    else gpu on a GPU backend and cpu elsewhere)
+  --quick           the same as --size quick
   --lang en|cn      the folder that names are looked up in (en: notebooks/, cn: cn/)
   --out DIR         where executed notebooks and HTML go (default: build/notebooks)
   --timeout SECS    limit for one cell (default: 1200)
@@ -91,7 +91,7 @@ function positiveInt(flag: string, value: string): number {
 
 /** Parses the command line; throws UsageError naming the flag that is wrong. */
 export function parseArgs(argv: string[], cwd = callerDir()): Options {
-  const opts: Options = { targets: [], quick: undefined, all: false, out: path.join(ROOT, "build", "notebooks"), timeout: 1200, help: false };
+  const opts: Options = { targets: [], size: undefined, all: false, out: path.join(ROOT, "build", "notebooks"), timeout: 1200, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("-")) {
@@ -111,8 +111,13 @@ export function parseArgs(argv: string[], cwd = callerDir()): Options {
       if (eq > 0) throw new UsageError(`${flag} takes no value, got "${arg}"`);
     };
     switch (flag) {
-      case "--quick": noValue(); opts.quick = true; break;
-      case "--full": noValue(); opts.quick = false; break;
+      case "--quick": noValue(); opts.size = "quick"; break;
+      case "--size": {
+        const size = value();
+        if (!(SIZE_TIERS as readonly string[]).includes(size)) throw new UsageError(`--size expects one of ${SIZE_TIERS.join(", ")}, got "${size}"`);
+        opts.size = size as SizeTier;
+        break;
+      }
       case "--all": noValue(); opts.all = true; break;
       case "-h": case "--help": noValue(); opts.help = true; break;
       case "--out": opts.out = path.resolve(cwd, value()); break;
@@ -211,19 +216,21 @@ export function findPython(preferred = process.env.S4_PYTHON || undefined): stri
   throw new SetupError(`no Python with Jupyter (nbclient and nbconvert) found; tried ${candidates.join(", ")}.\n${setupHint()}`);
 }
 
-/** The environment of the kernel: quick mode on or off, and the local tslab on PATH. */
-function kernelEnv(quick: boolean): NodeJS.ProcessEnv {
+/** The environment of the kernel: the size tier, and the local tslab on PATH. */
+function kernelEnv(size: SizeTier | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1" };
   env.PATH = [LOCAL_BIN, env.PATH].filter(Boolean).join(path.delimiter);
   // The flag decides, not whatever the caller's shell had exported.
-  if (quick) env.S4_QUICK = "1";
-  else delete env.S4_QUICK;
+  if (size !== undefined) {
+    env.S4_SIZE = size;
+    delete env.S4_QUICK;
+  }
   return env;
 }
 
 /** Fails fast, with the fix, when the tslab kernel is not registered for this Python. */
 function checkKernel(python: string): void {
-  const check = spawnSync(python, [HELPER, "--check", "--kernel", KERNEL], { encoding: "utf8", env: kernelEnv(false) });
+  const check = spawnSync(python, [HELPER, "--check", "--kernel", KERNEL], { encoding: "utf8", env: kernelEnv(undefined) });
   if (check.status === 0) return;
   const why = (check.stderr || check.stdout || String(check.error ?? "")).trim();
   if (check.status !== EXIT.setup) throw new Error(`${HELPER} --check failed: ${why}`);
@@ -238,7 +245,7 @@ let stopping = false;
 /** Runs one notebook through the Python helper; resolves to the helper's exit status. */
 function runOne(python: string, job: NotebookJob, opts: Options): Promise<number> {
   const args = [HELPER, job.file, "--output", job.output, "--label", job.label, "--kernel", KERNEL, "--timeout", String(opts.timeout)];
-  const child = spawn(python, args, { stdio: "inherit", env: kernelEnv(opts.quick === true) });
+  const child = spawn(python, args, { stdio: "inherit", env: kernelEnv(opts.size) });
   // A terminal's Ctrl-C reaches the child by itself; a SIGTERM (e.g. a test timeout) must be passed on
   // so that nbclient shuts the kernel down instead of leaving it running.
   const onTerm = (): void => { stopping = true; child.kill("SIGTERM"); };
@@ -264,14 +271,11 @@ async function main(argv: string[]): Promise<number> {
   const python = findPython(opts.python);
   checkKernel(python);
 
-  let why = opts.quick === undefined ? "" : opts.quick ? " (--quick)" : " (--full)";
-  if (opts.quick === undefined) {
-    // Full sizes only where they can finish: on a GPU backend.
-    const backend = await chooseBackend({ quiet: true });
-    opts.quick = !(GPU_BACKENDS as readonly string[]).includes(backend.name);
-    why = ` (backend ${backend.name}${opts.quick ? ", no GPU: --full for full sizes" : ""})`;
-  }
-  const mode = (opts.quick ? "quick mode (S4_QUICK=1)" : "full mode") + why;
+  // The same rule the notebooks apply, said once here for the whole run.
+  const choice = opts.size !== undefined
+    ? { tier: opts.size, reason: `--size ${opts.size}` }
+    : sizeTier(await chooseBackend({ quiet: true }));
+  const mode = `the ${choice.tier} size tier (${choice.reason})`;
   console.log(`notebooks: ${jobs.length} to run in ${mode}, python ${python}, kernel ${KERNEL}, out ${path.relative(callerDir(), opts.out) || "."}`);
   const start = Date.now();
   const failed: string[] = [];

@@ -8,6 +8,8 @@ import { chooseBackend, useBackend, BACKEND_ORDER } from "../backend";
 import { TASK_NAMES, TaskName } from "../data";
 import { LAYER_KINDS, LayerKind } from "../nn";
 import { train, TrainOptions, StepInfo, EpochRecord } from "../train/loop";
+import { tierPreset } from "../train/presets";
+import { SIZE_TIERS, SizeTier } from "../notebook/tier";
 
 class UsageError extends Error {}
 
@@ -40,11 +42,13 @@ const FLAGS: Record<string, FlagSpec> = {
   "--recompute": { key: "recompute", kind: "bool", help: "recompute each block's activations in the backward pass: less memory, one more forward pass" },
   "--time-limit": { key: "timeLimitMinutes", kind: "float", help: "stop training after this many minutes, then evaluate and save (default: none)", check: positive },
   "--train-limit": { key: "trainLimit", kind: "int", help: "use only the first N training examples", check: positive },
+  "--val-limit": { key: "valLimit", kind: "int", help: "use only the first N validation examples (of the 5 000 held out)", check: positive },
   "--test-limit": { key: "testLimit", kind: "int", help: "use only the first N test examples", check: positive },
   "--backend": { key: "backend", kind: "string", help: `force a backend: ${BACKEND_ORDER.join(" | ")} (default: the best that works)` },
   "--out": { key: "out", kind: "string", help: "output folder (default runs/<task>-<layer>)" },
   "--resume": { key: "resume", kind: "bool", help: "continue from <out>/last if it exists" },
   "--quick": { key: "quick", kind: "bool", help: "small preset that trains in a few minutes on a laptop CPU (other flags override it)" },
+  "--tier": { key: "tier", kind: "string", help: `the notebooks' configuration of a size tier: ${SIZE_TIERS.join(" | ")} (other flags override it)` },
   "--help": { key: "help", kind: "bool", help: "show this help" },
 };
 
@@ -52,8 +56,8 @@ const DEFAULTS = { task: "mnist-classification", layer: "s4d", epochs: 10, bsz: 
 
 /** The --quick presets: small enough to finish in under 3 minutes on 2 CPU cores with wasm, yet learn. */
 export const QUICK_PRESETS: Record<TaskName, Record<string, number | string>> = {
-  "mnist-classification": { layer: "s4d", epochs: 2, bsz: 32, dModel: 32, nLayers: 2, n: 8, lr: 1e-2, trainLimit: 2000, testLimit: 500 },
-  mnist: { layer: "s4d", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 8, lr: 1e-2, trainLimit: 256, testLimit: 64 },
+  "mnist-classification": { layer: "s4d", epochs: 2, bsz: 32, dModel: 32, nLayers: 2, n: 8, lr: 1e-2, trainLimit: 2000, valLimit: 500, testLimit: 500 },
+  mnist: { layer: "s4d", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 8, lr: 1e-2, trainLimit: 256, valLimit: 64, testLimit: 64 },
 };
 
 /**
@@ -62,8 +66,8 @@ export const QUICK_PRESETS: Record<TaskName, Record<string, number | string>> = 
  */
 const MAMBA_DEFAULTS = { n: 16 };
 export const QUICK_MAMBA_PRESETS: Record<TaskName, Record<string, number | string>> = {
-  "mnist-classification": { layer: "mamba", epochs: 2, bsz: 32, dModel: 16, nLayers: 2, n: 4, lr: 3e-2, trainLimit: 2000, testLimit: 500 },
-  mnist: { layer: "mamba", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 256, testLimit: 64 },
+  "mnist-classification": { layer: "mamba", epochs: 2, bsz: 32, dModel: 16, nLayers: 2, n: 4, lr: 3e-2, trainLimit: 2000, valLimit: 500, testLimit: 500 },
+  mnist: { layer: "mamba", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 256, valLimit: 64, testLimit: 64 },
 };
 
 function usage(): string {
@@ -116,6 +120,10 @@ export function parseArgs(argv: string[]): Record<string, unknown> {
   for (const flag of ["--expand", "--d-conv"]) {
     if (out[FLAGS[flag].key] !== undefined && out.layer !== "mamba") throw new UsageError(`flag ${flag} applies to --layer mamba only, got --layer ${String(out.layer ?? "s4d (the default)")}`);
   }
+  if (out.tier !== undefined && !(SIZE_TIERS as readonly string[]).includes(out.tier as string)) {
+    throw new UsageError(`flag --tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(out.tier)}`);
+  }
+  if (out.tier !== undefined && out.quick) throw new UsageError("flags --tier and --quick are two presets; give one of them");
   if (out.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(out.backend as string)) {
     throw new UsageError(`flag --backend must be one of ${BACKEND_ORDER.join(", ")}, got ${JSON.stringify(out.backend)}`);
   }
@@ -161,8 +169,8 @@ function makeProgress(tty: boolean) {
     onEpoch(r: EpochRecord): void {
       epochStart = Date.now();
       if (tty) process.stdout.write("\n");
-      const test = r.test_bits_per_dim !== undefined ? `test nll ${r.test_loss.toFixed(4)} bits/dim ${r.test_bits_per_dim.toFixed(4)} acc ${r.test_accuracy.toFixed(4)}` : `test loss ${r.test_loss.toFixed(4)} acc ${r.test_accuracy.toFixed(4)}`;
-      process.stdout.write(`epoch ${r.epoch} done: step ${r.step} train loss ${r.train_loss.toFixed(4)} acc ${r.train_accuracy.toFixed(4)} | ${test} | lr ${r.lr.toExponential(2)} | ${r.wall_s.toFixed(1)}s\n`);
+      const val = r.val_bits_per_dim !== undefined ? `val nll ${r.val_loss.toFixed(4)} bits/dim ${r.val_bits_per_dim.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}` : `val loss ${r.val_loss.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}`;
+      process.stdout.write(`epoch ${r.epoch} done: step ${r.step} train loss ${r.train_loss.toFixed(4)} acc ${r.train_accuracy.toFixed(4)} | ${val} | lr ${r.lr.toExponential(2)} | ${r.wall_s.toFixed(1)}s\n`);
     },
   };
 }
@@ -184,8 +192,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const task = (args.task ?? DEFAULTS.task) as TaskName;
   const mamba = args.layer === "mamba";
-  const quick = args.quick ? (mamba ? QUICK_MAMBA_PRESETS : QUICK_PRESETS)[task] : {};
-  const merged: Record<string, unknown> = { ...DEFAULTS, ...(mamba ? MAMBA_DEFAULTS : {}), ...quick, ...args, task };
+  const preset = args.quick
+    ? (mamba ? QUICK_MAMBA_PRESETS : QUICK_PRESETS)[task]
+    : args.tier
+      ? tierPreset(task, (args.layer ?? DEFAULTS.layer) as LayerKind, args.tier as SizeTier)
+      : {};
+  const merged: Record<string, unknown> = { ...DEFAULTS, ...(mamba ? MAMBA_DEFAULTS : {}), ...preset, ...args, task };
   const backend = args.backend ? await useBackend(args.backend as string, { quiet: true }) : await chooseBackend({ quiet: true });
   process.stdout.write(`backend: ${backend.name} (${backend.reason})\n`);
   const opts: TrainOptions = {
@@ -206,23 +218,28 @@ async function main(argv: string[]): Promise<number> {
     timeLimitMinutes: merged.timeLimitMinutes as number | undefined,
     seed: merged.seed as number,
     trainLimit: merged.trainLimit as number | undefined,
+    valLimit: merged.valLimit as number | undefined,
     testLimit: merged.testLimit as number | undefined,
     out: merged.out as string | undefined,
     resume: Boolean(merged.resume),
+    command: ["npm run train --", ...argv].join(" "),
   };
   const progress = makeProgress(Boolean(process.stdout.isTTY));
   const summary = await train(opts, {
-    onStart: ({ model, trainSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {
+    onStart: ({ model, trainSize, valSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {
       const mambaSizes = opts.layer === "mamba" ? ` expand ${model.opts.expand} dConv ${model.opts.dConv}` : "";
       process.stdout.write(`model: ${opts.layer} dModel ${opts.dModel} nLayers ${opts.nLayers} n ${opts.n}${mambaSizes}, ${model.countParams()} params\n`);
-      process.stdout.write(`data: ${task}, ${trainSize} train / ${testSize} test examples, ${stepsPerEpoch} steps per epoch of ${opts.bsz}\n`);
+      process.stdout.write(`data: ${task}, ${trainSize} train / ${valSize} validation / ${testSize} test examples, ${stepsPerEpoch} steps per epoch of ${opts.bsz}\n`);
       if (resumedFromEpoch !== null) process.stdout.write(`resumed after epoch ${resumedFromEpoch}\n`);
       progress.start();
     },
     onStep: progress.onStep,
     onEpoch: progress.onEpoch,
   });
-  const final = summary.test_bits_per_dim !== undefined ? `test nll ${summary.test_nll!.toFixed(4)} nats, ${summary.test_bits_per_dim.toFixed(4)} bits/dim` : `test accuracy ${summary.test_accuracy.toFixed(4)}`;
+  const final = summary.test_bits_per_dim !== undefined
+    ? `test nll ${summary.test_nll!.toFixed(4)} nats, ${summary.test_bits_per_dim.toFixed(4)} bits/dim`
+    : `test accuracy ${summary.test_accuracy.toFixed(4)}`;
+  process.stdout.write(`best checkpoint: epoch ${summary.best_epoch} (chosen on validation); test split (${summary.test_examples} examples) evaluated once on it\n`);
   const early = summary.stopped_by_time_limit ? ` (stopped by --time-limit after ${summary.steps} steps)` : "";
   process.stdout.write(`done in ${summary.wall_s.toFixed(1)}s${early}: ${final}; wrote ${summary.out}/summary.json\n`);
   return 0;

@@ -6,7 +6,16 @@
  *   real channel, targets are the digit labels (10 classes).
  */
 import * as tf from "@tensorflow/tfjs";
-import { loadMnist, MnistData, MnistSplit } from "./mnist";
+import { loadMnist, MnistData } from "./mnist";
+
+/**
+ * The splits a task is made on. MNIST ships "train" (60 000 images) and "test" (10 000); the last
+ * VALIDATION_SIZE training images are held out as "validation", to choose checkpoints on, so that
+ * "train" here means the first 55 000 and the test split is evaluated only once, at the end.
+ */
+export type TaskSplit = "train" | "validation" | "test";
+export const TASK_SPLITS: readonly TaskSplit[] = ["train", "validation", "test"];
+export const VALIDATION_SIZE = 5000;
 
 export type TaskName = "mnist" | "mnist-classification";
 
@@ -20,7 +29,7 @@ export interface TaskBatch {
 
 export interface Task {
   name: TaskName;
-  split: MnistSplit;
+  split: TaskSplit;
   /** Number of examples available. */
   n: number;
   seqLen: 784;
@@ -65,7 +74,7 @@ function checkIndices(task: string, indices: readonly number[], n: number): void
   }
 }
 
-function sequenceTask(data: MnistData, split: MnistSplit): Task {
+function sequenceTask(data: MnistData, split: TaskSplit): Task {
   return {
     name: "mnist",
     split,
@@ -85,7 +94,7 @@ function sequenceTask(data: MnistData, split: MnistSplit): Task {
   };
 }
 
-function classificationTask(data: MnistData, split: MnistSplit): Task {
+function classificationTask(data: MnistData, split: TaskSplit): Task {
   return {
     name: "mnist-classification",
     split,
@@ -108,11 +117,36 @@ function classificationTask(data: MnistData, split: MnistSplit): Task {
   };
 }
 
-/** Creates one of the MNIST tasks on a split. */
-export function makeTask(name: TaskName, split: MnistSplit, opts: MakeTaskOptions = {}): Task {
+/** The examples of a split: a view into the cached MNIST file, limited to the first `limit`. */
+function splitData(split: TaskSplit, opts: MakeTaskOptions): MnistData {
+  if (!TASK_SPLITS.includes(split)) {
+    throw new Error(`makeTask: split must be one of ${TASK_SPLITS.map((s) => JSON.stringify(s)).join(", ")}, got ${JSON.stringify(split)}`);
+  }
+  const { limit } = opts;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+    throw new Error(`makeTask: opts.limit must be a positive integer, got ${limit}`);
+  }
+  const full = loadMnist(split === "test" ? "test" : "train", { dir: opts.dir });
+  const trainSize = full.n - VALIDATION_SIZE;
+  const [start, end] = split === "test" ? [0, full.n] : split === "train" ? [0, trainSize] : [trainSize, full.n];
+  const n = Math.min(end - start, limit ?? Infinity);
+  return {
+    images: full.images.subarray(start * SEQ_LEN, (start + n) * SEQ_LEN),
+    labels: full.labels.subarray(start, start + n),
+    n,
+    rows: full.rows,
+    cols: full.cols,
+  };
+}
+
+/**
+ * Creates one of the MNIST tasks on a split: "train" (the first 55 000 training images),
+ * "validation" (the last 5 000) or "test".
+ */
+export function makeTask(name: TaskName, split: TaskSplit, opts: MakeTaskOptions = {}): Task {
   if (!TASK_NAMES.includes(name)) {
     throw new Error(`makeTask: unknown task ${JSON.stringify(name)}; expected one of ${TASK_NAMES.map((t) => JSON.stringify(t)).join(", ")}`);
   }
-  const data = loadMnist(split, opts);
+  const data = splitData(split, opts);
   return name === "mnist" ? sequenceTask(data, split) : classificationTask(data, split);
 }

@@ -3,3 +3,5 @@ export * from "./schedule";
 export * from "./checkpoint";
 export * from "./model-checkpoint";
 export * from "./loop";
+export * from "./presets";
+export * from "./run-info";

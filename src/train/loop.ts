@@ -1,7 +1,9 @@
 /**
  * The training loop for the MNIST tasks: seeded batches, AdamW with a one-cycle cosine rate, an
- * evaluation on the test split after every epoch, checkpoints (`last` every epoch, `best` when
- * the evaluation metric improves), one metrics line per epoch and a final summary.
+ * evaluation on the validation split (the last 5 000 training images) after every epoch,
+ * checkpoints (`last` every epoch, `best` when the validation metric improves), one metrics line
+ * per epoch, and at the end a single evaluation of the test split on the `best` checkpoint and a
+ * summary with the run's record (commit, backend, device, dates).
  *
  * Resuming from `<out>/last` is exact: batch orders depend only on (seed, epoch), and every
  * dropout layer's mask stream is re-positioned from the global step before each step, so a run
@@ -13,10 +15,10 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { batchIndices, makeTask, nllToBitsPerDim, Task, TaskName, TASK_NAMES } from "../data";
 import { LAYER_KINDS, LayerKind, MAMBA_NO_WEIGHT_DECAY, StackedModel, StackedModelOptions } from "../nn";
-import { currentBackend } from "../backend";
 import { AdamW, ParamGroup, s4ParamGroups } from "./adamw";
 import { oneCycleCosine } from "./schedule";
 import { loadModelCheckpoint, saveModelCheckpoint } from "./model-checkpoint";
+import { RunInfo, runInfo } from "./run-info";
 
 export interface TrainOptions {
   task: TaskName;
@@ -47,8 +49,9 @@ export interface TrainOptions {
    */
   recompute?: boolean;
   seed?: number;
-  /** Use only the first trainLimit training / testLimit test examples. */
+  /** Use only the first trainLimit training / valLimit validation / testLimit test examples. */
   trainLimit?: number;
+  valLimit?: number;
   testLimit?: number;
   /** Batch size of the evaluation passes. Default max(bsz, 64). */
   evalBsz?: number;
@@ -62,6 +65,8 @@ export interface TrainOptions {
   out?: string;
   /** Continue from `<out>/last` when it exists. */
   resume?: boolean;
+  /** The command line that started the run, kept in its summary (the CLI sets it). */
+  command?: string;
 }
 
 export interface StepInfo {
@@ -83,10 +88,10 @@ export interface EpochRecord {
   step: number;
   train_loss: number;
   train_accuracy: number;
-  test_loss: number;
-  test_accuracy: number;
-  test_nll?: number;
-  test_bits_per_dim?: number;
+  /** The validation split's mean loss (nats), accuracy and, for next-pixel modeling, bits/dim. */
+  val_loss: number;
+  val_accuracy: number;
+  val_bits_per_dim?: number;
   lr: number;
   wall_s: number;
 }
@@ -99,24 +104,39 @@ export interface TrainSummary {
   epochs: number;
   steps: number;
   wall_s: number;
+  /** The epoch whose checkpoint (`best`) was chosen on validation, and its validation metrics. */
+  best_epoch: number;
+  val_loss: number;
+  val_accuracy: number;
+  val_bits_per_dim?: number;
+  /** The test split, evaluated once, on the `best` checkpoint. */
   test_loss: number;
   test_accuracy: number;
   test_nll?: number;
   test_bits_per_dim?: number;
+  test_examples: number;
+  /** The best validation metric: loss for next-pixel modeling, accuracy for classification. */
   best: number;
   out: string;
   resumed_from_epoch: number | null;
   /** True when timeLimitMinutes ended training before the last epoch was complete. */
   stopped_by_time_limit: boolean;
-  config: Required<Omit<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "resume" | "expand" | "dConv" | "timeLimitMinutes">> & Pick<TrainOptions, "clipNorm" | "trainLimit" | "testLimit" | "expand" | "dConv" | "timeLimitMinutes">;
+  config: ResolvedOptions;
+  /** Where and when it ran (commit, backend, device, versions, start and end). */
+  run: RunInfo;
+  command: string | null;
   history: EpochRecord[];
 }
+
+type OptionalKeys = "clipNorm" | "trainLimit" | "valLimit" | "testLimit" | "expand" | "dConv" | "timeLimitMinutes";
+/** The options with every default filled in. */
+export type ResolvedOptions = Required<Omit<TrainOptions, OptionalKeys | "resume" | "command">> & Pick<TrainOptions, OptionalKeys>;
 
 export interface TrainHooks {
   onStep?: (info: StepInfo) => void;
   onEpoch?: (record: EpochRecord) => void;
   /** Called once the model exists, before the first step. */
-  onStart?: (info: { model: StackedModel; trainSize: number; testSize: number; stepsPerEpoch: number; resumedFromEpoch: number | null }) => void;
+  onStart?: (info: { model: StackedModel; trainSize: number; valSize: number; testSize: number; stepsPerEpoch: number; resumedFromEpoch: number | null }) => void;
 }
 
 /** Dropout mask indices reserved per optimizer step (each block draws a few masks per forward). */
@@ -131,7 +151,7 @@ function posInt(name: string, v: unknown): number {
   return v as number;
 }
 
-function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
+function resolveOptions(opts: TrainOptions): ResolvedOptions {
   if (typeof opts !== "object" || opts === null) fail("options", opts, "an object");
   if (!TASK_NAMES.includes(opts.task)) fail("task", opts.task, `one of ${TASK_NAMES.join(", ")}`);
   if (!LAYER_KINDS.includes(opts.layer)) fail("layer", opts.layer, `one of ${LAYER_KINDS.join(", ")}`);
@@ -143,6 +163,7 @@ function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
   const dConv = mamba ? posInt("dConv", opts.dConv ?? 4) : undefined;
   if (opts.evalBsz !== undefined) posInt("evalBsz", opts.evalBsz);
   if (opts.trainLimit !== undefined) posInt("trainLimit", opts.trainLimit);
+  if (opts.valLimit !== undefined) posInt("valLimit", opts.valLimit);
   if (opts.testLimit !== undefined) posInt("testLimit", opts.testLimit);
   if (!(typeof opts.lr === "number" && Number.isFinite(opts.lr) && opts.lr > 0)) fail("lr", opts.lr, "a number > 0");
   const weightDecay = opts.weightDecay ?? 0.01;
@@ -177,6 +198,7 @@ function resolveOptions(opts: TrainOptions): TrainSummary["config"] {
     dConv,
     seed,
     trainLimit: opts.trainLimit,
+    valLimit: opts.valLimit,
     testLimit: opts.testLimit,
     evalBsz: opts.evalBsz ?? Math.max(opts.bsz, 64),
     out: opts.out ?? path.join("runs", `${opts.task}-${opts.layer}`),
@@ -204,7 +226,7 @@ function lossAndAccuracy(logits: tf.Tensor, labels: tf.Tensor, numClasses: numbe
  * The wasm backend's heap is at most 4 GiB; running out of it aborts the wasm module with a bare
  * "Aborted()". Says what happened and what to change instead.
  */
-function explainOutOfMemory(e: unknown, cfg: TrainSummary["config"]): unknown {
+function explainOutOfMemory(e: unknown, cfg: ResolvedOptions): unknown {
   if (tf.getBackend() !== "wasm" || !/Aborted\(|out of memory|Cannot enlarge memory/i.test(String(e))) return e;
   const fix = cfg.recompute ? "lower bsz or dModel" : "set recompute (--recompute), or lower bsz or dModel";
   return new Error(`train: the wasm backend ran out of memory (its heap holds at most 4 GiB) in a training step with bsz ${cfg.bsz}, dModel ${cfg.dModel}, nLayers ${cfg.nLayers}, layer ${cfg.layer}; ${fix}. (wasm said: ${String(e)})`);
@@ -215,7 +237,7 @@ function positionDropout(model: StackedModel, step: number): void {
   for (const b of model.blocks) if (b.drop) b.drop.position = step * DROPOUT_STRIDE;
 }
 
-function modelOptions(cfg: TrainSummary["config"], task: Task): StackedModelOptions {
+function modelOptions(cfg: ResolvedOptions, task: Task): StackedModelOptions {
   return {
     task: cfg.task === "mnist" ? "sequence" : "classification",
     layerKind: cfg.layer,
@@ -263,11 +285,110 @@ export async function evaluate(model: StackedModel, task: Task, bsz: number): Pr
   return { loss: lossSum / count, accuracy: accSum / count };
 }
 
+/** The model, optimizer and progress a run starts from: fresh, or `<out>/last` when resuming. */
+interface RunState {
+  model: StackedModel;
+  optimizer: AdamW;
+  epoch: number;
+  step: number;
+  best: number;
+  bestEpoch: number;
+  history: EpochRecord[];
+  priorWall: number;
+  resumedFrom: number | null;
+  run: RunInfo;
+}
+
+/** Settings a resumed run must share with the run that wrote the checkpoint. */
+const RESUME_KEYS = ["task", "layer", "dModel", "nLayers", "n", "expand", "dConv", "seed", "bsz", "trainLimit", "valLimit"] as const;
+
+async function startState(cfg: ResolvedOptions, resume: boolean, trainTask: Task, metricsPath: string): Promise<RunState> {
+  const groups = paramGroupsFor(cfg.layer, cfg.ssmLrScale);
+  const adamOpts = { lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
+  const lastPath = path.join(cfg.out, "last");
+  const sequence = cfg.task === "mnist";
+  if (!(resume && fs.existsSync(`${lastPath}.json`))) {
+    const model = new StackedModel(modelOptions(cfg, trainTask));
+    await fsp.rm(metricsPath, { force: true });
+    return {
+      model, optimizer: new AdamW(model.parameters(), groups, adamOpts), epoch: 0, step: 0,
+      best: sequence ? Infinity : -Infinity, bestEpoch: 0, history: [], priorWall: 0, resumedFrom: null,
+      run: await runInfo(),
+    };
+  }
+  const saved = await loadModelCheckpoint(lastPath);
+  const savedCfg = (saved.config.training ?? {}) as Record<string, unknown>;
+  const mismatch = RESUME_KEYS.find((k) => savedCfg[k] !== cfg[k]);
+  if (mismatch) {
+    saved.model.dispose();
+    if (saved.optimizerState) tf.dispose(Object.values(saved.optimizerState.tensors));
+    throw new Error(`train: cannot resume from ${lastPath}: it was trained with ${mismatch} = ${JSON.stringify(savedCfg[mismatch])}, this run asks for ${JSON.stringify(cfg[mismatch])}`);
+  }
+  const optimizer = new AdamW(saved.model.parameters(), groups, adamOpts);
+  if (saved.optimizerState) {
+    optimizer.setState(saved.optimizerState);
+    tf.dispose(Object.values(saved.optimizerState.tensors));
+  }
+  const m = saved.meta;
+  const epoch = Number(m.epoch);
+  return {
+    model: saved.model, optimizer, epoch, step: Number(m.step),
+    best: typeof m.best === "number" ? m.best : sequence ? Infinity : -Infinity,
+    bestEpoch: typeof m.best_epoch === "number" ? m.best_epoch : 0,
+    history: Array.isArray(m.history) ? (m.history as EpochRecord[]) : [],
+    priorWall: typeof m.wall_s === "number" ? m.wall_s : 0,
+    resumedFrom: epoch,
+    // The record keeps the first start: a resumed run is one run in several sittings.
+    run: typeof m.run === "object" && m.run !== null ? (m.run as RunInfo) : await runInfo(),
+  };
+}
+
+/** One optimizer step on a batch; returns its loss and accuracy (read back, asynchronously). */
+async function trainStep(st: RunState, cfg: ResolvedOptions, task: Task, idx: number[], lr: number): Promise<{ loss: number; acc: number; gradNorm?: number }> {
+  const params = st.model.parameters();
+  positionDropout(st.model, st.step);
+  const { x, y } = task.makeBatch(idx);
+  let correct: tf.Scalar | null = null;
+  let value: tf.Scalar, grads: tf.NamedTensorMap;
+  try {
+    ({ value, grads } = tf.variableGrads(() => {
+      const r = lossAndAccuracy(st.model.forward(x, { training: true, recompute: cfg.recompute }), y, task.numClasses);
+      correct = tf.keep(r.correct);
+      return r.loss;
+    }, Object.values(params)));
+  } catch (e) {
+    tf.dispose([x, y]);
+    throw explainOutOfMemory(e, cfg);
+  }
+  const named: Record<string, tf.Tensor> = {};
+  for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
+  const norm = st.optimizer.step(named, lr); // the gradient norm when clipping, else undefined
+  const loss = (await value.data())[0];
+  const acc = (await (correct as unknown as tf.Scalar).data())[0];
+  const gradNorm = norm ? (await norm.data())[0] : undefined;
+  tf.dispose([x, y, value, correct as unknown as tf.Scalar, ...Object.values(grads), ...(norm ? [norm] : [])]);
+  if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${st.step} (epoch ${st.epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`);
+  return { loss, acc, gradNorm };
+}
+
+/** The test split, evaluated once on the `best` checkpoint (or on the model when none was saved). */
+async function finalTest(st: RunState, cfg: ResolvedOptions, testTask: Task, bestPath: string): Promise<{ loss: number; accuracy: number }> {
+  if (!fs.existsSync(`${bestPath}.json`)) return evaluate(st.model, testTask, cfg.evalBsz);
+  const best = await loadModelCheckpoint(bestPath);
+  try {
+    return await evaluate(best.model, testTask, cfg.evalBsz);
+  } finally {
+    best.model.dispose();
+    if (best.optimizerState) tf.dispose(Object.values(best.optimizerState.tensors));
+  }
+}
+
 /** Trains a StackedModel on an MNIST task; see the module comment. */
 export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainSummary> {
   const cfg = resolveOptions(opts);
   const t0 = Date.now();
   const trainTask = makeTask(cfg.task, "train", { limit: cfg.trainLimit });
+  const valTask = makeTask(cfg.task, "validation", { limit: cfg.valLimit });
   const testTask = makeTask(cfg.task, "test", { limit: cfg.testLimit });
   const stepsPerEpoch = Math.ceil(trainTask.n / cfg.bsz);
   const totalSteps = Math.max(2, stepsPerEpoch * cfg.epochs);
@@ -278,146 +399,83 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   const metricsPath = path.join(cfg.out, "metrics.jsonl");
   const sequence = cfg.task === "mnist";
   const training: Record<string, unknown> = { ...cfg };
+  const st = await startState(cfg, opts.resume ?? false, trainTask, metricsPath);
 
-  let model: StackedModel;
-  let startEpoch = 0;
-  let step = 0;
-  let best = sequence ? Infinity : -Infinity;
-  let history: EpochRecord[] = [];
-  let resumedFrom: number | null = null;
-  let priorWall = 0;
-  let optimizer: AdamW;
-  const groups = paramGroupsFor(cfg.layer, cfg.ssmLrScale);
-  const adamOpts = { lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
-
-  if (opts.resume && fs.existsSync(`${lastPath}.json`)) {
-    const saved = await loadModelCheckpoint(lastPath);
-    model = saved.model;
-    const m = saved.meta;
-    const savedCfg = (saved.config.training ?? {}) as Record<string, unknown>;
-    for (const k of ["task", "layer", "dModel", "nLayers", "n", "expand", "dConv", "seed", "bsz", "trainLimit"] as const) {
-      if (savedCfg[k] !== cfg[k]) {
-        model.dispose();
-        if (saved.optimizerState) tf.dispose(Object.values(saved.optimizerState.tensors));
-        throw new Error(`train: cannot resume from ${lastPath}: it was trained with ${k} = ${JSON.stringify(savedCfg[k])}, this run asks for ${JSON.stringify(cfg[k])}`);
-      }
-    }
-    optimizer = new AdamW(model.parameters(), groups, adamOpts);
-    if (saved.optimizerState) {
-      optimizer.setState(saved.optimizerState);
-      tf.dispose(Object.values(saved.optimizerState.tensors));
-    }
-    startEpoch = Number(m.epoch);
-    step = Number(m.step);
-    best = typeof m.best === "number" ? m.best : best;
-    history = Array.isArray(m.history) ? (m.history as EpochRecord[]) : [];
-    priorWall = typeof m.wall_s === "number" ? m.wall_s : 0;
-    resumedFrom = startEpoch;
-  } else {
-    model = new StackedModel(modelOptions(cfg, trainTask));
-    optimizer = new AdamW(model.parameters(), groups, adamOpts);
-    await fsp.rm(metricsPath, { force: true });
-  }
-
-  hooks.onStart?.({ model, trainSize: trainTask.n, testSize: testTask.n, stepsPerEpoch, resumedFromEpoch: resumedFrom });
-  const params = model.parameters();
-  const numClasses = trainTask.numClasses;
-  const wall = () => priorWall + (Date.now() - t0) / 1000;
+  hooks.onStart?.({ model: st.model, trainSize: trainTask.n, valSize: valTask.n, testSize: testTask.n, stepsPerEpoch, resumedFromEpoch: st.resumedFrom });
+  const wall = () => st.priorWall + (Date.now() - t0) / 1000;
   const timeLimit = cfg.timeLimitMinutes !== undefined ? cfg.timeLimitMinutes * 60 : undefined;
   let outOfTime = false;
 
   try {
-    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
-      const batches = batchIndices(trainTask.n, cfg.bsz, { shuffle: true, seed: cfg.seed, epoch });
+    for (; st.epoch < cfg.epochs && !outOfTime; st.epoch++) {
+      const batches = batchIndices(trainTask.n, cfg.bsz, { shuffle: true, seed: cfg.seed, epoch: st.epoch });
       let lossSum = 0;
       let accSum = 0;
       let seen = 0;
       let lr = 0;
       for (let i = 0; i < batches.length && !outOfTime; i++) {
-        const idx = batches[i];
-        lr = schedule(Math.min(step, totalSteps - 1));
-        positionDropout(model, step);
-        const { x, y } = trainTask.makeBatch(idx);
-        let correct: tf.Scalar | null = null;
-        let value: tf.Scalar, grads: tf.NamedTensorMap;
-        try {
-          ({ value, grads } = tf.variableGrads(() => {
-            const r = lossAndAccuracy(model.forward(x, { training: true, recompute: cfg.recompute }), y, numClasses);
-            correct = tf.keep(r.correct);
-            return r.loss;
-          }, Object.values(params)));
-        } catch (e) {
-          throw explainOutOfMemory(e, cfg);
-        }
-        const named: Record<string, tf.Tensor> = {};
-        for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
-        const norm = optimizer.step(named, lr); // the gradient norm when clipping, else undefined
-        const loss = (await value.data())[0];
-        const acc = (await (correct as unknown as tf.Scalar).data())[0];
-        const gradNorm = norm ? (await norm.data())[0] : undefined;
-        tf.dispose([x, y, value, correct as unknown as tf.Scalar, ...Object.values(grads), ...(norm ? [norm] : [])]);
-        if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${step} (epoch ${epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`);
-        step++;
-        lossSum += loss * idx.length;
-        accSum += acc * idx.length;
-        seen += idx.length;
-        hooks.onStep?.({ epoch, stepInEpoch: i + 1, stepsPerEpoch: batches.length, step, loss, accuracy: acc, lr, gradNorm });
+        lr = schedule(Math.min(st.step, totalSteps - 1));
+        const { loss, acc, gradNorm } = await trainStep(st, cfg, trainTask, batches[i], lr);
+        st.step++;
+        lossSum += loss * batches[i].length;
+        accSum += acc * batches[i].length;
+        seen += batches[i].length;
+        hooks.onStep?.({ epoch: st.epoch, stepInEpoch: i + 1, stepsPerEpoch: batches.length, step: st.step, loss, accuracy: acc, lr, gradNorm });
         if (timeLimit !== undefined && wall() >= timeLimit) outOfTime = true;
       }
-      const ev = await evaluate(model, testTask, cfg.evalBsz);
+      const ev = await evaluate(st.model, valTask, cfg.evalBsz);
       const record: EpochRecord = {
-        epoch: epoch + 1,
-        step,
-        train_loss: lossSum / seen,
-        train_accuracy: accSum / seen,
-        test_loss: ev.loss,
-        test_accuracy: ev.accuracy,
-        lr,
-        wall_s: wall(),
+        epoch: st.epoch + 1, step: st.step, train_loss: lossSum / seen, train_accuracy: accSum / seen,
+        val_loss: ev.loss, val_accuracy: ev.accuracy, lr, wall_s: wall(),
       };
-      if (sequence) {
-        record.test_nll = ev.loss;
-        record.test_bits_per_dim = nllToBitsPerDim(ev.loss);
+      if (sequence) record.val_bits_per_dim = nllToBitsPerDim(ev.loss);
+      st.history.push(record);
+      const improved = sequence ? ev.loss < st.best : ev.accuracy > st.best;
+      if (improved) {
+        st.best = sequence ? ev.loss : ev.accuracy;
+        st.bestEpoch = st.epoch + 1;
       }
-      history.push(record);
-      const metric = sequence ? ev.loss : ev.accuracy;
-      const improved = sequence ? metric < best : metric > best;
-      if (improved) best = metric;
-      const meta = { epoch: epoch + 1, step, best, seed: cfg.seed, wall_s: record.wall_s, history };
+      const meta = { epoch: st.epoch + 1, step: st.step, best: st.best, best_epoch: st.bestEpoch, seed: cfg.seed, wall_s: record.wall_s, history: st.history, run: st.run };
       await fsp.appendFile(metricsPath, JSON.stringify(record) + "\n");
-      await saveModelCheckpoint(lastPath, model, { training, optimizer, meta });
-      if (improved) await saveModelCheckpoint(bestPath, model, { training, meta });
+      await saveModelCheckpoint(lastPath, st.model, { training, optimizer: st.optimizer, meta });
+      if (improved) await saveModelCheckpoint(bestPath, st.model, { training, meta });
       hooks.onEpoch?.(record);
-      if (outOfTime) break;
     }
 
-    const lastRec = history[history.length - 1];
-    const final = lastRec ?? (await evaluate(model, testTask, cfg.evalBsz).then((ev) => ({ test_loss: ev.loss, test_accuracy: ev.accuracy })));
+    const test = await finalTest(st, cfg, testTask, bestPath);
+    const chosen = st.history.find((r) => r.epoch === st.bestEpoch);
     const summary: TrainSummary = {
       task: cfg.task,
       layer: cfg.layer,
-      backend: currentBackend()?.name ?? tf.getBackend(),
-      params: model.countParams(),
+      backend: st.run.backend,
+      params: st.model.countParams(),
       epochs: cfg.epochs,
-      steps: step,
+      steps: st.step,
       wall_s: wall(),
-      test_loss: final.test_loss,
-      test_accuracy: final.test_accuracy,
-      best,
+      best_epoch: st.bestEpoch,
+      val_loss: chosen?.val_loss ?? NaN,
+      val_accuracy: chosen?.val_accuracy ?? NaN,
+      test_loss: test.loss,
+      test_accuracy: test.accuracy,
+      test_examples: testTask.n,
+      best: st.best,
       out: cfg.out,
-      resumed_from_epoch: resumedFrom,
+      resumed_from_epoch: st.resumedFrom,
       stopped_by_time_limit: outOfTime,
       config: cfg,
-      history,
+      run: { ...st.run, finished_at: new Date().toISOString() },
+      command: opts.command ?? null,
+      history: st.history,
     };
     if (sequence) {
-      summary.test_nll = final.test_loss;
-      summary.test_bits_per_dim = nllToBitsPerDim(final.test_loss);
+      summary.val_bits_per_dim = chosen?.val_bits_per_dim;
+      summary.test_nll = test.loss;
+      summary.test_bits_per_dim = nllToBitsPerDim(test.loss);
     }
     await writeJsonAtomic(path.join(cfg.out, "summary.json"), summary);
     return summary;
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    st.optimizer.dispose();
+    st.model.dispose();
   }
 }

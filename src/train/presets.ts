@@ -1,0 +1,71 @@
+/**
+ * Training configurations per size tier (see src/notebook/tier.ts), shared by the training
+ * notebooks and `npm run train -- --tier`, so that a notebook run and a command-line run of the
+ * same tier train the same thing:
+ * - quick: a few steps that prove the pipeline works (CI); the numbers mean nothing.
+ * - cpu: sized so that one run, its evaluations included, ends within about 20 minutes on two CPU
+ *   cores with wasm, and still gives a real result (steps from measured rates, see docs/results.md).
+ * - gpu: the anchor's sizes (The Annotated S4's MNIST runs), meant for a GPU.
+ * Every tier has a time limit, so a slower machine stops on time instead of running over.
+ */
+import * as path from "node:path";
+import type { TaskName } from "../data";
+import type { LayerKind } from "../nn";
+import { SIZE_TIERS, SizeTier } from "../notebook/tier";
+import type { TrainOptions } from "./loop";
+
+export type TierPreset = Omit<TrainOptions, "out" | "resume" | "command">;
+
+type Sizes = Omit<TierPreset, "task" | "layer">;
+
+/** S4 and S4D share sizes; Mamba gets a width of about the same parameter count. */
+const CLASSIFICATION: Record<SizeTier, { s4: Sizes; mamba: Sizes }> = {
+  quick: {
+    s4: { dModel: 16, nLayers: 2, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 256, valLimit: 128, testLimit: 128, timeLimitMinutes: 3 },
+    mamba: { dModel: 16, nLayers: 2, n: 4, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 256, valLimit: 128, testLimit: 128, timeLimitMinutes: 3 },
+  },
+  cpu: {
+    s4: { dModel: 32, nLayers: 4, n: 64, bsz: 32, lr: 1e-2, epochs: 1, trainLimit: 16000, valLimit: 1000, timeLimitMinutes: 15 },
+    mamba: { dModel: 32, nLayers: 2, n: 8, bsz: 32, lr: 1e-2, epochs: 1, trainLimit: 3200, valLimit: 500, testLimit: 2000, timeLimitMinutes: 15 },
+  },
+  gpu: {
+    s4: { dModel: 128, nLayers: 4, n: 64, bsz: 128, lr: 5e-3, dropout: 0.25, weightDecay: 0.01, epochs: 20, timeLimitMinutes: 180 },
+    mamba: { dModel: 128, nLayers: 4, n: 16, expand: 1, bsz: 128, lr: 5e-3, dropout: 0.1, weightDecay: 0.01, epochs: 20, timeLimitMinutes: 180 },
+  },
+};
+
+const SEQUENCE: Record<SizeTier, { s4: Sizes; mamba: Sizes }> = {
+  quick: {
+    s4: { dModel: 16, nLayers: 1, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 64, valLimit: 32, testLimit: 32, timeLimitMinutes: 3 },
+    mamba: { dModel: 16, nLayers: 1, n: 4, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 64, valLimit: 32, testLimit: 32, timeLimitMinutes: 3 },
+  },
+  cpu: {
+    s4: { dModel: 32, nLayers: 4, n: 64, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 12800, valLimit: 500, testLimit: 2000, timeLimitMinutes: 15 },
+    mamba: { dModel: 32, nLayers: 2, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 3200, valLimit: 500, testLimit: 2000, timeLimitMinutes: 15 },
+  },
+  gpu: {
+    s4: { dModel: 128, nLayers: 4, n: 64, bsz: 128, lr: 5e-3, dropout: 0.1, weightDecay: 0.01, epochs: 10, timeLimitMinutes: 180 },
+    mamba: { dModel: 128, nLayers: 4, n: 16, expand: 1, bsz: 128, lr: 5e-3, dropout: 0.1, weightDecay: 0.01, epochs: 10, timeLimitMinutes: 180 },
+  },
+};
+
+/** The training configuration of a task, layer and size tier (add `out` to train it). */
+export function tierPreset(task: TaskName, layer: LayerKind, tier: SizeTier): TierPreset {
+  const table = task === "mnist-classification" ? CLASSIFICATION : task === "mnist" ? SEQUENCE : undefined;
+  if (!table) throw new Error(`tierPreset: task must be "mnist-classification" or "mnist", got ${JSON.stringify(task)}`);
+  if (!["s4", "s4d", "mamba"].includes(layer)) throw new Error(`tierPreset: layer must be "s4", "s4d" or "mamba", got ${JSON.stringify(layer)}`);
+  if (!(SIZE_TIERS as readonly string[]).includes(tier)) throw new Error(`tierPreset: tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(tier)}`);
+  return { task, layer, ...table[tier][layer === "mamba" ? "mamba" : "s4"] };
+}
+
+/**
+ * The small trained S4 model committed with the repository for a task (its run record is under
+ * docs/runs/): the path to pass to loadModelCheckpoint.
+ */
+export function shippedCheckpoint(task: TaskName): string {
+  if (task !== "mnist-classification" && task !== "mnist") {
+    throw new Error(`shippedCheckpoint: task must be "mnist-classification" or "mnist", got ${JSON.stringify(task)}`);
+  }
+  // dist/train/presets.js and src/train/presets.ts both sit two folders below the package root.
+  return path.join(__dirname, "..", "..", "checkpoints", `${task}-s4`, "best");
+}
