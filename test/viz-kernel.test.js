@@ -165,6 +165,40 @@ function registerKernel(scratch, jupyterPath) {
   fs.renameSync(spec, path.join(jupyterPath, "kernels", KERNEL_NAME));
 }
 
+/** A notebook of code cells for the test kernel. */
+function notebookOf(cells) {
+  return {
+    cells: cells.map((source, i) => ({
+      cell_type: "code", id: `cell-${i}`, execution_count: null, metadata: {}, outputs: [], source,
+    })),
+    metadata: {
+      kernelspec: { display_name: "TypeScript (other)", language: "typescript", name: KERNEL_NAME },
+    },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+/**
+ * Two live charts redrawn on every push, back to back in one turn of the event loop: thousands
+ * of outputs, as a long training run makes. zeromq defers every 513th send by a turn, and a
+ * second send meeting it used to throw "Socket is busy writing" and kill the kernel.
+ */
+const BURST_CELLS = [
+  `import * as ssm from "s4-mamba-in-depth";
+const a = ssm.viz.liveChart({ series: ["loss"], title: "burst a", minIntervalMs: 0, maxPoints: 8 });
+const b = ssm.viz.liveChart({ series: ["acc"], title: "burst b", minIntervalMs: 0, maxPoints: 8 });
+for (let step = 0; step < 1500; step++) {
+  a.push(step, { loss: 1 / (step + 1) });
+  b.push(step, { acc: step / 1500 });
+  if (step % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+}
+a.done();
+b.done();
+console.log("burst done");`,
+  `console.log("the kernel is alive");`,
+];
+
 /** The notebook: which tslab serves (and which library loaded), a figure, and a live chart. */
 function kernelNotebook() {
   const cells = [
@@ -182,16 +216,7 @@ ssm.viz.show(ssm.viz.linePlot([1, 2, 3], { title: "kernel check" }));`,
 for (let step = 0; step < 3; step++) chart.push(step, { loss: 1 / (step + 1) });
 chart.done();`,
   ];
-  return {
-    cells: cells.map((source, i) => ({
-      cell_type: "code", id: `cell-${i}`, execution_count: null, metadata: {}, outputs: [], source,
-    })),
-    metadata: {
-      kernelspec: { display_name: "TypeScript (other)", language: "typescript", name: KERNEL_NAME },
-    },
-    nbformat: 4,
-    nbformat_minor: 5,
-  };
+  return notebookOf(cells);
 }
 
 /**
@@ -267,9 +292,9 @@ describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)
   });
 
   /** Writes the notebook into `folder`, executes it with the registered kernel; returns its cells. */
-  function execute(folder) {
+  function execute(folder, nb = kernelNotebook()) {
     const notebook = path.join(folder, "kernel_check.ipynb");
-    fs.writeFileSync(notebook, JSON.stringify(kernelNotebook(), null, 1));
+    fs.writeFileSync(notebook, JSON.stringify(nb, null, 1));
     const output = path.join(folder, "executed", "kernel_check.ipynb");
     const args = [RUNNER, notebook, "--output", output, "--kernel", KERNEL_NAME, "--timeout", "120"];
     const limits = { timeout: 240000, killSignal: "SIGTERM" };
@@ -341,5 +366,16 @@ describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)
       serving: path.join(TSLAB_PREFIX, "node_modules", "tslab", "dist", "jupyter.js"),
       library: path.join(library, "dist", "index.js"),
     });
+  });
+
+  it("thousands of outputs in a burst do not crash the kernel (sends are queued)", function () {
+    const folder = path.join(scratch, "burst");
+    fs.mkdirSync(folder);
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(folder, "node_modules"), "dir");
+    const cells = execute(folder, notebookOf(BURST_CELLS));
+    const text = cells.map((c) => c.outputs.filter((o) => o.output_type === "stream").map((o) => textOf(o.text)).join(""));
+    assert.match(text[0], /burst done/);
+    assert.match(text[1], /the kernel is alive/);
+    assert.deepEqual(cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error")), []);
   });
 });

@@ -13,6 +13,8 @@ export * from "./complex-scatter";
 export * from "./surface";
 export * from "./image-grid";
 export * from "./animation";
+export * from "./spring-animation";
 export * from "./live-chart";
 export { BUNDLE_MARKER, FIGURE_CLASS, figureHTML, figureJSON, pageHTML, plotlyBundleHTML, saveHTML, type FigureHTMLOptions } from "./html";
 export { loadPlotly, setDisplay, show, type DisplayTarget, type HtmlDisplay, type ShowOptions } from "./show";
+export { queueSends, queueKernelSends } from "./kernel-send-queue";

@@ -16,6 +16,7 @@
  *      caller).
  */
 import * as path from "node:path";
+import { queueKernelSends } from "./kernel-send-queue";
 
 /** The part of tslab's public module that figures use. */
 export interface TslabModule {
@@ -53,13 +54,19 @@ function fromServingCopy(): unknown {
   return undefined;
 }
 
+// Loaded inside a kernel (the usual way: a notebook imports the library), queue its sends now.
+queueKernelSends();
+
 /** The running kernel's tslab module, else this library's own copy, else undefined (no tslab). */
 export function findTslab(): TslabModule | undefined {
   const places = [fromKernelHook, fromServingCopy, () => require("tslab") as unknown];
   for (const place of places) {
     try {
       const mod = place();
-      if (isTslabModule(mod)) return mod;
+      if (isTslabModule(mod)) {
+        queueKernelSends(); // long runs with many outputs must not crash the kernel
+        return mod;
+      }
     } catch {
       // nothing usable there: try the next place
     }
