@@ -5,3 +5,4 @@ export * from "./model-checkpoint";
 export * from "./loop";
 export * from "./presets";
 export * from "./run-info";
+export * from "./run-records";
