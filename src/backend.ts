@@ -10,6 +10,7 @@
  * reach the terminal only when WebGPU is kept or asked for by name.
  */
 import * as tf from "@tensorflow/tfjs";
+import { importEsm } from "./esm-import";
 import { vulkanDriverProblem } from "./vulkan-driver";
 import { probeAdapterQuietly } from "./webgpu-adapter-probe";
 
@@ -29,8 +30,6 @@ export interface BackendChoice {
 
 let current: BackendChoice | null = null;
 
-/** Dynamic `import()` that TypeScript's CommonJS output keeps as a real import (webgpu is ESM-only). */
-const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
 /** A software adapter (Mesa's llvmpipe/lavapipe) runs shaders on the CPU: correct, but slow. */
 const softwareOnly = (description: string) =>

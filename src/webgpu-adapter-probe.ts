@@ -7,6 +7,7 @@
  * Run as a script (node webgpu-adapter-probe.js) it prints one line: `@adapter {json}`.
  */
 import { spawn } from "node:child_process";
+import { importEsm } from "./esm-import";
 
 const MARK = "@adapter ";
 /** Dawn starts within a second or two; a driver that hangs longer is treated as unusable. */
@@ -18,9 +19,6 @@ export interface AdapterSeen {
   error?: string;
 }
 
-/** A dynamic `import()` that survives TypeScript's CommonJS output (webgpu is ESM-only). */
-const importEsm = new Function("specifier", "return import(specifier)") as
-  (s: string) => Promise<any>;
 
 async function lookInThisProcess(): Promise<AdapterSeen> {
   const webgpu = await importEsm("webgpu");

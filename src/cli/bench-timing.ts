@@ -4,12 +4,11 @@
  * MIN_WARM_RUNS warm runs; a case too slow for that is timed by a single run instead.
  */
 import * as tf from "@tensorflow/tfjs";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import * as path from "node:path";
 import { registeredKernelNames } from "../kernels/registry";
 import { median } from "../notebook/timing";
 import { Fn } from "./bench-cases";
 export { textTable } from "../notebook/table";
+export { writeJsonAtomic } from "../atomic-write";
 
 /** Timed runs behind every median (after at least one warm-up run). */
 export const MIN_WARM_RUNS = 3;
@@ -107,10 +106,3 @@ export function disableKernels(): void {
   }
 }
 
-/** Writes JSON through a temporary file and a rename, so a reader never sees half a file. */
-export function writeJsonAtomic(file: string, data: unknown): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
-  renameSync(tmp, file);
-}

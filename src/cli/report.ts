@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { writeFileAtomic } from "../atomic-write";
 import { addRunRecord, readRunRecords, renderRunTables, spliceReport } from "../train/run-records";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -41,11 +42,7 @@ function main(argv: string[]): number {
     console.error(`${resultsPath}: the generated tables differ from docs/runs; run npm run report`);
     return 1;
   }
-  if (after !== before) {
-    const tmp = `${resultsPath}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, after);
-    fs.renameSync(tmp, resultsPath);
-  }
+  if (after !== before) writeFileAtomic(resultsPath, after);
   console.log(`${after === before ? "unchanged" : "rewrote"} ${path.relative(process.cwd(), resultsPath)}`);
   return 0;
 }

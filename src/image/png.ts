@@ -4,8 +4,7 @@
  * byte 0, and an IEND chunk, every chunk closed by a CRC-32), and a grid of digit panels for
  * showing completions next to their originals.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import * as path from "node:path";
+import { writeFileAtomic } from "../atomic-write";
 import { deflateSync } from "node:zlib";
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -66,20 +65,7 @@ export function encodePng(gray: Uint8Array, width: number, height: number): Uint
 
 /** Writes the bytes to a temporary file beside `filePath`, then renames it into place. */
 export function writePngAtomic(filePath: string, png: Uint8Array): void {
-  const tmp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, png);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, filePath);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
+  writeFileAtomic(filePath, png);
 }
 
 export interface DigitRow {

@@ -19,6 +19,7 @@ import { AdamW, ParamGroup, s4ParamGroups } from "./adamw";
 import { oneCycleCosine } from "./schedule";
 import { loadModelCheckpoint, saveModelCheckpoint } from "./model-checkpoint";
 import { RunInfo, runInfo } from "./run-info";
+import { writeJsonAtomic } from "../atomic-write";
 
 export interface TrainOptions {
   task: TaskName;
@@ -205,12 +206,6 @@ function resolveOptions(opts: TrainOptions): ResolvedOptions {
   };
 }
 
-/** Writes JSON through a temporary file and a rename, so readers never see half a file. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fsp.writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
-  await fsp.rename(tmp, file);
-}
 
 /** Mean cross-entropy (nats) and accuracy of logits (b, C) or (b, l, C) against int labels. */
 function lossAndAccuracy(logits: tf.Tensor, labels: tf.Tensor, numClasses: number): { loss: tf.Scalar; correct: tf.Scalar } {
@@ -472,7 +467,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
       summary.test_nll = test.loss;
       summary.test_bits_per_dim = nllToBitsPerDim(test.loss);
     }
-    await writeJsonAtomic(path.join(cfg.out, "summary.json"), summary);
+    writeJsonAtomic(path.join(cfg.out, "summary.json"), summary);
     return summary;
   } finally {
     st.optimizer.dispose();

@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeFileAtomic } from "../atomic-write";
 import { describe, isArrayLike, isRecord } from "./check";
 import type { Figure } from "./types";
 
@@ -156,13 +157,5 @@ export function pageHTML(figures: Figure | Figure[], options: { title?: string }
 export function saveHTML(file: string, figures: Figure | Figure[], options: { title?: string } = {}): void {
   if (typeof file !== "string" || file.length === 0) throw new Error(`saveHTML: file must be a path, got ${describe(file)}`);
   const html = pageHTML(figures, options);
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, html);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(file, html);
 }
