@@ -16,8 +16,14 @@ export * from "./kernels/dropout";
 export * from "./fixtures";
 export * from "./kernels/selective-scan";
 export * from "./kernels/cauchy";
+export * from "./kernels/dplr-spectrum";
 export * from "./kernels/causal-conv";
+export * from "./kernels/adamw-update";
+export * from "./kernels/sum-of-squares";
 export * from "./kernels/inverse-dft";
+export * from "./kernels/gelu";
+export * from "./kernels/glu";
+export * from "./kernels/layer-norm";
 /** The registry a hand-written kernel joins tfjs through (used by the mamba_in_depth notebook). */
 export * as kernels from "./kernels/registry";
 export * from "./data";

@@ -16,6 +16,7 @@ import { CMatrix, CVector, addScaled, inverse, matmul, matrixPower, solve } from
 import { dft } from "./fft";
 import { irdft } from "./kernels/inverse-dft";
 import { cauchyBilinear } from "./kernels/cauchy";
+import { dplrSpectrum, hasDPLRSpectrumKernels } from "./kernels/dplr-spectrum";
 import { checkFiniteArray, checkPositive, checkPositiveInt } from "./checks";
 
 /** A complex number. */
@@ -199,13 +200,36 @@ function rootsTensor(L: number): CTensor {
   return { re: tf.tensor1d(Float32Array.from(w.re)), im: tf.tensor1d(Float32Array.from(w.im)) };
 }
 
+/** The L roots of unity interleaved, (L, 2) float32: the points of the fused kernel path. */
+export function rootsOfUnityPairs(L: number): tf.Tensor2D {
+  const w = rootsOfUnity(L);
+  return tf.tensor2d(Float32Array.from({ length: 2 * L }, (_, i) => (i % 2 ? w.im : w.re)[i >> 1]), [L, 2]);
+}
+
 /**
  * The S4 convolution kernel of a DPLR SSM: K̂ at the L roots of unity, then the real part of the
  * inverse DFT. Parameters (..., N) → kernel (..., L). Differentiable in Λ, P, Q, B, C̃ and the step.
+ *
+ * When Q is P (the S4 case) and the fused kernels exist on the backend, K̂ is the fused
+ * dplrSpectrum; otherwise kGenDPLR's tf ops. `roots` (L, 2), from rootsOfUnityPairs, saves making
+ * the points on every call (a layer keeps them).
  */
-export function kernelDPLR(params: DPLRParams, step: number | tf.Tensor, L: number): tf.Tensor {
+export function kernelDPLR(params: DPLRParams, step: number | tf.Tensor, L: number, roots?: tf.Tensor): tf.Tensor {
   checkPositiveInt("kernelDPLR: L", L);
+  if (roots !== undefined && roots.shape.join() !== `${L},2`) throw new Error(`kernelDPLR: roots must have shape (${L}, 2), got (${roots.shape.join(", ")})`);
   return tf.tidy(() => {
+    if (params.Q === params.P && hasDPLRSpectrumKernels()) {
+      const shape = checkDPLRTensors("kernelDPLR", params);
+      const lead = shape.slice(0, -1), N = shape[shape.length - 1];
+      const rows = (t: CTensor): CTensor => ({ re: tf.reshape(t.re, [-1, N]), im: tf.reshape(t.im, [-1, N]) }); // (H, N)
+      const lambda = rows(params.Lambda);
+      const spectrum = dplrSpectrum(
+        tf.stack([lambda.re, lambda.im], -1), rows(params.P), rows(params.B), rows(params.C),
+        stepPerRow("kernelDPLR", step, lead), roots ?? rootsOfUnityPairs(L),
+      ); // (2, H, L)
+      const [re, im] = tf.unstack(spectrum);
+      return tf.reshape(irdft(re, im), [...lead, L]);
+    }
     const atRoots = kGenDPLR(params, step)(rootsTensor(L));
     return irdft(atRoots.re, atRoots.im);
   });

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { CTensor } from "../complex";
 import { makeDPLRHiPPO } from "../hippo";
-import { discreteDPLR, kernelDPLR } from "../s4";
+import { discreteDPLR, kernelDPLR, rootsOfUnityPairs } from "../s4";
 import { CVector } from "../linalg";
 import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed, convolveWithSkip } from "./module";
 import { mulberry32 } from "../random";
@@ -75,6 +75,8 @@ export class S4Layer extends Module implements SequenceLayer {
   readonly D: tf.Variable; // (h)
   readonly log_step: tf.Variable; // (h)
   private rnn: { Ab: CTensor; Bb: CTensor; Cb: CTensor } | null = null;
+  /** The l roots of unity, (l, 2): made once, so that no training step uploads them again. */
+  private readonly roots: tf.Tensor2D;
 
   constructor(opts: S4LayerOptions) {
     super();
@@ -97,6 +99,7 @@ export class S4Layer extends Module implements SequenceLayer {
     this.C_im = this.addParam("C_im", seededNormal(h * N, subSeed(seed, "C_im"), Math.SQRT1_2), [h, N]);
     this.D = this.addParam("D", seededNormal(h, subSeed(seed, "D")), [h]);
     this.log_step = this.addParam("log_step", initLogStep(h, dtMin, dtMax, subSeed(seed, "log_step")), [h]);
+    this.roots = rootsOfUnityPairs(l);
   }
 
   /** The SSM convolution kernel K̄ of every channel: (h, l). Differentiable in all SSM parameters. */
@@ -107,6 +110,7 @@ export class S4Layer extends Module implements SequenceLayer {
         { Lambda: { re: tf.minimum(this.Lambda_re, MAX_LAMBDA_RE), im: this.Lambda_im }, P, Q: P, B: { re: this.B_re, im: this.B_im }, C: { re: this.C_re, im: this.C_im } },
         tf.exp(this.log_step),
         this.l,
+        this.roots,
       );
     });
   }
@@ -179,6 +183,7 @@ export class S4Layer extends Module implements SequenceLayer {
 
   override dispose(): void {
     this.disposeRecurrence();
+    this.roots.dispose();
     super.dispose();
   }
 }
