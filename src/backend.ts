@@ -72,6 +72,9 @@ async function registerWebGPU(allowSoftware: boolean): Promise<void> {
     throw new Error(softwareOnly(info.description || info.device || "fallback"));
   }
   require("@tensorflow/tfjs-backend-webgpu");
+  // Every op on the GPU: by default tfjs-webgpu runs ops on small tensors on the host, and a
+  // training step then moves small parameters and their results back and forth every step.
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
 }
 
 /** Loads the package behind a backend so that tfjs knows it; throws when it cannot load. */

@@ -1,14 +1,17 @@
 /**
  * Trains a StackedModel on an MNIST task from the command line:
  *   npm run train -- --task mnist-classification --layer s4
+ *   npm run train -- --preset annotated-s4-classification
  *   npm run train -- --quick
  * See `--help` for every flag. Exit status 2 on a bad command line, 1 when training fails.
  */
+import * as path from "node:path";
 import { chooseBackend, useBackend, BACKEND_ORDER } from "../backend";
 import { TASK_NAMES, TaskName } from "../data";
 import { LAYER_KINDS, LayerKind } from "../nn";
 import { train, TrainOptions, StepInfo, EpochRecord } from "../train/loop";
 import { tierPreset } from "../train/presets";
+import { CONFIGS_DIR, configNames, loadConfig } from "../train/configs";
 import { SIZE_TIERS, SizeTier } from "../notebook/tier";
 
 class UsageError extends Error {}
@@ -44,11 +47,15 @@ const FLAGS: Record<string, FlagSpec> = {
   "--train-limit": { key: "trainLimit", kind: "int", help: "use only the first N training examples", check: positive },
   "--val-limit": { key: "valLimit", kind: "int", help: "use only the first N validation examples (of the 5 000 held out)", check: positive },
   "--test-limit": { key: "testLimit", kind: "int", help: "use only the first N test examples", check: positive },
+  "--log-every": { key: "logEvery", kind: "int", help: "read loss and accuracy back every N steps (default 1 on cpu/wasm, 50 on GPU backends)", check: positive },
   "--backend": { key: "backend", kind: "string", help: `force a backend: ${BACKEND_ORDER.join(" | ")} (default: the best that works)` },
   "--out": { key: "out", kind: "string", help: "output folder (default runs/<task>-<layer>)" },
   "--resume": { key: "resume", kind: "bool", help: "continue from <out>/last if it exists" },
+  "--preset": { key: "preset", kind: "string", help: "train a preset of configs/ (listed below); other flags override its values" },
+  "--config": { key: "config", kind: "string", help: "train the options of a JSON file of the same form as configs/*.json; other flags override them" },
   "--quick": { key: "quick", kind: "bool", help: "small preset that trains in a few minutes on a laptop CPU (other flags override it)" },
   "--tier": { key: "tier", kind: "string", help: `the notebooks' configuration of a size tier: ${SIZE_TIERS.join(" | ")} (other flags override it)` },
+  "--dry-run": { key: "dryRun", kind: "bool", help: "print the training options as JSON and exit without training" },
   "--help": { key: "help", kind: "bool", help: "show this help" },
 };
 
@@ -76,7 +83,13 @@ function usage(): string {
     const arg = spec.kind === "bool" ? "" : ` <${spec.kind === "string" ? "value" : spec.kind}>`;
     lines.push(`  ${(flag + arg).padEnd(24)} ${spec.help}`);
   }
-  lines.push("", "Writes <out>/metrics.jsonl, <out>/summary.json and checkpoints <out>/last and <out>/best.");
+  lines.push(
+    "",
+    "--preset, --config, --tier and --quick each give a whole configuration: give at most one of them.",
+    `Presets (${path.relative(process.cwd(), CONFIGS_DIR) || "."}/<name>.json): ${configNames().join(", ")}`,
+    "",
+    "Writes <out>/metrics.jsonl, <out>/summary.json and checkpoints <out>/last and <out>/best.",
+  );
   return lines.join("\n");
 }
 
@@ -117,13 +130,11 @@ export function parseArgs(argv: string[]): Record<string, unknown> {
   if (out.layer !== undefined && !(LAYER_KINDS as readonly string[]).includes(out.layer as string)) {
     throw new UsageError(`flag --layer must be one of ${LAYER_KINDS.join(", ")}, got ${JSON.stringify(out.layer)}`);
   }
-  for (const flag of ["--expand", "--d-conv"]) {
-    if (out[FLAGS[flag].key] !== undefined && out.layer !== "mamba") throw new UsageError(`flag ${flag} applies to --layer mamba only, got --layer ${String(out.layer ?? "s4d (the default)")}`);
-  }
   if (out.tier !== undefined && !(SIZE_TIERS as readonly string[]).includes(out.tier as string)) {
     throw new UsageError(`flag --tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(out.tier)}`);
   }
-  if (out.tier !== undefined && out.quick) throw new UsageError("flags --tier and --quick are two presets; give one of them");
+  const wholeConfigs = ["--preset", "--config", "--tier", "--quick"].filter((f) => out[FLAGS[f].key] !== undefined);
+  if (wholeConfigs.length > 1) throw new UsageError(`flags ${wholeConfigs.join(" and ")} each give a whole configuration; give one of them`);
   if (out.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(out.backend as string)) {
     throw new UsageError(`flag --backend must be one of ${BACKEND_ORDER.join(", ")}, got ${JSON.stringify(out.backend)}`);
   }
@@ -175,6 +186,82 @@ function makeProgress(tty: boolean) {
   };
 }
 
+/** The package root, where configs/ sits; a config file inside it is recorded relative to it. */
+const PACKAGE_ROOT = path.dirname(CONFIGS_DIR);
+
+function packagePath(file: string): string {
+  const rel = path.relative(PACKAGE_ROOT, file);
+  return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel.split(path.sep).join("/");
+}
+
+/**
+ * The training options of a parsed command line: the defaults, then one whole configuration
+ * (--preset, --config, --tier or --quick), then every other flag given, which wins. A config's
+ * mamba-only sizes (expand, dConv) are dropped when --layer swaps in another layer kind.
+ */
+export function trainOptions(args: Record<string, unknown>, argv: string[] = []): TrainOptions {
+  const preset = args.preset as string | undefined;
+  const configFile = args.config as string | undefined;
+  if (preset !== undefined && /[\\/]|\.json$/.test(preset)) throw new UsageError(`flag --preset takes a preset name (${configNames().join(", ")}), got ${JSON.stringify(preset)}; give a file with --config`);
+  const source = preset ?? configFile;
+  let loaded: ReturnType<typeof loadConfig> | null = null;
+  if (source !== undefined) {
+    try {
+      // A bare --config name is still a file in the working directory, never a preset.
+      loaded = loadConfig(preset ?? (/[\\/]|\.json$/.test(source) ? source : `./${source}`));
+    } catch (e) {
+      throw new UsageError(`flag ${preset !== undefined ? "--preset" : "--config"}: ${e instanceof Error ? e.message.replace(/^loadConfig: /, "") : String(e)}`);
+    }
+  }
+  const fromFile: Record<string, unknown> = { ...(loaded?.options ?? {}) };
+  const task = (args.task ?? fromFile.task ?? DEFAULTS.task) as TaskName;
+  const layer = (args.layer ?? fromFile.layer ?? DEFAULTS.layer) as LayerKind;
+  const mamba = layer === "mamba";
+  if (!mamba) {
+    delete fromFile.expand;
+    delete fromFile.dConv;
+  }
+  const whole = args.quick
+    ? (mamba ? QUICK_MAMBA_PRESETS : QUICK_PRESETS)[task]
+    : args.tier
+      ? tierPreset(task, layer, args.tier as SizeTier)
+      : fromFile;
+  const merged: Record<string, unknown> = { ...DEFAULTS, ...(mamba ? MAMBA_DEFAULTS : {}), ...whole, ...args, task, layer };
+  for (const flag of ["--expand", "--d-conv"]) {
+    if (args[FLAGS[flag].key] !== undefined && !mamba) throw new UsageError(`flag ${flag} applies to --layer mamba only, got --layer ${args.layer ?? (loaded ? `${layer} (from ${source})` : `${layer} (the default)`)}`);
+  }
+  return {
+    task,
+    layer,
+    epochs: merged.epochs as number,
+    bsz: merged.bsz as number,
+    dModel: merged.dModel as number,
+    nLayers: merged.nLayers as number,
+    n: merged.n as number,
+    lr: merged.lr as number,
+    weightDecay: merged.weightDecay as number | undefined,
+    ssmLrScale: merged.ssmLrScale as number | undefined,
+    expand: merged.expand as number | undefined,
+    dConv: merged.dConv as number | undefined,
+    dropout: merged.dropout as number,
+    prenorm: merged.prenorm as boolean | undefined,
+    clipNorm: merged.clipNorm as number | undefined,
+    recompute: Boolean(merged.recompute),
+    timeLimitMinutes: merged.timeLimitMinutes as number | undefined,
+    seed: merged.seed as number,
+    trainLimit: merged.trainLimit as number | undefined,
+    valLimit: merged.valLimit as number | undefined,
+    testLimit: merged.testLimit as number | undefined,
+    evalBsz: merged.evalBsz as number | undefined,
+    logEvery: merged.logEvery as number | undefined,
+    out: merged.out as string | undefined,
+    resume: Boolean(merged.resume),
+    command: ["npm run train --", ...argv].join(" "),
+    ...(preset !== undefined && loaded ? { preset: loaded.name } : {}),
+    ...(loaded ? { configFile: packagePath(loaded.file) } : {}),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   let args: Record<string, unknown>;
   try {
@@ -190,40 +277,23 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + "\n");
     return 0;
   }
-  const task = (args.task ?? DEFAULTS.task) as TaskName;
-  const mamba = args.layer === "mamba";
-  const preset = args.quick
-    ? (mamba ? QUICK_MAMBA_PRESETS : QUICK_PRESETS)[task]
-    : args.tier
-      ? tierPreset(task, (args.layer ?? DEFAULTS.layer) as LayerKind, args.tier as SizeTier)
-      : {};
-  const merged: Record<string, unknown> = { ...DEFAULTS, ...(mamba ? MAMBA_DEFAULTS : {}), ...preset, ...args, task };
+  let opts: TrainOptions;
+  try {
+    opts = trainOptions(args, argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`train: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.dryRun) {
+    process.stdout.write(JSON.stringify(opts, null, 2) + "\n");
+    return 0;
+  }
+  const task = opts.task;
   const backend = args.backend ? await useBackend(args.backend as string, { quiet: true }) : await chooseBackend({ quiet: true });
   process.stdout.write(`backend: ${backend.name} (${backend.reason})\n`);
-  const opts: TrainOptions = {
-    task,
-    layer: merged.layer as LayerKind,
-    epochs: merged.epochs as number,
-    bsz: merged.bsz as number,
-    dModel: merged.dModel as number,
-    nLayers: merged.nLayers as number,
-    n: merged.n as number,
-    lr: merged.lr as number,
-    weightDecay: merged.weightDecay as number | undefined,
-    expand: merged.expand as number | undefined,
-    dConv: merged.dConv as number | undefined,
-    dropout: merged.dropout as number,
-    clipNorm: merged.clipNorm as number | undefined,
-    recompute: Boolean(merged.recompute),
-    timeLimitMinutes: merged.timeLimitMinutes as number | undefined,
-    seed: merged.seed as number,
-    trainLimit: merged.trainLimit as number | undefined,
-    valLimit: merged.valLimit as number | undefined,
-    testLimit: merged.testLimit as number | undefined,
-    out: merged.out as string | undefined,
-    resume: Boolean(merged.resume),
-    command: ["npm run train --", ...argv].join(" "),
-  };
   const progress = makeProgress(Boolean(process.stdout.isTTY));
   const summary = await train(opts, {
     onStart: ({ model, trainSize, valSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {

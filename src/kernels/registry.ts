@@ -8,8 +8,31 @@
  *
  * An op calls `runKernel` when its kernel exists for the active backend, and otherwise falls back
  * to its plain-tf-ops reference (e.g. on tfjs-node, where composing native ops is the fast path).
+ *
+ * `S4_KERNELS=reference` in the environment registers none of them, so that every op takes its
+ * reference path on every backend, as it does on tfjs-node(-gpu).
  */
 import * as tf from "@tensorflow/tfjs";
+
+/** The values of S4_KERNELS: "fast" (the default) registers the hand-written kernels, "reference" none. */
+export const KERNEL_MODES = ["fast", "reference"] as const;
+export type KernelMode = (typeof KERNEL_MODES)[number];
+
+/** The kernel mode an environment asks for: S4_KERNELS unset or empty means "fast". */
+export function kernelModeFrom(env: Record<string, string | undefined>): KernelMode {
+  const value = env.S4_KERNELS;
+  if (value === undefined || value === "") return "fast";
+  if ((KERNEL_MODES as readonly string[]).includes(value)) return value as KernelMode;
+  throw new Error(`S4_KERNELS must be unset, "fast" (hand-written kernels) or "reference" (plain tf ops only), got ${JSON.stringify(value)}`);
+}
+
+/** Read once, when the kernels register at import (a bundle without `process` is "fast"). */
+const MODE: KernelMode = kernelModeFrom(typeof process === "undefined" ? {} : process.env);
+
+/** Whether this process registers the hand-written kernels ("fast") or leaves every op on its reference ("reference"). */
+export function kernelMode(): KernelMode {
+  return MODE;
+}
 
 /** One input as a host kernel sees it: float32 values (row-major) and the shape. */
 export interface HostInput {
@@ -30,9 +53,19 @@ const HOST_BACKENDS = ["cpu", "wasm"] as const;
 /** Every kernel name registered through this module, on any backend. */
 const registered = new Set<string>();
 
-/** The names of the hand-written kernels (e.g. to switch them off and time the tf-ops references). */
+/** The names of the hand-written kernels (e.g. to switch them off and time the tf-ops references), registered or not. */
 export function registeredKernelNames(): string[] {
   return [...registered];
+}
+
+/**
+ * Registers a hand-written kernel with tfjs, unless S4_KERNELS=reference: every kernel of this
+ * library goes through here (the helpers below, and kernels that drive their programs themselves).
+ */
+export function registerKernelConfig(config: tf.KernelConfig): void {
+  registered.add(config.kernelName);
+  if (MODE === "reference") return;
+  tf.registerKernel(config);
 }
 
 /**
@@ -44,9 +77,8 @@ export function registerHostKernel(
   inputNames: readonly string[],
   run: (inputs: HostInput[], attrs: Attrs) => HostOutput | HostOutput[],
 ): void {
-  registered.add(kernelName);
   for (const backendName of HOST_BACKENDS) {
-    tf.registerKernel({
+    registerKernelConfig({
       kernelName,
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
@@ -72,8 +104,9 @@ export function registerHostKernel(
 }
 
 /** A WGSL program in the shape tfjs-backend-webgpu compiles: inputs are bound as read-only
- * `array<f32>` buffers named after `variableNames`, the output as `result`, integer uniforms as
- * fields of `uniforms`; the body defines `fn main(index : i32)`, run once per output element. */
+ * `array<f32>` buffers named after `variableNames`, the output as `result`, the step's uniforms as
+ * fields of `uniforms` (`i32` or `f32`, in the order the step passes them); the body defines
+ * `fn main(index : i32)`, run once per output element. */
 export interface WgslProgram {
   variableNames: string[];
   outputShape: number[];
@@ -88,8 +121,8 @@ export interface WgslProgram {
 
 /**
  * A flat program with one thread per output element (workgroups of 64, spread over x and y when
- * there are more than 65 535 of them), or `threads` threads when given. `uniforms` declares extra
- * `i32` fields.
+ * there are more than 65 535 of them), or `threads` threads when given. `uniforms` declares the
+ * extra fields, e.g. "n : i32, lr : f32,".
  */
 export function flatProgram(
   shaderKey: string, variableNames: string[], outputShape: number[], body: string, uniforms = "",
@@ -110,14 +143,28 @@ export function flatProgram(
   };
 }
 
-/** One step of a WebGPU kernel: a program, which tensors it reads, and its integer uniforms. */
+/** A float32 uniform of a step (a plain number is an int32 one). */
+export interface F32Uniform {
+  f32: number;
+}
+
+/** Marks `value` as a float32 uniform (declared `name : f32,` in the program's `uniforms`). */
+export function f32(value: number): F32Uniform {
+  return { f32: value };
+}
+
+/** One step of a WebGPU kernel: a program, which tensors it reads, and its uniforms. */
 export interface WgslStep {
   program: WgslProgram;
   /** Indices into [...kernel inputs, ...outputs of the earlier steps]. */
   inputs: number[];
-  uniforms?: number[];
+  /** In declaration order: numbers are int32 uniforms, f32(x) float32 ones. */
+  uniforms?: (number | F32Uniform)[];
   /** false: an intermediate result for later steps, freed at the end, not returned. */
   output?: boolean;
+  /** Where this result goes among the kernel's outputs (default: in the order of the steps);
+   * lets a step that others read run first without being the first output. */
+  outputIndex?: number;
 }
 
 /**
@@ -129,8 +176,7 @@ export function registerWebGPUKernel(
   inputNames: readonly string[],
   programs: (shapes: number[][], attrs: Attrs) => WgslStep[],
 ): void {
-  registered.add(kernelName);
-  tf.registerKernel({
+  registerKernelConfig({
     kernelName,
     backendName: "webgpu",
     kernelFunc: ({ inputs, backend, attrs }) => {
@@ -144,14 +190,17 @@ export function registerWebGPUKernel(
         return t;
       });
       const plan = programs(pool.map((t) => t.shape), (attrs ?? {}) as Attrs);
-      const outs: tf.TensorInfo[] = [], temps: tf.TensorInfo[] = [];
-      for (const { program, inputs: which, uniforms, output } of plan) {
-        const out = b.runWebGPUProgram(program, which.map((i) => pool[i]), "float32", uniforms?.map((v) => ({ type: "int32", data: [v] })));
+      const outs: { at: number; info: tf.TensorInfo }[] = [], temps: tf.TensorInfo[] = [];
+      for (const { program, inputs: which, uniforms, output, outputIndex } of plan) {
+        const values = uniforms?.map((v) => (typeof v === "number" ? { type: "int32", data: [v] } : { type: "float32", data: [v.f32] }));
+        const out = b.runWebGPUProgram(program, which.map((i) => pool[i]), "float32", values);
         pool.push(out);
-        (output === false ? temps : outs).push(out);
+        if (output === false) temps.push(out);
+        else outs.push({ at: outputIndex ?? outs.length, info: out });
       }
       for (const t of temps) b.disposeData(t.dataId);
-      return outs.length === 1 ? outs[0] : outs;
+      outs.sort((a, b) => a.at - b.at);
+      return outs.length === 1 ? outs[0].info : outs.map((o) => o.info);
     },
   });
 }

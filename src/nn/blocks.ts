@@ -7,7 +7,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkRate, checkSeed, disposeState, seededNormal, subSeed } from "./module";
 import { seededDropout } from "../kernels/dropout";
+import { gelu } from "../kernels/gelu";
+import { glu } from "../kernels/glu";
+import { layerNorm } from "../kernels/layer-norm";
 import { matMul2d } from "./linear";
+import { meanOverLength } from "./mean-pool";
 import { S4Layer } from "./s4-layer";
 import { S4DLayer } from "./s4d-layer";
 import { SSMLayer } from "./ssm-layer";
@@ -28,10 +32,7 @@ export class LayerNorm extends Module {
   }
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.h) throw new Error(`LayerNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), this.scale), this.bias);
-    });
+    return layerNorm(x, this.scale, this.bias, this.eps); // one fused kernel each way where one exists
   }
 }
 
@@ -76,10 +77,8 @@ export class Embedding extends Module {
   }
 }
 
-/** GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))); x³ as products (tf.pow is ~40× slower on wasm). */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.mul(x, x), x))))))));
-}
+/** GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), one fused kernel each way where one exists. */
+export { gelu };
 
 /**
  * Inverted dropout with a seeded stream: a fresh mask per call, reproducible from the seed. The
@@ -140,10 +139,7 @@ export class SequenceBlock extends Module {
   private tail(skip: tf.Tensor, y: tf.Tensor, training: boolean): tf.Tensor {
     let x = this.drop.apply(gelu(y), training);
     x = this.out.forward(x);
-    if (this.glu) {
-      const [a, g] = tf.split(x, 2, -1);
-      x = tf.mul(a, tf.sigmoid(g));
-    }
+    if (this.glu) x = glu(x); // (..., 2h) → a·σ(g) (..., h)
     x = tf.add(skip, this.drop.apply(x, training));
     return this.prenorm ? x : this.norm.forward(x);
   }
@@ -276,7 +272,7 @@ export class StackedModel extends Module {
       let h = this.encode(u); // (b, l, dModel)
       for (const b of this.blocks) h = recompute ? forwardRecomputed(b, h, training) : b.forward(h, training);
       if (this.finalNorm) h = this.finalNorm.forward(h);
-      if (this.opts.task === "classification") h = tf.mean(h, 1); // (b, dModel)
+      if (this.opts.task === "classification") h = meanOverLength(h); // (b, dModel)
       return this.decoder.forward(h);
     });
   }

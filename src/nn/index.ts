@@ -8,3 +8,4 @@ export * from "./mamba-block";
 export * from "./mamba-residual-block";
 export * from "./linear";
 export * from "./recompute";
+export * from "./mean-pool";

@@ -77,6 +77,8 @@ export class S4Layer extends Module implements SequenceLayer {
   private rnn: { Ab: CTensor; Bb: CTensor; Cb: CTensor } | null = null;
   /** The l roots of unity, (l, 2): made once, so that no training step uploads them again. */
   private readonly roots: tf.Tensor2D;
+  /** MAX_LAMBDA_RE as a tensor made once (a number would be a new host tensor every step). */
+  private readonly maxLambdaRe: tf.Scalar;
 
   constructor(opts: S4LayerOptions) {
     super();
@@ -100,6 +102,7 @@ export class S4Layer extends Module implements SequenceLayer {
     this.D = this.addParam("D", seededNormal(h, subSeed(seed, "D")), [h]);
     this.log_step = this.addParam("log_step", initLogStep(h, dtMin, dtMax, subSeed(seed, "log_step")), [h]);
     this.roots = rootsOfUnityPairs(l);
+    this.maxLambdaRe = tf.scalar(MAX_LAMBDA_RE);
   }
 
   /** The SSM convolution kernel K̄ of every channel: (h, l). Differentiable in all SSM parameters. */
@@ -107,7 +110,7 @@ export class S4Layer extends Module implements SequenceLayer {
     return tf.tidy(() => {
       const P = { re: this.P_re, im: this.P_im };
       return kernelDPLR(
-        { Lambda: { re: tf.minimum(this.Lambda_re, MAX_LAMBDA_RE), im: this.Lambda_im }, P, Q: P, B: { re: this.B_re, im: this.B_im }, C: { re: this.C_re, im: this.C_im } },
+        { Lambda: { re: tf.minimum(this.Lambda_re, this.maxLambdaRe), im: this.Lambda_im }, P, Q: P, B: { re: this.B_re, im: this.B_im }, C: { re: this.C_re, im: this.C_im } },
         tf.exp(this.log_step),
         this.l,
         this.roots,
@@ -183,7 +186,7 @@ export class S4Layer extends Module implements SequenceLayer {
 
   override dispose(): void {
     this.disposeRecurrence();
-    this.roots.dispose();
+    tf.dispose([this.roots, this.maxLambdaRe]);
     super.dispose();
   }
 }

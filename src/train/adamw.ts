@@ -7,8 +7,16 @@
  *   v ← β2·v + (1 − β2)·g²
  *   m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
  *   p ← p − lr·(m̂ / (√v̂ + ε) + wd·p)        (wd·p uses the value of p before this step)
+ *
+ * Each parameter's moments are kept packed as one variable mv: (2, ...shape), so that one fused
+ * kernel per parameter (kernels/adamw-update) reads and writes everything a step changes, with the
+ * constants as attributes: a step uploads nothing from the host. Where that kernel does not exist
+ * (e.g. tfjs-node) the same math runs as tf ops, with its constants made once and kept.
  */
 import * as tf from "@tensorflow/tfjs";
+import { adamwUpdate } from "../kernels/adamw-update";
+import { sumOfSquares } from "../kernels/sum-of-squares";
+import { ScalarCache } from "./scalar-cache";
 
 /** Last name components that mark a structured state space parameter in the S4 recipe. */
 export const SSM_PARAM_NAMES: readonly string[] = [
@@ -74,8 +82,8 @@ export interface AdamWState {
 
 interface Slot {
   param: tf.Variable;
-  m: tf.Variable;
-  v: tf.Variable;
+  /** (2, ...param's shape): the first moment m in mv[0], the second v in mv[1]. */
+  mv: tf.Variable;
   lrScale: number;
   weightDecay: number;
   group: string;
@@ -85,6 +93,11 @@ function checkNonNegative(name: string, value: number): void {
   if (!(Number.isFinite(value) && value >= 0)) {
     throw new Error(`${name} must be a finite number >= 0, got ${value}`);
   }
+}
+
+/** g itself when float32 (a cast would still cost a kernel), else a float32 copy. */
+function asFloat32(g: tf.Tensor): tf.Tensor {
+  return g.dtype === "float32" ? g : tf.cast(g, "float32");
 }
 
 function shapeStr(shape: readonly number[]): string {
@@ -99,6 +112,8 @@ export class AdamW {
   readonly defaultWeightDecay: number;
   readonly clipNorm: number | undefined;
   private slots = new Map<string, Slot>();
+  /** Scalar constants of the tf-ops path and of clipping (β's, ε, weight decays, clipNorm, 0). */
+  private constants: ScalarCache;
   private stepCount = 0;
   private disposed = false;
 
@@ -135,6 +150,7 @@ export class AdamW {
     this.defaultLr = lr;
     this.defaultWeightDecay = weightDecay;
     this.clipNorm = clipNorm;
+    const weightDecays = new Set<number>([weightDecay]);
     for (const [name, p] of Object.entries(params)) {
       if (!(p instanceof tf.Variable)) {
         throw new Error(`params["${name}"] must be a tf.Variable, got ${p === null ? "null" : typeof p}`);
@@ -145,14 +161,17 @@ export class AdamW {
       const group = groups.find((g) => g.match(name));
       this.slots.set(name, {
         param: p,
-        // tidy frees the zeros the variables copy from
-        m: tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, "float32")),
-        v: tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, "float32")),
+        // tidy frees the zeros the variable copies from
+        mv: tf.tidy(() => tf.variable(tf.zeros([2, ...p.shape]), false, undefined, "float32")),
         lrScale: group?.lr ?? 1,
         weightDecay: group?.weightDecay ?? weightDecay,
         group: group?.name ?? "default",
       });
+      weightDecays.add(group?.weightDecay ?? weightDecay);
     }
+    this.constants = new ScalarCache([
+      this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, eps, 0, ...weightDecays, ...(clipNorm === undefined ? [] : [clipNorm]),
+    ]);
   }
 
   /** Number of updates applied so far. */
@@ -198,48 +217,37 @@ export class AdamW {
     if (names.length === 0) return undefined;
 
     // Clipping stays on the device (a host read each step would stall a GPU and fails on WebGPU in
-    // Node): scale = clipNorm / max(‖g‖, clipNorm); a non-finite norm leaves every tensor unchanged.
+    // Node): scale = clipNorm / max(‖g‖, clipNorm), and 0 (skip the update) when ‖g‖ is not finite.
     let norm: tf.Scalar | undefined;
     let scale: tf.Scalar | undefined;
-    let finite: tf.Tensor | undefined;
     if (this.clipNorm !== undefined) {
-      const clip = this.clipNorm;
-      [norm, scale, finite] = tf.tidy(() => {
-        const sq = names.map((n) => tf.sum(tf.square(tf.cast(grads[n], "float32"))));
-        const nrm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
-        const ok = tf.isFinite(nrm);
-        const sc = tf.where(ok, tf.div(clip, tf.maximum(nrm, clip)), tf.scalar(0)) as tf.Scalar;
-        return [nrm, sc, ok];
+      const clip = this.constants.get(this.clipNorm), zero = this.constants.get(0);
+      [norm, scale] = tf.tidy(() => {
+        const nrm = tf.sqrt(tf.addN(names.map((n) => sumOfSquares(asFloat32(grads[n]))))) as tf.Scalar;
+        return [nrm, tf.where(tf.isFinite(nrm), tf.div(clip, tf.maximum(nrm, clip)), zero) as tf.Scalar];
       });
     }
 
     const t = this.stepCount + 1;
     const bc1 = 1 - Math.pow(this.beta1, t);
     const bc2 = 1 - Math.pow(this.beta2, t);
-    tf.tidy(() => {
-      const b1 = tf.scalar(this.beta1), b2 = tf.scalar(this.beta2);
-      const omb1 = tf.scalar(1 - this.beta1), omb2 = tf.scalar(1 - this.beta2);
-      const sqrtBc2 = tf.scalar(Math.sqrt(bc2));
-      const eps = tf.scalar(this.eps);
-      for (const name of names) {
-        const s = this.slots.get(name)!;
-        let g = tf.cast(grads[name], "float32");
-        if (scale) g = tf.mul(g, scale);
-        const m = tf.add(tf.mul(b1, s.m), tf.mul(omb1, g));
-        const v = tf.add(tf.mul(b2, s.v), tf.mul(omb2, tf.square(g)));
-        const groupLr = lr * s.lrScale;
-        // m̂/(√v̂+ε) = (m/bc1) / (√v/√bc2 + ε)
-        const adam = tf.div(tf.div(m, tf.scalar(bc1)), tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps));
-        let delta: tf.Tensor = adam;
-        if (s.weightDecay !== 0) delta = tf.add(adam, tf.mul(tf.scalar(s.weightDecay), s.param));
-        const p = tf.sub(s.param, tf.mul(tf.scalar(groupLr), delta));
-        const keep = (next: tf.Tensor, old: tf.Tensor) => (finite ? tf.where(finite, next, old) : next);
-        s.m.assign(keep(m, s.m));
-        s.v.assign(keep(v, s.v));
-        s.param.assign(keep(p, s.param));
-      }
-    });
-    tf.dispose([scale, finite].filter((x): x is tf.Tensor => x !== undefined));
+    try {
+      tf.tidy(() => {
+        for (const name of names) {
+          const s = this.slots.get(name)!;
+          const attrs = { lr: lr * s.lrScale, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: s.weightDecay, bc1, bc2 };
+          const [p, mv] = adamwUpdate(s.param, asFloat32(grads[name]), s.mv, attrs, scale, this.constants.get);
+          s.param.assign(p);
+          s.mv.assign(mv);
+        }
+      });
+    } catch (e) {
+      norm?.dispose();
+      throw e;
+    } finally {
+      scale?.dispose();
+      this.constants.release();
+    }
     this.stepCount = t;
     return norm;
   }
@@ -248,10 +256,7 @@ export class AdamW {
   getState(): AdamWState {
     this.checkAlive();
     const tensors: Record<string, tf.Tensor> = {};
-    for (const [name, s] of this.slots) {
-      tensors[`m.${name}`] = tf.clone(s.m);
-      tensors[`v.${name}`] = tf.clone(s.v);
-    }
+    for (const [name, s] of this.slots) [tensors[`m.${name}`], tensors[`v.${name}`]] = tf.unstack(s.mv);
     return { step: this.stepCount, tensors };
   }
 
@@ -282,8 +287,7 @@ export class AdamW {
     if (extra.length) throw new Error(`state.tensors has unknown entries: ${extra.join(", ")}`);
     tf.tidy(() => {
       for (const [name, s] of this.slots) {
-        s.m.assign(tf.cast(tensors[`m.${name}`], "float32"));
-        s.v.assign(tf.cast(tensors[`v.${name}`], "float32"));
+        s.mv.assign(tf.stack([tf.cast(tensors[`m.${name}`], "float32"), tf.cast(tensors[`v.${name}`], "float32")]));
       }
     });
     this.stepCount = state.step;
@@ -292,11 +296,9 @@ export class AdamW {
   /** Frees the moment tensors; the parameters themselves belong to the model. */
   dispose(): void {
     if (this.disposed) return;
-    for (const s of this.slots.values()) {
-      s.m.dispose();
-      s.v.dispose();
-    }
+    for (const s of this.slots.values()) s.mv.dispose();
     this.slots.clear();
+    this.constants.dispose();
     this.disposed = true;
   }
 

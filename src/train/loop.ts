@@ -16,6 +16,8 @@ import * as path from "node:path";
 import { batchIndices, makeTask, nllToBitsPerDim, Task, TaskName, TASK_NAMES } from "../data";
 import { LAYER_KINDS, LayerKind, MAMBA_NO_WEIGHT_DECAY, StackedModel, StackedModelOptions } from "../nn";
 import { AdamW, ParamGroup, s4ParamGroups } from "./adamw";
+import { DeviceLog } from "./device-log";
+import { lossAndAccuracy, StepTensors, trainStep } from "./step";
 import { oneCycleCosine } from "./schedule";
 import { loadModelCheckpoint, saveModelCheckpoint } from "./model-checkpoint";
 import { RunInfo, runInfo } from "./run-info";
@@ -57,6 +59,12 @@ export interface TrainOptions {
   /** Batch size of the evaluation passes. Default max(bsz, 64). */
   evalBsz?: number;
   /**
+   * Read the steps' loss and accuracy back every logEvery steps (onStep is then called for each of
+   * them). Default 1 on cpu and wasm, whose values already live in host memory, and 50 elsewhere:
+   * a GPU that must hand a value back after every step idles while the host waits.
+   */
+  logEvery?: number;
+  /**
    * Stop training once this many minutes of wall time have passed (checked after every step),
    * then evaluate, checkpoint and summarize as at the end of an epoch. The schedule still spans
    * all epochs, so a run that stops early ends before its learning rate has fully decayed.
@@ -68,6 +76,9 @@ export interface TrainOptions {
   resume?: boolean;
   /** The command line that started the run, kept in its summary (the CLI sets it). */
   command?: string;
+  /** The preset (configs/<name>.json) or config file the options came from, kept in its summary (the CLI sets them). */
+  preset?: string;
+  configFile?: string;
 }
 
 export interface StepInfo {
@@ -126,12 +137,15 @@ export interface TrainSummary {
   /** Where and when it ran (commit, backend, device, versions, start and end). */
   run: RunInfo;
   command: string | null;
+  /** The preset and config file (relative to the package root where inside it) the run's options came from. */
+  preset?: string | null;
+  config_file?: string | null;
   history: EpochRecord[];
 }
 
 type OptionalKeys = "clipNorm" | "trainLimit" | "valLimit" | "testLimit" | "expand" | "dConv" | "timeLimitMinutes";
 /** The options with every default filled in. */
-export type ResolvedOptions = Required<Omit<TrainOptions, OptionalKeys | "resume" | "command">> & Pick<TrainOptions, OptionalKeys>;
+export type ResolvedOptions = Required<Omit<TrainOptions, OptionalKeys | "resume" | "command" | "preset" | "configFile">> & Pick<TrainOptions, OptionalKeys>;
 
 export interface TrainHooks {
   onStep?: (info: StepInfo) => void;
@@ -139,9 +153,6 @@ export interface TrainHooks {
   /** Called once the model exists, before the first step. */
   onStart?: (info: { model: StackedModel; trainSize: number; valSize: number; testSize: number; stepsPerEpoch: number; resumedFromEpoch: number | null }) => void;
 }
-
-/** Dropout mask indices reserved per optimizer step (each block draws a few masks per forward). */
-const DROPOUT_STRIDE = 64;
 
 function fail(name: string, value: unknown, expected: string): never {
   throw new Error(`train: ${name} must be ${expected}, got ${JSON.stringify(value)}`);
@@ -163,6 +174,7 @@ function resolveOptions(opts: TrainOptions): ResolvedOptions {
   if (mamba && !(typeof expand === "number" && expand > 0 && Number.isInteger(expand * opts.dModel))) fail("expand", expand, "a number > 0 with expand · dModel an integer");
   const dConv = mamba ? posInt("dConv", opts.dConv ?? 4) : undefined;
   if (opts.evalBsz !== undefined) posInt("evalBsz", opts.evalBsz);
+  if (opts.logEvery !== undefined) posInt("logEvery", opts.logEvery);
   if (opts.trainLimit !== undefined) posInt("trainLimit", opts.trainLimit);
   if (opts.valLimit !== undefined) posInt("valLimit", opts.valLimit);
   if (opts.testLimit !== undefined) posInt("testLimit", opts.testLimit);
@@ -202,20 +214,11 @@ function resolveOptions(opts: TrainOptions): ResolvedOptions {
     valLimit: opts.valLimit,
     testLimit: opts.testLimit,
     evalBsz: opts.evalBsz ?? Math.max(opts.bsz, 64),
+    logEvery: opts.logEvery ?? (["cpu", "wasm"].includes(tf.getBackend()) ? 1 : 50),
     out: opts.out ?? path.join("runs", `${opts.task}-${opts.layer}`),
   };
 }
 
-
-/** Mean cross-entropy (nats) and accuracy of logits (b, C) or (b, l, C) against int labels. */
-function lossAndAccuracy(logits: tf.Tensor, labels: tf.Tensor, numClasses: number): { loss: tf.Scalar; correct: tf.Scalar } {
-  const flat = tf.reshape(logits, [-1, numClasses]) as tf.Tensor2D;
-  const y = tf.reshape(labels, [-1]);
-  const logp = tf.logSoftmax(flat);
-  const loss = tf.neg(tf.mean(tf.sum(tf.mul(logp, tf.oneHot(tf.cast(y, "int32"), numClasses)), 1))) as tf.Scalar;
-  const correct = tf.mean(tf.cast(tf.equal(tf.argMax(flat, 1), tf.cast(y, "int32")), "float32")) as tf.Scalar;
-  return { loss, correct };
-}
 
 /**
  * The wasm backend's heap is at most 4 GiB; running out of it aborts the wasm module with a bare
@@ -225,11 +228,6 @@ function explainOutOfMemory(e: unknown, cfg: ResolvedOptions): unknown {
   if (tf.getBackend() !== "wasm" || !/Aborted\(|out of memory|Cannot enlarge memory/i.test(String(e))) return e;
   const fix = cfg.recompute ? "lower bsz or dModel" : "set recompute (--recompute), or lower bsz or dModel";
   return new Error(`train: the wasm backend ran out of memory (its heap holds at most 4 GiB) in a training step with bsz ${cfg.bsz}, dModel ${cfg.dModel}, nLayers ${cfg.nLayers}, layer ${cfg.layer}; ${fix}. (wasm said: ${String(e)})`);
-}
-
-/** Puts every dropout layer's mask stream at the position reserved for `step`. */
-function positionDropout(model: StackedModel, step: number): void {
-  for (const b of model.blocks) if (b.drop) b.drop.position = step * DROPOUT_STRIDE;
 }
 
 function modelOptions(cfg: ResolvedOptions, task: Task): StackedModelOptions {
@@ -260,24 +258,25 @@ export function paramGroupsFor(layer: LayerKind, ssmLrScale = 0.1): ParamGroup[]
   return [{ name: "mamba-no-decay", match: noDecay, lr: 1, weightDecay: 0 }];
 }
 
-/** Loss and accuracy over the whole split, in batches, without dropout. Reads values
- * asynchronously, as every backend allows (WebGPU cannot read synchronously). */
+/** Loss and accuracy over the whole split, in batches, without dropout. The per-batch values stay
+ * on the device and come back in one read at the end. */
 export async function evaluate(model: StackedModel, task: Task, bsz: number): Promise<{ loss: number; accuracy: number }> {
-  let lossSum = 0;
-  let accSum = 0;
-  let count = 0;
-  for (const idx of batchIndices(task.n, bsz, { shuffle: false, seed: 0, epoch: 0 })) {
-    const [l, a] = tf.tidy(() => {
-      const { x, y } = task.makeBatch(idx);
-      const r = lossAndAccuracy(model.forward(x, { training: false }), y, task.numClasses);
-      return [r.loss, r.correct];
-    });
-    lossSum += (await l.data())[0] * idx.length;
-    accSum += (await a.data())[0] * idx.length;
-    tf.dispose([l, a]);
-    count += idx.length;
+  const log = new DeviceLog();
+  try {
+    for (const idx of batchIndices(task.n, bsz, { shuffle: false, seed: 0, epoch: 0 })) {
+      const r = tf.tidy(() => {
+        const { x, y } = task.makeBatch(idx);
+        return lossAndAccuracy(model.forward(x, { training: false }), y, task.numClasses);
+      });
+      log.push([r.loss, r.accuracy], idx.length);
+    }
+    const { values, weights } = await log.read();
+    const count = weights.reduce((a, b) => a + b, 0);
+    const mean = (k: number) => values.reduce((sum, row, i) => sum + row[k] * weights[i], 0) / count;
+    return { loss: mean(0), accuracy: mean(1) };
+  } finally {
+    log.dispose();
   }
-  return { loss: lossSum / count, accuracy: accSum / count };
 }
 
 /** The model, optimizer and progress a run starts from: fresh, or `<out>/last` when resuming. */
@@ -338,34 +337,6 @@ async function startState(cfg: ResolvedOptions, resume: boolean, trainTask: Task
   };
 }
 
-/** One optimizer step on a batch; returns its loss and accuracy (read back, asynchronously). */
-async function trainStep(st: RunState, cfg: ResolvedOptions, task: Task, idx: number[], lr: number): Promise<{ loss: number; acc: number; gradNorm?: number }> {
-  const params = st.model.parameters();
-  positionDropout(st.model, st.step);
-  const { x, y } = task.makeBatch(idx);
-  let correct: tf.Scalar | null = null;
-  let value: tf.Scalar, grads: tf.NamedTensorMap;
-  try {
-    ({ value, grads } = tf.variableGrads(() => {
-      const r = lossAndAccuracy(st.model.forward(x, { training: true, recompute: cfg.recompute }), y, task.numClasses);
-      correct = tf.keep(r.correct);
-      return r.loss;
-    }, Object.values(params)));
-  } catch (e) {
-    tf.dispose([x, y]);
-    throw explainOutOfMemory(e, cfg);
-  }
-  const named: Record<string, tf.Tensor> = {};
-  for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
-  const norm = st.optimizer.step(named, lr); // the gradient norm when clipping, else undefined
-  const loss = (await value.data())[0];
-  const acc = (await (correct as unknown as tf.Scalar).data())[0];
-  const gradNorm = norm ? (await norm.data())[0] : undefined;
-  tf.dispose([x, y, value, correct as unknown as tf.Scalar, ...Object.values(grads), ...(norm ? [norm] : [])]);
-  if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${st.step} (epoch ${st.epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`);
-  return { loss, acc, gradNorm };
-}
-
 /** The test split, evaluated once on the `best` checkpoint (or on the model when none was saved). */
 async function finalTest(st: RunState, cfg: ResolvedOptions, testTask: Task, bestPath: string): Promise<{ loss: number; accuracy: number }> {
   if (!fs.existsSync(`${bestPath}.json`)) return evaluate(st.model, testTask, cfg.evalBsz);
@@ -408,15 +379,44 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
       let accSum = 0;
       let seen = 0;
       let lr = 0;
-      for (let i = 0; i < batches.length && !outOfTime; i++) {
-        lr = schedule(Math.min(st.step, totalSteps - 1));
-        const { loss, acc, gradNorm } = await trainStep(st, cfg, trainTask, batches[i], lr);
-        st.step++;
-        lossSum += loss * batches[i].length;
-        accSum += acc * batches[i].length;
-        seen += batches[i].length;
-        hooks.onStep?.({ epoch: st.epoch, stepInEpoch: i + 1, stepsPerEpoch: batches.length, step: st.step, loss, accuracy: acc, lr, gradNorm });
-        if (timeLimit !== undefined && wall() >= timeLimit) outOfTime = true;
+      // Per-step values stay on the device and are read once per logging interval.
+      const log = new DeviceLog();
+      let logLr: number[] = [];
+      const flush = async (stepInEpoch: number) => {
+        const first = st.step - log.length;
+        const { values, weights } = await log.read();
+        values.forEach(([loss, acc, gradNorm], k) => {
+          if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${first + k} (epoch ${st.epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`);
+          lossSum += loss * weights[k];
+          accSum += acc * weights[k];
+          seen += weights[k];
+          hooks.onStep?.({
+            epoch: st.epoch, stepInEpoch: stepInEpoch - values.length + k + 1, stepsPerEpoch: batches.length, step: first + k + 1,
+            loss, accuracy: acc, lr: logLr[k], ...(gradNorm !== undefined ? { gradNorm } : {}),
+          });
+        });
+        logLr = [];
+      };
+      try {
+        for (let i = 0; i < batches.length && !outOfTime; i++) {
+          lr = schedule(Math.min(st.step, totalSteps - 1));
+          const batch = trainTask.makeBatch(batches[i]);
+          let out: StepTensors;
+          try {
+            out = trainStep(st.model, st.optimizer, batch, trainTask.numClasses, st.step, lr, { recompute: cfg.recompute });
+          } catch (e) {
+            throw explainOutOfMemory(e, cfg);
+          } finally {
+            tf.dispose([batch.x, batch.y]);
+          }
+          st.step++;
+          log.push([out.loss, out.accuracy, ...(out.gradNorm ? [out.gradNorm] : [])], batches[i].length);
+          logLr.push(lr);
+          if (timeLimit !== undefined && wall() >= timeLimit) outOfTime = true;
+          if (log.length >= cfg.logEvery || i === batches.length - 1 || outOfTime) await flush(i + 1);
+        }
+      } finally {
+        log.dispose();
       }
       const ev = await evaluate(st.model, valTask, cfg.evalBsz);
       const record: EpochRecord = {
@@ -460,6 +460,8 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
       config: cfg,
       run: { ...st.run, finished_at: new Date().toISOString() },
       command: opts.command ?? null,
+      preset: opts.preset ?? null,
+      config_file: opts.configFile ?? null,
       history: st.history,
     };
     if (sequence) {

@@ -5,7 +5,9 @@
  * - quick: a few steps that prove the pipeline works (CI); the numbers mean nothing.
  * - cpu: sized so that one run, its evaluations included, ends within about 20 minutes on two CPU
  *   cores with wasm, and still gives a real result (steps from measured rates, see docs/results.md).
- * - gpu: the anchor's sizes (The Annotated S4's MNIST runs), meant for a GPU.
+ * - gpu: exactly the preset files in configs/ (configs.ts): The Annotated S4's MNIST runs
+ *   (annotated-s4-classification, annotated-s4-sequence) and their Mamba counterparts of about the
+ *   same parameter count (mamba-classification, mamba-sequence), meant for a GPU.
  * Every tier has a time limit, so a slower machine stops on time instead of running over.
  */
 import * as path from "node:path";
@@ -13,17 +15,26 @@ import { TaskName, VALIDATION_SIZE } from "../data";
 import type { LayerKind } from "../nn";
 import { SIZE_TIERS, SizeTier } from "../notebook/tier";
 import type { TrainOptions } from "./loop";
+import { loadConfig } from "./configs";
 
-export type TierPreset = Omit<TrainOptions, "out" | "resume" | "command">;
+export type TierPreset = Omit<TrainOptions, "out" | "resume" | "command" | "preset" | "configFile">;
 
 /** MNIST's training images left after the validation split, and its test images. */
 const TRAIN_IMAGES = 60000 - VALIDATION_SIZE;
 const TEST_IMAGES = 10000;
 
 type Sizes = Omit<TierPreset, "task" | "layer">;
+type ReducedTier = Exclude<SizeTier, "gpu">;
+
+/** The gpu tier's preset files per task (S4 and S4D share the S4 preset) and its time limit. */
+const GPU_PRESETS: Record<"mnist-classification" | "mnist", { s4: string; mamba: string }> = {
+  "mnist-classification": { s4: "annotated-s4-classification", mamba: "mamba-classification" },
+  mnist: { s4: "annotated-s4-sequence", mamba: "mamba-sequence" },
+};
+const GPU_TIME_LIMIT_MINUTES = 180;
 
 /** S4 and S4D share sizes; Mamba gets a width of about the same parameter count. */
-const CLASSIFICATION: Record<SizeTier, { s4: Sizes; mamba: Sizes }> = {
+const CLASSIFICATION: Record<ReducedTier, { s4: Sizes; mamba: Sizes }> = {
   quick: {
     s4: { dModel: 16, nLayers: 2, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 256, valLimit: 128, testLimit: 128, timeLimitMinutes: 3 },
     mamba: { dModel: 16, nLayers: 2, n: 4, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 256, valLimit: 128, testLimit: 128, timeLimitMinutes: 3 },
@@ -34,13 +45,9 @@ const CLASSIFICATION: Record<SizeTier, { s4: Sizes; mamba: Sizes }> = {
     // ≈ 2 s per step measured: 400 steps in about 13 minutes.
     mamba: { dModel: 32, nLayers: 2, n: 8, bsz: 32, lr: 1e-2, epochs: 1, trainLimit: 12800, valLimit: 500, testLimit: 2000, timeLimitMinutes: 15 },
   },
-  gpu: {
-    s4: { dModel: 128, nLayers: 4, n: 64, bsz: 128, lr: 5e-3, dropout: 0.25, weightDecay: 0.01, epochs: 20, timeLimitMinutes: 180 },
-    mamba: { dModel: 128, nLayers: 4, n: 16, expand: 1, bsz: 128, lr: 5e-3, dropout: 0.1, weightDecay: 0.01, epochs: 20, timeLimitMinutes: 180 },
-  },
 };
 
-const SEQUENCE: Record<SizeTier, { s4: Sizes; mamba: Sizes }> = {
+const SEQUENCE: Record<ReducedTier, { s4: Sizes; mamba: Sizes }> = {
   quick: {
     s4: { dModel: 16, nLayers: 1, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 64, valLimit: 32, testLimit: 32, timeLimitMinutes: 3 },
     mamba: { dModel: 16, nLayers: 1, n: 4, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 64, valLimit: 32, testLimit: 32, timeLimitMinutes: 3 },
@@ -51,10 +58,6 @@ const SEQUENCE: Record<SizeTier, { s4: Sizes; mamba: Sizes }> = {
     // ≈ 1 s per step measured: 600 steps in about 10 minutes.
     mamba: { dModel: 32, nLayers: 2, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 9600, valLimit: 500, testLimit: 2000, timeLimitMinutes: 15 },
   },
-  gpu: {
-    s4: { dModel: 128, nLayers: 4, n: 64, bsz: 128, lr: 5e-3, dropout: 0.1, weightDecay: 0.01, epochs: 10, timeLimitMinutes: 180 },
-    mamba: { dModel: 128, nLayers: 4, n: 16, expand: 1, bsz: 128, lr: 5e-3, dropout: 0.1, weightDecay: 0.01, epochs: 10, timeLimitMinutes: 180 },
-  },
 };
 
 /** The training configuration of a task, layer and size tier (add `out` to train it). */
@@ -63,7 +66,15 @@ export function tierPreset(task: TaskName, layer: LayerKind, tier: SizeTier): Ti
   if (!table) throw new Error(`tierPreset: task must be "mnist-classification" or "mnist", got ${JSON.stringify(task)}`);
   if (!["s4", "s4d", "mamba"].includes(layer)) throw new Error(`tierPreset: layer must be "s4", "s4d" or "mamba", got ${JSON.stringify(layer)}`);
   if (!(SIZE_TIERS as readonly string[]).includes(tier)) throw new Error(`tierPreset: tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(tier)}`);
-  return { task, layer, ...table[tier][layer === "mamba" ? "mamba" : "s4"] };
+  const kind = layer === "mamba" ? "mamba" : "s4";
+  if (tier === "gpu") {
+    const { name, options } = loadConfig(GPU_PRESETS[task as "mnist" | "mnist-classification"][kind]);
+    const missing = (["epochs", "bsz", "dModel", "nLayers", "n", "lr"] as const).filter((k) => options[k] === undefined);
+    if (missing.length > 0) throw new Error(`tierPreset: the gpu tier's preset ${name} (configs/${name}.json) must set ${missing.join(", ")}`);
+    // The preset's own layer is s4 or mamba; s4d trains the S4 preset with its layer swapped.
+    return { ...(options as TierPreset), task, layer, timeLimitMinutes: GPU_TIME_LIMIT_MINUTES };
+  }
+  return { task, layer, ...table[tier][kind] };
 }
 
 /**

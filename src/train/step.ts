@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { TaskBatch } from "../data";
 import type { StackedModel } from "../nn";
 import type { AdamW } from "./adamw";
+import { softmaxCrossEntropy } from "./cross-entropy";
 
 /** Dropout mask indices reserved per optimizer step (each block draws a few masks per forward). */
 export const DROPOUT_STRIDE = 64;
@@ -27,8 +28,7 @@ export function lossAndAccuracy(logits: tf.Tensor, labels: tf.Tensor, numClasses
   return tf.tidy(() => {
     const flat = tf.reshape(logits, [-1, numClasses]) as tf.Tensor2D;
     const y = tf.reshape(labels.dtype === "int32" ? labels : tf.cast(labels, "int32"), [-1]);
-    const logp = tf.logSoftmax(flat);
-    const loss = tf.neg(tf.mean(tf.sum(tf.mul(logp, tf.oneHot(y, numClasses)), 1))) as tf.Scalar;
+    const loss = softmaxCrossEntropy(flat, y);
     const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(flat, 1), y), "float32")) as tf.Scalar;
     return { loss, accuracy };
   });

@@ -1,0 +1,26 @@
+/**
+ * GELU in its tanh form (Hendrycks & Gimpel, 2016), shared by its implementations:
+ *
+ *   y  = ½x(1 + t),  t = tanh(u),  u = √(2/π)(x + 0.044715x³)
+ *   y′ = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²)
+ *
+ * The fused kernels compute y in one pass and dx = dy·y′ in one pass, instead of some ten small
+ * ops (four of them with a scalar made on the host) forward and more backward.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Forward kernel: inputs {x} → y (shape of x). */
+export const KERNEL = "GeluTanh";
+/** Backward kernel: inputs {dy, x} → dx (shape of x). */
+export const GRAD_KERNEL = "GeluTanhGrad";
+
+/** √(2/π), the scale inside the tanh. */
+export const GELU_SCALE = Math.sqrt(2 / Math.PI);
+/** The coefficient of x³ inside the tanh. */
+export const GELU_CUBIC = 0.044715;
+
+/** Checks that x is a float32 tf.Tensor; `fn` names the public function in the error. */
+export function checkArgs(fn: string, x: tf.Tensor): void {
+  if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: x must be a tf.Tensor, got ${x === null ? "null" : typeof x}`);
+  if (x.dtype !== "float32") throw new Error(`${fn}: x must be float32, got ${x.dtype}`);
+}
