@@ -153,7 +153,8 @@ function stepPerRow(fn: string, step: number | tf.Tensor, lead: number[]): tf.Te
   if (step.size !== 1 && step.shape.join() !== lead.join()) {
     throw new Error(`${fn}: step must be a number, a scalar, or have the leading shape (${lead.join(", ")}) of Lambda, got (${step.shape.join(", ")})`);
   }
-  return step.size === 1 ? tf.mul(tf.ones([H]), tf.reshape(step, [])) : tf.reshape(step, [H]);
+  if (step.size === 1) return tf.mul(tf.ones([H]), tf.reshape(step, []));
+  return step.rank === 1 ? step : tf.reshape(step, [H]);
 }
 
 /**
@@ -221,14 +222,16 @@ export function kernelDPLR(params: DPLRParams, step: number | tf.Tensor, L: numb
     if (params.Q === params.P && hasDPLRSpectrumKernels()) {
       const shape = checkDPLRTensors("kernelDPLR", params);
       const lead = shape.slice(0, -1), N = shape[shape.length - 1];
-      const rows = (t: CTensor): CTensor => ({ re: tf.reshape(t.re, [-1, N]), im: tf.reshape(t.im, [-1, N]) }); // (H, N)
+      // (H, N); already so for a layer's parameters, and a reshape would add kernels both ways
+      const rows = (t: CTensor): CTensor => (lead.length === 1 ? t : { re: tf.reshape(t.re, [-1, N]), im: tf.reshape(t.im, [-1, N]) });
       const lambda = rows(params.Lambda);
       const spectrum = dplrSpectrum(
         tf.stack([lambda.re, lambda.im], -1), rows(params.P), rows(params.B), rows(params.C),
         stepPerRow("kernelDPLR", step, lead), roots ?? rootsOfUnityPairs(L),
       ); // (2, H, L)
       const [re, im] = tf.unstack(spectrum);
-      return tf.reshape(irdft(re, im), [...lead, L]);
+      const K = irdft(re, im); // (H, L)
+      return lead.length === 1 ? K : tf.reshape(K, [...lead, L]);
     }
     const atRoots = kGenDPLR(params, step)(rootsTensor(L));
     return irdft(atRoots.re, atRoots.im);

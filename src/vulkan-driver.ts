@@ -70,15 +70,20 @@ function holdsManifest(entry: string): boolean {
   }
 }
 
-function hasLoader(s: VulkanSearch): boolean {
+function hasLibrary(s: VulkanSearch, name: string): boolean {
   const dirs = [...splitList(s.env.LD_LIBRARY_PATH), ...s.libraryDirs];
-  if (dirs.some((d) => fs.existsSync(path.join(d, LOADER)))) return true;
+  if (dirs.some((d) => fs.existsSync(path.join(d, name)))) return true;
   try {
     // The cache is binary, but it stores each library's name as plain text.
-    return fs.readFileSync(s.ldCache).includes(LOADER);
+    return fs.readFileSync(s.ldCache).includes(name);
   } catch {
     return false;
   }
+}
+
+/** Whether the dynamic linker would find the shared library `name` (LD_LIBRARY_PATH, usual folders, cache). */
+export function sharedLibraryExists(name: string, search: Partial<VulkanSearch> = {}): boolean {
+  return hasLibrary({ ...defaultSearch(), ...search }, name);
 }
 
 /** A colon-separated list from the environment, or `fallback` when it is unset or empty. */
@@ -97,6 +102,12 @@ function defaultManifestRoots(s: VulkanSearch): string[] {
   ];
 }
 
+/** The vulkan/icd.d folders the loader searches for driver manifests when no override is set. */
+export function vulkanManifestFolders(search: Partial<VulkanSearch> = {}): string[] {
+  const s = { ...defaultSearch(), ...search };
+  return defaultManifestRoots(s).map((r) => path.join(r, "vulkan", "icd.d"));
+}
+
 /** A path under the home folder written as ~/…, to keep the message short. */
 const tilde = (p: string, home: string) =>
   home && p.startsWith(home + path.sep) ? `~${p.slice(home.length)}` : p;
@@ -111,7 +122,7 @@ const tilde = (p: string, home: string) =>
 export function vulkanDriverProblem(search: Partial<VulkanSearch> = {}): string | null {
   const s = { ...defaultSearch(), ...search };
   if (s.platform !== "linux") return null;
-  if (!hasLoader(s)) {
+  if (!hasLibrary(s, LOADER)) {
     return `no Vulkan loader (${LOADER} is not in LD_LIBRARY_PATH, the ld.so cache or the usual` +
       " library folders)";
   }

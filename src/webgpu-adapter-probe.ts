@@ -12,10 +12,21 @@ import { importEsm } from "./esm-import";
 const MARK = "@adapter ";
 /** Dawn starts within a second or two; a driver that hangs longer is treated as unusable. */
 const PROBE_LIMIT_MS = 30000;
+/** Vulkan drivers that run on the CPU: Mesa's lavapipe (llvmpipe, softpipe) and SwiftShader. */
+const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader/i;
 
 export interface AdapterSeen {
   /** Null when Dawn found no adapter, or when the probe failed (then `error` says why). */
-  adapter: { description: string; fallback: boolean } | null;
+  adapter: {
+    description: string;
+    /** The adapter's own fallback flag. */
+    fallback: boolean;
+    vendor: string;
+    architecture: string;
+    device: string;
+    /** Shaders run on the CPU: the fallback flag, the "software" architecture or a known name. */
+    software: boolean;
+  } | null;
   error?: string;
 }
 
@@ -27,7 +38,10 @@ async function lookInThisProcess(): Promise<AdapterSeen> {
   const info = adapter.info ?? {};
   const description = String(info.description || info.device || "unnamed adapter");
   const fallback = Boolean(info.isFallbackAdapter || adapter.isFallbackAdapter);
-  return { adapter: { description, fallback } };
+  const [vendor, architecture, device] = [info.vendor, info.architecture, info.device].map((v) => String(v ?? ""));
+  const software = fallback || architecture === "software" ||
+    SOFTWARE_NAMES.test([vendor, device, description].join(" "));
+  return { adapter: { description, fallback, vendor, architecture, device, software } };
 }
 
 /** Asks a child process what adapter Dawn finds here; its stderr is kept out of ours. */
