@@ -9,6 +9,10 @@ const TOL_GRAD = [1e-5, 1e-5]; // dx elementwise; the LayerNorm sums over rows m
 const TOL_FD = [3e-4, 1e-3]; // central differences (eps 1e-2) of a loss read back in float64
 const tol = ([a, r]) => `atol ${a.toExponential()}, rtol ${r.toExponential()}`;
 
+/** S4_KERNELS=reference registers no kernels: the ops are their references, and the checks of the
+ * kernels themselves skip. */
+const KERNELS_OFF = lib.kernels.kernelMode() === "reference";
+
 /** The three ops: their inputs from the shape of x, and the shape of their output. */
 const OPS = {
   gelu: {
@@ -112,7 +116,8 @@ function hostWrites(fn) {
 function suite(backend) {
   for (const [name, spec] of Object.entries(OPS)) {
     describe(name, () => {
-      it("the forward and backward kernels are registered for this backend", () => {
+      it("the forward and backward kernels are registered for this backend", function () {
+        if (KERNELS_OFF) this.skip();
         for (const k of spec.kernels) assert.ok(tf.getKernel(k, backend), k);
       });
 
@@ -153,7 +158,8 @@ function suite(backend) {
         });
       }
 
-      it("the forward runs its kernel once, the gradient its backward kernel once, and no reference ops", async () => {
+      it("the forward runs its kernel once, the gradient its backward kernel once, and no reference ops", async function () {
+        if (KERNELS_OFF) this.skip();
         const shape = name === "glu" ? [2, 4, 6] : [2, 4, 5];
         const inp = spec.make(shape, 5);
         const args = spec.names.map((n) => inp[n]);
@@ -211,8 +217,27 @@ function suite(backend) {
     tf.dispose([x, scale, bias]);
   });
 
+  it("a SequenceBlock (LayerNorm, GELU, GLU) runs each fused kernel once forward and once backward", async function () {
+    if (KERNELS_OFF) this.skip();
+    const block = new lib.SequenceBlock({ layer: new lib.S4Layer({ h: 8, n: 4, l: 16, seed: 1 }), h: 8, seed: 2 });
+    const x = tf.tensor3d(randn(2 * 16 * 8, 6), [2, 16, 8]);
+    const params = Object.values(block.parameters());
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(block.forward(x, true)), params);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const names = info.kernels.map((k) => k.name);
+    for (const spec of Object.values(OPS)) {
+      for (const k of spec.kernels) assert.equal(names.filter((n) => n === k).length, 1, `${k} in ${names.join()}`);
+    }
+    for (const k of ["SplitV", "Tanh", "Mean"]) assert.ok(!names.includes(k), `reference op ${k} ran: ${names.join()}`);
+    x.dispose();
+    block.dispose();
+  });
+
   // host backends hand every output over as an array; on WebGPU nothing need leave the host
-  if (backend === "webgpu") it("LayerNorm, gelu and glu run with no host uploads (forward and backward kernels)", () => {
+  if (backend === "webgpu") it("LayerNorm, gelu and glu run with no host uploads (forward and backward kernels)", function () {
+    if (KERNELS_OFF) this.skip();
     const x = tf.tensor3d(randn(2 * 3 * 8, 4), [2, 3, 8]);
     const ln = new lib.LayerNorm(8);
     const params = [ln.scale, ln.bias];
