@@ -134,6 +134,29 @@ describe("train loop [wasm]", function () {
     assert.ok(Math.abs(m1[1].train_loss - m2[1].train_loss) < 1e-6);
   });
 
+  it("a time limit that stops inside an epoch resumes at the next batch: the same parameters as a run straight through", async function () {
+    const opts = { ...TINY, dropout: 0.1, epochs: 2 };
+    const straight = tmpDir("straight-mid");
+    await lib.train({ ...opts, out: straight });
+    // A limit so small that every sitting stops after its first step.
+    const split = tmpDir("split-mid");
+    const first = await lib.train({ ...opts, out: split, timeLimitMinutes: 1e-6 });
+    assert.equal(first.steps, 1);
+    assert.equal(first.stopped_by_time_limit, true);
+    assert.equal(first.history[0].partial, true);
+    let last = first;
+    for (let sitting = 0; sitting < 20 && last.steps < 8; sitting++) {
+      last = await lib.train({ ...opts, out: split, resume: true, timeLimitMinutes: 1e-6 });
+    }
+    assert.equal(last.steps, 8, "eight steps over the sittings, one each");
+    const a = await paramsOf(path.join(straight, "last"));
+    const b = await paramsOf(path.join(split, "last"));
+    for (const k of Object.keys(a)) {
+      const diff = Math.max(...a[k].map((v, i) => Math.abs(v - b[k][i])));
+      assert.ok(diff <= 1e-6, `parameter ${k} differs by ${diff}`);
+    }
+  });
+
   it("refuses to resume a checkpoint made with another model shape, naming the setting", async function () {
     const out = tmpDir("mismatch");
     await lib.train({ ...TINY, out });

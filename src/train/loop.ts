@@ -65,9 +65,10 @@ export interface TrainOptions {
    */
   logEvery?: number;
   /**
-   * Stop training once this many minutes of wall time have passed (checked after every step),
-   * then evaluate, checkpoint and summarize as at the end of an epoch. The schedule still spans
-   * all epochs, so a run that stops early ends before its learning rate has fully decayed.
+   * Stop training once this many minutes of this sitting's wall time have passed (checked after
+   * every step), then evaluate, checkpoint and summarize as at the end of an epoch. The schedule
+   * still spans all epochs, so a run that stops early ends before its learning rate has fully
+   * decayed; resuming it (`resume`) continues at the next batch, with the limit counted afresh.
    */
   timeLimitMinutes?: number;
   /** Output folder. Default `runs/<task>-<layer>`. */
@@ -106,6 +107,8 @@ export interface EpochRecord {
   val_bits_per_dim?: number;
   lr: number;
   wall_s: number;
+  /** True when the time limit ended this epoch early; a resumed run finishes it. */
+  partial?: boolean;
 }
 
 export interface TrainSummary {
@@ -284,6 +287,8 @@ interface RunState {
   model: StackedModel;
   optimizer: AdamW;
   epoch: number;
+  /** Batches of `epoch` already trained (a sitting stopped inside it), else 0. */
+  batchInEpoch: number;
   step: number;
   best: number;
   bestEpoch: number;
@@ -305,7 +310,7 @@ async function startState(cfg: ResolvedOptions, resume: boolean, trainTask: Task
     const model = new StackedModel(modelOptions(cfg, trainTask));
     await fsp.rm(metricsPath, { force: true });
     return {
-      model, optimizer: new AdamW(model.parameters(), groups, adamOpts), epoch: 0, step: 0,
+      model, optimizer: new AdamW(model.parameters(), groups, adamOpts), epoch: 0, batchInEpoch: 0, step: 0,
       best: sequence ? Infinity : -Infinity, bestEpoch: 0, history: [], priorWall: 0, resumedFrom: null,
       run: await runInfo(),
     };
@@ -326,7 +331,7 @@ async function startState(cfg: ResolvedOptions, resume: boolean, trainTask: Task
   const m = saved.meta;
   const epoch = Number(m.epoch);
   return {
-    model: saved.model, optimizer, epoch, step: Number(m.step),
+    model: saved.model, optimizer, epoch, batchInEpoch: typeof m.batch_in_epoch === "number" ? m.batch_in_epoch : 0, step: Number(m.step),
     best: typeof m.best === "number" ? m.best : sequence ? Infinity : -Infinity,
     bestEpoch: typeof m.best_epoch === "number" ? m.best_epoch : 0,
     history: Array.isArray(m.history) ? (m.history as EpochRecord[]) : [],
@@ -369,7 +374,9 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
 
   hooks.onStart?.({ model: st.model, trainSize: trainTask.n, valSize: valTask.n, testSize: testTask.n, stepsPerEpoch, resumedFromEpoch: st.resumedFrom });
   const wall = () => st.priorWall + (Date.now() - t0) / 1000;
+  // The limit is per sitting: a resumed run gets the full limit again.
   const timeLimit = cfg.timeLimitMinutes !== undefined ? cfg.timeLimitMinutes * 60 : undefined;
+  const sitting = () => (Date.now() - t0) / 1000;
   let outOfTime = false;
 
   try {
@@ -397,8 +404,11 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
         });
         logLr = [];
       };
+      // A sitting that stopped inside this epoch left where: continue from the next batch.
+      let done = st.batchInEpoch;
+      st.batchInEpoch = 0;
       try {
-        for (let i = 0; i < batches.length && !outOfTime; i++) {
+        for (let i = done; i < batches.length && !outOfTime; i++) {
           lr = schedule(Math.min(st.step, totalSteps - 1));
           const batch = trainTask.makeBatch(batches[i]);
           let out: StepTensors;
@@ -412,16 +422,18 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
           st.step++;
           log.push([out.loss, out.accuracy, ...(out.gradNorm ? [out.gradNorm] : [])], batches[i].length);
           logLr.push(lr);
-          if (timeLimit !== undefined && wall() >= timeLimit) outOfTime = true;
+          if (timeLimit !== undefined && sitting() >= timeLimit) outOfTime = true;
           if (log.length >= cfg.logEvery || i === batches.length - 1 || outOfTime) await flush(i + 1);
+          done = i + 1;
         }
       } finally {
         log.dispose();
       }
+      const partial = done < batches.length;
       const ev = await evaluate(st.model, valTask, cfg.evalBsz);
       const record: EpochRecord = {
         epoch: st.epoch + 1, step: st.step, train_loss: lossSum / seen, train_accuracy: accSum / seen,
-        val_loss: ev.loss, val_accuracy: ev.accuracy, lr, wall_s: wall(),
+        val_loss: ev.loss, val_accuracy: ev.accuracy, lr, wall_s: wall(), ...(partial ? { partial: true } : {}),
       };
       if (sequence) record.val_bits_per_dim = nllToBitsPerDim(ev.loss);
       st.history.push(record);
@@ -430,7 +442,8 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
         st.best = sequence ? ev.loss : ev.accuracy;
         st.bestEpoch = st.epoch + 1;
       }
-      const meta = { epoch: st.epoch + 1, step: st.step, best: st.best, best_epoch: st.bestEpoch, seed: cfg.seed, wall_s: record.wall_s, history: st.history, run: st.run };
+      // A cut-short epoch is resumed at its next batch (the batch order depends only on seed and epoch).
+      const meta = { epoch: partial ? st.epoch : st.epoch + 1, batch_in_epoch: partial ? done : 0, step: st.step, best: st.best, best_epoch: st.bestEpoch, seed: cfg.seed, wall_s: record.wall_s, history: st.history, run: st.run };
       await fsp.appendFile(metricsPath, JSON.stringify(record) + "\n");
       await saveModelCheckpoint(lastPath, st.model, { training, optimizer: st.optimizer, meta });
       if (improved) await saveModelCheckpoint(bestPath, st.model, { training, meta });

@@ -50,18 +50,27 @@ export function trainStep(
   const params = model.parameters();
   positionDropout(model, step);
   let accuracy: tf.Scalar | null = null;
-  const { value, grads } = tf.variableGrads(() => {
-    const r = lossAndAccuracy(model.forward(batch.x, { training: true, recompute: opts.recompute }), batch.y, numClasses);
-    accuracy = tf.keep(r.accuracy);
-    return r.loss;
-  }, Object.values(params));
+  const vars = Object.values(params);
+  // The seed gradient ∂loss/∂loss = 1, made on the device: tf.variableGrads would make it on the
+  // host, one upload every step.
+  const seed = tf.fill([], 1) as tf.Scalar;
+  let value: tf.Scalar, grads: tf.Tensor[];
+  try {
+    ({ value, grads } = tf.engine().gradients(() => {
+      const r = lossAndAccuracy(model.forward(batch.x, { training: true, recompute: opts.recompute }), batch.y, numClasses);
+      accuracy = tf.keep(r.accuracy);
+      return r.loss;
+    }, vars, seed, false));
+  } finally {
+    seed.dispose();
+  }
   const named: Record<string, tf.Tensor> = {};
-  for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
+  Object.keys(params).forEach((name, i) => (named[name] = grads[i]));
   let gradNorm: tf.Scalar | undefined;
   try {
     gradNorm = optimizer.step(named, lr);
   } finally {
-    tf.dispose(Object.values(grads));
+    tf.dispose(grads);
   }
   return { loss: value, accuracy: accuracy as unknown as tf.Scalar, ...(gradNorm ? { gradNorm } : {}) };
 }
