@@ -4,7 +4,7 @@
 # writes goes to OUT as at most six files, so a sitting's results fit what such machines hand back:
 #
 #   scripts/gpu-session.sh --bundle build/gpu-bundle --out OUT --preset annotated-s4-classification \
-#       --minutes 8 [--resume-from OUT_OF_LAST_SITTING/run.tar] [--bench-steps 5] [--no-bench] \
+#       --minutes 8 [--resume-from OUT_OF_LAST_SITTING/run.tar] [--bench-steps 5] [--bench-bsz B] [--no-bench] \
 #       [--allow-software-adapter] [-- more flags for train]
 #
 # OUT/session.log    the GPU (nvidia-smi), the bundle's adapter line, and what ran, with times
@@ -20,7 +20,7 @@ set -euo pipefail
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 fail() { echo "gpu-session: $*" >&2; exit 2; }
 
-bundle="" out="" preset="" minutes="" resume_from="" bench_steps=5 bench=1 allow=()
+bundle="" out="" preset="" minutes="" resume_from="" bench_steps=5 bench_bsz=() bench=1 allow=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) bundle=${2:-}; shift 2 ;;
@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
     --minutes) minutes=${2:-}; shift 2 ;;
     --resume-from) resume_from=${2:-}; shift 2 ;;
     --bench-steps) bench_steps=${2:-}; shift 2 ;;
+    --bench-bsz) bench_bsz=(--bsz "${2:-}"); shift 2 ;;
     --no-bench) bench=0; shift ;;
     --allow-software-adapter) allow=(--allow-software-adapter); shift ;;
     -h | --help) usage; exit 0 ;;
@@ -41,7 +42,7 @@ done
 [ -n "$out" ] || fail "--out OUT is required: the folder for this sitting's results"
 [ -n "$preset" ] || fail "--preset NAME is required (e.g. annotated-s4-classification)"
 [[ "$minutes" =~ ^[0-9]+([.][0-9]+)?$ ]] || fail "--minutes must be a number of minutes for training, got \"$minutes\""
-[[ "$bench_steps" =~ ^[1-9][0-9]*$ ]] || fail "--bench-steps must be a positive integer, got \"$bench_steps\""
+[[ "$bench_steps" =~ ^[1-9][0-9]*$ ]] && [ "$bench_steps" -ge 3 ] || fail "--bench-steps must be an integer >= 3 (a median of warm steps), got \"$bench_steps\""
 if [ -n "$resume_from" ] && [ ! -f "$resume_from" ]; then fail "--resume-from $resume_from does not exist"; fi
 
 bundle=$(cd "$bundle" && pwd)
@@ -61,7 +62,7 @@ fi
 
 if [ "$bench" = 1 ]; then
   note "bench --step: $bench_steps measured steps"
-  "$bundle/run.sh" bench "${allow[@]}" --step --preset "$preset" --steps "$bench_steps" --json "$out/bench-step.json" >>"$log" 2>&1 \
+  "$bundle/run.sh" bench "${allow[@]}" --step --preset "$preset" --steps "$bench_steps" "${bench_bsz[@]}" --json "$out/bench-step.json" >>"$log" 2>&1 \
     || note "bench --step failed (exit $?); training goes on"
 fi
 

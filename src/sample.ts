@@ -115,6 +115,9 @@ function drawPixels(logits: Float32Array, b: number, k: number, temperature: num
  * Completes b images from their first `prefixLength` pixels: pixels before prefixLength are kept,
  * the rest are generated in RNN mode. → the b · 784 completed pixels (row-major, image after image).
  */
+/** RNN steps queued at most before the host waits for the device. */
+const SYNC_EVERY = 16;
+
 export async function completeDigits(
   model: StackedModel,
   prefixes: Uint8Array | tf.Tensor,
@@ -152,6 +155,10 @@ export async function completeDigits(
           const logits = (await r.logits.data()) as Float32Array;
           opts.onStep?.(t, logits);
           if (t >= prefixLength) drawPixels(logits, b, k, temperature, greedy, rand, out, t);
+        } else if (t % SYNC_EVERY === SYNC_EVERY - 1) {
+          // Through a long prefix nothing is read back; waiting now and then keeps a GPU's queue
+          // bounded (Dawn on lavapipe crashes after some hundred unsynchronized steps).
+          await r.logits.data();
         }
       } finally {
         r.logits.dispose();

@@ -125,6 +125,53 @@ describe("GPU bundle: built, then trained through run.sh with its own Node", fun
   });
 });
 
+describe("scripts/gpu-session.sh: a lent-GPU sitting as one command, on the bundle", function () {
+  this.timeout(20 * 60 * 1000);
+  const SESSION = path.join(__dirname, "..", "scripts", "gpu-session.sh");
+  const session = (args) => spawnSync("bash", [SESSION, ...args], { encoding: "utf8", env: { ...process.env, S4_ALLOW_SOFTWARE_ADAPTER: "" } });
+
+  it("names what is missing or malformed, with exit status 2", function () {
+    for (const [args, message] of [
+      [[], /--bundle DIR is required/],
+      [["--bundle", os.tmpdir()], /has no run\.sh/],
+      [["--bundle", os.tmpdir(), "--bogus"], /unknown flag "--bogus"/],
+    ]) {
+      const r = session(args);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  it("two sittings, the second resumed from the first's run.tar, leave six files and a finished run", function () {
+    const bundle = path.join(__dirname, "..", "build", "gpu-bundle-test-session");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "s4-gpu-session-"));
+    const build = spawnSync(process.execPath, [BUILDER, "--out", bundle], { encoding: "utf8" });
+    if (build.status === 3 || vulkanDriverProblem()) {
+      skipSuite(this, { kind: "GPU bundle test", why: build.stderr.trim().split("\n").pop() || vulkanDriverProblem(), enable: "install a Vulkan driver and reach the npm registry", requireVar: "S4_REQUIRE_WEBGPU" });
+      return;
+    }
+    assert.equal(build.status, 0, build.stderr);
+    const tiny = ["--", "--d-model", "8", "--n-layers", "1", "--n", "4", "--bsz", "8", "--train-limit", "64", "--val-limit", "16", "--test-limit", "16", "--epochs", "2"];
+    const common = ["--bundle", bundle, "--preset", "annotated-s4-classification", "--allow-software-adapter", "--bench-steps", "3", "--bench-bsz", "1"];
+    // A limit of a fraction of a second: the first sitting stops after its first step.
+    const first = session([...common, "--out", path.join(tmp, "one"), "--minutes", "0.00001", "--no-bench", ...tiny]);
+    assert.equal(first.status, 0, first.stderr);
+    const s1 = JSON.parse(fs.readFileSync(path.join(tmp, "one", "summary.json"), "utf8"));
+    assert.equal(s1.steps, 1);
+    assert.equal(s1.stopped_by_time_limit, true);
+    const second = session([...common, "--out", path.join(tmp, "two"), "--minutes", "5", "--resume-from", path.join(tmp, "one", "run.tar"), ...tiny]);
+    assert.equal(second.status, 0, second.stderr);
+    const files = fs.readdirSync(path.join(tmp, "two")).sort();
+    assert.deepEqual(files, ["bench-step.json", "metrics.jsonl", "run.tar", "session.log", "summary.json", "train.log"]);
+    const s2 = JSON.parse(fs.readFileSync(path.join(tmp, "two", "summary.json"), "utf8"));
+    assert.equal(s2.steps, 16, "the second sitting finishes both epochs of 8 steps");
+    assert.equal(s2.resumed_from_epoch, 0);
+    assert.equal(s2.stopped_by_time_limit, false);
+    assert.match(fs.readFileSync(path.join(tmp, "two", "session.log"), "utf8"), /gpu-bundle: adapter: /);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
 describe("npm run gpu-bundle: bad command lines", function () {
   const builder = (args) => spawnSync(process.execPath, [BUILDER, ...args], { encoding: "utf8" });
 
