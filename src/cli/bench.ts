@@ -1,5 +1,6 @@
 /**
  * npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
+ * npm run bench -- --step --preset NAME [...]: whole training steps instead (bench-step.ts)
  *
  * Times the hot ops of the library on each backend that works here: the forward time and the
  * forward + backward time (the gradients of Σ y·r for fixed random weights r, every gradient read
@@ -20,6 +21,7 @@ import {
   MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, isSingleRun, planFor, textTable, writeJsonAtomic,
 } from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
+import { benchStep } from "./bench-step";
 
 const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
   --only <op>       ${OPS.join(", ")} (repeatable, or a comma list); default: all
@@ -27,7 +29,8 @@ const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json 
                     webgpu where an adapter exists, and tfjs-node where it is installed
   --json <file>     where to write the results (default build/bench.json)
   --quick           fewer repetitions (still at least ${MIN_WARM_RUNS}), shorter time limits
-  --no-reference    skip the plain-tf-ops references`;
+  --no-reference    skip the plain-tf-ops references
+  --step            measure whole training steps of a preset instead: npm run bench -- --step --help`;
 
 function usage(msg: string): never {
   console.error(`bench: ${msg}\n${USAGE}`);
@@ -232,6 +235,7 @@ function table(results: Result[]): string {
 // ---- Main -------------------------------------------------------------------------------------------
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--step")) return benchStep(argv.filter((a) => a !== "--step"));
   const opts = parseArgs(argv);
   const started = performance.now();
   const notes: string[] = [];

@@ -10,3 +10,4 @@ export * from "./run-records";
 export * from "./step";
 export * from "./device-log";
 export * from "./cross-entropy";
+export * from "./step-counters";
