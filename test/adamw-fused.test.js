@@ -1,20 +1,10 @@
 // The fused AdamW update: one kernel per parameter equals the tf-ops reference and float64 hand
 // math on cpu, wasm and webgpu (groups, clipping, skipped steps, state round trips), leaks nothing,
 // costs one tfjs kernel per parameter and, on WebGPU, two programs per parameter and no uploads.
-const { forEachBackend, describeWebGPU, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { forEachBackend, describeWebGPU, assertClose, adamwReferenceStep, randn, tf, lib, assert } = require("./helpers");
 
 const { AdamW, adamwUpdate, adamwUpdateReference, hasFusedAdamW, s4ParamGroups } = lib;
 
-/** Float64 AdamW on plain arrays; st = { m, v, t }. */
-function refStep(p, g, st, { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0 }) {
-  st.t += 1;
-  const bc1 = 1 - b1 ** st.t, bc2 = 1 - b2 ** st.t;
-  return p.map((x, i) => {
-    st.m[i] = b1 * st.m[i] + (1 - b1) * g[i];
-    st.v[i] = b2 * st.v[i] + (1 - b2) * g[i] * g[i];
-    return x - lr * (st.m[i] / bc1 / (Math.sqrt(st.v[i] / bc2) + eps) + wd * x);
-  });
-}
 
 /** True when this process registers no hand-written kernels (S4_KERNELS=reference): the kernel
  * checks are skipped, the math checks then test the tf-ops path. */
@@ -112,7 +102,7 @@ function checks() {
       assert.equal(opt.step(grads, lrs[step]), undefined);
       tf.dispose(Object.values(grads));
       for (const n of Object.keys(SHAPES)) {
-        ref[n] = refStep(ref[n], arr[n], st[n], { lr: lrs[step] * CFG[n].scale, wd: CFG[n].wd });
+        ref[n] = adamwReferenceStep(ref[n], arr[n], st[n], { lr: lrs[step] * CFG[n].scale, wd: CFG[n].wd });
         assertClose(await values(params[n]), ref[n], 1e-6, 1e-5, `${n} after step ${step + 1}`);
       }
     }
@@ -145,7 +135,7 @@ function checks() {
       tf.dispose([got, ...Object.values(grads)]);
       const s = clipNorm / Math.max(norm, clipNorm);
       for (const n of Object.keys(SHAPES)) {
-        ref[n] = refStep(ref[n], arr[n].map((x) => x * s), st[n], { lr: 0.01 * CFG[n].scale, wd: CFG[n].wd });
+        ref[n] = adamwReferenceStep(ref[n], arr[n].map((x) => x * s), st[n], { lr: 0.01 * CFG[n].scale, wd: CFG[n].wd });
         assertClose(await values(params[n]), ref[n], 1e-6, 1e-5, `${n} after step ${step + 1}`);
       }
     }

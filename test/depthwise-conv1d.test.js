@@ -1,7 +1,7 @@
 // Causal depthwise conv1d (Mamba's short convolution): the kernels against the plain-tf-ops
 // reference and against central finite differences, on cpu and wasm, and on WebGPU where an
 // adapter exists. Reads are asynchronous so the same checks run on every backend.
-const { BACKENDS, forEachBackend, assertClose, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
+const { BACKENDS, forEachBackend, assertClose, assertNoLeakAsync, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const op = lib.causalDepthwiseConv1d;
 const ref = lib.causalDepthwiseConv1dReference;
@@ -60,12 +60,6 @@ async function finiteDifferences(inp, name, eps) {
   return out;
 }
 
-/** Runs fn (async) and asserts it leaves the tensor count unchanged, after disposing what it returns. */
-async function assertNoLeakAsync(fn, what) {
-  const before = tf.memory().numTensors;
-  tf.dispose(await fn());
-  assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensor(s)`);
-}
 
 /** The checks shared by every backend. */
 function suite(backend) {

@@ -1,7 +1,7 @@
 // The fused GELU, GLU and LayerNorm kernels against their plain-tf-ops references (values and
 // autodiff gradients) and against central finite differences, on cpu and wasm, and on WebGPU where
 // an adapter exists; argument errors, leaks, and the kernels the ops run.
-const { BACKENDS, forEachBackend, describeWebGPU, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { BACKENDS, forEachBackend, describeWebGPU, assertClose, assertNoLeakAsync, randn, tf, lib, assert } = require("./helpers");
 
 // float32 tolerances (atol, rtol)
 const TOL_Y = [2e-6, 2e-6]; // a few roundings per element (the host kernels compute in float64)
@@ -89,12 +89,6 @@ async function finiteDifferences(spec, inp, r, name, eps) {
   return out;
 }
 
-/** Runs fn (async) and asserts it leaves the tensor count unchanged, after disposing what it returns. */
-async function assertNoLeakAsync(fn, what) {
-  const before = tf.memory().numTensors;
-  tf.dispose(await fn());
-  assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensor(s)`);
-}
 
 /** Counts the host arrays handed to the backend (uploads on WebGPU) while fn runs. */
 function hostWrites(fn) {

@@ -79,6 +79,25 @@ function assertNoLeak(fn, what) {
   assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensor(s)`);
 }
 
+/** Runs fn (async) and asserts it leaves the tensor count unchanged, after disposing what it returns. */
+async function assertNoLeakAsync(fn, what) {
+  const before = tf.memory().numTensors;
+  tf.dispose(await fn());
+  assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensor(s)`);
+}
+
+/** Float64 AdamW on plain arrays, the reference of the optimizer tests; st = { m, v, t } is updated. */
+function adamwReferenceStep(p, g, st, { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0 }) {
+  st.t += 1;
+  const bc1 = 1 - b1 ** st.t, bc2 = 1 - b2 ** st.t;
+  return p.map((x, i) => {
+    st.m[i] = b1 * st.m[i] + (1 - b1) * g[i];
+    st.v[i] = b2 * st.v[i] + (1 - b2) * g[i] * g[i];
+    const mh = st.m[i] / bc1, vh = st.v[i] / bc2;
+    return x - lr * (mh / (Math.sqrt(vh) + eps) + wd * x);
+  });
+}
+
 /** The library's seeded generator (mulberry32), uniform in [0, 1). */
 const rng = lib.mulberry32;
 
@@ -89,5 +108,6 @@ function randn(n, seed) {
 }
 
 module.exports = {
-  FIXTURES, BACKENDS, forEachBackend, describeWebGPU, skipSuite, assertClose, assertNoLeak, rng, randn,
+  FIXTURES, BACKENDS, forEachBackend, describeWebGPU, skipSuite, assertClose, assertNoLeak, assertNoLeakAsync,
+  adamwReferenceStep, rng, randn,
   tf, lib, assert };

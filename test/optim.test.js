@@ -1,17 +1,6 @@
 // AdamW against a float64 reference, gradient clipping, leaks, state round trips; schedules.
-const { forEachBackend, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { forEachBackend, assertClose, adamwReferenceStep, randn, tf, lib, assert } = require("./helpers");
 
-/** Float64 reference AdamW on plain arrays; state is { m, v, t } per parameter. */
-function refStep(p, g, st, { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0 }) {
-  st.t += 1;
-  const bc1 = 1 - b1 ** st.t, bc2 = 1 - b2 ** st.t;
-  return p.map((x, i) => {
-    st.m[i] = b1 * st.m[i] + (1 - b1) * g[i];
-    st.v[i] = b2 * st.v[i] + (1 - b2) * g[i] * g[i];
-    const mh = st.m[i] / bc1, vh = st.v[i] / bc2;
-    return x - lr * (mh / (Math.sqrt(vh) + eps) + wd * x);
-  });
-}
 
 /** Rounds a float64 array to float32 values. */
 const f32 = (a) => Array.from(Float32Array.from(a));
@@ -45,7 +34,7 @@ forEachBackend("AdamW", () => {
       opt.step(grads, lrs[step]);
       tf.dispose(Object.values(grads));
       for (const n of Object.keys(shapes)) {
-        ref[n] = refStep(ref[n], gArr[n], st[n], { lr: lrs[step] * cfg[n].scale, wd: cfg[n].wd });
+        ref[n] = adamwReferenceStep(ref[n], gArr[n], st[n], { lr: lrs[step] * cfg[n].scale, wd: cfg[n].wd });
         assertClose(params[n].dataSync(), ref[n], 1e-6, 0, `${n} after step ${step + 1}`);
       }
     }

@@ -6,6 +6,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module, checkIntArg } from "./module";
 
+type MeanSquareFn = (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * mean(x²) over the last axis, keeping it: (..., h) → (..., 1). The gradient 2x·dy/h is written
+ * out because tfjs's gradient of tf.mean multiplies by a ones tensor of x's size made on the host,
+ * an upload every step on a GPU; tf.fill makes the constant on the device.
+ */
+const meanSquare: MeanSquareFn = tf.customGrad(((x: tf.Tensor, save: (tensors: tf.Tensor[]) => void) => {
+  save([x]);
+  const h = x.shape[x.rank - 1];
+  return {
+    value: tf.mean(tf.square(x), -1, true),
+    gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => tf.mul(tf.mul(dy, xs), tf.fill([], 2 / h)),
+  };
+}) as any) as unknown as MeanSquareFn;
+
 export class RMSNorm extends Module {
   readonly weight: tf.Variable; // (h)
   constructor(readonly h: number, readonly eps = 1e-5) {
@@ -19,8 +35,8 @@ export class RMSNorm extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.h) throw new Error(`RMSNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
     return tf.tidy(() => {
-      const meanSquare = tf.mean(tf.square(x), -1, true); // (..., 1)
-      return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.eps))), this.weight);
+      const ms = meanSquare(x); // (..., 1)
+      return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, tf.fill([], this.eps)))), this.weight);
     });
   }
 }
