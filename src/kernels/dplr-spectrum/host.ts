@@ -51,33 +51,25 @@ function weightsGrad(ins: HostInput[]) {
   return outs.map((values) => ({ values, shape: [H, N] }));
 }
 
-/** Complex helpers on [re, im] pairs, in float64. */
-type C = [number, number];
-const mul = (a: C, b: C): C => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
-const div = (a: C, b: C): C => {
-  const d = b[0] * b[0] + b[1] * b[1];
-  return [(a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d];
-};
-
-/** The four sums and a = (1 + z)/2 at (h, l), from S (2, H, 4, L) and z (L, 2). */
-function sumsAt(S: Float32Array, z: Float32Array, H: number, L: number, h: number, l: number): { s: C[]; a: C } {
-  const plane = H * 4 * L;
-  const s = [0, 1, 2, 3].map((j): C => [S[(h * 4 + j) * L + l], S[plane + (h * 4 + j) * L + l]]);
-  return { s, a: [(1 + z[2 * l]) / 2, z[2 * l + 1] / 2] };
-}
-
-/** K̂ (2, H, L) = S₀ − S₁·a·S₂ / (1 + a·S₃). */
+/** K̂ (2, H, L) = S₀ − S₁·a·S₂ / (1 + a·S₃), a = (1 + z)/2; complex arithmetic written out
+ * in locals (this runs for every (h, l) of every layer, forward and backward). */
 function woodbury(ins: HostInput[]) {
   const [, H, , L] = ins[0].shape;
   const [S, z] = ins.map((i) => i.values);
-  const out = new Float32Array(2 * H * L);
+  const plane = H * 4 * L, out = new Float32Array(2 * H * L);
   for (let h = 0; h < H; h++) {
+    const row = h * 4 * L;
     for (let l = 0; l < L; l++) {
-      const { s, a } = sumsAt(S, z, H, L, h, l);
-      const as3 = mul(a, s[3]);
-      const q = div(mul(s[1], mul(a, s[2])), [1 + as3[0], as3[1]]);
-      out[h * L + l] = s[0][0] - q[0];
-      out[H * L + h * L + l] = s[0][1] - q[1];
+      const ar = (1 + z[2 * l]) / 2, ai = z[2 * l + 1] / 2;
+      const i0 = row + l, i1 = i0 + L, i2 = i1 + L, i3 = i2 + L;
+      const s1r = S[i1], s1i = S[plane + i1], s2r = S[i2], s2i = S[plane + i2], s3r = S[i3], s3i = S[plane + i3];
+      // q = S₁·(a·S₂) / (1 + a·S₃)
+      const tr = ar * s2r - ai * s2i, ti = ar * s2i + ai * s2r;
+      const nr = s1r * tr - s1i * ti, ni = s1r * ti + s1i * tr;
+      const dr = 1 + ar * s3r - ai * s3i, di = ar * s3i + ai * s3r;
+      const dd = dr * dr + di * di;
+      out[h * L + l] = S[i0] - (nr * dr + ni * di) / dd;
+      out[H * L + h * L + l] = S[plane + i0] - (ni * dr - nr * di) / dd;
     }
   }
   return { values: out, shape: [2, H, L] };
@@ -90,22 +82,27 @@ function woodbury(ins: HostInput[]) {
 function woodburyGrad(ins: HostInput[]) {
   const [, H, , L] = ins[0].shape;
   const [S, z, g] = ins.map((i) => i.values);
-  const out = new Float32Array(2 * H * 4 * L);
-  const plane = H * 4 * L;
+  const plane = H * 4 * L, out = new Float32Array(2 * plane);
   for (let h = 0; h < H; h++) {
+    const row = h * 4 * L;
     for (let l = 0; l < L; l++) {
-      const { s, a } = sumsAt(S, z, H, L, h, l);
-      const as3 = mul(a, s[3]);
-      const D: C = [1 + as3[0], as3[1]];
-      const d1 = div(mul(a, s[2]), D), d2 = div(mul(a, s[1]), D);
-      const d3 = mul(d1, d2);
-      const derivs: C[] = [[1, 0], [-d1[0], -d1[1]], [-d2[0], -d2[1]], d3];
-      const gk: C = [g[h * L + l], g[H * L + h * L + l]];
-      for (let j = 0; j < 4; j++) {
-        const gs = mul([derivs[j][0], -derivs[j][1]], gk);
-        out[(h * 4 + j) * L + l] = gs[0];
-        out[plane + (h * 4 + j) * L + l] = gs[1];
-      }
+      const ar = (1 + z[2 * l]) / 2, ai = z[2 * l + 1] / 2;
+      const i0 = row + l, i1 = i0 + L, i2 = i1 + L, i3 = i2 + L;
+      const s1r = S[i1], s1i = S[plane + i1], s2r = S[i2], s2i = S[plane + i2], s3r = S[i3], s3i = S[plane + i3];
+      const dr = 1 + ar * s3r - ai * s3i, di = ar * s3i + ai * s3r;
+      const dd = dr * dr + di * di;
+      // d1 = a·S₂/D, d2 = a·S₁/D (complex division: x·conj(D)/|D|²)
+      const t2r = ar * s2r - ai * s2i, t2i = ar * s2i + ai * s2r;
+      const t1r = ar * s1r - ai * s1i, t1i = ar * s1i + ai * s1r;
+      const d1r = (t2r * dr + t2i * di) / dd, d1i = (t2i * dr - t2r * di) / dd;
+      const d2r = (t1r * dr + t1i * di) / dd, d2i = (t1i * dr - t1r * di) / dd;
+      const d3r = d1r * d2r - d1i * d2i, d3i = d1r * d2i + d1i * d2r;
+      const gr = g[h * L + l], gi = g[H * L + h * L + l];
+      // g_Sⱼ = conj(dⱼ)·g with d₀ = 1, d₁ = −d1, d₂ = −d2, d₃ = d3
+      out[i0] = gr; out[plane + i0] = gi;
+      out[i1] = -(d1r * gr + d1i * gi); out[plane + i1] = -(d1r * gi - d1i * gr);
+      out[i2] = -(d2r * gr + d2i * gi); out[plane + i2] = -(d2r * gi - d2i * gr);
+      out[i3] = d3r * gr + d3i * gi; out[plane + i3] = d3r * gi - d3i * gr;
     }
   }
   return { values: out, shape: [2, H, 4, L] };
