@@ -8,6 +8,7 @@ import * as cx from "./complex";
 import { CTensor } from "./complex";
 import { CVector } from "./linalg";
 import { checkOneOf, checkPositive, checkPositiveInt } from "./checks";
+import { recomputedChunks, recomputedOp } from "./recompute-grad";
 
 export type Discretization = "zoh" | "bilinear";
 
@@ -50,12 +51,29 @@ export function s4dKernel(Lambda: CTensor, B: CTensor, C: CTensor, step: number 
   return tf.tidy(() => {
     const dt = typeof step === "number" ? tf.scalar(step) : step.size === 1 ? tf.reshape(step, []) : tf.reshape(step, [...lead, 1]);
     const { logAb, Bb } = discretizeDiagonal(Lambda, B, dt, method);
+    const w = cx.mul(C, Bb); // (..., N)
     const l = tf.range(0, L, 1, "float32"); // (L)
-    const powers = cx.exp({ re: tf.mul(tf.expandDims(logAb.re, -1), l), im: tf.mul(tf.expandDims(logAb.im, -1), l) }); // (..., N, L)
-    const w = cx.expandDims(cx.mul(C, Bb), -1); // (..., N, 1)
+    if (L <= VANDERMONDE_CHUNK) return vandermonde(logAb.re, logAb.im, w.re, w.im, l);
+    return recomputedChunks(vandermondeChunk, [logAb.re, logAb.im, w.re, w.im], [l], VANDERMONDE_CHUNK);
+  });
+}
+
+/**
+ * 2·Re Σ_n w_n Ā_n^l at the powers l given: logAb, w (..., N) complex as parts, l (P) → (..., P).
+ * It builds (..., N, P) complex tensors, a dozen of them kept for autodiff (25 MB each for h 128,
+ * N 64 and P 784), so longer kernels go through it in recomputed chunks of VANDERMONDE_CHUNK
+ * powers: memory then holds one chunk's.
+ */
+function vandermonde(logRe: tf.Tensor, logIm: tf.Tensor, wRe: tf.Tensor, wIm: tf.Tensor, l: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const powers = cx.exp({ re: tf.mul(tf.expandDims(logRe, -1), l), im: tf.mul(tf.expandDims(logIm, -1), l) }); // (..., N, P)
+    const w = cx.expandDims({ re: wRe, im: wIm }, -1); // (..., N, 1)
     return tf.mul(2, cx.sum(cx.mul(w, powers), -2).re);
   });
 }
+
+const VANDERMONDE_CHUNK = 128;
+const vandermondeChunk = recomputedOp(vandermonde);
 
 /*
  * Both initializations return N modes, one of each conjugate pair of a real state of size 2N

@@ -50,7 +50,7 @@ export type Attrs = Record<string, number | boolean | string | number[]>;
 
 const HOST_BACKENDS = ["cpu", "wasm"] as const;
 
-/** Every kernel name registered through this module, on any backend. */
+/** Every kernel name of this library, on any backend (registered with tfjs unless S4_KERNELS=reference). */
 const registered = new Set<string>();
 
 /** The names of the hand-written kernels (e.g. to switch them off and time the tf-ops references), registered or not. */

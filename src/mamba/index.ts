@@ -8,3 +8,4 @@ export * from "./linear-scan";
 export * from "./scan-grad";
 export * from "./ema";
 export * from "./selective-ssm";
+export * from "./selective-ssm-checkpointed";

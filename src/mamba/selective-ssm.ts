@@ -22,7 +22,7 @@ import { linearScan } from "./scan-grad";
 export type { SelectiveScanResult } from "../kernels/selective-scan/shapes";
 
 /** y plus the skip term D·u when D is given: y, u (b, d, l), D (d). */
-function addSkip(y: tf.Tensor, u: tf.Tensor, D: tf.Tensor | undefined): tf.Tensor {
+export function addSkip(y: tf.Tensor, u: tf.Tensor, D: tf.Tensor | undefined): tf.Tensor {
   return D ? tf.add(y, tf.mul(tf.reshape(D, [1, -1, 1]), u)) : y;
 }
 
@@ -100,12 +100,15 @@ export interface SelectiveSSMOptions {
    * (`linearScan`); it keeps every intermediate tensor, so it is for comparison only. Default false.
    */
   autodiff?: boolean;
+  /** The state before the first step, (b, d, n); default zeros. */
+  h0?: tf.Tensor;
 }
 
 /**
  * The selective SSM with all (b, d, n) recurrences scanned at once by a parallel scan: build Ā and
  * B̄u for every step, scan, read out. Returns y: (b, d, l) and lastState = h_{l−1}: (b, d, n).
- * It holds (b, d, n, l) tensors: memory grows as b·d·n·l, unlike the fused kernel.
+ * It holds (b, d, n, l) tensors: memory grows as b·d·n·l, unlike the fused kernel (see
+ * selective-ssm-checkpointed.ts for the same scan in chunks of bounded memory).
  */
 export function selectiveSSMParallel(
   u: tf.Tensor,
@@ -116,13 +119,14 @@ export function selectiveSSMParallel(
   D?: tf.Tensor,
   opts: SelectiveSSMOptions = {},
 ): SelectiveScanResult {
-  const { b, d, n, l } = checkSelectiveScanArgs("selectiveSSMParallel", u, delta, A, B, C, { D });
+  const fn = "selectiveSSMParallel";
+  const { b, d, n } = checkSelectiveScanArgs(fn, u, delta, A, B, C, { D });
+  if (opts.h0 !== undefined) expectShape(fn, "h0", opts.h0, "(b, d, n)", [b, d, n]);
   const method = opts.method ?? "blelloch";
   return tf.tidy(() => {
     const { Abar, BbarU } = discretizeSelective(u, delta, A, B); // (b, d, n, l)
-    const h = opts.autodiff
-      ? linearScanBy(method, Abar, BbarU, { chunk: opts.chunk })
-      : linearScan(Abar, BbarU, { method, chunk: opts.chunk }); // (b, d, n, l)
+    const scanOpts = { method, chunk: opts.chunk, h0: opts.h0 };
+    const h = opts.autodiff ? linearScanBy(method, Abar, BbarU, scanOpts) : linearScan(Abar, BbarU, scanOpts); // (b, d, n, l)
     const lastState = tf.reshape(sliceLast(h, lastDim(h) - 1, 1), [b, d, n]);
     return { y: readOut(h, C, u, D), lastState };
   });

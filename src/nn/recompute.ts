@@ -6,10 +6,12 @@
  * training step's memory grows with depth × batch × length. With each block recomputed, what
  * stays alive across the step is the blocks' inputs plus one block's intermediates, for one more
  * forward pass of compute. tfjs has no such utility; this one is built from `tf.customGrad`
- * (whose forward ops are not recorded on the tape) and a nested `tf.grads` in its gradient.
+ * (whose forward ops are not recorded on the tape) and a nested gradient in its backward pass
+ * (`gradientsInBackward`, shared with the recomputed ops of the reference paths).
  */
 import * as tf from "@tensorflow/tfjs";
 import { customOpN } from "../custom-grad";
+import { gradientsInBackward } from "../recompute-grad";
 
 /**
  * y = f(x) with the gradient recomputed: f reads the trainable `params` (variables) itself;
@@ -30,16 +32,8 @@ export function recomputeInBackward(
       value: f(input),
       gradFunc: (dy, saved) => {
         beforeRecompute();
-        // A gradient inside a backward pass: tfjs's engine has one tape slot, which the inner
-        // tf.grads replaces and clears when it ends, so the outer pass's tape is put back after.
-        const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
-        const outerTape = state.activeTape;
-        try {
-          // The variables are passed as the xs of tf.grads; f reads the same tensors directly.
-          return tf.grads((xIn: tf.Tensor) => f(xIn))([saved[0], ...trainable], dy);
-        } finally {
-          state.activeTape = outerTape;
-        }
+        // The variables are passed as xs of the gradient; f reads the same tensors directly.
+        return gradientsInBackward((xIn: tf.Tensor) => f(xIn), [saved[0], ...trainable], dy);
       },
     };
   });

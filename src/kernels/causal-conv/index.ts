@@ -4,17 +4,17 @@
  *
  * Runs a hand-written kernel where one exists for the active backend (cpu, wasm: float64 FFT on
  * the host; webgpu: a direct WGSL sum) and the matmul DFT of dft-matmul.ts elsewhere (e.g.
- * tfjs-node). The gradient is a second kernel that returns du and dk in one call.
+ * tfjs-node), recomputed in the backward pass (reference.ts). The kernel's gradient is a second
+ * kernel that returns du and dk in one call.
  */
 import * as tf from "@tensorflow/tfjs";
-import { matmulCausalConv } from "../../dft-matmul";
 import { hasKernel, runKernel } from "../registry";
-import { directCausalConv } from "./reference";
+import { causalConvReference, directCausalConv } from "./reference";
 import { GRAD_KERNEL, KERNEL, checkArgs } from "./spec";
 import "./host";
 import "./webgpu";
 
-export { directCausalConv };
+export { causalConvReference, directCausalConv };
 
 tf.registerGradient({
   kernelName: KERNEL,
@@ -36,5 +36,5 @@ tf.registerGradient({
 export function causalConv(u: tf.Tensor, k: tf.Tensor): tf.Tensor {
   checkArgs("causalConv", u, k);
   if (hasKernel(KERNEL) && hasKernel(GRAD_KERNEL)) return runKernel(KERNEL, { u, k }) as tf.Tensor;
-  return matmulCausalConv(u, k);
+  return causalConvReference(u, k);
 }

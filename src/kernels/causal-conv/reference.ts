@@ -1,13 +1,27 @@
 /**
- * The causal convolution in plain tf ops, two ways, both differentiable by autodiff on every
- * backend:
+ * The causal convolution in plain tf ops, two ways, both differentiable on every backend:
  * - `directCausalConv`: the definition itself, a sum of shifted copies — O(l²), the reference
  *   the kernels are tested against;
- * - `matmulCausalConv` (dft-matmul.ts): the zero-padded DFT as matmuls, the path taken where no
- *   kernel is registered (e.g. tfjs-node, whose native matmuls make it fast).
+ * - `causalConvReference`: the zero-padded DFT as matmuls (`matmulCausalConv`, dft-matmul.ts),
+ *   recomputed in the backward pass — the path taken where no kernel is registered (tfjs-node and
+ *   tfjs-node-gpu, whose native matmuls make it fast, or S4_KERNELS=reference).
  */
 import * as tf from "@tensorflow/tfjs";
+import { matmulCausalConv } from "../../dft-matmul";
+import { recomputedOp } from "../../recompute-grad";
 import { checkArgs } from "./spec";
+
+const recomputedMatmulConv = recomputedOp((u, k) => matmulCausalConv(u, k));
+
+/**
+ * `matmulCausalConv` keeping only u and k for the backward pass: its spectra, a dozen
+ * (..., h, l + 1) tensors that autodiff would keep (25 MB each at b 64, h 128, l 784), are
+ * computed again when the gradient needs them. u: (..., h, l), k: (h, l) → (..., h, l).
+ */
+export function causalConvReference(u: tf.Tensor, k: tf.Tensor): tf.Tensor {
+  checkArgs("causalConvReference", u, k);
+  return recomputedMatmulConv(u, k);
+}
 
 /**
  * Direct causal convolution, y[..., t] = Σ_{j ≤ t} k[..., j] · u[..., t − j], as a sum of shifted

@@ -21,7 +21,7 @@
  * binds more than 7 inputs; that is why δ and the pre-gate gradient are formed up front.
  */
 import * as tf from "@tensorflow/tfjs";
-import { flatProgram, WgslProgram } from "../registry";
+import { flatProgram, registerKernelConfig, WgslProgram } from "../registry";
 import { SCAN_GRAD_INPUTS, SCAN_INPUTS } from "./host";
 
 /** The most states per channel the forward shader keeps in its private array. */
@@ -296,7 +296,7 @@ function bind(kernel: string, names: readonly string[], inputs: tf.NamedTensorIn
   return { named, b, d, l, n, uniforms };
 }
 
-tf.registerKernel({
+registerKernelConfig({
   kernelName: "SelectiveScan",
   backendName: "webgpu",
   kernelFunc: ({ inputs, backend, attrs }) => {
@@ -310,7 +310,7 @@ tf.registerKernel({
   },
 });
 
-tf.registerKernel({
+registerKernelConfig({
   kernelName: "SelectiveScanGrad",
   backendName: "webgpu",
   kernelFunc: ({ inputs, backend, attrs }) => {
