@@ -244,27 +244,10 @@ forEachBackend("fused AdamW", checks);
 describeWebGPU("fused AdamW [webgpu]", function () {
   checks();
 
-  /** Counts, during fn, the GPU programs run and the tensors uploaded from the host. */
+  /** Counts, during fn, the GPU programs run and the tensors uploaded from the host (the library's step counters). */
   async function countGpuWork(fn) {
-    const backend = tf.backend();
-    const { uploadToGPU, runWebGPUProgram } = backend;
-    let uploads = 0, programs = 0;
-    backend.uploadToGPU = function (dataId) {
-      const d = this.tensorMap.get(dataId);
-      if (d.resource == null && d.values != null) uploads++;
-      return uploadToGPU.call(this, dataId);
-    };
-    backend.runWebGPUProgram = function (...args) {
-      programs++;
-      return runWebGPUProgram.apply(this, args);
-    };
-    try {
-      await fn();
-    } finally {
-      backend.uploadToGPU = uploadToGPU;
-      backend.runWebGPUProgram = runWebGPUProgram;
-    }
-    return { uploads, programs };
+    const { traffic } = await lib.countDeviceTraffic(fn);
+    return { uploads: traffic.uploads, programs: traffic.programs };
   }
 
   it("a step uploads nothing from the host and runs two programs per parameter", async function () {

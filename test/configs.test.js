@@ -108,7 +108,7 @@ describe("training configs (configs/*.json)", function () {
     assert.equal(tf.memory().numTensors, before, "building and disposing the models leaks no tensor");
   });
 
-  it("the gpu size tier is exactly the presets, plus a time limit", function () {
+  it("the gpu size tier is exactly the presets, plus a time limit (next-pixel modeling: 10 of its 100 epochs)", function () {
     const cases = [
       ["mnist-classification", "s4", "annotated-s4-classification"], ["mnist-classification", "mamba", "mamba-classification"],
       ["mnist", "s4", "annotated-s4-sequence"], ["mnist", "mamba", "mamba-sequence"],
@@ -117,11 +117,12 @@ describe("training configs (configs/*.json)", function () {
     for (const [task, layer, name] of cases) {
       const { timeLimitMinutes, ...rest } = lib.tierPreset(task, layer, "gpu");
       assert.ok(timeLimitMinutes > 0);
-      assert.deepEqual(rest, { ...lib.loadConfig(name).options, layer }, `${task}/${layer}`);
+      const epochs = task === "mnist" ? { epochs: 10 } : {};
+      assert.deepEqual(rest, { ...lib.loadConfig(name).options, layer, ...epochs }, `${task}/${layer}`);
     }
     const d = lib.describePreset(lib.tierPreset("mnist", "mamba", "gpu"));
     assert.equal(d.model, "mamba, d_model 120, 4 layers, d_state 16, expand 2");
-    assert.equal(d.training, "batch 128, lr 0.001, 100 epochs of 55000 images (43000 steps)");
+    assert.equal(d.training, "batch 128, lr 0.001, 10 epochs of 55000 images (4300 steps)");
   });
 });
 

@@ -76,8 +76,8 @@ forEachBackend("nn: recompute (activation checkpointing)", () => {
     tf.dispose([W, bias, frozen, x, want.value, got.value, ...Object.values(want.grads), ...Object.values(got.grads), dxWant, dxGot]);
   });
 
-  it("keeps less alive: the peak of tensor memory of a 4-block step is under half the plain step's (tf.profile peakBytes)", async () => {
-    const model = new lib.StackedModel({ layerKind: "s4d", task: "classification", dModel: 16, nLayers: 4, n: 8, l: 256, numClasses: 10, seed: 1 });
+  it("keeps less alive: the peak of tensor memory of an 8-block step is under half the plain step's (tf.profile peakBytes)", async () => {
+    const model = new lib.StackedModel({ layerKind: "s4d", task: "classification", dModel: 16, nLayers: 8, n: 8, l: 256, numClasses: 10, seed: 1 });
     const x = tf.randomNormal([8, 256], 0, 1, "float32", 1);
     const y = tf.randomUniformInt([8], 0, 10, { seed: 2 });
     const peaks = {};

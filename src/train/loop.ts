@@ -228,7 +228,7 @@ function resolveOptions(opts: TrainOptions): ResolvedOptions {
  * "Aborted()". Says what happened and what to change instead.
  */
 function explainOutOfMemory(e: unknown, cfg: ResolvedOptions): unknown {
-  if (tf.getBackend() !== "wasm" || !/Aborted\(|out of memory|Cannot enlarge memory/i.test(String(e))) return e;
+  if (tf.getBackend() !== "wasm" || !/Aborted\(|out of memory|Cannot enlarge memory|memory access out of bounds/i.test(String(e))) return e;
   const fix = cfg.recompute ? "lower bsz or dModel" : "set recompute (--recompute), or lower bsz or dModel";
   return new Error(`train: the wasm backend ran out of memory (its heap holds at most 4 GiB) in a training step with bsz ${cfg.bsz}, dModel ${cfg.dModel}, nLayers ${cfg.nLayers}, layer ${cfg.layer}; ${fix}. (wasm said: ${String(e)})`);
 }
