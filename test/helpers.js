@@ -98,6 +98,24 @@ function adamwReferenceStep(p, g, st, { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd
   });
 }
 
+/**
+ * Checks the gradients of f at xs (tf.grads) against central finite differences along one seeded
+ * random direction v per input: |fd − ⟨g, v⟩| ≤ rtol·max(|⟨g, v⟩|, 1e-2). `names` label the inputs.
+ */
+function assertDirectionalGradients(f, xs, names, { eps = 1e-2, rtol = 2e-2, seed }) {
+  const grads = tf.grads(f)(xs);
+  const r = lib.mulberry32(seed);
+  names.forEach((k, i) => {
+    const dir = tf.tensor(Float32Array.from({ length: xs[i].size }, () => r() - 0.5), xs[i].shape);
+    const shifted = (s) => xs.map((t, j) => (j === i ? tf.add(t, tf.mul(dir, s)) : t));
+    const fd = tf.tidy(() => (f(...shifted(eps)).dataSync()[0] - f(...shifted(-eps)).dataSync()[0]) / (2 * eps));
+    const an = tf.tidy(() => tf.sum(tf.mul(grads[i], dir)).dataSync()[0]);
+    assert.ok(Math.abs(fd - an) <= rtol * Math.max(Math.abs(an), 1e-2), `d${k}·v: finite differences ${fd}, gradient ${an}`);
+    dir.dispose();
+  });
+  tf.dispose(grads);
+}
+
 /** The library's seeded generator (mulberry32), uniform in [0, 1). */
 const rng = lib.mulberry32;
 
@@ -109,5 +127,5 @@ function randn(n, seed) {
 
 module.exports = {
   FIXTURES, BACKENDS, forEachBackend, describeWebGPU, skipSuite, assertClose, assertNoLeak, assertNoLeakAsync,
-  adamwReferenceStep, rng, randn,
+  adamwReferenceStep, assertDirectionalGradients, rng, randn,
   tf, lib, assert };

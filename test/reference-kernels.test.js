@@ -8,7 +8,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
-const { forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert } = require("./helpers");
+const { forEachBackend, assertClose, assertNoLeak, assertDirectionalGradients, randn, rng, tf, lib, assert } = require("./helpers");
 
 const ROOT = path.join(__dirname, "..");
 const CHILD = path.join(__dirname, "reference-run.js");
@@ -174,17 +174,8 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
       const { w, wl } = lossWeights(sizes, 60);
       const names = diffNames(v), xs = names.map((k) => x[k]);
       const f = scanLoss(selectiveScanReference, x, v, names, w, wl, { chunk: 3 });
-      const grads = tf.grads(f)(xs);
-      const eps = 1e-2, r = rng(70);
-      names.forEach((k, i) => {
-        const dir = tf.tensor(Float32Array.from({ length: x[k].size }, () => r() - 0.5), x[k].shape);
-        const shifted = (s) => xs.map((t, j) => (j === i ? tf.add(t, tf.mul(dir, s)) : t));
-        const fd = tf.tidy(() => (f(...shifted(eps)).dataSync()[0] - f(...shifted(-eps)).dataSync()[0]) / (2 * eps));
-        const an = tf.tidy(() => tf.sum(tf.mul(grads[i], dir)).dataSync()[0]);
-        assert.ok(Math.abs(fd - an) <= 2e-2 * Math.max(Math.abs(an), 1e-2), `d${k}·v: finite differences ${fd}, gradient ${an}`);
-        dir.dispose();
-      });
-      tf.dispose([...grads, w, wl, ...Object.values(x)]);
+      assertDirectionalGradients(f, xs, names, { seed: 70 });
+      tf.dispose([w, wl, ...Object.values(x)]);
     });
   }
 

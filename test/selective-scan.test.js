@@ -2,7 +2,7 @@
 // reference, gradients against autodiff and finite differences, leaks, errors, golden values.
 const fs = require("node:fs");
 const path = require("node:path");
-const { FIXTURES, forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert, describeWebGPU } = require("./helpers");
+const { FIXTURES, forEachBackend, assertClose, assertNoLeak, assertDirectionalGradients, randn, rng, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const { selectiveScan, selectiveScanReference } = lib;
 const INPUTS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"];
@@ -160,17 +160,8 @@ forEachBackend("selectiveScan", (backend) => {
       const names = diffInputs(v);
       const f = lossFn(selectiveScan, x, v, names, w, wl);
       const xs = names.map((k) => x[k]);
-      const grads = tf.grads(f)(xs);
-      const eps = 1e-2, r = rng(90);
-      names.forEach((k, i) => {
-        const dir = tf.tensor(Float32Array.from({ length: x[k].size }, () => r() - 0.5), x[k].shape);
-        const shifted = (s) => xs.map((t, j) => (j === i ? tf.add(t, tf.mul(dir, s)) : t));
-        const fd = tf.tidy(() => (f(...shifted(eps)).dataSync()[0] - f(...shifted(-eps)).dataSync()[0]) / (2 * eps));
-        const an = tf.tidy(() => tf.sum(tf.mul(grads[i], dir)).dataSync()[0]);
-        assert.ok(Math.abs(fd - an) <= 2e-2 * Math.max(Math.abs(an), 1e-2), `d${k}·v: finite differences ${fd}, gradient ${an}`);
-        dir.dispose();
-      });
-      tf.dispose([...grads, w, wl, ...Object.values(x)]);
+      assertDirectionalGradients(f, xs, names, { seed: 90 });
+      tf.dispose([w, wl, ...Object.values(x)]);
     });
   }
 
