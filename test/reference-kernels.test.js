@@ -86,38 +86,7 @@ describe("training on the reference paths [cpu]: S4_KERNELS=reference against th
 
 // ---- The selective scan in recomputed chunks --------------------------------------------------
 
-/** Random scan inputs; A < 0 as in Mamba. */
-function scanInputs({ b, d, n, l }, seed) {
-  return {
-    u: tf.tensor3d(randn(b * d * l, seed), [b, d, l]),
-    delta: tf.tensor3d(randn(b * d * l, seed + 1), [b, d, l]),
-    A: tf.tidy(() => tf.neg(tf.exp(tf.tensor2d(randn(d * n, seed + 2), [d, n])))),
-    B: tf.tensor3d(randn(b * n * l, seed + 3), [b, n, l]),
-    C: tf.tensor3d(randn(b * n * l, seed + 4), [b, n, l]),
-    D: tf.tensor1d(randn(d, seed + 5)),
-    z: tf.tensor3d(randn(b * d * l, seed + 6), [b, d, l]),
-    deltaBias: tf.tensor1d(randn(d, seed + 7)),
-  };
-}
-const ALL = { D: true, z: true, bias: true, softplus: true };
-const NONE = { D: false, z: false, bias: false, softplus: false };
-const label = (v) => (v.D ? "D+z+bias+softplus" : "plain");
-const optsOf = (x, v, extra = {}) => ({ D: v.D ? x.D : undefined, z: v.z ? x.z : undefined, deltaBias: v.bias ? x.deltaBias : undefined, deltaSoftplus: v.softplus, ...extra });
-const diffNames = (v) => ["u", "delta", "A", "B", "C", ...(v.D ? ["D", "z", "deltaBias"] : [])];
-
-/** loss = Σ w·y + Σ wl·lastState through `scan` with `extra` options, as a function of the named inputs. */
-function scanLoss(scan, x, v, names, w, wl, extra = {}) {
-  return (...vals) => {
-    const cur = { ...x };
-    names.forEach((k, i) => (cur[k] = vals[i]));
-    const r = scan(cur.u, cur.delta, cur.A, cur.B, cur.C, optsOf(cur, v, extra));
-    return tf.add(tf.sum(tf.mul(r.y, w)), tf.sum(tf.mul(r.lastState, wl)));
-  };
-}
-
-function lossWeights({ b, d, n, l }, seed) {
-  return { w: tf.tensor3d(randn(b * d * l, seed), [b, d, l]), wl: tf.tensor3d(randn(b * d * n, seed + 1), [b, d, n]) };
-}
+const { makeInputs: scanInputs, ALL, NONE, label, optsOf, diffInputs: diffNames, lossFn: scanLoss, weights: lossWeights } = require("./selective-scan-cases");
 
 forEachBackend("selectiveScanReference in recomputed chunks", () => {
   const { selectiveScanReference, selectiveScan } = lib;

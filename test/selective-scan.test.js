@@ -5,42 +5,7 @@ const path = require("node:path");
 const { FIXTURES, forEachBackend, assertClose, assertNoLeak, assertDirectionalGradients, randn, rng, tf, lib, assert, describeWebGPU } = require("./helpers");
 
 const { selectiveScan, selectiveScanReference } = lib;
-const INPUTS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"];
-
-/** Random inputs of the given sizes; A < 0 as in Mamba (A = −exp(A_log)). */
-function makeInputs({ b, d, n, l }, seed = 1) {
-  return {
-    u: tf.tensor3d(randn(b * d * l, seed), [b, d, l]),
-    delta: tf.tensor3d(randn(b * d * l, seed + 1), [b, d, l]),
-    A: tf.tidy(() => tf.neg(tf.exp(tf.tensor2d(randn(d * n, seed + 2), [d, n])))),
-    B: tf.tensor3d(randn(b * n * l, seed + 3), [b, n, l]),
-    C: tf.tensor3d(randn(b * n * l, seed + 4), [b, n, l]),
-    D: tf.tensor1d(randn(d, seed + 5)),
-    z: tf.tensor3d(randn(b * d * l, seed + 6), [b, d, l]),
-    deltaBias: tf.tensor1d(randn(d, seed + 7)),
-  };
-}
-
-/** The options of a variant: which of D, z, deltaBias are given, and softplus. */
-function optsOf(x, v) {
-  return { D: v.D ? x.D : undefined, z: v.z ? x.z : undefined, deltaBias: v.bias ? x.deltaBias : undefined, deltaSoftplus: v.softplus };
-}
-const ALL = { D: true, z: true, bias: true, softplus: true };
-const NONE = { D: false, z: false, bias: false, softplus: false };
-const label = (v) => Object.entries(v).filter(([, on]) => on).map(([k]) => k).join("+") || "plain";
-
-/** The inputs a variant differentiates: the five required ones plus the options it uses. */
-const diffInputs = (v) => INPUTS.filter((k) => !(k === "D" && !v.D) && !(k === "z" && !v.z) && !(k === "deltaBias" && !v.bias));
-
-/** loss = Σ w·y + Σ v·lastState as a function of the listed inputs (others fixed). */
-function lossFn(scan, x, v, names, w, wl) {
-  return (...vals) => {
-    const cur = { ...x };
-    names.forEach((k, i) => (cur[k] = vals[i]));
-    const r = scan(cur.u, cur.delta, cur.A, cur.B, cur.C, optsOf(cur, v));
-    return tf.add(tf.sum(tf.mul(r.y, w)), tf.sum(tf.mul(r.lastState, wl)));
-  };
-}
+const { INPUTS, makeInputs, optsOf, ALL, NONE, label, diffInputs, lossFn, weights } = require("./selective-scan-cases");
 
 /** Reference gradients by autodiff; an input the loss does not reach (A when l = 1: h_0 does not
  * depend on it) gets zeros, which is what the kernel must give too. */
@@ -48,10 +13,6 @@ function referenceGrads(f, xs) {
   const { value, grads } = tf.engine().gradients(() => f(...xs), xs, null, true);
   value.dispose();
   return grads.map((g, i) => g ?? tf.zerosLike(xs[i]));
-}
-
-function weights({ b, d, n, l }, seed) {
-  return { w: tf.tensor3d(randn(b * d * l, seed), [b, d, l]), wl: tf.tensor3d(randn(b * d * n, seed + 1), [b, d, n]) };
 }
 
 forEachBackend("selectiveScan", (backend) => {
