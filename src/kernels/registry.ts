@@ -13,6 +13,8 @@
  * reference path on every backend, as it does on tfjs-node(-gpu).
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Attrs, HostKernelSpec } from "./host-kernel";
+import { runHostKernel } from "./host-threads";
 
 /** The values of S4_KERNELS: "fast" (the default) registers the hand-written kernels, "reference" none. */
 export const KERNEL_MODES = ["fast", "reference"] as const;
@@ -46,7 +48,7 @@ export interface HostOutput {
   shape: number[];
 }
 
-export type Attrs = Record<string, number | boolean | string | number[]>;
+export type { Attrs };
 
 const HOST_BACKENDS = ["cpu", "wasm"] as const;
 
@@ -98,6 +100,58 @@ export function registerHostKernel(
         const make = (o: HostOutput) =>
           b.makeTensorInfo ? b.makeTensorInfo(o.shape, "float32", o.values) : b.makeOutput!(o.shape, "float32", undefined, o.values);
         return Array.isArray(out) ? out.map(make) : make(out);
+      },
+    });
+  }
+}
+
+/** The parts of tfjs's cpu and wasm backends a host kernel touches. */
+interface HostBackend {
+  readSync(dataId: object): unknown;
+  // cpu
+  makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+  // wasm: tensors live in the module's heap at memoryOffset
+  makeOutput?(shape: number[], dtype: string): tf.TensorInfo;
+  dataIdMap?: { get(dataId: object): { memoryOffset: number; dtype: string } | undefined };
+  wasm?: { HEAPU8: Uint8Array };
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Registers a host kernel written as phases of independent units (host-kernel.ts) on the cpu and
+ * wasm backends; it runs on every thread set (host-threads.ts). On wasm the kernel reads its
+ * inputs where they lie in the heap and, on one thread, writes its outputs there too: the outputs
+ * are allocated first, since an allocation can grow the heap and invalidate earlier views.
+ */
+export function registerHostKernelSpec(spec: HostKernelSpec): void {
+  for (const backendName of HOST_BACKENDS) {
+    registerKernelConfig({
+      kernelName: spec.name,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as unknown as HostBackend;
+        const tensors = spec.inputs.map((name) => {
+          const t = inputs[name];
+          if (!t) throw new Error(`${spec.name}: missing input "${name}"`);
+          return t;
+        });
+        const shapes = tensors.map((t) => t.shape);
+        const a = (attrs ?? {}) as Attrs;
+        const plan = spec.plan(shapes, a);
+        // cpu names its constructor makeTensorInfo; wasm has only makeOutput (cpu's takes other arguments)
+        const infos = plan.outputs.map((shape) =>
+          b.makeTensorInfo ? b.makeTensorInfo(shape, "float32", new Float32Array(sizeOf(shape))) : b.makeOutput!(shape, "float32"),
+        );
+        const heap = b.wasm?.HEAPU8.buffer;
+        const view = (info: tf.TensorInfo): Float32Array => {
+          const entry = heap ? b.dataIdMap?.get(info.dataId) : undefined;
+          if (entry && entry.dtype === "float32") return new Float32Array(heap!, entry.memoryOffset, sizeOf(info.shape));
+          const v = b.readSync(info.dataId);
+          return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+        };
+        runHostKernel(spec, plan, tensors.map(view), shapes, a, infos.map(view));
+        return infos.length === 1 ? infos[0] : infos;
       },
     });
   }
@@ -214,3 +268,5 @@ export function hasKernel(kernelName: string): boolean {
 export function runKernel(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Attrs = {}): tf.Tensor | tf.Tensor[] {
   return tf.engine().runKernel(kernelName, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
 }
+
+export { hostThreads, setHostThreads } from "./host-threads";

@@ -8,7 +8,7 @@
  * splitting a large tensor on its last axis is slow in tfjs (50 ms on wasm at the S4 sizes) while
  * splitting on the first is a cheap slice. The backward takes g (2, H, M, L), the gradient of S.
  */
-import { HostInput, registerHostKernel } from "../registry";
+import { HostKernelSpec } from "../host-kernel";
 
 export const CAUCHY = "CauchyBilinear";
 export const CAUCHY_GRAD = "CauchyBilinearGrad";
@@ -27,10 +27,10 @@ function edges(z: Float32Array) {
   return { aRe, aIm, bRe, bIm };
 }
 
-function sizes(ins: HostInput[]) {
-  const [H, N] = ins[0].shape;
-  const M = ins[1].shape[1];
-  const L = ins[3].shape[0];
+function sizes(shapes: number[][]) {
+  const [H, N] = shapes[0];
+  const M = shapes[1][1];
+  const L = shapes[3][0];
   return { H, N, M, L };
 }
 
@@ -83,13 +83,12 @@ function forwardRow4(
   }
 }
 
-function forward(ins: HostInput[]) {
-  const { H, N, M, L } = sizes(ins);
-  const [lambda, v, step, z] = ins.map((i) => i.values);
+/** Rows h in [from, to) of S: (2, H, M, L). */
+function forward(shapes: number[][], [lambda, v, step, z]: Float32Array[], out: Float32Array, from: number, to: number): void {
+  const { H, N, M, L } = sizes(shapes);
   const { aRe, aIm, bRe, bIm } = edges(z);
-  const out = new Float32Array(2 * H * M * L);
   const lam = new Float64Array(2 * N), w = new Float64Array(2 * N * M), acc = new Float64Array(2 * M);
-  for (let h = 0; h < H; h++) {
+  for (let h = from; h < to; h++) {
     const s2 = 2 / step[h];
     packRow(h, N, M, lambda, v, lam, w);
     if (M === 4) {
@@ -116,7 +115,6 @@ function forward(ins: HostInput[]) {
       }
     }
   }
-  return { values: out, shape: [2, H, M, L] };
 }
 
 /** Backward of one row for M = 4, accumulators and weights in locals; returns ∂loss/∂(2/Δ). */
@@ -173,16 +171,15 @@ function backwardRow4(
  *   g_λ = −Σ_l g_den·conj(1 + z),  ∂/∂(2/Δ) = Σ Re(g_den·conj(1 − z)),  ∂/∂Δ = that · (−2/Δ²).
  * The points z are constants (their gradient is zero).
  */
-function backward(ins: HostInput[]) {
-  const { H, N, M, L } = sizes(ins);
-  const [lambda, v, step, z, g] = ins.map((i) => i.values);
+function backward(
+  shapes: number[][], [lambda, v, step, z, g]: Float32Array[], [gLambda, gV, gStep]: Float32Array[], from: number, to: number,
+): void {
+  const { H, N, M, L } = sizes(shapes);
   const { aRe, aIm, bRe, bIm } = edges(z);
-  const gLambda = new Float32Array(2 * H * N), gV = new Float32Array(2 * H * M * N);
-  const gStep = new Float32Array(H);
   const lam = new Float64Array(2 * N), w = new Float64Array(2 * N * M);
   const gS = new Float64Array(2 * L * M); // g_S of row h as (L, M) complex pairs
   const gv = new Float64Array(2 * M);
-  for (let h = 0; h < H; h++) {
+  for (let h = from; h < to; h++) {
     const s2 = 2 / step[h];
     packRow(h, N, M, lambda, v, lam, w);
     for (let m = 0; m < M; m++) {
@@ -231,12 +228,26 @@ function backward(ins: HostInput[]) {
     }
     gStep[h] = (gS2 * -2) / (step[h] * step[h]);
   }
-  return [
-    { values: gLambda, shape: [H, N, 2] },
-    { values: gV, shape: [H, M, N, 2] },
-    { values: gStep, shape: [H] },
-  ];
 }
 
-registerHostKernel(CAUCHY, INPUTS, (ins) => forward(ins));
-registerHostKernel(CAUCHY_GRAD, [...INPUTS, "g"], (ins) => backward(ins));
+/** The forward kernel: one unit per row h. */
+export const CAUCHY_HOST: HostKernelSpec = {
+  name: CAUCHY,
+  inputs: INPUTS,
+  plan: (shapes) => {
+    const { H, M, L } = sizes(shapes);
+    return { outputs: [[2, H, M, L]], phases: [H] };
+  },
+  run: (_phase, b, from, to) => forward(b.shapes, b.ins, b.outs[0], from, to),
+};
+
+/** The backward kernel: one unit per row h (every gradient of row h is its own). */
+export const CAUCHY_GRAD_HOST: HostKernelSpec = {
+  name: CAUCHY_GRAD,
+  inputs: [...INPUTS, "g"],
+  plan: (shapes) => {
+    const { H, N, M } = sizes(shapes);
+    return { outputs: [[H, N, 2], [H, M, N, 2], [H]], phases: [H] };
+  },
+  run: (_phase, b, from, to) => backward(b.shapes, b.ins, b.outs, from, to),
+};

@@ -9,12 +9,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { CTensor } from "../../complex";
-import { hasKernel, runKernel } from "../registry";
-import { CAUCHY, CAUCHY_GRAD } from "./host";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
+import { CAUCHY, CAUCHY_GRAD, CAUCHY_GRAD_HOST, CAUCHY_HOST } from "./host";
 import "./webgpu";
 import { cauchyBilinearReference } from "./reference";
 
 export { cauchyBilinearReference } from "./reference";
+
+registerHostKernelSpec(CAUCHY_HOST);
+registerHostKernelSpec(CAUCHY_GRAD_HOST);
 
 function sameShape(fn: string, name: string, t: CTensor, shape: number[]): void {
   for (const part of ["re", "im"] as const) {

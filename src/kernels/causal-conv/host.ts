@@ -20,7 +20,7 @@
  */
 import { fftZeroPaddedPair, ifftHead, nextPow2, pow2Plan, Pow2Plan } from "../../fft";
 import { HostInput, HostOutput, registerHostKernel } from "../registry";
-import { GRAD_KERNEL, KERNEL } from "./spec";
+import { GRAD_KERNEL, KERNEL } from "./names";
 
 /** Tables and scratch for one length l (padded length m), reused by every call. */
 interface ConvPlan {

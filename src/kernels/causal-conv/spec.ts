@@ -9,10 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Forward kernel: inputs {u, k} → y (shape of u). */
-export const KERNEL = "CausalConv";
-/** Backward kernel: inputs {dy, u, k} → [du (shape of u), dk (shape of k)]. */
-export const GRAD_KERNEL = "CausalConvGrad";
+export { GRAD_KERNEL, KERNEL } from "./names";
 
 const show = (shape: number[]) => `(${shape.join(", ")})`;
 

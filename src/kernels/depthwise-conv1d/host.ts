@@ -7,7 +7,7 @@
  * pass per tap.
  */
 import { HostInput, HostOutput, registerHostKernel } from "../registry";
-import { GRAD_KERNEL, KERNEL } from "./spec";
+import { GRAD_KERNEL, KERNEL } from "./names";
 
 /** The k ≤ 4 taps of channel c, left-padded with zeros to four: w3 multiplies x[t], w0 x[t − 3]. */
 function taps4(wv: Float32Array, c: number, K: number): [number, number, number, number] {

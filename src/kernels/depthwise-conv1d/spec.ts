@@ -9,10 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Forward kernel: inputs {x, w, bias} → y (b, d, l). */
-export const KERNEL = "CausalDepthwiseConv1d";
-/** Backward kernel: inputs {dy, x, w} → [dx (b, d, l), dw (d, k), dbias (d)]. */
-export const GRAD_KERNEL = "CausalDepthwiseConv1dGrad";
+export { GRAD_KERNEL, KERNEL } from "./names";
 
 const show = (shape: number[]) => `(${shape.join(", ")})`;
 

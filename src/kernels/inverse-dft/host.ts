@@ -8,18 +8,21 @@
  * and G2 = −i(Z[k] − conj Z[−k])/2.
  */
 import { dftInPlace } from "../../fft";
-import { HostInput, HostOutput, registerHostKernel } from "../registry";
-import { GRAD_KERNEL, KERNEL } from "./spec";
+import { HostKernelSpec } from "../host-kernel";
+import { GRAD_KERNEL, KERNEL } from "./names";
 
-/** Inputs re, im (..., L) → y (..., L). */
-function forward([re, im]: HostInput[]): HostOutput {
-  const L = re.shape[re.shape.length - 1];
-  const y = new Float32Array(re.values.length);
-  if (y.length === 0) return { values: y, shape: re.shape };
-  const rows = y.length / L;
-  const xr = re.values, xi = im.values;
+/** Rows (..., L) of a shape, and L. */
+function rowsOf(shape: number[]): { rows: number; L: number } {
+  const L = shape[shape.length - 1];
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { rows: size === 0 ? 0 : size / L, L };
+}
+
+/** Inputs re, im (..., L) → y (..., L): the row pairs [from, to). */
+function forward(shape: number[], xr: Float32Array, xi: Float32Array, y: Float32Array, from: number, to: number): void {
+  const { rows, L } = rowsOf(shape);
   const zr = new Float64Array(L), zi = new Float64Array(L);
-  for (let r1 = 0; r1 < rows; r1 += 2) {
+  for (let r1 = 2 * from; r1 < rows && r1 < 2 * to; r1 += 2) {
     const r2 = r1 + 1 < rows ? r1 + 1 : -1;
     const o1 = r1 * L, o2 = r2 * L;
     for (let k = 0; k < L; k++) {
@@ -34,41 +37,48 @@ function forward([re, im]: HostInput[]): HostOutput {
     for (let j = 0; j < L; j++) y[o1 + j] = zr[j] / L;
     if (r2 >= 0) for (let j = 0; j < L; j++) y[o2 + j] = zi[j] / L;
   }
-  return { values: y, shape: re.shape };
 }
 
-/** Input dy (..., L) → (2, ..., L): d re, then d im. */
-function backward([dy]: HostInput[]): HostOutput {
-  const L = dy.shape[dy.shape.length - 1];
-  const size = dy.values.length;
-  const out = new Float32Array(2 * size);
+/** Input dy (..., L) → (2, ..., L): d re, then d im; the row pairs [from, to). */
+function backward(shape: number[], g: Float32Array, out: Float32Array, from: number, to: number): void {
+  const { rows, L } = rowsOf(shape);
+  const size = g.length;
   const gr = out.subarray(0, size), gi = out.subarray(size);
-  if (gr.length > 0) {
-    const rows = gr.length / L;
-    const g = dy.values;
-    const zr = new Float64Array(L), zi = new Float64Array(L);
-    for (let r1 = 0; r1 < rows; r1 += 2) {
-      const r2 = r1 + 1 < rows ? r1 + 1 : -1;
-      const o1 = r1 * L, o2 = r2 * L;
-      for (let k = 0; k < L; k++) {
-        zr[k] = g[o1 + k];
-        zi[k] = r2 < 0 ? 0 : g[o2 + k];
-      }
-      dftInPlace(zr, zi);
-      for (let k = 0; k < L; k++) {
-        const n = k === 0 ? 0 : L - k;
-        const ar = zr[k], ai = zi[k], cr = zr[n], ci = -zi[n]; // a = Z[k], c = conj Z[−k]
-        gr[o1 + k] = (0.5 * (ar + cr)) / L;
-        gi[o1 + k] = (0.5 * (ai + ci)) / L;
-        if (r2 >= 0) {
-          gr[o2 + k] = (0.5 * (ai - ci)) / L;
-          gi[o2 + k] = (-0.5 * (ar - cr)) / L;
-        }
+  const zr = new Float64Array(L), zi = new Float64Array(L);
+  for (let r1 = 2 * from; r1 < rows && r1 < 2 * to; r1 += 2) {
+    const r2 = r1 + 1 < rows ? r1 + 1 : -1;
+    const o1 = r1 * L, o2 = r2 * L;
+    for (let k = 0; k < L; k++) {
+      zr[k] = g[o1 + k];
+      zi[k] = r2 < 0 ? 0 : g[o2 + k];
+    }
+    dftInPlace(zr, zi);
+    for (let k = 0; k < L; k++) {
+      const n = k === 0 ? 0 : L - k;
+      const ar = zr[k], ai = zi[k], cr = zr[n], ci = -zi[n]; // a = Z[k], c = conj Z[−k]
+      gr[o1 + k] = (0.5 * (ar + cr)) / L;
+      gi[o1 + k] = (0.5 * (ai + ci)) / L;
+      if (r2 >= 0) {
+        gr[o2 + k] = (0.5 * (ai - ci)) / L;
+        gi[o2 + k] = (-0.5 * (ar - cr)) / L;
       }
     }
   }
-  return { values: out, shape: [2, ...dy.shape] };
 }
 
-registerHostKernel(KERNEL, ["re", "im"], forward);
-registerHostKernel(GRAD_KERNEL, ["dy"], backward);
+/** Units are pairs of rows (one complex transform each). */
+const pairs = (shape: number[]) => Math.ceil(rowsOf(shape).rows / 2);
+
+export const IRDFT_HOST: HostKernelSpec = {
+  name: KERNEL,
+  inputs: ["re", "im"],
+  plan: ([shape]) => ({ outputs: [shape], phases: [pairs(shape)] }),
+  run: (_phase, b, from, to) => forward(b.shapes[0], b.ins[0], b.ins[1], b.outs[0], from, to),
+};
+
+export const IRDFT_GRAD_HOST: HostKernelSpec = {
+  name: GRAD_KERNEL,
+  inputs: ["dy"],
+  plan: ([shape]) => ({ outputs: [[2, ...shape]], phases: [pairs(shape)] }),
+  run: (_phase, b, from, to) => backward(b.shapes[0], b.ins[0], b.outs[0], from, to),
+};

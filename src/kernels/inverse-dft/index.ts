@@ -8,10 +8,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { matmulIrdft } from "../../dft-matmul";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { GRAD_KERNEL, KERNEL, checkArgs } from "./spec";
-import "./host";
+import { IRDFT_GRAD_HOST, IRDFT_HOST } from "./host";
 import "./webgpu";
+
+registerHostKernelSpec(IRDFT_HOST);
+registerHostKernelSpec(IRDFT_GRAD_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,

@@ -10,13 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Forward kernel: inputs {re, im} → y (same shape). */
-export const KERNEL = "InverseRealDFT";
-/**
- * Backward kernel: input {dy} (..., L) → (2, ..., L), d re and d im stacked on a new first axis
- * (one output, so a GPU pass computes both at once).
- */
-export const GRAD_KERNEL = "InverseRealDFTGrad";
+export { GRAD_KERNEL, KERNEL } from "./names";
 
 /** Checks that re and im are float32 tensors of the same shape with at least one axis. */
 export function checkArgs(fn: string, re: tf.Tensor, im: tf.Tensor): void {
