@@ -195,16 +195,61 @@ export function kGenDPLR(params: DPLRParams, step: number | tf.Tensor): (o: CTen
     });
 }
 
-/** The roots of unity as a float32 complex tensor (L). */
-function rootsTensor(L: number): CTensor {
+/** The first `count` of the L roots of unity as a float32 complex tensor (count). */
+function rootsTensor(L: number, count = L): CTensor {
   const w = rootsOfUnity(L);
-  return { re: tf.tensor1d(Float32Array.from(w.re)), im: tf.tensor1d(Float32Array.from(w.im)) };
+  return { re: tf.tensor1d(Float32Array.from(w.re.subarray(0, count))), im: tf.tensor1d(Float32Array.from(w.im.subarray(0, count))) };
 }
 
-/** The L roots of unity interleaved, (L, 2) float32: the points of the fused kernel path. */
-export function rootsOfUnityPairs(L: number): tf.Tensor2D {
+/**
+ * The first `count` (default all L) of the L roots of unity interleaved, (count, 2) float32: the
+ * points of the fused kernel path. With conjugate pairs the kernel needs ⌊L/2⌋ + 1 of them
+ * (`spectrumPoints`).
+ */
+export function rootsOfUnityPairs(L: number, count = L): tf.Tensor2D {
+  checkPositiveInt("rootsOfUnityPairs: L", L);
+  if (!Number.isInteger(count) || count < 1 || count > L) throw new Error(`rootsOfUnityPairs: count must be a whole number from 1 to L = ${L}, got ${count}`);
   const w = rootsOfUnity(L);
-  return tf.tensor2d(Float32Array.from({ length: 2 * L }, (_, i) => (i % 2 ? w.im : w.re)[i >> 1]), [L, 2]);
+  return tf.tensor2d(Float32Array.from({ length: 2 * count }, (_, i) => (i % 2 ? w.im : w.re)[i >> 1]), [count, 2]);
+}
+
+/**
+ * The points at which the kernel's generating function is evaluated: all L roots of unity, or
+ * with conjugate pairs ⌊L/2⌋ + 1 of them, since then K̂(conj z) = conj K̂(z) gives the rest.
+ */
+export function spectrumPoints(L: number, conjugatePairs: boolean): number {
+  return conjugatePairs ? Math.floor(L / 2) + 1 : L;
+}
+
+/**
+ * The parameters with every mode's conjugate appended, (..., N/2) → (..., N): the system that
+ * a conjugate-pair parameterization stands for. Q stays the same tensor as P when it was.
+ */
+export function withConjugates(params: DPLRParams): DPLRParams {
+  const both = (t: CTensor): CTensor => ({ re: tf.concat([t.re, t.re], -1), im: tf.concat([t.im, tf.neg(t.im)], -1) });
+  const P = both(params.P);
+  return { Lambda: both(params.Lambda), P, Q: params.Q === params.P ? P : both(params.Q), B: both(params.B), C: both(params.C) };
+}
+
+/**
+ * A Hermitian spectrum (..., L) from its first ⌊L/2⌋ + 1 values: K̂[L − k] = conj K̂[k].
+ */
+function hermitianExtend(re: tf.Tensor, im: tf.Tensor, L: number): CTensor {
+  const points = re.shape[re.shape.length - 1], tail = L - points; // bins points … L − 1 mirror bins tail … 1
+  if (tail === 0) return { re, im };
+  const mirror = (t: tf.Tensor) => tf.reverse(tf.slice(t, [...t.shape.slice(0, -1).map(() => 0), 1], [...t.shape.slice(0, -1), tail]), -1);
+  return { re: tf.concat([re, mirror(re)], -1), im: tf.concat([im, tf.neg(mirror(im))], -1) };
+}
+
+/** Options of `kernelDPLR`. */
+export interface KernelDPLROptions {
+  /**
+   * The parameters hold one mode of each conjugate pair, N/2 modes for a state of size N, and the
+   * SSM is the real system with those modes and their conjugates (as the official S4 code
+   * stores it). Its generating function is Hermitian, so it is evaluated at ⌊L/2⌋ + 1 points
+   * instead of L: about half the work.
+   */
+  conjugatePairs?: boolean;
 }
 
 /**
@@ -212,29 +257,38 @@ export function rootsOfUnityPairs(L: number): tf.Tensor2D {
  * inverse DFT. Parameters (..., N) → kernel (..., L). Differentiable in Λ, P, Q, B, C̃ and the step.
  *
  * When Q is P (the S4 case) and the fused kernels exist on the backend, K̂ is the fused
- * dplrSpectrum; otherwise kGenDPLR's tf ops. `roots` (L, 2), from rootsOfUnityPairs, saves making
- * the points on every call (a layer keeps them).
+ * dplrSpectrum; otherwise kGenDPLR's tf ops. `roots` (points, 2), from rootsOfUnityPairs(L,
+ * spectrumPoints(L, conjugatePairs)), saves making the points on every call (a layer keeps them).
  */
-export function kernelDPLR(params: DPLRParams, step: number | tf.Tensor, L: number, roots?: tf.Tensor): tf.Tensor {
+export function kernelDPLR(params: DPLRParams, step: number | tf.Tensor, L: number, roots?: tf.Tensor, opts: KernelDPLROptions = {}): tf.Tensor {
   checkPositiveInt("kernelDPLR: L", L);
-  if (roots !== undefined && roots.shape.join() !== `${L},2`) throw new Error(`kernelDPLR: roots must have shape (${L}, 2), got (${roots.shape.join(", ")})`);
+  const conjugatePairs = opts.conjugatePairs ?? false;
+  if (typeof conjugatePairs !== "boolean") throw new Error(`kernelDPLR: opts.conjugatePairs must be a boolean, got ${String(conjugatePairs)}`);
+  const points = spectrumPoints(L, conjugatePairs);
+  if (roots !== undefined && roots.shape.join() !== `${points},2`) {
+    throw new Error(`kernelDPLR: roots must have shape (${points}, 2)${conjugatePairs ? " (⌊L/2⌋ + 1 points with conjugate pairs)" : ""}, got (${roots.shape.join(", ")})`);
+  }
   return tf.tidy(() => {
-    if (params.Q === params.P && hasDPLRSpectrumKernels()) {
-      const shape = checkDPLRTensors("kernelDPLR", params);
-      const lead = shape.slice(0, -1), N = shape[shape.length - 1];
+    checkDPLRTensors("kernelDPLR", params);
+    const system = conjugatePairs ? withConjugates(params) : params;
+    let spectrum: CTensor; // (..., points)
+    const shape = system.Lambda.re.shape;
+    const lead = shape.slice(0, -1), N = shape[shape.length - 1];
+    if (system.Q === system.P && hasDPLRSpectrumKernels()) {
       // (H, N); already so for a layer's parameters, and a reshape would add kernels both ways
       const rows = (t: CTensor): CTensor => (lead.length === 1 ? t : { re: tf.reshape(t.re, [-1, N]), im: tf.reshape(t.im, [-1, N]) });
-      const lambda = rows(params.Lambda);
-      const spectrum = dplrSpectrum(
-        tf.stack([lambda.re, lambda.im], -1), rows(params.P), rows(params.B), rows(params.C),
-        stepPerRow("kernelDPLR", step, lead), roots ?? rootsOfUnityPairs(L),
-      ); // (2, H, L)
-      const [re, im] = tf.unstack(spectrum);
-      const K = irdft(re, im); // (H, L)
-      return lead.length === 1 ? K : tf.reshape(K, [...lead, L]);
+      const lambda = rows(system.Lambda);
+      const both = dplrSpectrum(
+        tf.stack([lambda.re, lambda.im], -1), rows(system.P), rows(system.B), rows(system.C),
+        stepPerRow("kernelDPLR", step, lead), roots ?? rootsOfUnityPairs(L, points),
+      ); // (2, H, points)
+      const [re, im] = tf.unstack(both);
+      spectrum = lead.length === 1 ? { re, im } : { re: tf.reshape(re, [...lead, points]), im: tf.reshape(im, [...lead, points]) };
+    } else {
+      spectrum = kGenDPLR(system, step)(rootsTensor(L, points));
     }
-    const atRoots = kGenDPLR(params, step)(rootsTensor(L));
-    return irdft(atRoots.re, atRoots.im);
+    const full = conjugatePairs ? hermitianExtend(spectrum.re, spectrum.im, L) : spectrum;
+    return irdft(full.re, full.im);
   });
 }
 

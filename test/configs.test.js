@@ -84,6 +84,7 @@ describe("training configs (configs/*.json)", function () {
     bad("no-layer", { description: "d", source: "s", task: "mnist" }, /"layer" is missing/);
     bad("no-description", { source: "s", task: "mnist", layer: "s4" }, /"description" is missing/);
     bad("mamba-only", { description: "d", source: "s", task: "mnist", layer: "s4", expand: 2 }, /"expand" applies to layer "mamba" only, got layer "s4"/);
+    bad("s4-only", { description: "d", source: "s", task: "mnist", layer: "mamba", conjugatePairs: true }, /"conjugatePairs" applies to layer "s4" only, got layer "mamba"/);
     bad("not-json", "{ task: mnist }", /is not valid JSON/);
     bad("array", "[1, 2]", /must hold a JSON object, got an array/);
     assert.throws(() => lib.loadConfig("configs/missing.json"), /config file configs\/missing\.json does not exist/);
@@ -144,6 +145,17 @@ describe("train CLI with --preset / --config", function () {
     r = cli(["--preset", "annotated-s4-sequence", "--expand", "2", "--dry-run"]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--expand applies to --layer mamba only, got --layer s4 \(from annotated-s4-sequence\)/);
+
+    // S4's conjugate pairs: from a config file or the flag; the flag with another layer is an error.
+    r = cli(["--config", writeConfig("pairs", { description: "d", source: "s", task: "mnist", layer: "s4", n: 8, conjugatePairs: true }), "--dry-run"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).conjugatePairs, true);
+    r = cli(["--preset", "annotated-s4-classification", "--conjugate-pairs", "--dry-run"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).conjugatePairs, true);
+    r = cli(["--preset", "mamba-classification", "--conjugate-pairs", "--dry-run"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /flag --conjugate-pairs applies to --layer s4 only, got --layer mamba/);
 
     const every = {
       description: "every key", source: "this test", task: "mnist", layer: "mamba", epochs: 3, bsz: 5, dModel: 6, nLayers: 2, n: 3,

@@ -31,6 +31,7 @@ function tinyModel(overrides = {}) {
 forEachBackend("nn: SSM layers", () => {
   for (const [kind, make] of [
     ["S4Layer", (o) => new lib.S4Layer(o)],
+    ["S4Layer (conjugate pairs)", (o) => new lib.S4Layer({ ...o, conjugatePairs: true })],
     ["S4DLayer", (o) => new lib.S4DLayer(o)],
     ["SSMLayer", (o) => new lib.SSMLayer(o)],
   ]) {
@@ -118,9 +119,10 @@ forEachBackend("nn: blocks and StackedModel", () => {
     }
   }
 
-  for (const [layerKind, embedding, l] of [["s4", true, 16], ["s4", false, 32], ["s4d", true, 16], ["ssm", false, 16]]) {
-    it(`sequence StackedModel ${layerKind} (embedding ${embedding}, l=${l}): RNN-mode next-pixel logits = CNN-mode logits (atol 1e-4·max|logit|, rtol 1e-3)`, async () => {
-      const m = tinyModel({ layerKind, embedding, l, dModel: 8, n: 8 });
+  for (const [layerKind, embedding, l, extra] of [["s4", true, 16], ["s4", false, 32], ["s4", true, 16, { conjugatePairs: true }], ["s4d", true, 16], ["ssm", false, 16]]) {
+    const variant = extra ? ", conjugate pairs" : "";
+    it(`sequence StackedModel ${layerKind}${variant} (embedding ${embedding}, l=${l}): RNN-mode next-pixel logits = CNN-mode logits (atol 1e-4·max|logit|, rtol 1e-3)`, async () => {
+      const m = tinyModel({ layerKind, embedding, l, dModel: 8, n: 8, ...extra });
       const r = rng(4);
       const px = Array.from({ length: 2 * l }, () => Math.floor(r() * 256));
       const x = embedding ? tf.tensor2d(px, [2, l], "int32") : tf.tensor2d(px.map((p) => p / 255), [2, l]);
@@ -142,6 +144,9 @@ forEachBackend("nn: blocks and StackedModel", () => {
 describe("nn: argument errors", () => {
   it("names the argument, the value and what was expected", async () => {
     assert.throws(() => new lib.S4Layer({ h: 0, n: 4, l: 8 }), /S4Layer: h must be an integer ≥ 1, got 0/);
+    assert.throws(() => tinyModel({ layerKind: "mamba", conjugatePairs: true }), /StackedModel: conjugatePairs applies to layerKind "s4" only, got layerKind "mamba"/);
+    assert.throws(() => new lib.S4Layer({ h: 2, n: 5, l: 8, conjugatePairs: true }), /S4Layer: n must be even with conjugatePairs \(n\/2 modes and their conjugates\), got 5/);
+    assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, conjugatePairs: "yes" }), /S4Layer: conjugatePairs must be a boolean, got yes/);
     assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }), /S4Layer: dtMax must be a finite number ≥ dtMin = 0.1, got 0.01/);
     assert.throws(() => new lib.S4DLayer({ h: 2, n: 4, l: 8, init: "foo" }), /S4DLayer: init must be "lin" or "inv", got "foo"/);
     assert.throws(() => tinyModel({ task: "regression" }), /StackedModel: task must be "classification" or "sequence", got "regression"/);

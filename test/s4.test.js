@@ -1,5 +1,6 @@
 // Part 2: generating functions, Cauchy sums, the DPLR kernel and its RNN form; S4D kernels.
 const { forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert } = require("./helpers");
+const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 
 /** A random stable DPLR system in float64: Re Λ < 0, all vectors complex. */
 function randomDPLR(N, seed) {
@@ -160,6 +161,76 @@ forEachBackend("Part 2: the DPLR kernel", () => {
       });
     });
   }
+
+  describe("conjugate pairs", () => {
+    /** Random DPLR parameters (H, M), stable (Re Λ < 0), Q = P. */
+    function randomParams(H, M, seed) {
+      const next = lib.mulberry32(seed);
+      const t = (f = (x) => x) => tf.tensor2d(Float32Array.from({ length: H * M }, () => f(next() - 0.5)), [H, M]);
+      const P = { re: t(), im: t() };
+      return { Lambda: { re: t((x) => -0.1 - Math.abs(x)), im: t((x) => 8 * x) }, P, Q: P, B: { re: t(), im: t() }, C: { re: t(), im: t() } };
+    }
+    const disposeParams = (p) => tf.dispose([p.Lambda, p.P, p.B, p.C].flatMap((c) => [c.re, c.im]));
+
+    for (const L of [1, 2, 13, 16, 784]) {
+      it(`kernelDPLR with conjugatePairs (⌊L/2⌋ + 1 points) = kernelDPLR of the system with every conjugate mode appended, L=${L} (atol 1e-5·max|K|)`, () => {
+        const params = randomParams(3, 4, L);
+        const step = tf.tensor1d([0.01, 0.05, 0.1]);
+        const [half, full] = tf.tidy(() => [
+          lib.kernelDPLR(params, step, L, undefined, { conjugatePairs: true }).dataSync(),
+          lib.kernelDPLR(lib.withConjugates(params), step, L).dataSync(),
+        ]);
+        assertClose(half, full, 1e-5 * maxAbs(full), 0, "conjugate-pair kernel");
+        disposeParams(params);
+        step.dispose();
+      });
+    }
+
+    it("its gradients equal those through the appended system, and match central differences", () => {
+      const L = 20, params = randomParams(2, 3, 5);
+      const names = ["Lre", "Lim", "Pre", "Pim", "Bre", "Bim", "Cre", "Cim", "logStep"];
+      const x0 = [params.Lambda.re, params.Lambda.im, params.P.re, params.P.im, params.B.re, params.B.im, params.C.re, params.C.im, tf.tensor1d([Math.log(0.03), Math.log(0.2)])];
+      const w = tf.tensor2d(randn(2 * L, 41), [2, L]);
+      const make = (Lre, Lim, Pre, Pim, Bre, Bim, Cre, Cim) => {
+        const P = { re: Pre, im: Pim };
+        return { Lambda: { re: Lre, im: Lim }, P, Q: P, B: { re: Bre, im: Bim }, C: { re: Cre, im: Cim } };
+      };
+      const lossHalf = (...x) => tf.sum(tf.mul(w, lib.kernelDPLR(make(...x), tf.exp(x[8]), L, undefined, { conjugatePairs: true })));
+      const lossFull = (...x) => tf.sum(tf.mul(w, lib.kernelDPLR(lib.withConjugates(make(...x)), tf.exp(x[8]), L)));
+      const gHalf = tf.grads(lossHalf)(x0), gFull = tf.grads(lossFull)(x0);
+      const eps = 1e-2;
+      gHalf.forEach((g, i) => {
+        const gv = g.dataSync();
+        assertClose(gv, gFull[i].dataSync(), 1e-5 * (1 + maxAbs(gv)), 1e-4, `${names[i]}: gradient vs the appended system`);
+        const d = tf.tensor(randn(g.size, 50 + i), g.shape);
+        const at = (s) => tf.tidy(() => lossHalf(...x0.map((x, j) => (j === i ? tf.add(x, tf.mul(d, s)) : x))).dataSync()[0]);
+        const fd = (at(eps) - at(-eps)) / (2 * eps);
+        const analytic = tf.sum(tf.mul(g, d)).dataSync()[0];
+        assertClose([analytic], [fd], 1e-3 * (1 + Math.abs(fd)), 2e-2, `${names[i]}: directional derivative`);
+        d.dispose();
+      });
+      tf.dispose([...gHalf, ...gFull, w, x0[8]]);
+      disposeParams(params);
+    });
+
+    it("hippoModes keeps the n/2 HiPPO-LegS modes of positive frequency, whose conjugates are the other half", () => {
+      const all = lib.makeDPLRHiPPO(8), half = lib.hippoModes(8, true);
+      assert.equal(half.Lambda.re.length, 4);
+      const sortedIm = (xs) => Array.from(xs).sort((a, b) => a - b);
+      const expected = sortedIm(all.Lambda.im).filter((x) => x > 0);
+      assertClose(sortedIm(half.Lambda.im), expected, 1e-12, 0, "positive frequencies");
+      assertClose(sortedIm(all.Lambda.im).filter((x) => x < 0).map((x) => -x).sort((a, b) => a - b), expected, 1e-9, 0, "the rest are their conjugates");
+    });
+
+    it("bad input: roots of the wrong length name the expected shape", () => {
+      const params = randomParams(1, 2, 3);
+      const roots = lib.rootsOfUnityPairs(8);
+      assert.throws(() => lib.kernelDPLR(params, 0.1, 8, roots, { conjugatePairs: true }), /kernelDPLR: roots must have shape \(5, 2\) \(⌊L\/2⌋ \+ 1 points with conjugate pairs\), got \(8, 2\)/);
+      assert.throws(() => lib.rootsOfUnityPairs(8, 9), /rootsOfUnityPairs: count must be a whole number from 1 to L = 8, got 9/);
+      tf.dispose(roots);
+      disposeParams(params);
+    });
+  });
 
   it("gradients through kernelDPLR w.r.t. Λ, P, B, C and log step are finite and match central differences", () => {
     const N = 6, L = 32;

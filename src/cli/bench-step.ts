@@ -214,6 +214,10 @@ export interface StepBenchResult {
   kernels_before_read: number;
   /** The most frequent kernels of one step. */
   kernel_histogram: { name: string; count: number }[];
+  /** Where the time of one (profiled) step goes: the kernels that took longest, summed by name. */
+  kernel_time_ms: { name: string; count: number; ms: number }[];
+  /** The time of all kernels of that step; the rest of a step is tfjs's bookkeeping (tape, scopes). */
+  kernel_time_total_ms: number;
   /** Device traffic of one step, the final read included, and up to the read. */
   traffic: DeviceTraffic;
   traffic_before_read: DeviceTraffic;
@@ -246,10 +250,15 @@ async function measureSteps(runner: StepRunner, opts: StepBenchOptions) {
   // Profiling changes how a GPU backend batches its work: kernels are counted in steps of their own.
   const kernels: KernelCounts[] = [];
   const kernelsBeforeRead: number[] = [];
+  let msByName: Record<string, number> = {};
   for (let i = 0; i < COUNTED_STEPS; i++) {
     const counted = await countKernels((soFar) => runner.run(() => kernelsBeforeRead.push(soFar())));
     kernels.push(counted.counts);
+    msByName = counted.ms_by_name; // the last counted step: the warmest
   }
+  const kernelTimes = Object.entries(msByName)
+    .map(([name, ms]) => ({ name, count: kernels[kernels.length - 1].by_name[name], ms: Math.round(ms * 100) / 100 }))
+    .sort((a, b) => b.ms - a.ms);
   const same = (xs: unknown[]) => xs.every((x) => JSON.stringify(x) === JSON.stringify(xs[0]));
 
   const stepMs: number[] = [];
@@ -262,6 +271,8 @@ async function measureSteps(runner: StepRunner, opts: StepBenchOptions) {
   return {
     kernels: kernels[0].kernels, kernels_before_read: kernelsBeforeRead[0],
     kernel_histogram: topCounts(kernels[0].by_name, HISTOGRAM_TOP),
+    kernel_time_ms: kernelTimes.slice(0, HISTOGRAM_TOP),
+    kernel_time_total_ms: Math.round(kernelTimes.reduce((a, k) => a + k.ms, 0) * 100) / 100,
     traffic: traffic[0], traffic_before_read: trafficBeforeRead[0],
     deterministic: same(traffic) && same(trafficBeforeRead) && same(kernels) && same(kernelsBeforeRead),
     counted_steps: { kernels, traffic },
@@ -386,6 +397,13 @@ export async function benchStep(argv: string[]): Promise<number> {
       ? `${r.backend}: counts are deterministic: identical in ${COUNTED_STEPS} counted steps`
       : `${r.backend}: WARNING: the ${COUNTED_STEPS} counted steps gave different counts (see counted_steps in the JSON)`);
     console.log(`${r.backend}: device ${r.device}`);
+  }
+  for (const r of results) {
+    // Where the time goes (one profiled step): the kernels that took longest, and the rest.
+    const rows = r.kernel_time_ms.map((k) => [k.name, k.count, fmtMs(k.ms), `${((100 * k.ms) / r.median_step_ms).toFixed(1)} %`]);
+    rows.push(["(all kernels)", r.kernels, fmtMs(r.kernel_time_total_ms), `${((100 * r.kernel_time_total_ms) / r.median_step_ms).toFixed(1)} %`]);
+    console.log(`\n${r.backend}: where one step's time goes (kernel times from tf.profile, share of the median step)`);
+    console.log(textTable(["kernel", "calls", "ms", "share"], rows, 1));
   }
   console.log(`results in ${opts.json}`);
   return results.every((r) => r.deterministic && r.leaked_tensors === 0) ? 0 : 1;

@@ -42,6 +42,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "--dropout": { key: "dropout", kind: "float", help: "dropout rate (default 0)", check: rate },
   "--seed": { key: "seed", kind: "int", help: "seed of initialization, batch order and dropout (default 0)" },
   "--clip-norm": { key: "clipNorm", kind: "float", help: "clip the global gradient norm to this value (default: no clipping)", check: positive },
+  "--conjugate-pairs": { key: "conjugatePairs", kind: "bool", help: "s4 only: store n/2 modes as conjugate pairs (as the official S4 code): about half the kernel's cost" },
   "--recompute": { key: "recompute", kind: "bool", help: "recompute each block's activations in the backward pass: less memory, one more forward pass" },
   "--time-limit": { key: "timeLimitMinutes", kind: "float", help: "stop training after this many minutes, then evaluate and save (default: none)", check: positive },
   "--train-limit": { key: "trainLimit", kind: "int", help: "use only the first N training examples", check: positive },
@@ -221,12 +222,14 @@ export function trainOptions(args: Record<string, unknown>, argv: string[] = [])
     delete fromFile.expand;
     delete fromFile.dConv;
   }
+  if (layer !== "s4") delete fromFile.conjugatePairs;
   const whole = args.quick
     ? (mamba ? QUICK_MAMBA_PRESETS : QUICK_PRESETS)[task]
     : args.tier
       ? tierPreset(task, layer, args.tier as SizeTier)
       : fromFile;
   const merged: Record<string, unknown> = { ...DEFAULTS, ...(mamba ? MAMBA_DEFAULTS : {}), ...whole, ...args, task, layer };
+  if (args.conjugatePairs !== undefined && layer !== "s4") throw new UsageError(`flag --conjugate-pairs applies to --layer s4 only, got --layer ${layer}`);
   for (const flag of ["--expand", "--d-conv"]) {
     if (args[FLAGS[flag].key] !== undefined && !mamba) throw new UsageError(`flag ${flag} applies to --layer mamba only, got --layer ${args.layer ?? (loaded ? `${layer} (from ${source})` : `${layer} (the default)`)}`);
   }
@@ -247,6 +250,7 @@ export function trainOptions(args: Record<string, unknown>, argv: string[] = [])
     prenorm: merged.prenorm as boolean | undefined,
     clipNorm: merged.clipNorm as number | undefined,
     recompute: Boolean(merged.recompute),
+    ...(layer === "s4" && merged.conjugatePairs ? { conjugatePairs: true } : {}),
     timeLimitMinutes: merged.timeLimitMinutes as number | undefined,
     seed: merged.seed as number,
     trainLimit: merged.trainLimit as number | undefined,

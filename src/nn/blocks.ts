@@ -181,11 +181,13 @@ export interface StackedModelOptions {
   /** Mamba only: d_inner = expand · dModel (default 2) and the convolution width (default 4). */
   expand?: number;
   dConv?: number;
+  /** S4 only: store n/2 modes of conjugate pairs (S4LayerOptions.conjugatePairs). Default false. */
+  conjugatePairs?: boolean;
   seed?: number;
 }
 
-function makeLayer(kind: LayerKind, h: number, n: number, l: number, seed: number): SequenceLayer {
-  if (kind === "s4") return new S4Layer({ h, n, l, seed });
+function makeLayer(kind: LayerKind, h: number, n: number, l: number, seed: number, conjugatePairs: boolean): SequenceLayer {
+  if (kind === "s4") return new S4Layer({ h, n, l, seed, conjugatePairs });
   if (kind === "s4d") return new S4DLayer({ h, n, l, seed });
   return new SSMLayer({ h, n, l, seed });
 }
@@ -214,8 +216,8 @@ function forwardRecomputed(block: SequenceBlock | MambaResidualBlock, h: tf.Tens
  * the pooling, RNN mode, checkpoints, training and sampling stay one implementation for every kind.
  */
 export class StackedModel extends Module {
-  /** The options with their defaults filled in; expand and dConv only for layerKind "mamba". */
-  readonly opts: Required<Omit<StackedModelOptions, "expand" | "dConv">> & Pick<StackedModelOptions, "expand" | "dConv">;
+  /** The options with their defaults filled in; expand and dConv only for layerKind "mamba", conjugatePairs only for "s4" when set. */
+  readonly opts: Required<Omit<StackedModelOptions, "expand" | "dConv" | "conjugatePairs">> & Pick<StackedModelOptions, "expand" | "dConv" | "conjugatePairs">;
   readonly encoder: Dense | Embedding;
   readonly blocks: (SequenceBlock | MambaResidualBlock)[] = [];
   /** The final norm of a Mamba residual stream; null for the other kinds. */
@@ -232,6 +234,8 @@ export class StackedModel extends Module {
     const seed = checkSeed(fn, opts.seed ?? 0);
     const mamba = opts.layerKind === "mamba";
     for (const k of ["expand", "dConv"] as const) if (!mamba && opts[k] !== undefined) throw new Error(`${fn}: ${k} applies to layerKind "mamba" only, got ${k} ${opts[k]} with layerKind "${opts.layerKind}"`);
+    if (opts.conjugatePairs !== undefined && opts.layerKind !== "s4") throw new Error(`${fn}: conjugatePairs applies to layerKind "s4" only, got layerKind "${opts.layerKind}"`);
+    if (opts.conjugatePairs !== undefined && typeof opts.conjugatePairs !== "boolean") throw new Error(`${fn}: conjugatePairs must be a boolean, got ${String(opts.conjugatePairs)}`);
     this.opts = { prenorm: true, dropout: 0, glu: true, embedding: false, seed, ...opts, ...(mamba ? { expand: opts.expand ?? 2, dConv: opts.dConv ?? 4 } : {}) };
     checkRate(fn, "dropout", this.opts.dropout);
     const { dModel, nLayers, n, l, numClasses } = this.opts;
@@ -240,7 +244,7 @@ export class StackedModel extends Module {
       const s = subSeed(seed, `block${i}`);
       const block = this.opts.layerKind === "mamba"
         ? new MambaResidualBlock({ mixer: new MambaBlock({ dModel, n, expand: this.opts.expand, dConv: this.opts.dConv, seed: s }), dropout: new Dropout(this.opts.dropout, subSeed(s, "dropout")) })
-        : new SequenceBlock({ layer: makeLayer(this.opts.layerKind, dModel, n, l, s), h: dModel, prenorm: this.opts.prenorm, dropout: this.opts.dropout, glu: this.opts.glu, seed: s });
+        : new SequenceBlock({ layer: makeLayer(this.opts.layerKind, dModel, n, l, s, this.opts.conjugatePairs ?? false), h: dModel, prenorm: this.opts.prenorm, dropout: this.opts.dropout, glu: this.opts.glu, seed: s });
       this.blocks.push(this.addChild(`blocks.${i}`, block));
     }
     if (this.opts.layerKind === "mamba") this.finalNorm = this.addChild("norm_f", new RMSNorm(dModel));

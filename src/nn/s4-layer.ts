@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { CTensor } from "../complex";
 import { makeDPLRHiPPO } from "../hippo";
-import { discreteDPLR, kernelDPLR, rootsOfUnityPairs } from "../s4";
+import { discreteDPLR, kernelDPLR, rootsOfUnityPairs, spectrumPoints } from "../s4";
 import { CVector } from "../linalg";
 import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed, convolveWithSkip } from "./module";
 import { mulberry32 } from "../random";
@@ -21,6 +21,26 @@ export interface S4LayerOptions {
   seed?: number;
   dtMin?: number;
   dtMax?: number;
+  /**
+   * Store one mode of each conjugate pair, n/2 modes (n even), as the official S4 code does: the
+   * SSM is the same real system of state size n, its kernel costs about half as much (see
+   * kernelDPLR), and it has half the SSM parameters. Default false: all n modes, as in The
+   * Annotated S4.
+   */
+  conjugatePairs?: boolean;
+}
+
+/**
+ * The DPLR HiPPO-LegS modes a layer starts from: all n, or with conjugate pairs the n/2 modes of
+ * positive frequency (Im Λ > 0), whose conjugates are the other half.
+ */
+export function hippoModes(n: number, conjugatePairs: boolean): { Lambda: CVector; P: CVector; B: CVector } {
+  const hippo = makeDPLRHiPPO(n);
+  if (!conjugatePairs) return hippo;
+  const keep = Array.from({ length: n }, (_, i) => i).filter((i) => hippo.Lambda.im[i] > 0);
+  if (keep.length !== n / 2) throw new Error(`hippoModes: expected ${n / 2} modes of positive frequency in HiPPO-LegS of size ${n}, found ${keep.length}`);
+  const pick = (v: CVector): CVector => ({ re: Float64Array.from(keep, (i) => v.re[i]), im: Float64Array.from(keep, (i) => v.im[i]) });
+  return { Lambda: pick(hippo.Lambda), P: pick(hippo.P), B: pick(hippo.B) };
 }
 
 /** Upper bound on Re Λ in use, so every mode stays strictly stable during training. */
@@ -62,16 +82,20 @@ export function complexStateStep(Ab: CTensor, Bb: CTensor, x: CTensor, u: tf.Ten
 
 export class S4Layer extends Module implements SequenceLayer {
   readonly h: number;
+  /** State size N per channel. */
   readonly n: number;
   readonly l: number;
-  readonly Lambda_re: tf.Variable; // (h, N)
-  readonly Lambda_im: tf.Variable; // (h, N)
-  readonly P_re: tf.Variable; // (h, N)
-  readonly P_im: tf.Variable; // (h, N)
-  readonly B_re: tf.Variable; // (h, N)
-  readonly B_im: tf.Variable; // (h, N)
-  readonly C_re: tf.Variable; // (h, N), learned directly as C̃
-  readonly C_im: tf.Variable; // (h, N)
+  readonly conjugatePairs: boolean;
+  /** Modes stored per channel: N, or N/2 with conjugate pairs (the parameters below are (h, modes)). */
+  readonly modes: number;
+  readonly Lambda_re: tf.Variable; // (h, modes)
+  readonly Lambda_im: tf.Variable; // (h, modes)
+  readonly P_re: tf.Variable; // (h, modes)
+  readonly P_im: tf.Variable; // (h, modes)
+  readonly B_re: tf.Variable; // (h, modes)
+  readonly B_im: tf.Variable; // (h, modes)
+  readonly C_re: tf.Variable; // (h, modes), learned directly as C̃
+  readonly C_im: tf.Variable; // (h, modes)
   readonly D: tf.Variable; // (h)
   readonly log_step: tf.Variable; // (h)
   private rnn: { Ab: CTensor; Bb: CTensor; Cb: CTensor } | null = null;
@@ -88,20 +112,25 @@ export class S4Layer extends Module implements SequenceLayer {
     const seed = checkSeed(fn, opts.seed ?? 0);
     const dtMin = opts.dtMin ?? 1e-3, dtMax = opts.dtMax ?? 1e-1;
     checkStepRange(fn, dtMin, dtMax);
+    const conjugatePairs = opts.conjugatePairs ?? false;
+    if (typeof conjugatePairs !== "boolean") throw new Error(`${fn}: conjugatePairs must be a boolean, got ${String(conjugatePairs)}`);
+    if (conjugatePairs && N % 2 !== 0) throw new Error(`${fn}: n must be even with conjugatePairs (n/2 modes and their conjugates), got ${N}`);
     this.h = h; this.n = N; this.l = l;
-    const hippo = makeDPLRHiPPO(N);
-    this.Lambda_re = this.addParam("Lambda_re", tile(hippo.Lambda.re, h), [h, N]);
-    this.Lambda_im = this.addParam("Lambda_im", tile(hippo.Lambda.im, h), [h, N]);
-    this.P_re = this.addParam("P_re", tile(hippo.P.re, h), [h, N]);
-    this.P_im = this.addParam("P_im", tile(hippo.P.im, h), [h, N]);
-    this.B_re = this.addParam("B_re", tile(hippo.B.re, h), [h, N]);
-    this.B_im = this.addParam("B_im", tile(hippo.B.im, h), [h, N]);
+    this.conjugatePairs = conjugatePairs;
+    const M = (this.modes = conjugatePairs ? N / 2 : N);
+    const hippo = hippoModes(N, conjugatePairs);
+    this.Lambda_re = this.addParam("Lambda_re", tile(hippo.Lambda.re, h), [h, M]);
+    this.Lambda_im = this.addParam("Lambda_im", tile(hippo.Lambda.im, h), [h, M]);
+    this.P_re = this.addParam("P_re", tile(hippo.P.re, h), [h, M]);
+    this.P_im = this.addParam("P_im", tile(hippo.P.im, h), [h, M]);
+    this.B_re = this.addParam("B_re", tile(hippo.B.re, h), [h, M]);
+    this.B_im = this.addParam("B_im", tile(hippo.B.im, h), [h, M]);
     // E|C̃_n|² = 1: each part has variance ½.
-    this.C_re = this.addParam("C_re", seededNormal(h * N, subSeed(seed, "C_re"), Math.SQRT1_2), [h, N]);
-    this.C_im = this.addParam("C_im", seededNormal(h * N, subSeed(seed, "C_im"), Math.SQRT1_2), [h, N]);
+    this.C_re = this.addParam("C_re", seededNormal(h * M, subSeed(seed, "C_re"), Math.SQRT1_2), [h, M]);
+    this.C_im = this.addParam("C_im", seededNormal(h * M, subSeed(seed, "C_im"), Math.SQRT1_2), [h, M]);
     this.D = this.addParam("D", seededNormal(h, subSeed(seed, "D")), [h]);
     this.log_step = this.addParam("log_step", initLogStep(h, dtMin, dtMax, subSeed(seed, "log_step")), [h]);
-    this.roots = rootsOfUnityPairs(l);
+    this.roots = rootsOfUnityPairs(l, spectrumPoints(l, conjugatePairs));
     this.maxLambdaRe = tf.scalar(MAX_LAMBDA_RE);
   }
 
@@ -114,6 +143,7 @@ export class S4Layer extends Module implements SequenceLayer {
         tf.exp(this.log_step),
         this.l,
         this.roots,
+        { conjugatePairs: this.conjugatePairs },
       );
     });
   }
@@ -138,10 +168,17 @@ export class S4Layer extends Module implements SequenceLayer {
       Bb: { re: new Float32Array(h * N), im: new Float32Array(h * N) },
       Cb: { re: new Float32Array(h * N), im: new Float32Array(h * N) },
     };
-    const row = (re: Float32Array, im: Float32Array, c: number, clampRe = false): CVector => ({
-      re: Float64Array.from(re.subarray(c * N, (c + 1) * N), (x) => (clampRe ? Math.min(x, MAX_LAMBDA_RE) : x)),
-      im: Float64Array.from(im.subarray(c * N, (c + 1) * N)),
-    });
+    // Channel c's modes in float64, each followed by its conjugate with conjugate pairs: (N).
+    const M = this.modes;
+    const row = (re: Float32Array, im: Float32Array, c: number, clampRe = false): CVector => {
+      const r = Float64Array.from(re.subarray(c * M, (c + 1) * M), (x) => (clampRe ? Math.min(x, MAX_LAMBDA_RE) : x));
+      const i = Float64Array.from(im.subarray(c * M, (c + 1) * M));
+      if (!this.conjugatePairs) return { re: r, im: i };
+      const full = { re: new Float64Array(N), im: new Float64Array(N) };
+      full.re.set(r); full.re.set(r, M);
+      full.im.set(i); full.im.set(i.map((x) => -x), M);
+      return full;
+    };
     for (let c = 0; c < h; c++) {
       const P = row(pr, pi, c);
       const d = discreteDPLR(row(lr, li, c, true), P, P, row(br, bi, c), row(cr, ci, c), Math.exp(ls[c]), this.l);

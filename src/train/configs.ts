@@ -48,6 +48,7 @@ const OPTION_CHECKS: Record<keyof ConfigOptions, Check> = {
   ssmLrScale: nonNegative,
   expand: positive,
   dConv: posInt,
+  conjugatePairs: bool,
   dropout: (v) => (isNum(v) && v >= 0 && v < 1 ? null : "a number in [0, 1)"),
   prenorm: bool,
   clipNorm: positive,
@@ -112,6 +113,7 @@ export function loadConfig(nameOrFile: string): LoadedConfig {
   if (obj.layer !== "mamba") {
     for (const key of ["expand", "dConv"]) if (key in obj) throw new Error(`loadConfig: ${where}: "${key}" applies to layer "mamba" only, got layer ${JSON.stringify(obj.layer)}`);
   }
+  if (obj.layer !== "s4" && "conjugatePairs" in obj) throw new Error(`loadConfig: ${where}: "conjugatePairs" applies to layer "s4" only, got layer ${JSON.stringify(obj.layer)}`);
   const { description, source, ...options } = obj;
   return { name: path.basename(file, ".json"), file, description: description as string, source: source as string, options: options as ConfigOptions };
 }

@@ -42,6 +42,8 @@ export interface TrainOptions {
   /** Mamba only: d_inner = expand · dModel (default 2) and the convolution width dConv (default 4). */
   expand?: number;
   dConv?: number;
+  /** S4 only: n/2 modes stored as conjugate pairs, about half the kernel's cost (S4LayerOptions). */
+  conjugatePairs?: boolean;
   dropout?: number;
   prenorm?: boolean;
   clipNorm?: number;
@@ -146,7 +148,7 @@ export interface TrainSummary {
   history: EpochRecord[];
 }
 
-type OptionalKeys = "clipNorm" | "trainLimit" | "valLimit" | "testLimit" | "expand" | "dConv" | "timeLimitMinutes";
+type OptionalKeys = "clipNorm" | "trainLimit" | "valLimit" | "testLimit" | "expand" | "dConv" | "conjugatePairs" | "timeLimitMinutes";
 /** The options with every default filled in. */
 export type ResolvedOptions = Required<Omit<TrainOptions, OptionalKeys | "resume" | "command" | "preset" | "configFile">> & Pick<TrainOptions, OptionalKeys>;
 
@@ -176,6 +178,10 @@ function resolveOptions(opts: TrainOptions): ResolvedOptions {
   const expand = mamba ? opts.expand ?? 2 : undefined;
   if (mamba && !(typeof expand === "number" && expand > 0 && Number.isInteger(expand * opts.dModel))) fail("expand", expand, "a number > 0 with expand · dModel an integer");
   const dConv = mamba ? posInt("dConv", opts.dConv ?? 4) : undefined;
+  if (opts.conjugatePairs !== undefined && opts.conjugatePairs !== false && opts.layer !== "s4") fail("conjugatePairs", opts.conjugatePairs, `unset unless layer is s4 (layer is ${opts.layer})`);
+  if (opts.conjugatePairs !== undefined && typeof opts.conjugatePairs !== "boolean") fail("conjugatePairs", opts.conjugatePairs, "true or false");
+  if (opts.conjugatePairs && opts.n % 2 !== 0) fail("n", opts.n, "even with conjugatePairs");
+  const conjugatePairs = opts.layer === "s4" && opts.conjugatePairs ? true : undefined;
   if (opts.evalBsz !== undefined) posInt("evalBsz", opts.evalBsz);
   if (opts.logEvery !== undefined) posInt("logEvery", opts.logEvery);
   if (opts.trainLimit !== undefined) posInt("trainLimit", opts.trainLimit);
@@ -212,6 +218,7 @@ function resolveOptions(opts: TrainOptions): ResolvedOptions {
     timeLimitMinutes: opts.timeLimitMinutes,
     expand,
     dConv,
+    conjugatePairs,
     seed,
     trainLimit: opts.trainLimit,
     valLimit: opts.valLimit,
@@ -246,6 +253,7 @@ function modelOptions(cfg: ResolvedOptions, task: Task): StackedModelOptions {
     dropout: cfg.dropout,
     embedding: task.inputKind === "tokens",
     ...(cfg.layer === "mamba" ? { expand: cfg.expand, dConv: cfg.dConv } : {}),
+    ...(cfg.conjugatePairs ? { conjugatePairs: true } : {}),
     seed: cfg.seed,
   };
 }
@@ -299,7 +307,7 @@ interface RunState {
 }
 
 /** Settings a resumed run must share with the run that wrote the checkpoint. */
-const RESUME_KEYS = ["task", "layer", "dModel", "nLayers", "n", "expand", "dConv", "seed", "bsz", "trainLimit", "valLimit"] as const;
+const RESUME_KEYS = ["task", "layer", "dModel", "nLayers", "n", "expand", "dConv", "conjugatePairs", "seed", "bsz", "trainLimit", "valLimit"] as const;
 
 async function startState(cfg: ResolvedOptions, resume: boolean, trainTask: Task, metricsPath: string): Promise<RunState> {
   const groups = paramGroupsFor(cfg.layer, cfg.ssmLrScale);

@@ -224,7 +224,9 @@ export async function countDeviceTraffic<T>(f: (counter: DeviceTrafficCounter) =
  * (CHECK_COMPUTATION_FOR_ERRORS is off while it runs), but it does change how a GPU backend
  * batches its work, so time and count device traffic in runs of their own.
  */
-export async function countKernels<T>(f: (kernelsSoFar: () => number) => Promise<T> | T): Promise<{ result: T; counts: KernelCounts }> {
+export async function countKernels<T>(
+  f: (kernelsSoFar: () => number) => Promise<T> | T,
+): Promise<{ result: T; counts: KernelCounts; ms_by_name: Record<string, number> }> {
   const flag = "CHECK_COMPUTATION_FOR_ERRORS";
   const env = tf.env();
   const checked = env.getBool(flag);
@@ -235,9 +237,15 @@ export async function countKernels<T>(f: (kernelsSoFar: () => number) => Promise
     const profile = await tf.profile(async () => {
       result = await f(() => state.activeProfile.kernels.length);
     });
-    const byName: Record<string, number> = {};
-    for (const k of profile.kernels) byName[k.name] = (byName[k.name] ?? 0) + 1;
-    return { result: result as T, counts: { kernels: profile.kernels.length, by_name: byName } };
+    const byName: Record<string, number> = {}, msByName: Record<string, number> = {};
+    for (const k of profile.kernels) {
+      byName[k.name] = (byName[k.name] ?? 0) + 1;
+      // the time the backend reports for the kernel (wall time of the call on cpu and wasm; GPU
+      // timer queries on webgpu where available); not part of the deterministic counts
+      const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+      msByName[k.name] = (msByName[k.name] ?? 0) + ms;
+    }
+    return { result: result as T, counts: { kernels: profile.kernels.length, by_name: byName }, ms_by_name: msByName };
   } finally {
     env.set(flag, checked);
   }
