@@ -199,6 +199,32 @@ forEachBackend("causalConv kernel", () => {
     tf.dispose([u, k]);
   });
 
+  it("an empty batch: y and du are empty, dk is zero", () => {
+    const u = tf.zeros([0, 2, 5]), k = tf.ones([2, 5]);
+    const before = tf.memory().numTensors;
+    const y = lib.causalConv(u, k);
+    const [du, dk] = tf.grads((a, b) => tf.sum(lib.causalConv(a, b)))([u, k]);
+    assert.deepEqual([y.shape, du.shape, dk.shape], [[0, 2, 5], [0, 2, 5], [2, 5]]);
+    assert.deepEqual(Array.from(dk.dataSync()), new Array(10).fill(0));
+    tf.dispose([y, du, dk]);
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([u, k]);
+  });
+
+  it("= the float64 definition at 3 threads (units split unevenly), u (5, 3, 64) and u (7, 1, 50) (atol 1e-4, rtol 1e-4)", async () => {
+    const threads = lib.kernels.hostThreads();
+    lib.kernels.setHostThreads(3);
+    try {
+      for (const [b, h, L] of [[5, 3, 64], [7, 1, 50]]) {
+        const u = tf.tensor3d(randn(b * h * L, 5 * L + b), [b, h, L]), k = decaying(h, L, 5 * L + h);
+        await checkAgainstDefinition(u, k, ...TOL, `(${b}, ${h}, ${L}) at 3 threads`);
+        tf.dispose([u, k]);
+      }
+    } finally {
+      lib.kernels.setHostThreads(threads);
+    }
+  });
+
   it("bad arguments get an error naming the argument and what was expected", () => {
     const z = (...s) => tf.zeros(s);
     assert.throws(() => lib.causalConv(z(2, 3, 5), z(2, 5)), /causalConv: k \(shape \(2, 5\)\) must match the trailing axes of u \(shape \(2, 3, 5\)\)/);

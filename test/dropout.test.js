@@ -6,22 +6,26 @@ const { forEachBackend, describeWebGPU, randn, tf, lib, assert, assertNoLeak } =
 const { seededDropout, seededDropoutReference, dropoutMaskValues } = lib;
 
 function checks() {
-  it("equals x · mask (the host-built mask) exactly, forward and gradient", async () => {
-    const x = tf.tensor(randn(3 * 5 * 7, 1), [3, 5, 7]);
-    const r = tf.tensor(randn(3 * 5 * 7, 2), [3, 5, 7]);
-    const mask = dropoutMaskValues(x.size, 0.25, 42);
-    const y = seededDropout(x, 0.25, 42);
-    const yRef = seededDropoutReference(x, 0.25, 42);
-    const [xv, yv, yr] = await Promise.all([x.data(), y.data(), yRef.data()]);
-    for (let i = 0; i < x.size; i++) {
-      assert.equal(yv[i] + 0, Math.fround(xv[i] * mask[i]) + 0, `y[${i}]`); // + 0: a dropped −x reads as 0 or −0
-      assert.equal(yr[i] + 0, yv[i] + 0, `reference y[${i}]`);
-    }
-    const g = tf.grad((a) => tf.sum(tf.mul(seededDropout(a, 0.25, 42), r)))(x);
-    const [gv, rv] = await Promise.all([g.data(), r.data()]);
-    for (let i = 0; i < x.size; i++) assert.equal(gv[i] + 0, Math.fround(rv[i] * mask[i]) + 0, `dx[${i}]`);
-    tf.dispose([x, r, y, yRef, g]);
-  });
+  // (3, 101, 67): more than one chunk of 16384 elements of the host kernel
+  for (const shape of [[3, 5, 7], [3, 101, 67]]) {
+    it(`x (${shape.join(", ")}): equals x · mask (the host-built mask) exactly, forward and gradient`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(randn(n, 1), shape);
+      const r = tf.tensor(randn(n, 2), shape);
+      const mask = dropoutMaskValues(x.size, 0.25, 42);
+      const y = seededDropout(x, 0.25, 42);
+      const yRef = seededDropoutReference(x, 0.25, 42);
+      const [xv, yv, yr] = await Promise.all([x.data(), y.data(), yRef.data()]);
+      for (let i = 0; i < x.size; i++) {
+        assert.equal(yv[i] + 0, Math.fround(xv[i] * mask[i]) + 0, `y[${i}]`); // + 0: a dropped −x reads as 0 or −0
+        assert.equal(yr[i] + 0, yv[i] + 0, `reference y[${i}]`);
+      }
+      const g = tf.grad((a) => tf.sum(tf.mul(seededDropout(a, 0.25, 42), r)))(x);
+      const [gv, rv] = await Promise.all([g.data(), r.data()]);
+      for (let i = 0; i < x.size; i++) assert.equal(gv[i] + 0, Math.fround(rv[i] * mask[i]) + 0, `dx[${i}]`);
+      tf.dispose([x, r, y, yRef, g]);
+    });
+  }
 
   it("keeps about 1 − rate of a large tensor (within 5 binomial standard deviations), scaled by 1/(1 − rate)", async () => {
     const n = 200_000;

@@ -1,6 +1,6 @@
 // The fused GELU, GLU and LayerNorm kernels against their plain-tf-ops references (values and
 // autodiff gradients) and against central finite differences, on cpu and wasm, and on WebGPU where
-// an adapter exists; argument errors, leaks, and the kernels the ops run.
+// an adapter exists; argument errors, leaks, and the kernels the ops run; the exp of the host kernels.
 const { BACKENDS, forEachBackend, describeWebGPU, assertClose, assertNoLeakAsync, randn, tf, lib, assert } = require("./helpers");
 
 // float32 tolerances (atol, rtol)
@@ -22,7 +22,8 @@ const OPS = {
     names: ["x"],
     make: (shape, seed) => ({ x: tf.tensor(randn(size(shape), seed).map((v) => 3 * v), shape) }),
     outShape: (shape) => shape,
-    shapes: [[7], [3, 5], [2, 3, 7], [1, 1, 1], [4, 129]],
+    // (3, 101, 67): more than one chunk of 16384 elements of the host kernels
+    shapes: [[7], [3, 5], [2, 3, 7], [1, 1, 1], [4, 129], [3, 101, 67]],
   },
   glu: {
     op: lib.glu,
@@ -31,7 +32,8 @@ const OPS = {
     names: ["x"],
     make: (shape, seed) => ({ x: tf.tensor(randn(size(shape), seed).map((v) => 4 * v), shape) }),
     outShape: (shape) => [...shape.slice(0, -1), shape[shape.length - 1] / 2],
-    shapes: [[6], [3, 10], [2, 3, 14], [1, 1, 2], [5, 258]],
+    // (3, 41, 134): 123 rows, more than one block of rows of the host kernels
+    shapes: [[6], [3, 10], [2, 3, 14], [1, 1, 2], [5, 258], [3, 41, 134]],
   },
   layerNorm: {
     op: lib.layerNorm,
@@ -48,8 +50,9 @@ const OPS = {
       };
     },
     outShape: (shape) => shape,
-    // (3, 37, 8): 111 rows, chunks of 11 with a last chunk of one row in the WebGPU column sums
-    shapes: [[5], [4, 5], [2, 3, 7], [3, 1], [2, 129], [3, 37, 8], [2, 500, 16]],
+    // (3, 37, 8): 111 rows, chunks of 11 with a last chunk of one row in the WebGPU column sums;
+    // (3, 1001, 7): 3003 rows, two blocks of rows whose dscale, dbias partials the host kernel adds
+    shapes: [[5], [4, 5], [2, 3, 7], [3, 1], [2, 129], [3, 37, 8], [2, 500, 16], [3, 1001, 7]],
   },
 };
 
@@ -284,4 +287,25 @@ forEachBackend("fused gelu, glu, layerNorm", (backend) => {
 // forEachBackend covers webgpu already when S4_TEST_WEBGPU=1
 (BACKENDS.includes("webgpu") ? describe.skip : describeWebGPU)("fused gelu, glu, layerNorm on WebGPU", function () {
   suite("webgpu");
+});
+
+describe("expWide (the exp of the GELU and GLU host kernels)", () => {
+  const { expWide } = require("../dist/kernels/gelu/exp-wide");
+
+  it("is within 1e-10 of Math.exp, relatively, from −700 to 709", () => {
+    let worst = 0;
+    for (let i = 0; i <= 200_000; i++) {
+      const x = -700 + (i / 200_000) * 1409;
+      worst = Math.max(worst, Math.abs(expWide(x) / Math.exp(x) - 1));
+    }
+    assert.ok(worst < 1e-10, `worst relative error ${worst}`);
+  });
+
+  it("clamps: 0 far below, e^709 (finite) above, NaN for NaN", () => {
+    assert.equal(expWide(-1e6), 0);
+    assert.equal(expWide(-Infinity), 0);
+    for (const x of [710, 1e6, Infinity]) assert.equal(expWide(x), expWide(709), `x = ${x}`);
+    assert.ok(Number.isFinite(expWide(709)) && expWide(709) > 8e307);
+    assert.ok(Number.isNaN(expWide(NaN)));
+  });
 });

@@ -92,6 +92,29 @@ forEachBackend("selectiveScan", (backend) => {
     });
   }
 
+  // The host kernels keep per-step scratch between calls of the same sizes: a call must not read
+  // what an earlier call (with softplus and the gate) left there.
+  it("forward and gradients do not depend on the calls made before at the same sizes", () => {
+    const sizes = { b: 2, d: 3, n: 4, l: 9 };
+    const x = makeInputs(sizes, 35);
+    const { w, wl } = weights(sizes, 45);
+    const run = (v) => {
+      const names = diffInputs(v);
+      return tf.tidy(() => {
+        const { y, lastState } = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+        const grads = tf.grads(lossFn(selectiveScan, x, v, names, w, wl))(names.map((k) => x[k]));
+        return [y, lastState, ...grads].map((t) => t.dataSync().slice());
+      });
+    };
+    const other = makeInputs({ b: 1, d: 2, n: 3, l: 4 }, 36); // fresh scratch for the first call
+    tf.dispose(Object.values(selectiveScan(other.u, other.delta, other.A, other.B, other.C)));
+    const before = run(NONE);
+    run(ALL);
+    const after = run(NONE);
+    after.forEach((a, i) => assert.deepEqual(a, before[i], `output ${i}`));
+    tf.dispose([w, wl, ...Object.values(x), ...Object.values(other)]);
+  });
+
   it("gradients when only y or only lastState reaches the loss = reference (atol 1e-4, rtol 1e-3)", () => {
     const sizes = { b: 2, d: 2, n: 3, l: 6 };
     const x = makeInputs(sizes, 50);

@@ -1,14 +1,14 @@
 /**
  * The standard cases of `npm run bench`: each op at the sizes of the Annotated S4 MNIST runs and
  * of a small Mamba block, with its fast path (the library op) and its reference (the same math in
- * plain tf ops).
+ * plain tf ops), and the sizes the PyTorch peer (bench/torch_peer.py) times it at.
  */
 import * as tf from "@tensorflow/tfjs";
 import * as lib from "../index";
 import { BackendName } from "../backend";
 import { mulberry32 } from "../random";
 
-export const OPS = ["s4_layer", "causal_conv", "selective_scan", "depthwise_conv1d"] as const;
+export const OPS = ["s4_layer", "causal_conv", "selective_scan", "depthwise_conv1d", "mamba_block"] as const;
 export type OpName = (typeof OPS)[number];
 
 /** A differentiable function of the inputs; the loss is Σ y·r. */
@@ -45,6 +45,8 @@ export interface Case {
   skip: (backend: BackendName, where: Where) => string | null;
   /** Creates the inputs on the active backend. */
   prepare: () => Prepared;
+  /** The sizes of this case in bench/torch_peer.py's names (its --dims), for the PyTorch peer. */
+  peerDims: Record<string, number>;
 }
 
 /** Uniform-sum pseudo-normal values (mulberry32), the same on every run. */
@@ -59,15 +61,18 @@ const uniform = (n: number, seed: number, lo: number, hi: number) => Float32Arra
 /**
  * The S4 convolution path: the DPLR kernel (h, l) from HiPPO parameters (h, n) tiled over the
  * channels, C̃ random, a step per channel; then y = K ⊛ u + D·u for u (b, h, l).
- * Gradients with respect to u, Λ, P (= Q), B, C̃, log Δ and D.
+ * Gradients with respect to u, Λ, P (= Q), B, C̃, log Δ and D. With conjugate pairs the
+ * parameters are the n/2 modes of positive frequency (h, n/2), as the official S4 (and the
+ * PyTorch peer) stores them; the reference is the same system with the conjugates appended.
  */
-function s4Case(b: number, h: number, n: number, l: number, large: boolean): Case {
+function s4Case(b: number, h: number, n: number, l: number, large: boolean, conjugatePairs = false): Case {
   return {
-    key: large ? "s4_layer_full" : "s4_layer",
+    key: large ? "s4_layer_full" : conjugatePairs ? "s4_layer_pairs" : "s4_layer",
     op: "s4_layer",
-    shape: `b=${b} h=${h} n=${n} l=${l}${large ? " (full layer)" : ""}`,
+    shape: `b=${b} h=${h} n=${n} l=${l}${large ? " (full layer)" : ""}${conjugatePairs ? " (conjugate pairs)" : ""}`,
     referenceName: "kGenDPLR in tf ops + matmulIrdft + matmulCausalConv",
     large,
+    peerDims: { b, h, n, l, pairs: conjugatePairs ? 1 : 0 },
     skip: large
       ? (backend, where) => {
           if (backend === "webgpu") return where.realGpu ? null : "the full layer is skipped on a software WebGPU adapter";
@@ -76,18 +81,19 @@ function s4Case(b: number, h: number, n: number, l: number, large: boolean): Cas
         }
       : () => null,
     prepare: () => {
-      const hippo = lib.makeDPLRHiPPO(n); // Λ, P, B: (n) complex, float64
+      const hippo = lib.hippoModes(n, conjugatePairs); // Λ, P, B: (m) complex, float64
+      const m = hippo.Lambda.re.length; // modes stored: n, or n/2 with conjugate pairs
       const tile = (v: Float64Array) => {
-        const out = new Float32Array(h * n);
-        for (let i = 0; i < h; i++) out.set(v, i * n);
-        return tf.tensor2d(out, [h, n]);
+        const out = new Float32Array(h * m);
+        for (let i = 0; i < h; i++) out.set(v, i * m);
+        return tf.tensor2d(out, [h, m]);
       };
       const inputs = [
         tf.tensor3d(randn(b * h * l, 1), [b, h, l]), // u (b, h, l)
-        tile(hippo.Lambda.re), tile(hippo.Lambda.im), // Λ (h, n)
-        tile(hippo.P.re), tile(hippo.P.im), // P = Q (h, n)
-        tile(hippo.B.re), tile(hippo.B.im), // B (h, n)
-        tf.tensor2d(randn(h * n, 2, 0.5), [h, n]), tf.tensor2d(randn(h * n, 3, 0.5), [h, n]), // C̃ (h, n)
+        tile(hippo.Lambda.re), tile(hippo.Lambda.im), // Λ (h, m)
+        tile(hippo.P.re), tile(hippo.P.im), // P = Q (h, m)
+        tile(hippo.B.re), tile(hippo.B.im), // B (h, m)
+        tf.tensor2d(randn(h * m, 2, 0.5), [h, m]), tf.tensor2d(randn(h * m, 3, 0.5), [h, m]), // C̃ (h, m)
         tf.tensor1d(uniform(h, 4, Math.log(1e-3), Math.log(1e-1))), // log Δ (h)
         tf.tensor1d(randn(h, 5)), // D (h)
       ];
@@ -103,12 +109,13 @@ function s4Case(b: number, h: number, n: number, l: number, large: boolean): Cas
         r: tf.tensor3d(randn(b * h * l, 6), [b, h, l]),
         extra: [roots.re, roots.im],
         fast: (u, lr, li, pr, pi, br, bi, cr, ci, logStep, D) => {
-          const K = lib.kernelDPLR(params(lr, li, pr, pi, br, bi, cr, ci), tf.exp(logStep), l); // (h, l)
+          const K = lib.kernelDPLR(params(lr, li, pr, pi, br, bi, cr, ci), tf.exp(logStep), l, undefined, { conjugatePairs }); // (h, l)
           return tf.add(lib.causalConvolution(u, K), skipTerm(u, D));
         },
         // Run with the hand-written kernels switched off, so kGenDPLR's Cauchy sums are tf ops too.
         reference: (u, lr, li, pr, pi, br, bi, cr, ci, logStep, D) => {
-          const atRoots = lib.kGenDPLR(params(lr, li, pr, pi, br, bi, cr, ci), tf.exp(logStep))(roots); // (h, l) complex
+          const p = params(lr, li, pr, pi, br, bi, cr, ci);
+          const atRoots = lib.kGenDPLR(conjugatePairs ? lib.withConjugates(p) : p, tf.exp(logStep))(roots); // (h, l) complex
           const K = lib.matmulIrdft(atRoots.re, atRoots.im); // (h, l)
           return tf.add(lib.matmulCausalConv(u, K), skipTerm(u, D));
         },
@@ -123,6 +130,7 @@ const causalConvCase = (b: number, h: number, l: number): Case => ({
   shape: `b=${b} h=${h} l=${l}`,
   referenceName: "matmulCausalConv (zero-padded DFT as matmuls)",
   large: false,
+  peerDims: { b, h, l },
   skip: () => null,
   prepare: () => ({
     inputs: [tf.tensor3d(randn(b * h * l, 21), [b, h, l]), tf.tensor2d(randn(h * l, 22, 0.05), [h, l])], // u (b, h, l), k (h, l)
@@ -147,6 +155,7 @@ const selectiveScanCase = (b: number, d: number, n: number, l: number): Case => 
   shape: `b=${b} d=${d} n=${n} l=${l}`,
   referenceName: "selectiveScanReference",
   large: false,
+  peerDims: { b, d, n, l },
   skip: () => {
     const { fast, reference } = scanFns();
     return fast && reference ? null : "selectiveScan / selectiveScanReference are not exported by this build";
@@ -180,6 +189,7 @@ const depthwiseCase = (b: number, d: number, l: number, k: number): Case => ({
   shape: `b=${b} d=${d} l=${l} k=${k}`,
   referenceName: "causalDepthwiseConv1dReference (pad + shifted slices)",
   large: false,
+  peerDims: { b, d, l, k },
   skip: () => null,
   prepare: () => ({
     inputs: [tf.tensor3d(randn(b * d * l, 41), [b, d, l]), tf.tensor2d(randn(d * k, 42), [d, k]), tf.tensor1d(randn(d, 43))], // x, w, bias
@@ -190,10 +200,41 @@ const depthwiseCase = (b: number, d: number, l: number, k: number): Case => ({
   }),
 });
 
+/**
+ * The Mamba block (in_proj, causal depthwise conv, SiLU, x_proj, dt_proj, selective scan, gate,
+ * out_proj) on x (b, l, d_model); gradients with respect to x and every parameter. The reference
+ * is the same block in the process that switches the hand-written kernels off, where the scan and
+ * the convolution take their tf-ops paths.
+ */
+const mambaBlockCase = (b: number, l: number, dModel: number, expand: number, n: number, dConv: number): Case => ({
+  key: "mamba_block",
+  op: "mamba_block",
+  shape: `b=${b} l=${l} d_model=${dModel} d_inner=${expand * dModel} n=${n} d_conv=${dConv}`,
+  referenceName: "the same block with the hand-written kernels off (selectiveScanReference, causalDepthwiseConv1dReference)",
+  large: false,
+  peerDims: { b, l, d_model: dModel, expand, n, d_conv: dConv },
+  skip: () => (typeof lib.MambaBlock === "function" ? null : "MambaBlock is not exported by this build"),
+  prepare: () => {
+    const block = new lib.MambaBlock({ dModel, expand, n, dConv, seed: 0 });
+    const params = Object.values(block.parameters()); // the block's variables, disposed with the inputs
+    // The block reads its own variables; passing them as inputs makes tf.grads differentiate them.
+    const forward: Fn = (x) => block.forward(x); // (b, l, d_model) → (b, l, d_model)
+    return {
+      inputs: [tf.tensor3d(randn(b * l * dModel, 51), [b, l, dModel]), ...params],
+      r: tf.tensor3d(randn(b * l * dModel, 52), [b, l, dModel]),
+      extra: [],
+      fast: forward,
+      reference: forward,
+    };
+  },
+});
+
 export const CASES: Case[] = [
   s4Case(16, 64, 64, 784, false),
+  s4Case(16, 64, 64, 784, false, true),
   s4Case(128, 128, 64, 784, true),
   causalConvCase(16, 64, 784),
   selectiveScanCase(16, 64, 16, 784),
   depthwiseCase(16, 128, 784, 4),
+  mambaBlockCase(16, 784, 32, 2, 16, 4),
 ];

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
+ * npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference] [--peer]
  * npm run bench -- --step --preset NAME [...]: whole training steps instead (bench-step.ts)
  *
  * Times the hot ops of the library on each backend that works here: the forward time and the
@@ -12,8 +12,13 @@
  *
  * Each measurement runs in its own process (bench-worker.js) under a time limit: some references
  * take minutes at full size, and a backend that runs out of memory must not take the rest down.
+ *
+ * --peer also times each op with PyTorch on the CPU (bench/torch_peer.py), right after our row of
+ * the fastest CPU backend measured, with as many threads as our host kernels use, and prints the
+ * ratio of the two forward + backward times.
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { BACKEND_ORDER, BackendName, availableBackends, useBackend } from "../backend";
 import { CASES, Case, OPS, OpName, Where } from "./bench-cases";
@@ -22,14 +27,22 @@ import {
 } from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
 import { benchStep } from "./bench-step";
+import { hostThreads } from "../kernels/host-threads";
 
-const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference]
+/** The interpreter of the PyTorch peer unless S4_PEER_PYTHON names another. */
+const DEFAULT_PEER_PYTHON = "/usr/bin/python3";
+
+const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json <file>] [--quick] [--no-reference] [--peer]
   --only <op>       ${OPS.join(", ")} (repeatable, or a comma list); default: all
   --backend <name>  ${BACKEND_ORDER.join(", ")} (repeatable, or a comma list); default: cpu, wasm,
                     webgpu where an adapter exists, and tfjs-node where it is installed
   --json <file>     where to write the results (default build/bench.json)
   --quick           fewer repetitions (still at least ${MIN_WARM_RUNS}), shorter time limits
   --no-reference    skip the plain-tf-ops references
+  --peer            also time each op with PyTorch on the CPU (bench/torch_peer.py, run by
+                    S4_PEER_PYTHON, default ${DEFAULT_PEER_PYTHON}) right after our fastest CPU
+                    backend's row, with our thread count (S4_THREADS, else every core); skipped
+                    with a note where PyTorch is not installed
   --step            measure whole training steps of a preset instead: npm run bench -- --step --help`;
 
 function usage(msg: string): never {
@@ -43,13 +56,14 @@ interface Options {
   json: string;
   quick: boolean;
   reference: boolean;
+  peer: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
   const ops: OpName[] = [];
   const backends: BackendName[] = [];
   let json = path.join("build", "bench.json");
-  let quick = false, reference = true;
+  let quick = false, reference = true, peer = false;
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) usage(`${flag} needs a value`);
@@ -73,6 +87,8 @@ function parseArgs(argv: string[]): Options {
       quick = true;
     } else if (a === "--no-reference") {
       reference = false;
+    } else if (a === "--peer") {
+      peer = true;
     } else if (a === "--help" || a === "-h") {
       console.log(USAGE);
       process.exit(0);
@@ -80,7 +96,7 @@ function parseArgs(argv: string[]): Options {
       usage(a.startsWith("-") ? `unknown flag ${a}` : `unexpected argument "${a}"`);
     }
   }
-  return { ops: ops.length ? ops : [...OPS], backends: backends.length ? backends : null, json, quick, reference };
+  return { ops: ops.length ? ops : [...OPS], backends: backends.length ? backends : null, json, quick, reference, peer };
 }
 
 // ---- Measurement processes -----------------------------------------------------------------------
@@ -137,6 +153,81 @@ function runWorker(backend: BackendName, c: Case, variant: "fast" | "reference",
   });
 }
 
+// ---- The PyTorch peer ------------------------------------------------------------------------------
+
+/** bench/torch_peer.py from dist/cli/ (the peer is a tool of the repository, not of the package). */
+const PEER_SCRIPT = path.join(__dirname, "..", "..", "bench", "torch_peer.py");
+
+/** Wall-clock limits of one peer process (Python and torch start-up included), seconds. */
+const PEER_LIMIT_S = { normal: 150, quick: 60 };
+
+/** The exit status of torch_peer.py when the interpreter has no torch. */
+const PEER_NO_TORCH = 3;
+
+/** One op's row as torch_peer.py prints it. */
+interface PeerRow {
+  op: string;
+  shape: string;
+  fwd_ms: number;
+  fwd_bwd_ms: number;
+  reps: { fwd: number; fwd_bwd: number };
+  torch: string;
+  device: string;
+  threads: number;
+  note?: string;
+  error?: string;
+}
+
+/** What a peer run gave: a row, or why the peer cannot run here at all, or why this op failed. */
+type PeerOutcome = { row: PeerRow } | { unavailable: string } | { failed: string };
+
+/** A line of the peer's output as a row, or null for anything else. */
+function parsePeerRow(line: string): PeerRow | null {
+  if (!line.startsWith("{")) return null;
+  try {
+    return JSON.parse(line) as PeerRow;
+  } catch {
+    return null;
+  }
+}
+
+/** Times one case with the PyTorch peer in its own process, at the case's sizes. */
+function runPeer(python: string, c: Case, threads: number, quick: boolean): Promise<PeerOutcome> {
+  if (!fs.existsSync(PEER_SCRIPT)) return Promise.resolve({ unavailable: `${PEER_SCRIPT} is missing` });
+  const limitS = PEER_LIMIT_S[quick ? "quick" : "normal"];
+  const dims = Object.entries(c.peerDims).map(([k, v]) => `${k}=${v}`).join(",");
+  const args = [PEER_SCRIPT, "--only", c.op, "--dims", dims, "--threads", String(threads), ...(quick ? ["--quick"] : [])];
+  return new Promise((resolve) => {
+    const child = spawn(python, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "", stopped = false, spawnError: string | null = null;
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-8000)));
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      spawnError = e.code === "ENOENT" ? `the interpreter ${python} was not found` : `${python} could not be started: ${e.message}`;
+    });
+    const timer = setTimeout(() => {
+      stopped = true;
+      child.kill("SIGKILL");
+    }, limitS * 1000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const lastLine = stderr.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
+      if (spawnError) return resolve({ unavailable: spawnError });
+      if (code === PEER_NO_TORCH) {
+        const why = stderr.split("\n").find((l) => l.startsWith("torch_peer: "))?.slice("torch_peer: ".length);
+        return resolve({ unavailable: why ?? `PyTorch is not installed for ${python}` });
+      }
+      if (stopped) return resolve({ failed: `stopped at its ${limitS} s limit` });
+      const row = stdout.split("\n").map(parsePeerRow).find((r) => r?.op === c.op);
+      if (row && !row.error) return resolve({ row });
+      resolve({ failed: row?.error ?? `ended with code ${code}${lastLine ? `: ${lastLine.slice(0, 200)}` : ""}` });
+    });
+  });
+}
+
+/** How the table and the JSON name the peer: "pytorch 1.13.0 cpu, 2 threads". */
+const peerLabel = (row: PeerRow) => `pytorch ${row.torch} ${row.device}, ${row.threads} thread${row.threads === 1 ? "" : "s"}`;
+
 // ---- Choosing backends ------------------------------------------------------------------------------
 
 async function isRealGpu(): Promise<boolean> {
@@ -190,6 +281,12 @@ interface Result {
   single_run: Side[];
   /** Set when the reference ran past its time limit before finishing: its time exceeds this. */
   ref_stopped_after_s?: number;
+  /** The PyTorch peer (--peer) on the same op and sizes, timed right after this row. */
+  peer_fwd_ms?: number;
+  peer_fwd_bwd_ms?: number;
+  peer_reps?: { fwd: number; fwd_bwd: number };
+  /** What the peer ran on, e.g. "pytorch 1.13.0 cpu, 2 threads". */
+  peer?: string;
 }
 
 type Side = "fwd" | "fwd_bwd" | "ref_fwd" | "ref_fwd_bwd";
@@ -216,18 +313,24 @@ function ratio(r: Result): string {
   return "-";
 }
 
-function table(results: Result[]): string {
+/** Our time over PyTorch's: < 1 where ours is faster. */
+const peerRatio = (ours: number, peer: number | undefined) => (peer === undefined ? "-" : `${(ours / peer).toFixed(2)}×`);
+
+function table(results: Result[], withPeer: boolean): string {
   const head = ["op", "backend", "shape", "fwd ms", "fwd+bwd ms", "ref fwd ms", "ref fwd+bwd ms", "ref/fast fwd+bwd", "reps"];
+  if (withPeer) head.push("PyTorch fwd ms", "PyTorch fwd+bwd ms", "ours/PyTorch fwd+bwd");
   const rows = results.map((r) => {
     // a reference stopped during its forward shows "> N s" there and "-" for forward + backward
     const stoppedInBwd = r.ref_fwd_ms === undefined ? undefined : r.ref_stopped_after_s;
-    return [
+    const row = [
       r.op, r.backend, r.shape, cell(r, "fwd", r.fwd_ms), cell(r, "fwd_bwd", r.fwd_bwd_ms),
       cell(r, "ref_fwd", r.ref_fwd_ms, r.ref_stopped_after_s),
       cell(r, "ref_fwd_bwd", r.ref_fwd_bwd_ms, stoppedInBwd),
       ratio(r),
       [r.reps.fwd, r.reps.fwd_bwd, r.reps.ref_fwd ?? "-", r.reps.ref_fwd_bwd ?? "-"].join("/"),
     ];
+    if (withPeer) row.push(fmtMs(r.peer_fwd_ms), fmtMs(r.peer_fwd_bwd_ms), peerRatio(r.fwd_bwd_ms, r.peer_fwd_bwd_ms));
+    return row;
   });
   return textTable(head, rows, 3);
 }
@@ -243,6 +346,13 @@ async function main(argv: string[]): Promise<number> {
   const { run, where } = await pickBackends(opts.backends, notes);
   const cases = CASES.filter((c) => opts.ops.includes(c.op));
   const results: Result[] = [];
+  // The PyTorch peer runs beside the fastest CPU backend of this run, right after our row of each
+  // op so that both are timed close together, on as many threads as our host kernels.
+  const peerPython = process.env.S4_PEER_PYTHON || DEFAULT_PEER_PYTHON;
+  const peerBackend = opts.peer ? (["tensorflow", "wasm", "cpu"] as BackendName[]).find((b) => run.includes(b)) ?? null : null;
+  if (opts.peer && !peerBackend) notes.push("PyTorch peer skipped: it is compared with a CPU backend (tensorflow, wasm or cpu), and this run measures none");
+  let peerOff: string | null = null;
+  const peerDetails: string[] = [];
   for (const backend of run) {
     for (const c of cases) {
       const why = c.skip(backend, where);
@@ -282,14 +392,34 @@ async function main(argv: string[]): Promise<number> {
           notes.push(`${c.op} ${c.shape} on ${backend}: the reference failed: ${ref.error}`);
         }
       }
+      let peerTook = "";
+      if (backend === peerBackend && !peerOff) {
+        const p0 = performance.now();
+        const got = await runPeer(peerPython, c, hostThreads(), opts.quick);
+        if ("row" in got) {
+          r.peer_fwd_ms = got.row.fwd_ms;
+          r.peer_fwd_bwd_ms = got.row.fwd_bwd_ms;
+          r.peer_reps = got.row.reps;
+          r.peer = peerLabel(got.row);
+          if (got.row.note) peerDetails.push(`${c.op} ${got.row.shape}: ${got.row.note}`);
+          peerTook = `; PyTorch ${((performance.now() - p0) / 1000).toFixed(1)} s`;
+        } else if ("unavailable" in got) {
+          peerOff = got.unavailable;
+          peerTook = "; PyTorch peer skipped";
+        } else {
+          notes.push(`the PyTorch peer failed on ${c.op} ${c.shape}: ${got.failed}`);
+          peerTook = "; PyTorch failed";
+        }
+      }
       results.push(r);
-      process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s${peerTook}\n`);
       writeJsonAtomic(opts.json, results); // kept current, so an interrupted run keeps what it measured
     }
   }
   writeJsonAtomic(opts.json, results);
 
-  console.log(table(results));
+  const peered = results.filter((r) => r.peer !== undefined);
+  console.log(table(results, peered.length > 0));
   const singles = results.reduce((n, r) => n + r.single_run.length, 0);
   const refLimitS = LIMIT_S.reference[opts.quick ? "quick" : "normal"];
   console.log(
@@ -310,11 +440,26 @@ async function main(argv: string[]): Promise<number> {
         ]
         : []),
       `References are stopped after ${refLimitS} s (then "> N s").`,
+      ...(peered.length
+        ? [
+          `PyTorch: bench/torch_peer.py on ${[...new Set(peered.map((r) => r.peer))].join("; ")} (${peerPython}),` +
+            ` the same ops and sizes, timed right after our ${peerBackend} row of each op, medians of` +
+            ` at least ${MIN_WARM_RUNS} warm runs; ours/PyTorch < 1: ours is faster. Its S4 layer keeps one` +
+            " mode of each conjugate pair and evaluates L/2 + 1 frequencies (irfft), as the official S4" +
+            " does, where ours sums all N modes at all L roots; its selective scan, alone and in its" +
+            " Mamba block, is Mamba's Python-loop reference (selective_scan_ref).",
+          ...peerDetails.map((d) => `PyTorch ${d}.`),
+        ]
+        : []),
     ].join("\n"),
   );
   const refs = [...new Set(cases.filter((c) => results.some((r) => r.op === c.op)).map((c) => `${c.op}: ${c.referenceName}`))];
   if (opts.reference && refs.length) console.log(`references: ${refs.join("; ")}`);
   for (const n of notes) console.log(`note: ${n}`);
+  if (peerOff) {
+    console.log(`note: PyTorch peer skipped: ${peerOff}; install PyTorch (Debian: apt-get install python3-torch)` +
+      ` or set S4_PEER_PYTHON to a Python that has torch`);
+  }
   for (const f of failures) console.log(`FAILED: ${f}`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s; results in ${opts.json}`);
   return failures.length ? 1 : 0;

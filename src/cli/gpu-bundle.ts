@@ -290,6 +290,20 @@ async function bundleTools(stage: string, nodeMajor: string): Promise<void> {
     throw new BundleError(`esbuild failed: ${e.message}`);
   });
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ""}`);
+  // The host kernels' worker threads start the script host-worker.js beside the code that runs
+  // them (host-threads.ts looks in its own folder, which in the bundle is this one).
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, "dist", "kernels", "host-worker.js")],
+    outfile: path.join(outdir, "host-worker.js"),
+    bundle: true,
+    platform: "node",
+    target: `node${nodeMajor}`,
+    format: "cjs",
+    minify: true,
+    logLevel: "silent",
+  }).catch((e: Error) => {
+    throw new BundleError(`esbuild failed on the host kernels' worker: ${e.message}`);
+  });
   for (const name of Object.keys(PROGRAMS)) {
     fs.writeFileSync(path.join(outdir, `${name}.js`), `"use strict";\n// ${name}: its code is in tools.js, which runs the program of this file's name.\nrequire("./tools.js");\n`);
   }

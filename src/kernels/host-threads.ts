@@ -10,8 +10,9 @@
  * one copy in and one out is the least a thread can see; it is also what tfjs's own readSync
  * (a copy) and makeOutput (a copy) cost before. The alternative, posting inputs to every worker
  * (structured clone), copies each input once per worker and call: at the S4 layer's sizes
- * (u: 16 × 64 × 784 floats, 3.2 MB) that measured 2.0 ms per worker and call against 0.4 ms for
- * the arena copy, and it grows with the thread count while the arena copy does not.
+ * (u: 16 × 64 × 784 floats, 3.2 MB) it took 1.7 to 3.9 ms per worker and call against 0.2 to
+ * 0.3 ms for the arena copy and a post (medians of 30, this 2-core machine under load), and it
+ * grows with the thread count while the arena copy does not.
  *
  * On one thread nothing is copied: the kernel reads the backend's memory and writes its outputs
  * in place (see registry.ts).
@@ -83,11 +84,7 @@ function workerFile(): string | null {
 function workersFor(n: number): Pool | null {
   if (unavailable) return null;
   if (!pool) {
-    const file = workerFile();
-    if (!file) {
-      unavailable = "the worker script host-worker.js is not beside host-threads.js";
-      return null;
-    }
+    if (hostThreadsUnavailable()) return null;
     pool = { workers: [], ctrl: new Int32Array(new SharedArrayBuffer(8)) };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -104,6 +101,7 @@ function workersFor(n: number): Pool | null {
 
 /** Why kernels run on the calling thread only, or null when the worker pool is usable. */
 export function hostThreadsUnavailable(): string | null {
+  if (!unavailable && !pool && !workerFile()) unavailable = "the worker script host-worker.js is not beside host-threads.js";
   return unavailable;
 }
 

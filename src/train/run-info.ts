@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { currentBackend } from "../backend";
+import { hostThreads, hostThreadsUnavailable } from "../kernels/host-threads";
 
 export interface RunInfo {
   /** `git rev-parse HEAD` of the library's checkout, or null outside a git checkout. */
@@ -17,6 +18,8 @@ export interface RunInfo {
   backend: string;
   /** The processor (cpu, wasm and tfjs-node) or the GPU adapter (WebGPU) that ran the math. */
   device: string;
+  /** Threads of the hand-written host kernels (cpu, wasm): S4_THREADS or every core; 1 where workers are unavailable. */
+  host_threads: number;
   node: string;
   tfjs: string;
   started_at: string;
@@ -60,6 +63,7 @@ export async function runInfo(): Promise<RunInfo> {
     dirty: status === null ? null : status.length > 0,
     backend: currentBackend()?.name ?? tf.getBackend(),
     device: await deviceDescription(),
+    host_threads: hostThreadsUnavailable() === null ? hostThreads() : 1,
     node: process.version,
     tfjs: tf.version_core,
     started_at: new Date().toISOString(),

@@ -1,28 +1,47 @@
 /**
  * The fused AdamW update on the host (cpu and wasm): one pass over the elements writing both
- * outputs. The new parameter is computed from the moments as stored (rounded to float32), as the
- * WebGPU kernel does when its second program reads them back.
+ * outputs, in chunks that threads share. The new parameter is computed from the moments as
+ * stored (rounded to float32), as the WebGPU kernel does when its second program reads them back.
  */
-import { Attrs, HostInput, HostOutput, registerHostKernel } from "../registry";
-import { KERNEL, SCALED_KERNEL, skipsUpdate } from "./spec";
+import { Attrs, HostKernelSpec } from "../host-kernel";
+import { KERNEL, SCALED_KERNEL, skipsUpdate } from "./names";
 
-function update([p, g, mv, scale]: HostInput[], attrs: Attrs): HostOutput[] {
-  const s = scale ? scale.values[0] : 1;
-  if (skipsUpdate(s)) return [{ values: p.values.slice(), shape: p.shape }, { values: mv.values.slice(), shape: mv.shape }];
+/** Elements per unit of work. */
+const CHUNK = 1 << 15;
+
+/** Elements [from, to) of p (n), g (n), mv (2, n) → pOut (n), mvOut (2, n). */
+function update(ins: Float32Array[], [pOut, mvOut]: Float32Array[], attrs: Attrs, from: number, to: number): void {
+  const [pv, gv, mvv, scale] = ins;
+  const n = pv.length, s = scale ? scale[0] : 1;
+  if (skipsUpdate(s)) {
+    pOut.set(pv.subarray(from, to), from);
+    mvOut.set(mvv.subarray(from, to), from);
+    mvOut.set(mvv.subarray(n + from, n + to), n + from);
+    return;
+  }
   const lr = attrs.lr as number, b1 = attrs.beta1 as number, b2 = attrs.beta2 as number;
   const eps = attrs.eps as number, wd = attrs.weightDecay as number, bc1 = attrs.bc1 as number;
   const omb1 = 1 - b1, omb2 = 1 - b2, sqrtBc2 = Math.sqrt(attrs.bc2 as number);
-  const pv = p.values, gv = g.values, mvv = mv.values, n = pv.length;
-  const pOut = new Float32Array(n), mvOut = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const gi = gv[i] * s;
     mvOut[i] = b1 * mvv[i] + omb1 * gi;
     mvOut[n + i] = b2 * mvv[n + i] + omb2 * gi * gi;
     const adam = mvOut[i] / bc1 / (Math.sqrt(mvOut[n + i]) / sqrtBc2 + eps);
     pOut[i] = pv[i] - lr * (adam + wd * pv[i]);
   }
-  return [{ values: pOut, shape: p.shape }, { values: mvOut, shape: mv.shape }];
 }
 
-registerHostKernel(KERNEL, ["p", "g", "mv"], update);
-registerHostKernel(SCALED_KERNEL, ["p", "g", "mv", "scale"], update);
+function spec(name: string, inputs: readonly string[]): HostKernelSpec {
+  return {
+    name,
+    inputs,
+    plan: ([p, , mv]) => {
+      const n = p.reduce((a, b) => a * b, 1);
+      return { outputs: [p, mv], phases: [Math.ceil(n / CHUNK)] };
+    },
+    run: (_phase, b, from, to) => update(b.ins, b.outs, b.attrs, from * CHUNK, Math.min(to * CHUNK, b.ins[0].length)),
+  };
+}
+
+export const ADAMW_HOST = spec(KERNEL, ["p", "g", "mv"]);
+export const ADAMW_SCALED_HOST = spec(SCALED_KERNEL, ["p", "g", "mv", "scale"]);

@@ -6,11 +6,14 @@
  * reference runs. Not differentiable: it is an optimizer step, not part of a model.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { adamwUpdateReference, referenceUpdate, ScalarMaker } from "./reference";
 import { AdamWUpdateAttrs, KERNEL, SCALED_KERNEL, checkArgs } from "./spec";
-import "./host";
+import { ADAMW_HOST, ADAMW_SCALED_HOST } from "./host";
 import "./webgpu";
+
+registerHostKernelSpec(ADAMW_HOST);
+registerHostKernelSpec(ADAMW_SCALED_HOST);
 
 export { adamwUpdateReference };
 export type { AdamWUpdateAttrs, ScalarMaker };

@@ -16,10 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Inputs {p, g, mv} → [pNew, mvNew]. */
-export const KERNEL = "AdamWUpdate";
-/** Inputs {p, g, mv, scale} → [pNew, mvNew], with g scaled (or the update skipped, see above). */
-export const SCALED_KERNEL = "AdamWUpdateScaled";
+export { KERNEL, SCALED_KERNEL, skipsUpdate } from "./names";
 
 /** The numbers of one update of one parameter (group). */
 export type AdamWUpdateAttrs = {
@@ -38,10 +35,6 @@ export type AdamWUpdateAttrs = {
 
 export const ATTR_NAMES = ["lr", "beta1", "beta2", "eps", "weightDecay", "bc1", "bc2"] as const;
 
-/** True when `scale` asks to skip the update: ≤ 0, NaN or infinite. */
-export function skipsUpdate(scale: number): boolean {
-  return !(scale > 0 && scale < Infinity);
-}
 
 const show = (shape: number[]) => `(${shape.join(", ")})`;
 

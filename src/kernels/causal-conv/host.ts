@@ -8,21 +8,35 @@
  *   X1[f] = (a + c)/2,  X2[f] = −i(a − c)/2,
  * and since IFFT(Y1 + i·Y2) = y1 + i·y2 for real y1, y2, one inverse transform returns both
  * outputs. Rows that share a kernel row (same h) need no split at all: Z·K = U1·K + i·U2·K.
- * Rows are paired over the batch at equal h; an odd batch leaves one row per h, and those are
- * paired across h with the split.
+ * Rows r = b·H + h are paired over the batch at equal h; an odd batch leaves one row per h, and
+ * those are paired across the channels h, h + 1 (h even) with the split. So every row of the
+ * channels h, h + 1 lies in a pair of its own channel pair: the backward pass is split by channel
+ * pairs and sums dk over the batch without sharing a dk row between units.
  *
- * Per row this costs one complex transform forward (half a forward, half an inverse) and 1.5
- * backward; the spectrum of k is computed once per call and shared by all batch rows, and dk is
- * summed over the batch in the frequency domain, so it needs only h/2 inverse transforms. The
- * transforms read the float32 rows and write the float32 outputs directly (fft.ts), all scratch
- * is allocated once per length, and the loops are plain functions over typed arrays (no closures
- * in the hot paths, so V8 keeps them monomorphic).
+ * Work per call, as phases of independent units (host-kernel.ts), identical at any thread count:
+ * - forward: phase 0, one unit per pair of kernel rows: the spectra of k, once per call, into
+ *   float64 scratch (H, m) that every row reads; phase 1, one unit per pair of rows of u.
+ * - backward: one phase, one unit per channel pair (h, h + 1): the spectra of its two kernel rows,
+ *   du for every row at those channels, and dk for both, summed over the batch in a fixed order
+ *   (batch pairs in order, then the odd row) in a buffer of the unit, then one inverse transform.
+ * Per row the forward costs one complex transform (half a forward, half an inverse), the
+ * backward 1.5; dk is summed in the frequency domain and needs h/2 inverse transforms in all.
+ *
+ * The transforms read the float32 rows and write the float32 outputs directly (fft.ts); per-thread
+ * scratch is allocated once per length (each worker thread has its own module instance), and the
+ * loops are plain functions over typed arrays (no closures in the hot paths, so V8 keeps them
+ * monomorphic). This file imports nothing from TensorFlow.js: worker threads load it.
  */
 import { fftZeroPaddedPair, ifftHead, nextPow2, pow2Plan, Pow2Plan } from "../../fft";
-import { HostInput, HostOutput, registerHostKernel } from "../registry";
-import { GRAD_KERNEL, KERNEL } from "./names";
+import { HostKernelBuffers, HostKernelSpec } from "../host-kernel";
+import { GRAD_KERNEL, KERNEL, SPECTRUM_GRAD_KERNEL, SPECTRUM_KERNEL } from "./names";
 
-/** Tables and scratch for one length l (padded length m), reused by every call. */
+/** The padded length of the transforms for rows of length l (≥ 2, so that l ≤ m/2 also for l = 1). */
+export function paddedLength(l: number): number {
+  return Math.max(2, nextPow2(2 * l - 1));
+}
+
+/** Tables and per-thread scratch for one length l (padded length m), reused by every call. */
 interface ConvPlan {
   l: number;
   m: number;
@@ -36,8 +50,11 @@ interface ConvPlan {
   bi: Float64Array;
   wr: Float64Array;
   wi: Float64Array;
-  /** (h, m) buffers for the spectra of k and the dk accumulator, grown on demand and reused. */
-  big: Float64Array[];
+  // complex (2, m): the spectra of the two kernel rows of a backward unit, and their dk sums
+  kr: Float64Array;
+  ki: Float64Array;
+  pr: Float64Array;
+  pi: Float64Array;
 }
 
 const plans = new Map<number, ConvPlan>();
@@ -45,26 +62,64 @@ const plans = new Map<number, ConvPlan>();
 function convPlan(l: number): ConvPlan {
   let p = plans.get(l);
   if (!p) {
-    const m = Math.max(2, nextPow2(2 * l - 1)); // ≥ 2 so that l ≤ m/2 also for l = 1
+    const m = paddedLength(l);
     const neg = new Uint32Array(m);
     for (let f = 0; f < m; f++) neg[f] = (m - f) & (m - 1);
-    const s = () => new Float64Array(m);
-    p = { l, m, fft: pow2Plan(m), neg, ar: s(), ai: s(), br: s(), bi: s(), wr: s(), wi: s(), big: [] };
+    const s = (n = m) => new Float64Array(n);
+    p = { l, m, fft: pow2Plan(m), neg, ar: s(), ai: s(), br: s(), bi: s(), wr: s(), wi: s(), kr: s(2 * m), ki: s(2 * m), pr: s(2 * m), pi: s(2 * m) };
     plans.set(l, p);
   }
   return p;
 }
 
-/**
- * Buffer i of length n from the plan's pool, reallocated only when too short (so a call does not
- * allocate megabytes of scratch each time). Zeroed when `zero`.
- */
-function buffer(p: ConvPlan, i: number, n: number, zero: boolean): Float64Array {
-  if (!p.big[i] || p.big[i].length < n) p.big[i] = new Float64Array(n);
-  const b = p.big[i].subarray(0, n);
-  if (zero) b.fill(0);
-  return b;
+/** The sizes of one call: u (..., h, l) as rows = B·H rows r = b·H + h, k as H rows. */
+interface Sizes {
+  l: number;
+  rows: number;
+  H: number;
+  B: number;
+  /** Pairs of batch rows per channel, ⌊B/2⌋. */
+  half: number;
+  /** Row pairs in all, ⌈rows/2⌉. */
+  pairs: number;
 }
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function sizesOf(uShape: number[], kShape: number[]): Sizes {
+  const l = uShape[uShape.length - 1];
+  const rows = l === 0 ? 0 : sizeOf(uShape) / l, H = l === 0 ? 0 : sizeOf(kShape) / l;
+  const B = H === 0 ? 0 : rows / H;
+  return { l, rows, H, B, half: B >> 1, pairs: Math.ceil(rows / 2) };
+}
+
+/**
+ * Row pair p as [r1, h1, r2, h2]: pairs p < H·half are batch rows (2i, 2i + 1) of channel
+ * h = ⌊p / half⌋; the rest join the rows of an odd batch's last row at channels 2q and 2q + 1.
+ * r2 = −1 (with h2 = h1) for a row left alone. Written into `out`.
+ */
+function pairRows(s: Sizes, p: number, out: Int32Array): void {
+  const { H, B, half } = s;
+  if (p < H * half) {
+    const h = Math.floor(p / half), b = 2 * (p - h * half);
+    out[0] = b * H + h;
+    out[1] = h;
+    out[2] = (b + 1) * H + h;
+    out[3] = h;
+  } else {
+    const h = 2 * (p - H * half), r = (B - 1) * H + h;
+    out[0] = r;
+    out[1] = h;
+    out[2] = h + 1 < H ? r + 1 : -1;
+    out[3] = h + 1 < H ? h + 1 : h;
+  }
+}
+
+/** The row pair of channel pair (h, h + 1) that holds an odd batch's last rows. */
+const oddPair = (s: Sizes, h: number) => s.H * s.half + (h >> 1);
+
+/** Scratch for pairRows (per thread; run is never reentrant). */
+const pair = new Int32Array(4);
 
 /** FFT of rows r1 and r2 of x: (rows, l), packed as x[r1] + i·x[r2] (r2 < 0: zero), into (re, im). */
 function packedSpectrum(p: ConvPlan, x: Float32Array, r1: number, r2: number, re: Float64Array, im: Float64Array): void {
@@ -79,52 +134,24 @@ function packedInverse(p: ConvPlan, out: Float32Array, r1: number, r2: number): 
   ifftHead(p.fft, p.wr, p.wi, p.l, 1 / p.m, out, r1 * p.l, r2 >= 0 ? r2 * p.l : -1);
 }
 
-/** Spectra of the rows of k: (kRows, l) → (kRows, m) re and im, two rows per transform. */
-function kernelSpectra(p: ConvPlan, k: Float32Array, kRows: number, re: Float64Array, im: Float64Array): void {
-  const { m, neg, ar, ai } = p;
-  for (let h = 0; h < kRows; h += 2) {
-    const h2 = h + 1 < kRows ? h + 1 : -1;
-    packedSpectrum(p, k, h, h2, ar, ai);
-    const o1 = h * m, o2 = h2 * m;
-    for (let f = 0; f < m; f++) {
-      const g = neg[f];
-      const xr = ar[f], xi = ai[f], cr = ar[g], ci = -ai[g]; // a = Z[f], c = conj Z[−f]
-      re[o1 + f] = 0.5 * (xr + cr);
-      im[o1 + f] = 0.5 * (xi + ci);
-      if (h2 >= 0) {
-        // −i(a − c)/2
-        re[o2 + f] = 0.5 * (xi - ci);
-        im[o2 + f] = -0.5 * (xr - cr);
-      }
-    }
-  }
-}
-
 /**
- * Pairs of rows r = b·H + h covering every row once, as (r1, h1, r2, h2) quadruples: same h over
- * consecutive batch rows, then the last row of an odd batch paired across h. r2 = −1 (with
- * h2 = h1) for a row left alone.
+ * Spectra of kernel rows h and h2 (h2 < 0: none) of k: (H, l), from one packed transform, into
+ * (re, im) at offsets o1 and o2 (m each).
  */
-function rowPairs(rows: number, H: number): Int32Array {
-  const B = rows / H;
-  const out = new Int32Array(4 * Math.ceil(rows / 2));
-  let n = 0;
-  const push = (r1: number, h1: number, r2: number, h2: number) => {
-    out[n++] = r1;
-    out[n++] = h1;
-    out[n++] = r2;
-    out[n++] = h2;
-  };
-  // h outer: the kernel spectrum (and dk accumulator) of one h stays in cache over the batch
-  for (let h = 0; h < H; h++) for (let b = 0; b + 1 < B; b += 2) push(b * H + h, h, (b + 1) * H + h, h);
-  const b = B - (B % 2);
-  if (b < B) {
-    for (let h = 0; h < H; h += 2) {
-      if (h + 1 < H) push(b * H + h, h, b * H + h + 1, h + 1);
-      else push(b * H + h, h, -1, h);
+function kernelPairSpectra(p: ConvPlan, k: Float32Array, h: number, h2: number, re: Float64Array, im: Float64Array, o1: number, o2: number): void {
+  const { m, neg, ar, ai } = p;
+  packedSpectrum(p, k, h, h2, ar, ai);
+  for (let f = 0; f < m; f++) {
+    const g = neg[f];
+    const xr = ar[f], xi = ai[f], cr = ar[g], ci = -ai[g]; // a = Z[f], c = conj Z[−f]
+    re[o1 + f] = 0.5 * (xr + cr);
+    im[o1 + f] = 0.5 * (xi + ci);
+    if (h2 >= 0) {
+      // −i(a − c)/2
+      re[o2 + f] = 0.5 * (xi - ci);
+      im[o2 + f] = -0.5 * (xr - cr);
     }
   }
-  return out;
 }
 
 /** W[rev f] = Z[f]·K[f] (K at offset o). */
@@ -188,78 +215,148 @@ function accumulateTwoRows(m: number, neg: Uint32Array, dr: Float64Array, di: Fl
   }
 }
 
-/** y = u ⊛ k (causal). Inputs u (..., h, l), k (h, l). */
-function forward([u, k]: HostInput[]): HostOutput {
-  const l = u.shape[u.shape.length - 1];
-  const y = new Float32Array(u.values.length);
-  if (l === 0 || y.length === 0) return { values: y, shape: u.shape };
-  const rows = y.length / l, H = k.values.length / l;
-  const p = convPlan(l);
+/** Phase 0 of the forward pass: spectra of kernel row pairs [from, to) into K (H, m), re and im. */
+function forwardKernelSpectra(b: HostKernelBuffers, from: number, to: number): void {
+  const k = b.ins[1], H = sizesOf(b.shapes[0], b.shapes[1]).H;
+  const p = convPlan(b.shapes[0][b.shapes[0].length - 1]);
+  const [Kr, Ki] = b.scratch;
+  for (let j = from; j < to; j++) {
+    const h = 2 * j, h2 = h + 1 < H ? h + 1 : -1;
+    kernelPairSpectra(p, k, h, h2, Kr, Ki, h * p.m, h2 * p.m);
+  }
+}
+
+/**
+ * Phase 1 of the forward pass: y = u ⊛ k for row pairs [from, to); with a second output, also
+ * the packed spectrum of u of each pair (pairs, 2, m), re then im, for the backward pass.
+ */
+function forwardRows(b: HostKernelBuffers, from: number, to: number): void {
+  const s = sizesOf(b.shapes[0], b.shapes[1]);
+  const p = convPlan(s.l);
   const { m, neg, ar, ai, wr, wi } = p, rev = p.fft.rev;
-  const Kr = buffer(p, 0, H * m, false), Ki = buffer(p, 1, H * m, false);
-  kernelSpectra(p, k.values, H, Kr, Ki);
-  const pairs = rowPairs(rows, H);
-  for (let i = 0; i < pairs.length; i += 4) {
-    const r1 = pairs[i], h1 = pairs[i + 1], r2 = pairs[i + 2], h2 = pairs[i + 3];
-    packedSpectrum(p, u.values, r1, r2, ar, ai);
+  const [Kr, Ki] = b.scratch;
+  const u = b.ins[0], y = b.outs[0], spectrum = b.outs.length > 1 ? b.outs[1] : null;
+  for (let q = from; q < to; q++) {
+    pairRows(s, q, pair);
+    const r1 = pair[0], h1 = pair[1], r2 = pair[2], h2 = pair[3];
+    packedSpectrum(p, u, r1, r2, ar, ai);
+    if (spectrum) {
+      spectrum.set(ar, 2 * q * m);
+      spectrum.set(ai, (2 * q + 1) * m);
+    }
     if (h1 === h2) productSameRow(m, rev, ar, ai, Kr, Ki, h1 * m, wr, wi, false);
     else productTwoRows(m, rev, neg, ar, ai, Kr, Ki, h1 * m, h2 * m, wr, wi, false);
     packedInverse(p, y, r1, r2);
   }
-  return { values: y, shape: u.shape };
 }
 
 /**
- * Inputs dy (..., h, l), u (..., h, l), k (h, l) → [du, dk]:
+ * The backward pass for channel pairs [from, to): inputs dy (..., H, l), then either u (..., H, l)
+ * or the packed spectra of u from the forward pass (pairs, 2, m) when `fromSpectrum`, and k (H, l)
+ * → du (shape of dy), dk (H, l):
  *   du[..., h, s] = Σ_{t ≥ s} dy[..., h, t] · k[h, t − s]       (correlation of dy with k)
  *   dk[h, j]      = Σ_batch Σ_{t ≥ j} dy[..., h, t] · u[..., h, t − j]
  * In frequency: DU = DY·conj K per row, DK = Σ_batch DY·conj U (summed before the inverse).
  */
-function backward([dy, u, k]: HostInput[]): HostOutput[] {
-  const l = u.shape[u.shape.length - 1];
-  const du = new Float32Array(u.values.length);
-  const dk = new Float32Array(k.values.length);
-  if (l === 0 || du.length === 0) return [{ values: du, shape: u.shape }, { values: dk, shape: k.shape }];
-  const rows = du.length / l, H = dk.length / l;
-  const p = convPlan(l);
-  const { m, neg, ar, ai, br, bi, wr, wi } = p, rev = p.fft.rev;
-  const Kr = buffer(p, 0, H * m, false), Ki = buffer(p, 1, H * m, false);
-  kernelSpectra(p, k.values, H, Kr, Ki);
-  const Pr = buffer(p, 2, H * m, true), Pi = buffer(p, 3, H * m, true); // 2·Σ_batch DY·conj U, bins f ≤ m/2
-  const pairs = rowPairs(rows, H);
-  for (let i = 0; i < pairs.length; i += 4) {
-    const r1 = pairs[i], h1 = pairs[i + 1], r2 = pairs[i + 2], h2 = pairs[i + 3];
-    packedSpectrum(p, dy.values, r1, r2, ar, ai); // Zd = DY1 + i·DY2
-    packedSpectrum(p, u.values, r1, r2, br, bi); // Zu = U1 + i·U2
-    if (h1 === h2) {
-      productSameRow(m, rev, ar, ai, Kr, Ki, h1 * m, wr, wi, true);
-      accumulateSameRow(m, neg, ar, ai, br, bi, Pr, Pi, h1 * m);
-    } else {
-      productTwoRows(m, rev, neg, ar, ai, Kr, Ki, h1 * m, h2 * m, wr, wi, true);
-      accumulateTwoRows(m, neg, ar, ai, br, bi, Pr, Pi, h1 * m, h2 * m);
+function backwardChannels(b: HostKernelBuffers, fromSpectrum: boolean, from: number, to: number): void {
+  const s = sizesOf(b.shapes[0], b.shapes[2]);
+  const p = convPlan(s.l);
+  const { m, neg, ar, ai, br, bi, wr, wi, kr: Kr, ki: Ki, pr: Pr, pi: Pi } = p, rev = p.fft.rev;
+  const [dy, u, k] = b.ins;
+  const [du, dk] = b.outs;
+  const { H, half } = s;
+  for (let j = from; j < to; j++) {
+    const h = 2 * j, h2 = h + 1 < H ? h + 1 : -1;
+    kernelPairSpectra(p, k, h, h2, Kr, Ki, 0, m);
+    Pr.fill(0);
+    Pi.fill(0); // 2·Σ_batch DY·conj U of rows h (offset 0) and h2 (offset m), bins f ≤ m/2
+    // the batch pairs of h, then of h2, then the odd batch's last rows: a fixed order per dk row
+    const last = s.B % 2 === 1 ? 1 : 0;
+    const count = (h2 >= 0 ? 2 : 1) * half + last;
+    for (let i = 0; i < count; i++) {
+      const q = i < half ? h * half + i : i < count - last ? h2 * half + i - half : oddPair(s, h);
+      pairRows(s, q, pair);
+      const r1 = pair[0], h1 = pair[1], r2 = pair[2], h3 = pair[3];
+      packedSpectrum(p, dy, r1, r2, ar, ai); // Zd = DY1 + i·DY2
+      if (fromSpectrum) {
+        // Zu = U1 + i·U2, as the forward pass computed it
+        for (let f = 0, o = 2 * q * m; f < m; f++) {
+          br[f] = u[o + f];
+          bi[f] = u[o + m + f];
+        }
+      } else {
+        packedSpectrum(p, u, r1, r2, br, bi);
+      }
+      if (h1 === h3) {
+        const o = (h1 - h) * m;
+        productSameRow(m, rev, ar, ai, Kr, Ki, o, wr, wi, true);
+        accumulateSameRow(m, neg, ar, ai, br, bi, Pr, Pi, o);
+      } else {
+        productTwoRows(m, rev, neg, ar, ai, Kr, Ki, 0, m, wr, wi, true);
+        accumulateTwoRows(m, neg, ar, ai, br, bi, Pr, Pi, 0, m);
+      }
+      packedInverse(p, du, r1, r2);
     }
-    packedInverse(p, du, r1, r2);
-  }
-  // dk rows h, h + 1 from one inverse of (P_h + i·P_{h+1})/2; bins above m/2 by symmetry
-  const half = m >> 1;
-  for (let h = 0; h < H; h += 2) {
-    const h2 = h + 1 < H ? h + 1 : -1;
-    const o1 = h * m, o2 = h2 * m;
+    // dk rows h, h2 from one inverse of (P_h + i·P_h2)/2; bins above m/2 by symmetry
+    const halfM = m >> 1;
     for (let f = 0; f < m; f++) {
-      const f0 = f <= half ? f : m - f, s = f <= half ? 0.5 : -0.5; // P[f] = conj P[m − f]
-      const p1r = 0.5 * Pr[o1 + f0], p1i = s * Pi[o1 + f0];
-      const p2r = h2 >= 0 ? 0.5 * Pr[o2 + f0] : 0, p2i = h2 >= 0 ? s * Pi[o2 + f0] : 0;
-      const j = rev[f];
-      wr[j] = p1r - p2i;
-      wi[j] = p1i + p2r;
+      const f0 = f <= halfM ? f : m - f, sign = f <= halfM ? 0.5 : -0.5; // P[f] = conj P[m − f]
+      const p1r = 0.5 * Pr[f0], p1i = sign * Pi[f0];
+      const p2r = h2 >= 0 ? 0.5 * Pr[m + f0] : 0, p2i = h2 >= 0 ? sign * Pi[m + f0] : 0;
+      const jj = rev[f];
+      wr[jj] = p1r - p2i;
+      wi[jj] = p1i + p2r;
     }
     packedInverse(p, dk, h, h2);
   }
-  return [
-    { values: du, shape: u.shape },
-    { values: dk, shape: k.shape },
-  ];
 }
 
-registerHostKernel(KERNEL, ["u", "k"], forward);
-registerHostKernel(GRAD_KERNEL, ["dy", "u", "k"], backward);
+/** Shape of the packed spectra of u that the forward pass saves: (⌈rows/2⌉, 2, m). */
+export function spectrumShape(uShape: number[], kShape: number[]): number[] {
+  const s = sizesOf(uShape, kShape);
+  return [s.pairs, 2, paddedLength(s.l)];
+}
+
+/** The forward plan: kernel spectra (H, m) as scratch; phases over kernel row pairs, row pairs. */
+function forwardPlan(uShape: number[], kShape: number[], withSpectrum: boolean) {
+  const s = sizesOf(uShape, kShape);
+  const outputs = withSpectrum ? [uShape, spectrumShape(uShape, kShape)] : [uShape];
+  if (s.rows === 0) return { outputs, phases: [0, 0] };
+  const Km = s.H * paddedLength(s.l);
+  return { outputs, scratch: [Km, Km], phases: [Math.ceil(s.H / 2), s.pairs] };
+}
+
+const runForward = (phase: number, b: HostKernelBuffers, from: number, to: number) =>
+  phase === 0 ? forwardKernelSpectra(b, from, to) : forwardRows(b, from, to);
+
+/** Inputs {u, k} → y (shape of u). */
+export const CAUSAL_CONV_HOST: HostKernelSpec = {
+  name: KERNEL,
+  inputs: ["u", "k"],
+  plan: ([uShape, kShape]) => forwardPlan(uShape, kShape, false),
+  run: runForward,
+};
+
+/** Inputs {dy, u, k} → [du (shape of u), dk (shape of k)]. */
+export const CAUSAL_CONV_GRAD_HOST: HostKernelSpec = {
+  name: GRAD_KERNEL,
+  inputs: ["dy", "u", "k"],
+  plan: ([dyShape, , kShape]) => ({ outputs: [dyShape, kShape], phases: [Math.ceil(sizesOf(dyShape, kShape).H / 2)] }),
+  run: (_phase, b, from, to) => backwardChannels(b, false, from, to),
+};
+
+/** Inputs {u, k} → [y (shape of u), the packed spectra of u (pairs, 2, m)]. */
+export const CAUSAL_CONV_SPECTRUM_HOST: HostKernelSpec = {
+  name: SPECTRUM_KERNEL,
+  inputs: ["u", "k"],
+  plan: ([uShape, kShape]) => forwardPlan(uShape, kShape, true),
+  run: runForward,
+};
+
+/** Inputs {dy, spectrum, k} → [du (shape of dy), dk (shape of k)]. */
+export const CAUSAL_CONV_SPECTRUM_GRAD_HOST: HostKernelSpec = {
+  name: SPECTRUM_GRAD_KERNEL,
+  inputs: ["dy", "spectrum", "k"],
+  plan: ([dyShape, , kShape]) => ({ outputs: [dyShape, kShape], phases: [Math.ceil(sizesOf(dyShape, kShape).H / 2)] }),
+  run: (_phase, b, from, to) => backwardChannels(b, true, from, to),
+};

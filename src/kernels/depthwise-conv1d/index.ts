@@ -3,18 +3,21 @@
  * x: (b, d, l), w: (d, k), bias: (d) → y: (b, d, l) with
  *   y[b, c, t] = bias[c] + Σ_{j<k} w[c, j] · x[b, c, t − (k − 1) + j]   (x is zero before t = 0).
  *
- * Runs a hand-written kernel where one exists for the active backend (cpu, wasm: host loops;
- * webgpu: WGSL) and the plain-tf-ops reference elsewhere. The gradient of the kernel is a second
- * kernel that returns dx, dw and dbias in one call.
+ * Runs a hand-written kernel where one exists for the active backend (cpu, wasm: host loops on
+ * worker threads; webgpu: WGSL) and the plain-tf-ops reference elsewhere. The gradient of the
+ * kernel is a second kernel that returns dx, dw and dbias in one call.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { causalDepthwiseConv1dReference } from "./reference";
 import { GRAD_KERNEL, KERNEL, checkArgs } from "./spec";
-import "./host";
+import { DEPTHWISE_CONV1D_GRAD_HOST, DEPTHWISE_CONV1D_HOST } from "./host";
 import "./webgpu";
 
 export { causalDepthwiseConv1dReference };
+
+registerHostKernelSpec(DEPTHWISE_CONV1D_HOST);
+registerHostKernelSpec(DEPTHWISE_CONV1D_GRAD_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,

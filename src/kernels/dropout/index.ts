@@ -1,16 +1,19 @@
 /**
  * Inverted dropout whose mask is a pure function of a 32-bit seed and the element index (see
- * spec.ts). On cpu, wasm and webgpu the mask is computed inside one kernel, never uploaded from
- * the host; elsewhere (e.g. tfjs-node) the reference builds the same mask on the host. Either way
- * a seed gives the same mask on every backend, so a resumed run replays the same dropout.
+ * spec.ts). On cpu, wasm (host loops on worker threads) and webgpu the mask is computed inside
+ * one kernel, never uploaded from the host; elsewhere (e.g. tfjs-node) the reference builds the
+ * same mask on the host. Either way a seed gives the same mask on every backend, so a resumed run
+ * replays the same dropout.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { KERNEL, dropoutAttrs, dropoutMaskValues } from "./spec";
-import "./host";
+import { DROPOUT_HOST } from "./host";
 import "./webgpu";
 
 export { dropoutMaskValues } from "./spec";
+
+registerHostKernelSpec(DROPOUT_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,

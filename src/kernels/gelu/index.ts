@@ -1,16 +1,19 @@
 /**
  * GELU, tanh form, as one differentiable op (see spec.ts): one kernel forward and one backward
- * where the active backend has them (cpu, wasm: host loops; webgpu: WGSL), the plain-tf-ops
- * reference elsewhere.
+ * where the active backend has them (cpu, wasm: host loops on worker threads; webgpu: WGSL), the
+ * plain-tf-ops reference elsewhere.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { geluReference } from "./reference";
 import { GRAD_KERNEL, KERNEL, checkArgs } from "./spec";
-import "./host";
+import { GELU_GRAD_HOST, GELU_HOST } from "./host";
 import "./webgpu";
 
 export { geluReference };
+
+registerHostKernelSpec(GELU_HOST);
+registerHostKernelSpec(GELU_GRAD_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,

@@ -9,15 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Forward kernel: inputs {x} → y (shape of x). */
-export const KERNEL = "GeluTanh";
-/** Backward kernel: inputs {dy, x} → dx (shape of x). */
-export const GRAD_KERNEL = "GeluTanhGrad";
-
-/** √(2/π), the scale inside the tanh. */
-export const GELU_SCALE = Math.sqrt(2 / Math.PI);
-/** The coefficient of x³ inside the tanh. */
-export const GELU_CUBIC = 0.044715;
+export { GELU_CUBIC, GELU_SCALE, GRAD_KERNEL, KERNEL } from "./names";
 
 /** Checks that x is a float32 tf.Tensor; `fn` names the public function in the error. */
 export function checkArgs(fn: string, x: tf.Tensor): void {

@@ -1,16 +1,19 @@
 /**
  * The gated linear unit over the last axis as one differentiable op (see spec.ts): one kernel
- * forward and one backward where the active backend has them (cpu, wasm: host loops; webgpu:
- * WGSL), the plain-tf-ops reference elsewhere.
+ * forward and one backward where the active backend has them (cpu, wasm: host loops on worker
+ * threads; webgpu: WGSL), the plain-tf-ops reference elsewhere.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { gluReference } from "./reference";
 import { GRAD_KERNEL, KERNEL, checkArgs } from "./spec";
-import "./host";
+import { GLU_GRAD_HOST, GLU_HOST } from "./host";
 import "./webgpu";
 
 export { gluReference };
+
+registerHostKernelSpec(GLU_HOST);
+registerHostKernelSpec(GLU_GRAD_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,

@@ -9,10 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Forward kernel: inputs {x} → y (..., h); attribute `half` = h. */
-export const KERNEL = "GatedLinearUnit";
-/** Backward kernel: inputs {dy, x} → dx (..., 2h); attribute `half` = h. */
-export const GRAD_KERNEL = "GatedLinearUnitGrad";
+export { GRAD_KERNEL, KERNEL } from "./names";
 
 const show = (shape: number[]) => `(${shape.join(", ")})`;
 

@@ -1,17 +1,20 @@
 /**
  * Layer normalization over the last axis as one differentiable op (see spec.ts): one kernel
  * forward and one backward (dx, dscale and dbias in one call) where the active backend has them
- * (cpu, wasm: host loops; webgpu: WGSL), the plain-tf-ops reference elsewhere. eps is a kernel
- * attribute, not a tensor.
+ * (cpu, wasm: host loops on worker threads; webgpu: WGSL), the plain-tf-ops reference elsewhere.
+ * eps is a kernel attribute, not a tensor.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { layerNormReference } from "./reference";
 import { GRAD_KERNEL, KERNEL, checkArgs } from "./spec";
-import "./host";
+import { LAYER_NORM_GRAD_HOST, LAYER_NORM_HOST } from "./host";
 import "./webgpu";
 
 export { layerNormReference };
+
+registerHostKernelSpec(LAYER_NORM_HOST);
+registerHostKernelSpec(LAYER_NORM_GRAD_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,

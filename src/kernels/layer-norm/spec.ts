@@ -14,10 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Forward kernel: inputs {x, scale, bias} → y (shape of x); attribute `eps`. */
-export const KERNEL = "LayerNorm";
-/** Backward kernel: inputs {dy, x, scale} → [dx (..., h), dscale (h), dbias (h)]; attribute `eps`. */
-export const GRAD_KERNEL = "LayerNormGrad";
+export { GRAD_KERNEL, KERNEL } from "./names";
 
 const show = (shape: number[]) => `(${shape.join(", ")})`;
 

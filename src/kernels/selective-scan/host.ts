@@ -1,28 +1,31 @@
 /**
- * The selective scan as typed-array loops for the host backends (cpu and wasm).
+ * The selective scan as typed-array loops for the host backends (cpu and wasm), written as host
+ * kernels (host-kernel.ts) that run on worker threads.
  *
- * Forward: each (b, d) channel is scanned over l with its n states in a small scratch array.
- * Backward: per channel, the forward pass is replayed into l×n scratch buffers (the decay
- * exp(δ_t A) and the state h_t at every step), then a reverse scan carries the adjoint state
- * dh_t = ∂loss/∂h_t back in time and collects every input gradient on the way. Only per-channel
- * scratch is allocated, never a (b, d, l, n) tensor.
+ * Forward: one unit per pair of channels (b, d0..d0+1); each is scanned over l with its n states
+ * in a small scratch array.
+ * Backward, two phases:
+ *   1. one unit per batch row b: per pair of channels, the forward pass is replayed into l×n
+ *      scratch (the decay exp(δ_t A) and the state h_t at every step), then a reverse scan carries
+ *      the adjoint state dh_t = ∂loss/∂h_t back in time and collects the gradients on the way.
+ *      du, dδ and dz are per channel; dB and dC (b, n, l) are sums over the channels of row b, so
+ *      the unit that owns row b owns them too; dA, dD and the bias gradient are sums over b as
+ *      well, so each unit writes its row's shares into scratch (b, d, n + 2);
+ *   2. one unit per channel d: those shares summed over b in order.
+ * Besides those shares, only per-thread scratch of (l, n) is allocated, never a (b, d, l, n) tensor.
  *
- * Speed: B and C (b, n, l) are transposed once per batch row into step-major rows, next to the
- * other per-step data (decays, states, gradients of B and C), so the loop over the n states reads
- * consecutive memory from one array; channels go two at a time, sharing those reads and giving
- * the processor two independent dependency chains; δ (softplus) and the gate's sigmoid are
- * computed a channel row at a time before the scan; exponentials use a table-driven exp after one range test per
- * row of exponents (`inTable`), instead of Math.exp.
+ * Speed: B and C (b, n, l) are transposed into step-major rows, next to the other per-step data
+ * (decays, states, gradients of B and C), so the loop over the n states reads consecutive memory
+ * from one array; channels go two at a time, sharing those reads and giving the processor two
+ * independent dependency chains; δ (softplus) and the gate's sigmoid are computed a channel row at
+ * a time before the scan; exponentials use a table-driven exp after one range test per row of
+ * exponents (`inTable`), instead of Math.exp.
  */
-import { Attrs, HostInput, HostOutput, registerHostKernel } from "../registry";
+import { HostKernelBuffers, HostKernelSpec } from "../host-kernel";
 import { expInRange, fastExp, inTable, log1pUnit, sigmoid, softplus } from "./fast-math";
+import { SCAN_GRAD_INPUTS, SCAN_GRAD_KERNEL, SCAN_INPUTS, SCAN_KERNEL } from "./names";
 
-/** Inputs of the forward kernel, in order; absent D and deltaBias come as zeros (d), absent z as a
- * one-element placeholder with attr hasZ = false. */
-export const SCAN_INPUTS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"] as const;
-/** The gradient kernel takes the forward inputs plus the output gradients dy (b, d, l) and
- * dLast (b, d, n). */
-export const SCAN_GRAD_INPUTS = [...SCAN_INPUTS, "dy", "dLast"] as const;
+export { SCAN_GRAD_INPUTS, SCAN_INPUTS } from "./names";
 
 /** Loads row di of A (d, n) into dst at off; returns its least and greatest entries (NaN if any
  * entry is NaN), which `inTable` uses to test a whole row of exponents at once. */
@@ -39,12 +42,14 @@ function loadRow(A: Float32Array, di: number, n: number, dst: Float64Array, off:
 
 /**
  * Fills dst[0..l) with the δ of one channel (delta[base + t] + bias, through softplus if soft)
- * and, when slope is given, slope[t] with dδ/d(delta): sigmoid under softplus (1 where softplus
- * is linear). One tight loop per channel, ahead of the scan, keeps these calls out of it.
+ * and, when slope is given, slope[t] with dδ/d(delta): sigmoid under softplus, else 1 (and 1
+ * where softplus is linear). One tight loop per channel, ahead of the scan, keeps these calls out
+ * of it.
  */
 function deltaRow(delta: Float32Array, base: number, l: number, bias: number, soft: boolean, dst: Float64Array, slope?: Float64Array): void {
   if (!soft) {
     for (let t = 0; t < l; t++) dst[t] = delta[base + t] + bias;
+    if (slope) slope.fill(1, 0, l);
     return;
   }
   if (!slope) {
@@ -66,10 +71,14 @@ function sigmoidRow(z: Float32Array, base: number, l: number, dst: Float64Array)
   for (let t = 0; t < l; t++) dst[t] = sigmoid(z[base + t]);
 }
 
-function sizes(ins: HostInput[]): { b: number; d: number; l: number; n: number } {
-  const [b, d, l] = ins[0].shape;
-  return { b, d, l, n: ins[2].shape[1] };
+/** The sizes of a call, from the shapes of u (b, d, l) and A (d, n). */
+function sizesOf(shapes: number[][]): { b: number; d: number; l: number; n: number } {
+  const [b, d, l] = shapes[0];
+  return { b, d, l, n: shapes[2][1] };
 }
+
+/** Channel pairs per batch row. */
+const pairsOf = (d: number) => (d + 1) >> 1;
 
 // Channels are processed in pairs (d0, d1) of one batch row. With an odd d the last channel is
 // paired with itself: the forward writes identical values twice; the backward gives the copy a
@@ -79,37 +88,79 @@ function sizes(ins: HostInput[]): { b: number; d: number; l: number; n: number }
 // The loops live in small functions called once per pair: V8 optimizes those once and keeps them,
 // where one big function would be recompiled on the fly (on-stack replacement) every call. Each
 // function copies what it needs from its call object into locals before looping.
+//
+// Per-step scratch is kept per thread between calls of the same (l, n) (each worker has its own
+// copy of this module, and a thread runs one range at a time), and every call rewrites what it
+// reads of it.
 
-/** Inputs, outputs and scratch of one forward call. */
-class ForwardCall {
+/** One thread's forward scratch. */
+class ForwardScratch {
   readonly BC: Float64Array; // B_t and C_t of one batch row, side by side: (l, 2n)
   readonly P: Float64Array; // per pair: A rows, states: 2n each
   readonly dts0: Float64Array; // δ_t of the pair: (l)
   readonly dts1: Float64Array;
   readonly sig0: Float64Array; // sigmoid(z_t) of the pair: (l)
   readonly sig1: Float64Array;
-  readonly y: Float32Array;
-  readonly last: Float32Array;
-  constructor(
-    readonly b: number, readonly d: number, readonly l: number, readonly n: number,
-    readonly soft: boolean, readonly hasZ: boolean,
-    readonly u: Float32Array, readonly delta: Float32Array, readonly A: Float32Array,
-    readonly D: Float32Array, readonly z: Float32Array, readonly bias: Float32Array,
-  ) {
+  constructor(readonly l: number, readonly n: number) {
     this.BC = new Float64Array(l * 2 * n);
     this.P = new Float64Array(4 * n);
     this.dts0 = new Float64Array(l);
     this.dts1 = new Float64Array(l);
     this.sig0 = new Float64Array(l);
     this.sig1 = new Float64Array(l);
-    this.y = new Float32Array(b * d * l);
-    this.last = new Float32Array(b * d * n);
+  }
+}
+
+let forwardScratch: ForwardScratch | null = null;
+
+/** Inputs, outputs and this thread's scratch for the units of one forward call. */
+class ForwardCall {
+  readonly b: number;
+  readonly d: number;
+  readonly l: number;
+  readonly n: number;
+  readonly soft: boolean;
+  readonly hasZ: boolean;
+  readonly u: Float32Array;
+  readonly delta: Float32Array;
+  readonly A: Float32Array;
+  readonly B: Float32Array;
+  readonly C: Float32Array;
+  readonly D: Float32Array;
+  readonly z: Float32Array;
+  readonly bias: Float32Array;
+  readonly y: Float32Array; // (b, d, l)
+  readonly last: Float32Array; // (b, d, n)
+  readonly BC: Float64Array;
+  readonly P: Float64Array;
+  readonly dts0: Float64Array;
+  readonly dts1: Float64Array;
+  readonly sig0: Float64Array;
+  readonly sig1: Float64Array;
+  constructor({ shapes, ins, outs, attrs }: HostKernelBuffers) {
+    const { b, d, l, n } = sizesOf(shapes);
+    this.b = b;
+    this.d = d;
+    this.l = l;
+    this.n = n;
+    this.soft = attrs.deltaSoftplus === true;
+    this.hasZ = attrs.hasZ === true;
+    [this.u, this.delta, this.A, this.B, this.C, this.D, this.z, this.bias] = ins;
+    [this.y, this.last] = outs;
+    if (!forwardScratch || forwardScratch.l !== l || forwardScratch.n !== n) forwardScratch = new ForwardScratch(l, n);
+    const s = forwardScratch;
+    this.BC = s.BC;
+    this.P = s.P;
+    this.dts0 = s.dts0;
+    this.dts1 = s.dts1;
+    this.sig0 = s.sig0;
+    this.sig1 = s.sig1;
   }
 }
 
 /** B and C of batch row bi into BC. */
-function loadBC(c: ForwardCall, B: Float32Array, C: Float32Array, bi: number): void {
-  const { l, n, BC } = c;
+function loadBC(c: ForwardCall, bi: number): void {
+  const { l, n, B, C, BC } = c;
   const base = bi * n * l;
   for (let t = 0; t < l; t++) {
     const r = t * 2 * n;
@@ -178,20 +229,21 @@ function forwardPair(c: ForwardCall, bi: number, d0: number, d1: number): void {
   }
 }
 
-/** y: (b, d, l) and the last state: (b, d, n). */
-export function selectiveScanHost(ins: HostInput[], attrs: Attrs): HostOutput[] {
-  const { b, d, l, n } = sizes(ins);
-  const [u, delta, A, B, C, D, z, bias] = ins.map((x) => x.values);
-  const c = new ForwardCall(b, d, l, n, attrs.deltaSoftplus === true, attrs.hasZ === true, u, delta, A, D, z, bias);
-  const { y, last } = c;
-  for (let bi = 0; bi < b; bi++) {
-    loadBC(c, B, C, bi);
-    for (let d0 = 0; d0 < d; d0 += 2) forwardPair(c, bi, d0, Math.min(d0 + 1, d - 1));
+/** Forward units [from, to): unit i is pair i mod pairs of batch row ⌊i / pairs⌋. Consecutive
+ * units share a batch row, whose B and C are transposed once per range (an exact copy, so the
+ * result does not depend on where ranges start). */
+function forwardUnits(buffers: HostKernelBuffers, from: number, to: number): void {
+  const c = new ForwardCall(buffers);
+  const pairs = pairsOf(c.d);
+  let loaded = -1;
+  for (let i = from; i < to; i++) {
+    const bi = Math.floor(i / pairs), d0 = 2 * (i - bi * pairs);
+    if (bi !== loaded) {
+      loadBC(c, bi);
+      loaded = bi;
+    }
+    forwardPair(c, bi, d0, Math.min(d0 + 1, c.d - 1));
   }
-  return [
-    { values: y, shape: [b, d, l] },
-    { values: last, shape: [b, d, n] },
-  ];
 }
 
 // Slots of one step's row in the gradient scratch S, in units of n: the pair's decays and states,
@@ -199,8 +251,8 @@ export function selectiveScanHost(ins: HostInput[], attrs: Attrs): HostOutput[] 
 // one array lets the loops address everything from one base index.
 const E0 = 0, E1 = 1, H0 = 2, H1 = 3, BS = 4, CS = 5, DB = 6, DC = 7, SLOTS = 8;
 
-/** Inputs, outputs and scratch of one gradient call. */
-class GradCall {
+/** One thread's gradient scratch. */
+class GradScratch {
   // Row t + 1 holds step t: [exp(δ_t A) and h_t of both channels | B_t | C_t | dB_t | dC_t], each
   // n wide; row 0 holds h_{−1} = 0 so that step 0 needs no special case: ((l + 1), 8n).
   readonly S: Float64Array;
@@ -212,44 +264,87 @@ class GradCall {
   readonly dsp1: Float64Array;
   readonly sig0: Float64Array; // sigmoid(z_t): (l)
   readonly sig1: Float64Array;
-  readonly du: Float32Array;
-  readonly dDelta: Float32Array;
-  readonly dz: Float32Array;
-  readonly dA: Float64Array;
-  readonly dD: Float64Array;
-  readonly dBias: Float64Array;
-  readonly dB: Float32Array;
-  readonly dC: Float32Array;
-  constructor(
-    readonly b: number, readonly d: number, readonly l: number, readonly n: number,
-    readonly soft: boolean, readonly hasZ: boolean,
-    readonly u: Float32Array, readonly delta: Float32Array, readonly A: Float32Array,
-    readonly D: Float32Array, readonly z: Float32Array, readonly bias: Float32Array,
-    readonly gy: Float32Array, readonly gLast: Float32Array,
-  ) {
+  constructor(readonly l: number, readonly n: number) {
     this.S = new Float64Array((l + 1) * SLOTS * n);
     this.P = new Float64Array(6 * n);
     this.dts0 = new Float64Array(l);
     this.dts1 = new Float64Array(l);
-    this.dsp0 = new Float64Array(l).fill(1);
-    this.dsp1 = new Float64Array(l).fill(1);
+    this.dsp0 = new Float64Array(l);
+    this.dsp1 = new Float64Array(l);
     this.sig0 = new Float64Array(l);
     this.sig1 = new Float64Array(l);
-    this.du = new Float32Array(b * d * l);
-    this.dDelta = new Float32Array(b * d * l);
-    this.dz = new Float32Array(hasZ ? b * d * l : z.length);
-    this.dA = new Float64Array(d * n);
-    this.dD = new Float64Array(d);
-    this.dBias = new Float64Array(d);
-    this.dB = new Float32Array(b * n * l);
-    this.dC = new Float32Array(b * n * l);
   }
 }
 
-/** Starts batch row bi: B and C into their slots of S, dB and dC slots zeroed. */
-function startRow(c: GradCall, B: Float32Array, C: Float32Array, bi: number): void {
-  const { l, n, S } = c;
+let gradScratch: GradScratch | null = null;
+
+/** Inputs, outputs and this thread's scratch for the units of one gradient call. */
+class GradCall {
+  readonly b: number;
+  readonly d: number;
+  readonly l: number;
+  readonly n: number;
+  readonly soft: boolean;
+  readonly hasZ: boolean;
+  readonly u: Float32Array;
+  readonly delta: Float32Array;
+  readonly A: Float32Array;
+  readonly B: Float32Array;
+  readonly C: Float32Array;
+  readonly D: Float32Array;
+  readonly z: Float32Array;
+  readonly bias: Float32Array;
+  readonly gy: Float32Array; // (b, d, l)
+  readonly gLast: Float32Array; // (b, d, n)
+  readonly du: Float32Array; // (b, d, l)
+  readonly dDelta: Float32Array; // (b, d, l)
+  readonly dB: Float32Array; // (b, n, l)
+  readonly dC: Float32Array; // (b, n, l)
+  readonly dz: Float32Array; // (b, d, l), or z's one-element placeholder
+  /** Each batch row's shares of dA, dD and d deltaBias: (b, d, n + 2). */
+  readonly shares: Float64Array;
+  readonly S: Float64Array;
+  readonly P: Float64Array;
+  readonly dts0: Float64Array;
+  readonly dts1: Float64Array;
+  readonly dsp0: Float64Array;
+  readonly dsp1: Float64Array;
+  readonly sig0: Float64Array;
+  readonly sig1: Float64Array;
+  constructor({ shapes, ins, outs, scratch, attrs }: HostKernelBuffers) {
+    const { b, d, l, n } = sizesOf(shapes);
+    this.b = b;
+    this.d = d;
+    this.l = l;
+    this.n = n;
+    this.soft = attrs.deltaSoftplus === true;
+    this.hasZ = attrs.hasZ === true;
+    [this.u, this.delta, this.A, this.B, this.C, this.D, this.z, this.bias, this.gy, this.gLast] = ins;
+    // outputs in the order of SCAN_INPUTS: du, dDelta, dA, dB, dC, dD, dz, dBias
+    this.du = outs[0];
+    this.dDelta = outs[1];
+    this.dB = outs[3];
+    this.dC = outs[4];
+    this.dz = outs[6];
+    this.shares = scratch[0];
+    if (!gradScratch || gradScratch.l !== l || gradScratch.n !== n) gradScratch = new GradScratch(l, n);
+    const s = gradScratch;
+    this.S = s.S;
+    this.P = s.P;
+    this.dts0 = s.dts0;
+    this.dts1 = s.dts1;
+    this.dsp0 = s.dsp0;
+    this.dsp1 = s.dsp1;
+    this.sig0 = s.sig0;
+    this.sig1 = s.sig1;
+  }
+}
+
+/** Starts batch row bi: h_{−1} = 0, B and C into their slots of S, dB and dC slots zeroed. */
+function startRow(c: GradCall, bi: number): void {
+  const { l, n, B, C, S } = c;
   const W = SLOTS * n, base = bi * n * l;
+  S.fill(0, 0, W);
   for (let t = 0; t < l; t++) {
     const r = (t + 1) * W;
     for (let k = 0; k < n; k++) {
@@ -298,7 +393,7 @@ function replayPair(c: GradCall, bi: number, d0: number, d1: number): void {
       const e0 = fast ? expInRange(dt0 * P[k]) : Math.exp(dt0 * P[k]);
       const e1 = fast ? expInRange(dt1 * P[n + k]) : Math.exp(dt1 * P[n + k]);
       const bk = S[i + oB];
-      S[i] = e0;
+      S[i + E0 * n] = e0;
       S[i + oE1] = e1;
       S[i + oH0] = e0 * S[p + oH0] + x0 * bk;
       S[i + oH1] = e1 * S[p + oH1] + x1 * bk;
@@ -306,9 +401,10 @@ function replayPair(c: GradCall, bi: number, d0: number, d1: number): void {
   }
 }
 
-/** The reverse scan of a pair, seeded with the gradient of the last state. */
+/** The reverse scan of a pair, seeded with the gradient of the last state; writes the pair's
+ * shares of dA, dD and d deltaBias for batch row bi. */
 function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
-  const { d, l, n, hasZ, u, D, z, gy, gLast, S, P, dts0, dts1, dsp0, dsp1, sig0, sig1, du, dDelta, dz, dA, dD, dBias } = c;
+  const { d, l, n, hasZ, u, D, z, gy, gLast, S, P, dts0, dts1, dsp0, dsp1, sig0, sig1, du, dDelta, dz, shares } = c;
   const W = SLOTS * n;
   const twin = d1 === d0;
   const base0 = (bi * d + d0) * l, base1 = (bi * d + d1) * l;
@@ -357,7 +453,7 @@ function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
       S[i + odB] += g0k * x0 + g1k * x1;
       sumB0 += g0k * bk;
       sumB1 += g1k * bk;
-      P[pG0 + k] = g0k * S[i];
+      P[pG0 + k] = g0k * S[i + E0 * n];
       P[pG1 + k] = g1k * S[i + oE1];
     }
     const i0 = base0 + t, i1 = base1 + t;
@@ -376,45 +472,76 @@ function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
     dBias0 += dd0;
     dBias1 += dd1;
   }
-  for (let k = 0; k < n; k++) {
-    dA[d0 * n + k] += P[pD0 + k];
-    dA[d1 * n + k] += P[pD1 + k];
-  }
-  dD[d0] += dD0;
-  dD[d1] += dD1;
-  dBias[d0] += dBias0;
-  dBias[d1] += dBias1;
+  // shares (b, d, n + 2): [dA row | dD | d deltaBias] of a channel in batch row bi; the twin's
+  // (all zero) are written first, so that the real channel's overwrite them
+  const w = n + 2, s0 = (bi * d + d0) * w, s1 = (bi * d + d1) * w;
+  for (let k = 0; k < n; k++) shares[s1 + k] = P[pD1 + k];
+  shares[s1 + n] = dD1;
+  shares[s1 + n + 1] = dBias1;
+  for (let k = 0; k < n; k++) shares[s0 + k] = P[pD0 + k];
+  shares[s0 + n] = dD0;
+  shares[s0 + n + 1] = dBias0;
 }
 
-/**
- * Gradients of Σ dy·y + Σ dLast·lastState with respect to u, delta (raw, before bias and
- * softplus), A, B, C, D, z and deltaBias, in that order.
- */
-export function selectiveScanGradHost(ins: HostInput[], attrs: Attrs): HostOutput[] {
-  const { b, d, l, n } = sizes(ins);
-  const [u, delta, A, B, C, D, z, bias, gy, gLast] = ins.map((x) => x.values);
-  const c = new GradCall(b, d, l, n, attrs.deltaSoftplus === true, attrs.hasZ === true, u, delta, A, D, z, bias, gy, gLast);
-  const { dB, dC, du, dDelta, dz, dA, dD, dBias } = c;
-  for (let bi = 0; bi < b; bi++) {
-    startRow(c, B, C, bi);
-    for (let d0 = 0; d0 < d; d0 += 2) {
-      const d1 = Math.min(d0 + 1, d - 1);
+/** Phase 0 of the gradient: batch rows [from, to), every pair of channels of each. */
+function gradRows(buffers: HostKernelBuffers, from: number, to: number): void {
+  const c = new GradCall(buffers);
+  for (let bi = from; bi < to; bi++) {
+    startRow(c, bi);
+    for (let d0 = 0; d0 < c.d; d0 += 2) {
+      const d1 = Math.min(d0 + 1, c.d - 1);
       replayPair(c, bi, d0, d1);
       reversePair(c, bi, d0, d1);
     }
     endRow(c, bi);
   }
-  return [
-    { values: du, shape: [b, d, l] },
-    { values: dDelta, shape: [b, d, l] },
-    { values: Float32Array.from(dA), shape: [d, n] },
-    { values: dB, shape: [b, n, l] },
-    { values: dC, shape: [b, n, l] },
-    { values: Float32Array.from(dD), shape: [d] },
-    { values: dz, shape: ins[6].shape },
-    { values: Float32Array.from(dBias), shape: [d] },
-  ];
 }
 
-registerHostKernel("SelectiveScan", SCAN_INPUTS, selectiveScanHost);
-registerHostKernel("SelectiveScanGrad", SCAN_GRAD_INPUTS, selectiveScanGradHost);
+/** Phase 1 of the gradient: channels [from, to) of dA (d, n), dD (d) and d deltaBias (d), each
+ * the sum of the batch rows' shares in order of b. Unit 0 also zeroes dz's placeholder when there
+ * is no gate. */
+function gradChannels({ shapes, outs, scratch, attrs }: HostKernelBuffers, from: number, to: number): void {
+  const { b, d, n } = sizesOf(shapes);
+  const [, , dA, , , dD, dz, dBias] = outs;
+  const shares = scratch[0], w = n + 2;
+  for (let ch = from; ch < to; ch++) {
+    for (let k = 0; k < w; k++) {
+      let sum = 0;
+      for (let bi = 0; bi < b; bi++) sum += shares[(bi * d + ch) * w + k];
+      if (k < n) dA[ch * n + k] = sum;
+      else if (k === n) dD[ch] = sum;
+      else dBias[ch] = sum;
+    }
+  }
+  if (from === 0 && attrs.hasZ !== true) dz.fill(0);
+}
+
+/** The forward kernel: y (b, d, l) and the last state (b, d, n); one unit per pair of channels. */
+export const SCAN_HOST: HostKernelSpec = {
+  name: SCAN_KERNEL,
+  inputs: SCAN_INPUTS,
+  plan: (shapes) => {
+    const { b, d, l, n } = sizesOf(shapes);
+    return { outputs: [[b, d, l], [b, d, n]], phases: [b * pairsOf(d)] };
+  },
+  run: (_phase, buffers, from, to) => forwardUnits(buffers, from, to),
+};
+
+/**
+ * The gradient kernel: the gradients of Σ dy·y + Σ dLast·lastState with respect to u, delta
+ * (raw, before bias and softplus), A, B, C, D, z and deltaBias, in that order. Phase 0 has one
+ * unit per batch row, phase 1 one per channel.
+ */
+export const SCAN_GRAD_HOST: HostKernelSpec = {
+  name: SCAN_GRAD_KERNEL,
+  inputs: SCAN_GRAD_INPUTS,
+  plan: (shapes) => {
+    const { b, d, l, n } = sizesOf(shapes);
+    return {
+      outputs: [[b, d, l], [b, d, l], [d, n], [b, n, l], [b, n, l], [d], shapes[6], [d]],
+      scratch: [b * d * (n + 2)],
+      phases: [b, d],
+    };
+  },
+  run: (phase, buffers, from, to) => (phase === 0 ? gradRows(buffers, from, to) : gradChannels(buffers, from, to)),
+};

@@ -6,12 +6,13 @@
  *   y_t = C_t · h_t + D u_t,  then y ← y · silu(z)          (D and z optional)
  *
  * per channel (b, d) with n states each. On backends with the fused kernels (cpu and wasm: host
- * loops; webgpu: WGSL) the op runs kernel "SelectiveScan" and its gradient runs
+ * loops on worker threads; webgpu: WGSL) the op runs kernel "SelectiveScan" and its gradient runs
  * "SelectiveScanGrad"; elsewhere it is the tf-ops reference, differentiated by tfjs autodiff.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
-import { SCAN_INPUTS } from "./host";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
+import { SCAN_GRAD_HOST, SCAN_HOST } from "./host";
+import { SCAN_GRAD_KERNEL as GRAD_KERNEL, SCAN_INPUTS, SCAN_KERNEL as KERNEL } from "./names";
 import "./webgpu";
 import { selectiveScanReference } from "./reference";
 import { checkSelectiveScanArgs, SelectiveScanOptions, SelectiveScanResult } from "./shapes";
@@ -19,8 +20,8 @@ import { checkSelectiveScanArgs, SelectiveScanOptions, SelectiveScanResult } fro
 export { selectiveScanReference } from "./reference";
 export type { SelectiveScanOptions, SelectiveScanResult } from "./shapes";
 
-const KERNEL = "SelectiveScan";
-const GRAD_KERNEL = "SelectiveScanGrad";
+registerHostKernelSpec(SCAN_HOST);
+registerHostKernelSpec(SCAN_GRAD_HOST);
 
 /**
  * Runs the selective scan.

@@ -3,10 +3,12 @@
  * tf.sum(tf.square(x)) elsewhere (e.g. tfjs-node). Differentiable: d/dx = 2x.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { KERNEL, checkArgs } from "./spec";
-import "./host";
+import { SUM_OF_SQUARES_HOST } from "./host";
 import "./webgpu";
+
+registerHostKernelSpec(SUM_OF_SQUARES_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-export const KERNEL = "SumOfSquares";
+export { KERNEL } from "./names";
 
 /** Checks that x is a float32 tensor; `fn` names the public function in the error. */
 export function checkArgs(fn: string, x: tf.Tensor): void {
