@@ -43,6 +43,8 @@ const USAGE = `usage: npm run bench -- --step --preset NAME [options]
   --d-model N, --n-layers N, --n N
                      override the preset's sizes (e.g. to keep a cpu run short)
   --recompute        recompute block activations in the backward pass, as training --recompute
+  --conjugate-pairs  s4 only: n/2 modes stored as conjugate pairs, as training --conjugate-pairs
+  --dropout X        override the preset's dropout rate
   --steps N          timed warm steps (default and least ${MIN_WARM_RUNS})
   --warmup N         untimed steps first, 1 or 2 (default 2)
   --json FILE        where to write the results (default build/bench-step.json)`;
@@ -57,6 +59,8 @@ export interface StepBenchOptions {
   nLayers?: number;
   n?: number;
   recompute: boolean;
+  conjugatePairs?: boolean;
+  dropout?: number;
   steps: number;
   warmup: number;
   json: string;
@@ -93,6 +97,12 @@ function parseStepArgs(argv: string[]): StepBenchOptions | "help" {
     else if (a === "--warmup") opts.warmup = int(i++, a, 1, 2);
     else if (a === "--json") opts.json = value(i++, a);
     else if (a === "--recompute") opts.recompute = true;
+    else if (a === "--conjugate-pairs") opts.conjugatePairs = true;
+    else if (a === "--dropout") {
+      const raw = value(i++, a), v = Number(raw);
+      if (!(Number.isFinite(v) && v >= 0 && v < 1)) throw new UsageError(`--dropout must be a number in [0, 1), got "${raw}"`);
+      opts.dropout = v;
+    }
     else if (a === "--help" || a === "-h") return "help";
     else throw new UsageError(a.startsWith("-") ? `unknown flag ${a}` : `unexpected argument "${a}"`);
   }
@@ -113,6 +123,7 @@ interface StepSizes {
   l: number;
   expand?: number;
   dConv?: number;
+  conjugatePairs?: boolean;
   dropout?: number;
   prenorm?: boolean;
   recompute: boolean;
@@ -135,7 +146,8 @@ function resolveSizes(cfg: LoadedConfig, opts: StepBenchOptions, task: Task): St
   if (bsz > task.n) throw new UsageError(`--bsz ${bsz} is larger than the training split (${task.n} examples)`);
   const sizes: StepSizes = {
     task: o.task, layer: o.layer, bsz, dModel: pick(opts.dModel, o.dModel, "dModel"), nLayers: pick(opts.nLayers, o.nLayers, "nLayers"),
-    n: pick(opts.n, o.n, "n"), l: task.seqLen, expand: o.expand, dConv: o.dConv, dropout: o.dropout, prenorm: o.prenorm,
+    n: pick(opts.n, o.n, "n"), l: task.seqLen, expand: o.expand, dConv: o.dConv, dropout: opts.dropout ?? o.dropout, prenorm: o.prenorm,
+    conjugatePairs: opts.conjugatePairs || o.conjugatePairs || undefined,
     recompute: opts.recompute || (o.recompute ?? false), lr: pick(undefined, o.lr, "lr"),
     weightDecay: o.weightDecay, ssmLrScale: o.ssmLrScale, clipNorm: o.clipNorm, seed: o.seed,
   };
@@ -150,7 +162,8 @@ function buildModel(s: StepSizes, task: Task): StackedModel {
     layerKind: s.layer, dModel: s.dModel, nLayers: s.nLayers, n: s.n, l: task.seqLen, numClasses: task.numClasses,
     embedding: task.inputKind === "tokens",
   };
-  for (const k of ["prenorm", "dropout", "expand", "dConv", "seed"] as const) if (s[k] !== undefined) (opts as unknown as Record<string, unknown>)[k] = s[k];
+  if (s.conjugatePairs && s.layer !== "s4") throw new UsageError(`--conjugate-pairs applies to s4 presets only, got layer ${s.layer}`);
+  for (const k of ["prenorm", "dropout", "expand", "dConv", "conjugatePairs", "seed"] as const) if (s[k] !== undefined) (opts as unknown as Record<string, unknown>)[k] = s[k];
   return new StackedModel(opts);
 }
 
@@ -381,7 +394,7 @@ export async function benchStep(argv: string[]): Promise<number> {
   writeJsonAtomic(opts.json, doc());
 
   console.log(`${cfg.name}: ${sizes.task}, ${sizes.layer}, bsz ${sizes.bsz}, d_model ${sizes.dModel}, ${sizes.nLayers} layers, N ${sizes.n}, L ${sizes.l}` +
-    `${sizes.recompute ? ", recompute" : ""}; ${sizes.params} parameters`);
+    `${sizes.recompute ? ", recompute" : ""}${sizes.conjugatePairs ? ", conjugate pairs" : ""}, dropout ${sizes.dropout ?? 0}; ${sizes.params} parameters`);
   console.log(table(results));
   console.log([
     "",

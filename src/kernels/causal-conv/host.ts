@@ -22,6 +22,13 @@
  * Per row the forward costs one complex transform (half a forward, half an inverse), the
  * backward 1.5; dk is summed in the frequency domain and needs h/2 inverse transforms in all.
  *
+ * The backward pass transforms u again rather than reading the spectra of u from the forward
+ * pass. Keeping them (float32, ⌈rows/2⌉ × 2 × m values: 2.6× u at l = 784, held from the forward
+ * to the backward pass) was measured on wasm: forward + backward 6 % (b 16, h 64) and 12 %
+ * (b 128, h 128) faster on one thread, but 1–4 % on two, where the spectra cross the shared
+ * arena twice; and an S4 training step (4 layers, d 64, batch 64) peaked 79 MiB (4.4 %) higher,
+ * which the 4 GiB wasm heap cannot spare at the sizes that already sit near it.
+ *
  * The transforms read the float32 rows and write the float32 outputs directly (fft.ts); per-thread
  * scratch is allocated once per length (each worker thread has its own module instance), and the
  * loops are plain functions over typed arrays (no closures in the hot paths, so V8 keeps them
@@ -29,7 +36,7 @@
  */
 import { fftZeroPaddedPair, ifftHead, nextPow2, pow2Plan, Pow2Plan } from "../../fft";
 import { HostKernelBuffers, HostKernelSpec } from "../host-kernel";
-import { GRAD_KERNEL, KERNEL, SPECTRUM_GRAD_KERNEL, SPECTRUM_KERNEL } from "./names";
+import { GRAD_KERNEL, KERNEL } from "./names";
 
 /** The padded length of the transforms for rows of length l (≥ 2, so that l ≤ m/2 also for l = 1). */
 export function paddedLength(l: number): number {
@@ -226,24 +233,17 @@ function forwardKernelSpectra(b: HostKernelBuffers, from: number, to: number): v
   }
 }
 
-/**
- * Phase 1 of the forward pass: y = u ⊛ k for row pairs [from, to); with a second output, also
- * the packed spectrum of u of each pair (pairs, 2, m), re then im, for the backward pass.
- */
+/** Phase 1 of the forward pass: y = u ⊛ k for row pairs [from, to). */
 function forwardRows(b: HostKernelBuffers, from: number, to: number): void {
   const s = sizesOf(b.shapes[0], b.shapes[1]);
   const p = convPlan(s.l);
   const { m, neg, ar, ai, wr, wi } = p, rev = p.fft.rev;
   const [Kr, Ki] = b.scratch;
-  const u = b.ins[0], y = b.outs[0], spectrum = b.outs.length > 1 ? b.outs[1] : null;
+  const u = b.ins[0], y = b.outs[0];
   for (let q = from; q < to; q++) {
     pairRows(s, q, pair);
     const r1 = pair[0], h1 = pair[1], r2 = pair[2], h2 = pair[3];
     packedSpectrum(p, u, r1, r2, ar, ai);
-    if (spectrum) {
-      spectrum.set(ar, 2 * q * m);
-      spectrum.set(ai, (2 * q + 1) * m);
-    }
     if (h1 === h2) productSameRow(m, rev, ar, ai, Kr, Ki, h1 * m, wr, wi, false);
     else productTwoRows(m, rev, neg, ar, ai, Kr, Ki, h1 * m, h2 * m, wr, wi, false);
     packedInverse(p, y, r1, r2);
@@ -251,44 +251,35 @@ function forwardRows(b: HostKernelBuffers, from: number, to: number): void {
 }
 
 /**
- * The backward pass for channel pairs [from, to): inputs dy (..., H, l), then either u (..., H, l)
- * or the packed spectra of u from the forward pass (pairs, 2, m) when `fromSpectrum`, and k (H, l)
- * → du (shape of dy), dk (H, l):
+ * The backward pass for channel pairs [from, to): inputs dy (..., H, l), u (..., H, l), k (H, l)
+ * → du (shape of u), dk (H, l):
  *   du[..., h, s] = Σ_{t ≥ s} dy[..., h, t] · k[h, t − s]       (correlation of dy with k)
  *   dk[h, j]      = Σ_batch Σ_{t ≥ j} dy[..., h, t] · u[..., h, t − j]
  * In frequency: DU = DY·conj K per row, DK = Σ_batch DY·conj U (summed before the inverse).
  */
-function backwardChannels(b: HostKernelBuffers, fromSpectrum: boolean, from: number, to: number): void {
-  const s = sizesOf(b.shapes[0], b.shapes[2]);
+function backwardChannels(b: HostKernelBuffers, from: number, to: number): void {
+  const s = sizesOf(b.shapes[1], b.shapes[2]);
   const p = convPlan(s.l);
   const { m, neg, ar, ai, br, bi, wr, wi, kr: Kr, ki: Ki, pr: Pr, pi: Pi } = p, rev = p.fft.rev;
   const [dy, u, k] = b.ins;
   const [du, dk] = b.outs;
   const { H, half } = s;
+  const last = s.B % 2; // 1: the odd batch's last rows of c1, c2 form one more pair
   for (let j = from; j < to; j++) {
-    const h = 2 * j, h2 = h + 1 < H ? h + 1 : -1;
-    kernelPairSpectra(p, k, h, h2, Kr, Ki, 0, m);
+    const c1 = 2 * j, c2 = c1 + 1 < H ? c1 + 1 : -1; // the unit's channels (c2 < 0: none)
+    kernelPairSpectra(p, k, c1, c2, Kr, Ki, 0, m);
     Pr.fill(0);
-    Pi.fill(0); // 2·Σ_batch DY·conj U of rows h (offset 0) and h2 (offset m), bins f ≤ m/2
-    // the batch pairs of h, then of h2, then the odd batch's last rows: a fixed order per dk row
-    const last = s.B % 2 === 1 ? 1 : 0;
-    const count = (h2 >= 0 ? 2 : 1) * half + last;
+    Pi.fill(0); // 2·Σ_batch DY·conj U of c1 (offset 0) and c2 (offset m), bins f ≤ m/2
+    // the batch pairs of c1, then of c2, then the odd batch's last rows: a fixed order per dk row
+    const count = (c2 >= 0 ? 2 : 1) * half + last;
     for (let i = 0; i < count; i++) {
-      const q = i < half ? h * half + i : i < count - last ? h2 * half + i - half : oddPair(s, h);
+      const q = i < half ? c1 * half + i : i < count - last ? c2 * half + i - half : oddPair(s, c1);
       pairRows(s, q, pair);
-      const r1 = pair[0], h1 = pair[1], r2 = pair[2], h3 = pair[3];
+      const r1 = pair[0], h1 = pair[1], r2 = pair[2], h2 = pair[3];
       packedSpectrum(p, dy, r1, r2, ar, ai); // Zd = DY1 + i·DY2
-      if (fromSpectrum) {
-        // Zu = U1 + i·U2, as the forward pass computed it
-        for (let f = 0, o = 2 * q * m; f < m; f++) {
-          br[f] = u[o + f];
-          bi[f] = u[o + m + f];
-        }
-      } else {
-        packedSpectrum(p, u, r1, r2, br, bi);
-      }
-      if (h1 === h3) {
-        const o = (h1 - h) * m;
+      packedSpectrum(p, u, r1, r2, br, bi); // Zu = U1 + i·U2
+      if (h1 === h2) {
+        const o = (h1 - c1) * m;
         productSameRow(m, rev, ar, ai, Kr, Ki, o, wr, wi, true);
         accumulateSameRow(m, neg, ar, ai, br, bi, Pr, Pi, o);
       } else {
@@ -297,66 +288,40 @@ function backwardChannels(b: HostKernelBuffers, fromSpectrum: boolean, from: num
       }
       packedInverse(p, du, r1, r2);
     }
-    // dk rows h, h2 from one inverse of (P_h + i·P_h2)/2; bins above m/2 by symmetry
+    // dk rows c1, c2 from one inverse of (P_c1 + i·P_c2)/2; bins above m/2 by symmetry
     const halfM = m >> 1;
     for (let f = 0; f < m; f++) {
       const f0 = f <= halfM ? f : m - f, sign = f <= halfM ? 0.5 : -0.5; // P[f] = conj P[m − f]
       const p1r = 0.5 * Pr[f0], p1i = sign * Pi[f0];
-      const p2r = h2 >= 0 ? 0.5 * Pr[m + f0] : 0, p2i = h2 >= 0 ? sign * Pi[m + f0] : 0;
-      const jj = rev[f];
-      wr[jj] = p1r - p2i;
-      wi[jj] = p1i + p2r;
+      const p2r = c2 >= 0 ? 0.5 * Pr[m + f0] : 0, p2i = c2 >= 0 ? sign * Pi[m + f0] : 0;
+      const at = rev[f];
+      wr[at] = p1r - p2i;
+      wi[at] = p1i + p2r;
     }
-    packedInverse(p, dk, h, h2);
+    packedInverse(p, dk, c1, c2);
   }
 }
 
-/** Shape of the packed spectra of u that the forward pass saves: (⌈rows/2⌉, 2, m). */
-export function spectrumShape(uShape: number[], kShape: number[]): number[] {
-  const s = sizesOf(uShape, kShape);
-  return [s.pairs, 2, paddedLength(s.l)];
-}
-
 /** The forward plan: kernel spectra (H, m) as scratch; phases over kernel row pairs, row pairs. */
-function forwardPlan(uShape: number[], kShape: number[], withSpectrum: boolean) {
+function forwardPlan(uShape: number[], kShape: number[]) {
   const s = sizesOf(uShape, kShape);
-  const outputs = withSpectrum ? [uShape, spectrumShape(uShape, kShape)] : [uShape];
-  if (s.rows === 0) return { outputs, phases: [0, 0] };
+  if (s.rows === 0) return { outputs: [uShape], phases: [0, 0] };
   const Km = s.H * paddedLength(s.l);
-  return { outputs, scratch: [Km, Km], phases: [Math.ceil(s.H / 2), s.pairs] };
+  return { outputs: [uShape], scratch: [Km, Km], phases: [Math.ceil(s.H / 2), s.pairs] };
 }
-
-const runForward = (phase: number, b: HostKernelBuffers, from: number, to: number) =>
-  phase === 0 ? forwardKernelSpectra(b, from, to) : forwardRows(b, from, to);
 
 /** Inputs {u, k} → y (shape of u). */
 export const CAUSAL_CONV_HOST: HostKernelSpec = {
   name: KERNEL,
   inputs: ["u", "k"],
-  plan: ([uShape, kShape]) => forwardPlan(uShape, kShape, false),
-  run: runForward,
+  plan: ([uShape, kShape]) => forwardPlan(uShape, kShape),
+  run: (phase, b, from, to) => (phase === 0 ? forwardKernelSpectra(b, from, to) : forwardRows(b, from, to)),
 };
 
-/** Inputs {dy, u, k} → [du (shape of u), dk (shape of k)]. */
+/** Inputs {dy, u, k} → [du (shape of u), dk (shape of k)]; one unit per channel pair. */
 export const CAUSAL_CONV_GRAD_HOST: HostKernelSpec = {
   name: GRAD_KERNEL,
   inputs: ["dy", "u", "k"],
-  plan: ([dyShape, , kShape]) => ({ outputs: [dyShape, kShape], phases: [Math.ceil(sizesOf(dyShape, kShape).H / 2)] }),
-  run: (_phase, b, from, to) => backwardChannels(b, false, from, to),
-};
-
-/** Inputs {u, k} → [y (shape of u), the packed spectra of u (pairs, 2, m)]. */
-export const CAUSAL_CONV_SPECTRUM_HOST: HostKernelSpec = {
-  name: SPECTRUM_KERNEL,
-  inputs: ["u", "k"],
-  plan: ([uShape, kShape]) => forwardPlan(uShape, kShape, true),
-  run: runForward,
-};
-
-/** Inputs {dy, spectrum, k} → [du (shape of dy), dk (shape of k)]. */
-export const CAUSAL_CONV_SPECTRUM_GRAD_HOST: HostKernelSpec = {
-  name: SPECTRUM_GRAD_KERNEL,
-  inputs: ["dy", "spectrum", "k"],
-  plan: ([dyShape, , kShape]) => ({ outputs: [dyShape, kShape], phases: [Math.ceil(sizesOf(dyShape, kShape).H / 2)] }),
-  run: (_phase, b, from, to) => backwardChannels(b, true, from, to),
+  plan: ([, uShape, kShape]) => ({ outputs: [uShape, kShape], phases: [Math.ceil(sizesOf(uShape, kShape).H / 2)] }),
+  run: (_phase, b, from, to) => backwardChannels(b, from, to),
 };

@@ -8,20 +8,16 @@
  * kernel that returns du and dk in one call.
  */
 import * as tf from "@tensorflow/tfjs";
-import { customOpN } from "../../custom-grad";
 import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { causalConvReference, directCausalConv } from "./reference";
 import { GRAD_KERNEL, KERNEL, checkArgs } from "./spec";
-import { SPECTRUM_GRAD_KERNEL, SPECTRUM_KERNEL } from "./names";
-import { CAUSAL_CONV_GRAD_HOST, CAUSAL_CONV_HOST, CAUSAL_CONV_SPECTRUM_GRAD_HOST, CAUSAL_CONV_SPECTRUM_HOST } from "./host";
+import { CAUSAL_CONV_GRAD_HOST, CAUSAL_CONV_HOST } from "./host";
 import "./webgpu";
 
 export { causalConvReference, directCausalConv };
 
 registerHostKernelSpec(CAUSAL_CONV_HOST);
 registerHostKernelSpec(CAUSAL_CONV_GRAD_HOST);
-registerHostKernelSpec(CAUSAL_CONV_SPECTRUM_HOST);
-registerHostKernelSpec(CAUSAL_CONV_SPECTRUM_GRAD_HOST);
 
 tf.registerGradient({
   kernelName: KERNEL,
@@ -35,18 +31,6 @@ tf.registerGradient({
   },
 });
 
-/** The host path that keeps the spectra of u from the forward pass for the backward pass. */
-const convKeepingSpectrum = customOpN(([u, k], save) => {
-  const [y, spectrum] = runKernel(SPECTRUM_KERNEL, { u, k }) as tf.Tensor[];
-  save([spectrum, k]);
-  return {
-    value: y,
-    gradFunc: (dy, [saved, kernel]) => runKernel(SPECTRUM_GRAD_KERNEL, { dy, spectrum: saved, k: kernel }) as tf.Tensor[],
-  };
-});
-
-const KEEP_SPECTRUM = process.env.S4_CONV_SPECTRUM === "1";
-
 /**
  * Causal convolution y[..., h, t] = Σ_{j ≤ t} k[h, j] · u[..., h, t − j].
  * u: (..., h, l), k: (h, l) — k's shape must equal the trailing axes of u's (it is shared over the
@@ -54,7 +38,6 @@ const KEEP_SPECTRUM = process.env.S4_CONV_SPECTRUM === "1";
  */
 export function causalConv(u: tf.Tensor, k: tf.Tensor): tf.Tensor {
   checkArgs("causalConv", u, k);
-  if (KEEP_SPECTRUM && tf.engine().isTapeOn() && hasKernel(SPECTRUM_KERNEL)) return convKeepingSpectrum(u, k);
   if (hasKernel(KERNEL) && hasKernel(GRAD_KERNEL)) return runKernel(KERNEL, { u, k }) as tf.Tensor;
   return causalConvReference(u, k);
 }
