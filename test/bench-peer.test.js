@@ -57,7 +57,7 @@ describe("npm run bench -- --peer without PyTorch: one line, and the bench still
     assert.match(lines[0], /apt-get install python3-torch/);
     assert.match(r.stdout, /depthwise_conv1d\s+cpu\s+b=16 d=128 l=784 k=4/);
     assert.doesNotMatch(r.stdout, /ours\/PyTorch/, "no PyTorch columns without PyTorch");
-    const [row] = JSON.parse(fs.readFileSync(json, "utf8"));
+    const { results: [row] } = JSON.parse(fs.readFileSync(json, "utf8"));
     assert.equal(row.peer, undefined);
     assert.equal(row.peer_fwd_bwd_ms, undefined);
   }
@@ -111,7 +111,7 @@ describe("bench/torch_peer.py", function () {
     const json = path.join(dir, "peer.json");
     const r = bench(QUICK_PEER_ARGS, { S4_PEER_PYTHON: PYTHON, S4_THREADS: "1" }, json);
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    const [row] = JSON.parse(fs.readFileSync(json, "utf8"));
+    const { results: [row] } = JSON.parse(fs.readFileSync(json, "utf8"));
     for (const key of ["peer_fwd_ms", "peer_fwd_bwd_ms"]) assert.ok(Number.isFinite(row[key]) && row[key] > 0, `${key}: ${row[key]}`);
     assert.match(row.peer, /^pytorch \S+ cpu, 1 thread$/);
     assert.match(r.stdout, /ours\/PyTorch fwd\+bwd/);

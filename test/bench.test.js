@@ -89,7 +89,10 @@ describe("npm run bench", function () {
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /op\s+backend\s+shape\s+fwd ms\s+fwd\+bwd ms/);
     assert.match(r.stdout, /depthwise_conv1d\s+cpu\s+b=16 d=128 l=784 k=4/);
-    const results = JSON.parse(fs.readFileSync(file, "utf8"));
+    const { command, run, results } = JSON.parse(fs.readFileSync(file, "utf8"));
+    assert.match(command, /^npm run bench -- --quick --only depthwise_conv1d --backend cpu --json /);
+    assert.equal(run.backend, "cpu");
+    for (const key of ["commit", "device", "host_threads", "node", "tfjs", "started_at", "finished_at"]) assert.ok(key in run, `run.${key}`);
     assert.ok(Array.isArray(results) && results.length === 1, `one entry, got ${JSON.stringify(results)}`);
     const e = results[0];
     assert.equal(e.op, "depthwise_conv1d");

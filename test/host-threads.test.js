@@ -33,6 +33,17 @@ const CASES = {
     };
     return { xs, f, extra: [z.re, z.im] };
   },
+  // The whole S4 kernel: DPLR weights, Cauchy sums, Woodbury, inverse DFT (units per channel h).
+  kernel_dplr: () => {
+    const [H, N, L] = [5, 6, 10];
+    const t = (seed, f = (x) => x) => tf.tensor(Float32Array.from(values(H * N, seed), f), [H, N]);
+    const xs = [t(61, (x) => -0.2 - Math.abs(x)), t(62, (x) => 5 * x), t(63), t(64), t(65), t(66), t(67), t(68), tf.tensor1d([-4, -3, -2.5, -2, -1])];
+    const f = (lr, li, pr, pi, br, bi, cr, ci, logStep) => {
+      const P = { re: pr, im: pi };
+      return lib.kernelDPLR({ Lambda: { re: lr, im: li }, P, Q: P, B: { re: br, im: bi }, C: { re: cr, im: ci } }, tf.exp(logStep), L);
+    };
+    return { xs, f, extra: [] };
+  },
   irdft: () => {
     const xs = [tf.tensor(values(7 * 12, 11), [7, 12]), tf.tensor(values(7 * 12, 12), [7, 12])];
     return { xs, f: (re, im) => lib.irdft(re, im), extra: [] };

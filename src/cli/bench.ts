@@ -27,6 +27,7 @@ import {
 } from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
 import { benchStep } from "./bench-step";
+import { runInfo } from "../train/run-info";
 import { hostThreads } from "../kernels/host-threads";
 
 /** The interpreter of the PyTorch peer unless S4_PEER_PYTHON names another. */
@@ -36,7 +37,8 @@ const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json 
   --only <op>       ${OPS.join(", ")} (repeatable, or a comma list); default: all
   --backend <name>  ${BACKEND_ORDER.join(", ")} (repeatable, or a comma list); default: cpu, wasm,
                     webgpu where an adapter exists, and tfjs-node where it is installed
-  --json <file>     where to write the results (default build/bench.json)
+  --json <file>     where to write the record: the command, the run (commit, machine, threads)
+                    and the rows (default build/bench.json)
   --quick           fewer repetitions (still at least ${MIN_WARM_RUNS}), shorter time limits
   --no-reference    skip the plain-tf-ops references
   --peer            also time each op with PyTorch on the CPU (bench/torch_peer.py, run by
@@ -346,6 +348,9 @@ async function main(argv: string[]): Promise<number> {
   const { run, where } = await pickBackends(opts.backends, notes);
   const cases = CASES.filter((c) => opts.ops.includes(c.op));
   const results: Result[] = [];
+  // The record: what ran (the command, the commit, the machine, the host threads) and the rows.
+  const info = await runInfo();
+  const benchRecord = () => ({ command: ["npm run bench --", ...argv].join(" "), run: { ...info, backend: run.join(", ") }, results });
   // The PyTorch peer runs beside the fastest CPU backend of this run, right after our row of each
   // op so that both are timed close together, on as many threads as our host kernels.
   const peerPython = process.env.S4_PEER_PYTHON || DEFAULT_PEER_PYTHON;
@@ -413,10 +418,10 @@ async function main(argv: string[]): Promise<number> {
       }
       results.push(r);
       process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s${peerTook}\n`);
-      writeJsonAtomic(opts.json, results); // kept current, so an interrupted run keeps what it measured
+      writeJsonAtomic(opts.json, benchRecord()); // kept current, so an interrupted run keeps what it measured
     }
   }
-  writeJsonAtomic(opts.json, results);
+  writeJsonAtomic(opts.json, { ...benchRecord(), run: { ...info, backend: run.join(", "), finished_at: new Date().toISOString() } });
 
   const peered = results.filter((r) => r.peer !== undefined);
   console.log(table(results, peered.length > 0));

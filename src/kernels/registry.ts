@@ -70,9 +70,46 @@ export function registerKernelConfig(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
+/** The parts of tfjs's cpu and wasm backends a host kernel touches. */
+interface HostBackend {
+  readSync(dataId: object): unknown;
+  // cpu
+  makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+  // wasm: tensors live in the module's heap at memoryOffset; without values makeOutput allocates
+  makeOutput?(shape: number[], dtype: string, memoryOffset?: undefined, values?: Float32Array): tf.TensorInfo;
+  dataIdMap?: { get(dataId: object): { memoryOffset: number; dtype: string } | undefined };
+  wasm?: { HEAPU8: Uint8Array };
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A kernel's inputs in the order of `names`, with a clear error for a missing one. */
+function inputTensors(kernelName: string, names: readonly string[], inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
+  return names.map((name) => {
+    const t = inputs[name];
+    if (!t) throw new Error(`${kernelName}: missing input "${name}"`);
+    return t;
+  });
+}
+
 /**
- * Registers `run` as kernel `kernelName` on the cpu and wasm backends. `inputNames` fixes the
- * order in which `run` receives the inputs of `runKernel(kernelName, {name: tensor, ...})`.
+ * A tensor's float32 values where the backend keeps them: a view of the wasm heap (valid until
+ * the next allocation in it), the cpu backend's own array, or a converted copy for other dtypes.
+ */
+function hostView(b: HostBackend, info: tf.TensorInfo): Float32Array {
+  const entry = b.wasm ? b.dataIdMap?.get(info.dataId) : undefined;
+  if (entry && entry.dtype === "float32") return new Float32Array(b.wasm!.HEAPU8.buffer, entry.memoryOffset, sizeOf(info.shape));
+  const v = b.readSync(info.dataId);
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+/**
+ * Registers `run` as kernel `kernelName` on the cpu and wasm backends: the simple form of a host
+ * kernel, for one that runs on the calling thread and makes its own outputs (the notebooks write
+ * theirs this way). `inputNames` fixes the order in which `run` receives the inputs of
+ * `runKernel(kernelName, {name: tensor, ...})`; it reads them where they lie (no copy), so it must
+ * neither change them nor return them as outputs. The library's own kernels use
+ * registerHostKernelSpec, which runs on threads.
  */
 export function registerHostKernel(
   kernelName: string,
@@ -84,19 +121,10 @@ export function registerHostKernel(
       kernelName,
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
-        // cpu names its output constructor makeTensorInfo, wasm makeOutput (which copies into its heap)
-        const b = backend as unknown as {
-          readSync(dataId: object): unknown;
-          makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-          makeOutput?(shape: number[], dtype: string, memoryOffset: undefined, values: Float32Array): tf.TensorInfo;
-        };
-        const ins = inputNames.map((name) => {
-          const t = inputs[name];
-          if (!t) throw new Error(`${kernelName}: missing input "${name}"`);
-          const v = b.readSync(t.dataId);
-          return { values: v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>), shape: t.shape };
-        });
-        const out = run(ins, (attrs ?? {}) as Attrs);
+        const b = backend as unknown as HostBackend;
+        const tensors = inputTensors(kernelName, inputNames, inputs);
+        const out = run(tensors.map((t) => ({ values: hostView(b, t), shape: t.shape })), (attrs ?? {}) as Attrs);
+        // after run: a new tensor can grow the wasm heap, which invalidates the views
         const make = (o: HostOutput) =>
           b.makeTensorInfo ? b.makeTensorInfo(o.shape, "float32", o.values) : b.makeOutput!(o.shape, "float32", undefined, o.values);
         return Array.isArray(out) ? out.map(make) : make(out);
@@ -104,19 +132,6 @@ export function registerHostKernel(
     });
   }
 }
-
-/** The parts of tfjs's cpu and wasm backends a host kernel touches. */
-interface HostBackend {
-  readSync(dataId: object): unknown;
-  // cpu
-  makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-  // wasm: tensors live in the module's heap at memoryOffset
-  makeOutput?(shape: number[], dtype: string): tf.TensorInfo;
-  dataIdMap?: { get(dataId: object): { memoryOffset: number; dtype: string } | undefined };
-  wasm?: { HEAPU8: Uint8Array };
-}
-
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * Registers a host kernel written as phases of independent units (host-kernel.ts) on the cpu and
@@ -131,11 +146,7 @@ export function registerHostKernelSpec(spec: HostKernelSpec): void {
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
         const b = backend as unknown as HostBackend;
-        const tensors = spec.inputs.map((name) => {
-          const t = inputs[name];
-          if (!t) throw new Error(`${spec.name}: missing input "${name}"`);
-          return t;
-        });
+        const tensors = inputTensors(spec.name, spec.inputs, inputs);
         const shapes = tensors.map((t) => t.shape);
         const a = (attrs ?? {}) as Attrs;
         const plan = spec.plan(shapes, a);
@@ -143,13 +154,7 @@ export function registerHostKernelSpec(spec: HostKernelSpec): void {
         const infos = plan.outputs.map((shape) =>
           b.makeTensorInfo ? b.makeTensorInfo(shape, "float32", new Float32Array(sizeOf(shape))) : b.makeOutput!(shape, "float32"),
         );
-        const heap = b.wasm?.HEAPU8.buffer;
-        const view = (info: tf.TensorInfo): Float32Array => {
-          const entry = heap ? b.dataIdMap?.get(info.dataId) : undefined;
-          if (entry && entry.dtype === "float32") return new Float32Array(heap!, entry.memoryOffset, sizeOf(info.shape));
-          const v = b.readSync(info.dataId);
-          return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
-        };
+        const view = (info: tf.TensorInfo) => hostView(b, info);
         runHostKernel(spec, plan, tensors.map(view), shapes, a, infos.map(view));
         return infos.length === 1 ? infos[0] : infos;
       },

@@ -1,13 +1,13 @@
-/** The DPLR weights and Woodbury kernels on the host (cpu and wasm), forward and backward. */
-import { HostInput, registerHostKernel } from "../registry";
+/**
+ * The DPLR weights and Woodbury kernels on the host (cpu and wasm), forward and backward, one
+ * unit of work per row h.
+ */
+import { HostKernelSpec } from "../host-kernel";
 import { WEIGHTS, WEIGHTS_GRAD, WEIGHT_INPUTS, WOODBURY, WOODBURY_GRAD } from "./spec";
 
 /** V (H, 4, N, 2) = [conj(c)·b, conj(c)·p, conj(p)·b, conj(p)·p]. */
-function weights(ins: HostInput[]) {
-  const [H, N] = ins[0].shape;
-  const [cr, ci, br, bi, pr, pi] = ins.map((i) => i.values);
-  const out = new Float32Array(H * 4 * N * 2);
-  for (let h = 0; h < H; h++) {
+function weights([[, N]]: number[][], [cr, ci, br, bi, pr, pi]: Float32Array[], out: Float32Array, from: number, to: number): void {
+  for (let h = from; h < to; h++) {
     for (let n = 0; n < N; n++) {
       const k = h * N + n;
       const pairs = [
@@ -22,19 +22,16 @@ function weights(ins: HostInput[]) {
       }
     }
   }
-  return { values: out, shape: [H, 4, N, 2] };
 }
 
 /**
  * g_c = conj(g₀)·b + conj(g₁)·p;  g_b = g₀·c + g₂·p;  g_p = g₁·c + conj(g₂)·b + 2·Re(g₃)·p.
  * Outputs the six planes (H, N) in the order of WEIGHT_INPUTS.
  */
-function weightsGrad(ins: HostInput[]) {
-  const [H, N] = ins[0].shape;
-  const [cr, ci, br, bi, pr, pi, g] = ins.map((i) => i.values);
-  const outs = WEIGHT_INPUTS.map(() => new Float32Array(H * N));
-  const [gcr, gci, gbr, gbi, gpr, gpi] = outs;
-  for (let h = 0; h < H; h++) {
+function weightsGrad(
+  [[, N]]: number[][], [cr, ci, br, bi, pr, pi, g]: Float32Array[], [gcr, gci, gbr, gbi, gpr, gpi]: Float32Array[], from: number, to: number,
+): void {
+  for (let h = from; h < to; h++) {
     for (let n = 0; n < N; n++) {
       const k = h * N + n;
       const at = (m: number) => 2 * ((h * 4 + m) * N + n);
@@ -48,16 +45,13 @@ function weightsGrad(ins: HostInput[]) {
       gpi[k] = g1r * ci[k] + g1i * cr[k] + g2r * bi[k] - g2i * br[k] + 2 * g3r * pi[k];
     }
   }
-  return outs.map((values) => ({ values, shape: [H, N] }));
 }
 
 /** K̂ (2, H, L) = S₀ − S₁·a·S₂ / (1 + a·S₃), a = (1 + z)/2; complex arithmetic written out
  * in locals (this runs for every (h, l) of every layer, forward and backward). */
-function woodbury(ins: HostInput[]) {
-  const [, H, , L] = ins[0].shape;
-  const [S, z] = ins.map((i) => i.values);
-  const plane = H * 4 * L, out = new Float32Array(2 * H * L);
-  for (let h = 0; h < H; h++) {
+function woodbury([[, H, , L]]: number[][], [S, z]: Float32Array[], out: Float32Array, from: number, to: number): void {
+  const plane = H * 4 * L;
+  for (let h = from; h < to; h++) {
     const row = h * 4 * L;
     for (let l = 0; l < L; l++) {
       const ar = (1 + z[2 * l]) / 2, ai = z[2 * l + 1] / 2;
@@ -72,18 +66,15 @@ function woodbury(ins: HostInput[]) {
       out[H * L + h * L + l] = S[plane + i0] - (ni * dr - nr * di) / dd;
     }
   }
-  return { values: out, shape: [2, H, L] };
 }
 
 /**
  * With D = 1 + a·S₃: ∂K̂/∂S₀ = 1, ∂K̂/∂S₁ = −a·S₂/D, ∂K̂/∂S₂ = −a·S₁/D, ∂K̂/∂S₃ = a²·S₁·S₂/D²,
  * and g_Sⱼ = conj(∂K̂/∂Sⱼ)·g. Output (2, H, 4, L), planar like S.
  */
-function woodburyGrad(ins: HostInput[]) {
-  const [, H, , L] = ins[0].shape;
-  const [S, z, g] = ins.map((i) => i.values);
-  const plane = H * 4 * L, out = new Float32Array(2 * plane);
-  for (let h = 0; h < H; h++) {
+function woodburyGrad([[, H, , L]]: number[][], [S, z, g]: Float32Array[], out: Float32Array, from: number, to: number): void {
+  const plane = H * 4 * L;
+  for (let h = from; h < to; h++) {
     const row = h * 4 * L;
     for (let l = 0; l < L; l++) {
       const ar = (1 + z[2 * l]) / 2, ai = z[2 * l + 1] / 2;
@@ -105,10 +96,32 @@ function woodburyGrad(ins: HostInput[]) {
       out[i3] = d3r * gr + d3i * gi; out[plane + i3] = d3r * gi - d3i * gr;
     }
   }
-  return { values: out, shape: [2, H, 4, L] };
 }
 
-registerHostKernel(WEIGHTS, WEIGHT_INPUTS, weights);
-registerHostKernel(WEIGHTS_GRAD, [...WEIGHT_INPUTS, "g"], weightsGrad);
-registerHostKernel(WOODBURY, ["s", "z"], woodbury);
-registerHostKernel(WOODBURY_GRAD, ["s", "z", "g"], woodburyGrad);
+export const WEIGHTS_HOST: HostKernelSpec = {
+  name: WEIGHTS,
+  inputs: WEIGHT_INPUTS,
+  plan: ([[H, N]]) => ({ outputs: [[H, 4, N, 2]], phases: [H] }),
+  run: (_phase, b, from, to) => weights(b.shapes, b.ins, b.outs[0], from, to),
+};
+
+export const WEIGHTS_GRAD_HOST: HostKernelSpec = {
+  name: WEIGHTS_GRAD,
+  inputs: [...WEIGHT_INPUTS, "g"],
+  plan: ([[H, N]]) => ({ outputs: WEIGHT_INPUTS.map(() => [H, N]), phases: [H] }),
+  run: (_phase, b, from, to) => weightsGrad(b.shapes, b.ins, b.outs, from, to),
+};
+
+export const WOODBURY_HOST: HostKernelSpec = {
+  name: WOODBURY,
+  inputs: ["s", "z"],
+  plan: ([[, H, , L]]) => ({ outputs: [[2, H, L]], phases: [H] }),
+  run: (_phase, b, from, to) => woodbury(b.shapes, b.ins, b.outs[0], from, to),
+};
+
+export const WOODBURY_GRAD_HOST: HostKernelSpec = {
+  name: WOODBURY_GRAD,
+  inputs: ["s", "z", "g"],
+  plan: ([s]) => ({ outputs: [s], phases: [s[1]] }),
+  run: (_phase, b, from, to) => woodburyGrad(b.shapes, b.ins, b.outs[0], from, to),
+};

@@ -6,12 +6,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { CTensor } from "../../complex";
-import { hasKernel, runKernel } from "../registry";
+import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { CAUCHY } from "../cauchy/host";
 import "../cauchy";
 import { WEIGHTS, WEIGHTS_GRAD, WEIGHT_INPUTS, WOODBURY, WOODBURY_GRAD } from "./spec";
-import "./host";
+import { WEIGHTS_GRAD_HOST, WEIGHTS_HOST, WOODBURY_GRAD_HOST, WOODBURY_HOST } from "./host";
 import "./webgpu";
+
+for (const spec of [WEIGHTS_HOST, WEIGHTS_GRAD_HOST, WOODBURY_HOST, WOODBURY_GRAD_HOST]) registerHostKernelSpec(spec);
 
 tf.registerGradient({
   kernelName: WEIGHTS,

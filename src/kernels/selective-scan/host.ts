@@ -113,8 +113,8 @@ class ForwardScratch {
 
 let forwardScratch: ForwardScratch | null = null;
 
-/** Inputs, outputs and this thread's scratch for the units of one forward call. */
-class ForwardCall {
+/** The inputs and sizes of one call, forward or gradient: (b, d, l) channels of n states. */
+class ScanInputs {
   readonly b: number;
   readonly d: number;
   readonly l: number;
@@ -129,15 +129,7 @@ class ForwardCall {
   readonly D: Float32Array;
   readonly z: Float32Array;
   readonly bias: Float32Array;
-  readonly y: Float32Array; // (b, d, l)
-  readonly last: Float32Array; // (b, d, n)
-  readonly BC: Float64Array;
-  readonly P: Float64Array;
-  readonly dts0: Float64Array;
-  readonly dts1: Float64Array;
-  readonly sig0: Float64Array;
-  readonly sig1: Float64Array;
-  constructor({ shapes, ins, outs, attrs }: HostKernelBuffers) {
+  constructor({ shapes, ins, attrs }: HostKernelBuffers) {
     const { b, d, l, n } = sizesOf(shapes);
     this.b = b;
     this.d = d;
@@ -146,7 +138,23 @@ class ForwardCall {
     this.soft = attrs.deltaSoftplus === true;
     this.hasZ = attrs.hasZ === true;
     [this.u, this.delta, this.A, this.B, this.C, this.D, this.z, this.bias] = ins;
-    [this.y, this.last] = outs;
+  }
+}
+
+/** Inputs, outputs and this thread's scratch for the units of one forward call. */
+class ForwardCall extends ScanInputs {
+  readonly y: Float32Array; // (b, d, l)
+  readonly last: Float32Array; // (b, d, n)
+  readonly BC: Float64Array;
+  readonly P: Float64Array;
+  readonly dts0: Float64Array;
+  readonly dts1: Float64Array;
+  readonly sig0: Float64Array;
+  readonly sig1: Float64Array;
+  constructor(buffers: HostKernelBuffers) {
+    super(buffers);
+    const { l, n } = this;
+    [this.y, this.last] = buffers.outs;
     if (!forwardScratch || forwardScratch.l !== l || forwardScratch.n !== n) forwardScratch = new ForwardScratch(l, n);
     const s = forwardScratch;
     this.BC = s.BC;
@@ -279,21 +287,7 @@ class GradScratch {
 let gradScratch: GradScratch | null = null;
 
 /** Inputs, outputs and this thread's scratch for the units of one gradient call. */
-class GradCall {
-  readonly b: number;
-  readonly d: number;
-  readonly l: number;
-  readonly n: number;
-  readonly soft: boolean;
-  readonly hasZ: boolean;
-  readonly u: Float32Array;
-  readonly delta: Float32Array;
-  readonly A: Float32Array;
-  readonly B: Float32Array;
-  readonly C: Float32Array;
-  readonly D: Float32Array;
-  readonly z: Float32Array;
-  readonly bias: Float32Array;
+class GradCall extends ScanInputs {
   readonly gy: Float32Array; // (b, d, l)
   readonly gLast: Float32Array; // (b, d, n)
   readonly du: Float32Array; // (b, d, l)
@@ -311,15 +305,11 @@ class GradCall {
   readonly dsp1: Float64Array;
   readonly sig0: Float64Array;
   readonly sig1: Float64Array;
-  constructor({ shapes, ins, outs, scratch, attrs }: HostKernelBuffers) {
-    const { b, d, l, n } = sizesOf(shapes);
-    this.b = b;
-    this.d = d;
-    this.l = l;
-    this.n = n;
-    this.soft = attrs.deltaSoftplus === true;
-    this.hasZ = attrs.hasZ === true;
-    [this.u, this.delta, this.A, this.B, this.C, this.D, this.z, this.bias, this.gy, this.gLast] = ins;
+  constructor(buffers: HostKernelBuffers) {
+    super(buffers);
+    const { l, n } = this;
+    const { ins, outs, scratch } = buffers;
+    [this.gy, this.gLast] = ins.slice(SCAN_INPUTS.length);
     // outputs in the order of SCAN_INPUTS: du, dDelta, dA, dB, dC, dD, dz, dBias
     this.du = outs[0];
     this.dDelta = outs[1];
