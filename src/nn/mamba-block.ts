@@ -100,6 +100,20 @@ function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Ten
   return tf.reshape(bias ? tf.add(y, bias) : y, [...x.shape.slice(0, -1), out]);
 }
 
+/**
+ * linear(x, weight, bias) split along its output features into parts of the given sizes, computed
+ * as one linear per block of the weight's rows: (..., in) → [(..., sizes[0]), ...].
+ */
+function projectSplit(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, sizes: number[]): tf.Tensor[] {
+  let at = 0;
+  return sizes.map((size) => {
+    const rows = tf.slice(weight, [at, 0], [size, -1]); // (size, in)
+    const part = linear(x, rows, bias ? tf.slice(bias, [at], [size]) : null);
+    at += size;
+    return part;
+  });
+}
+
 /** (b, l, c) ↔ (b, c, l): the projections act on the last axis, the kernels scan along it. */
 const swapLast = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]);
 
@@ -186,12 +200,13 @@ export class MambaBlock extends Module {
     const [, l] = x.shape;
     const { n, dtRank: R, dConv: k } = this;
     return tf.tidy(() => {
-      const xz = linear(x, this.in_proj_weight, this.in_proj_bias); // (b, l, 2·d_inner)
-      const [xIn, z] = tf.split(xz, 2, 2); // (b, l, d_inner) each
+      // The projections' outputs are split by splitting their weights' rows: splitting the large
+      // (b, l, ·) results on their last axis costs tens of ms per split on wasm (and a concat
+      // backward), slicing the small weights almost nothing.
+      const [xIn, z] = projectSplit(x, this.in_proj_weight, this.in_proj_bias, [this.dInner, this.dInner]); // (b, l, d_inner) each
       const xT = swapLast(xIn); // (b, d_inner, l)
       const u = silu(causalDepthwiseConv1d(xT, this.conv_weight, this.conv_bias ?? undefined)); // (b, d_inner, l)
-      const xDbl = linear(swapLast(u), this.x_proj_weight, null); // (b, l, dt_rank + 2n)
-      const [dtLow, B, C] = tf.split(xDbl, [R, n, n], 2); // (b, l, dt_rank), (b, l, n), (b, l, n)
+      const [dtLow, B, C] = projectSplit(swapLast(u), this.x_proj_weight, null, [R, n, n]); // (b, l, dt_rank), (b, l, n), (b, l, n)
       // Δ before its bias and softplus: the scan adds dt_proj_bias and applies the softplus itself.
       const delta = swapLast(linear(dtLow, this.dt_proj_weight, null)); // (b, d_inner, l)
       const A = tf.neg(tf.exp(this.A_log)); // (d_inner, n)
