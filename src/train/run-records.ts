@@ -64,13 +64,16 @@ const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, " ")
 
 function sizes(s: TrainSummary): string {
   const c = s.config;
-  return `${c.layer}, dModel ${c.dModel}, ${c.nLayers} layers, N ${c.n}, batch ${c.bsz}, ${thousands(s.params)} params`;
+  const pairs = c.conjugatePairs ? " (conjugate pairs)" : "";
+  return `${c.layer}, dModel ${c.dModel}, ${c.nLayers} layers, N ${c.n}${pairs}, batch ${c.bsz}, ${thousands(s.params)} params`;
 }
 
 function where(s: TrainSummary): string {
   const r = s.run;
   const commit = r.commit ? `\`${r.commit.slice(0, 7)}\`${r.dirty ? " (+ local changes)" : ""}` : "—";
-  return `${r.backend} on ${r.device}; ${commit}; ${r.started_at.slice(0, 10)}`;
+  // host threads are recorded since the host kernels run on threads; older records ran on one
+  const threads = r.host_threads === undefined ? "" : `, ${r.host_threads} host thread${r.host_threads === 1 ? "" : "s"}`;
+  return `${r.backend} on ${r.device}${threads}; ${commit}; ${r.started_at.slice(0, 10)}`;
 }
 
 /** The markdown tables of the records: one per task, with the validation and test results. */
