@@ -111,6 +111,8 @@ describe("GPU bundle: built, then trained through run.sh with its own Node", fun
     assert.ok(s1.steps > 0, `steps ${s1.steps}`);
     const bundled = JSON.parse(fs.readFileSync(path.join(bundle, "bundle.json"), "utf8")).node.split(" ")[0];
     assert.equal(s1.run.node, bundled, "the run record names the bundle's Node");
+    // the bundle carries the host kernels' worker script, so they run on every core there too
+    assert.equal(s1.run.host_threads, require("node:os").availableParallelism(), "host threads of the bundled run");
 
     const [payload] = fs.readdirSync(unpackDir).filter((f) => !f.startsWith("."));
     const before = listing(path.join(unpackDir, payload));
