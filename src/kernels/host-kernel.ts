@@ -43,6 +43,32 @@ export interface HostKernelSpec {
   run(phase: number, b: HostKernelBuffers, from: number, to: number): void;
 }
 
+/** The number of elements of a shape. */
+export function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Elements a unit of an elementwise kernel (or about that many, in whole rows): fixed, so that the
+ * split never depends on the thread count, and large enough that a unit outweighs its dispatch.
+ */
+export const UNIT_ELEMENTS = 16384;
+
+/** The units of an elementwise kernel over n elements. */
+export function elementUnits(n: number): number {
+  return Math.ceil(n / UNIT_ELEMENTS);
+}
+
+/** The elements [start, end) of units [from, to) of an elementwise kernel over n elements. */
+export function unitElements(from: number, to: number, n: number): [number, number] {
+  return [from * UNIT_ELEMENTS, Math.min(to * UNIT_ELEMENTS, n)];
+}
+
+/** Rows of `width` elements a unit holds: as many as fit in UNIT_ELEMENTS, at least one. */
+export function rowsPerUnit(width: number): number {
+  return Math.max(1, Math.floor(UNIT_ELEMENTS / width));
+}
+
 /** Splits units [0, n) into `parts` contiguous ranges as even as possible (empty ranges dropped). */
 export function splitRange(n: number, parts: number): [number, number][] {
   const k = Math.max(1, Math.min(parts, n));

@@ -22,16 +22,17 @@
  * bundle without the worker file) kernels run on the calling thread.
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
-import { HostKernelBuffers, HostKernelPlan, HostKernelSpec, splitRange } from "./host-kernel";
+import { HostKernelBuffers, HostKernelPlan, HostKernelSpec, sizeOf, splitRange } from "./host-kernel";
+
+/** A thread count this module accepts: a whole number from 1 to 256. */
+const isThreadCount = (n: number) => Number.isInteger(n) && n >= 1 && n <= 256;
 
 /** The environment's thread count: S4_THREADS, else the number of cores. */
 export function threadsFromEnv(env: Record<string, string | undefined>, cores: number): number {
   const value = env.S4_THREADS;
   if (value === undefined || value === "") return Math.max(1, cores);
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new Error(`S4_THREADS must be a whole number of threads from 1 to 256, got ${JSON.stringify(value)}`);
-  }
+  if (!isThreadCount(n)) throw new Error(`S4_THREADS must be a whole number of threads from 1 to 256, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -53,7 +54,7 @@ export function hostThreads(): number {
 
 /** Sets the number of threads host kernels use (1 = the calling thread only). */
 export function setHostThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`setHostThreads: n must be a whole number from 1 to 256, got ${n}`);
+  if (!isThreadCount(n)) throw new Error(`setHostThreads: n must be a whole number from 1 to 256, got ${n}`);
   threads = n;
 }
 
@@ -68,30 +69,35 @@ interface Pool {
 }
 
 let pool: Pool | null = null;
-/** Why the pool cannot start here (then everything runs on the calling thread), once known. */
-let unavailable: string | null = isNode ? null : "not running in Node.js";
 
-function workerFile(): string | null {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fs = require("node:fs") as typeof import("node:fs");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const path = require("node:path") as typeof import("node:path");
-  const file = path.join(__dirname, "host-worker.js");
-  return fs.existsSync(file) ? file : null;
+/** The worker script beside this file, or why there is none; looked up once. */
+let workerScript: { file: string } | { unavailable: string } | null = null;
+
+function findWorkerScript(): { file: string } | { unavailable: string } {
+  if (!workerScript) {
+    if (!isNode) workerScript = { unavailable: "not running in Node.js" };
+    else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fs = require("node:fs") as typeof import("node:fs");
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const path = require("node:path") as typeof import("node:path");
+      const file = path.join(__dirname, "host-worker.js");
+      workerScript = fs.existsSync(file) ? { file } : { unavailable: "the worker script host-worker.js is not beside host-threads.js" };
+    }
+  }
+  return workerScript;
 }
 
 /** A pool with at least `n` workers, or null where worker threads are unavailable. */
 function workersFor(n: number): Pool | null {
-  if (unavailable) return null;
-  if (!pool) {
-    if (hostThreadsUnavailable()) return null;
-    pool = { workers: [], ctrl: new Int32Array(new SharedArrayBuffer(8)) };
-  }
+  const script = findWorkerScript();
+  if ("unavailable" in script) return null;
+  pool ??= { workers: [], ctrl: new Int32Array(new SharedArrayBuffer(8)) };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wt = require("node:worker_threads") as typeof import("node:worker_threads");
   while (pool.workers.length < n) {
     const { port1, port2 } = new wt.MessageChannel();
-    const worker = new wt.Worker(workerFile()!, { workerData: { ctrl: pool.ctrl.buffer, errors: port2 }, transferList: [port2] });
+    const worker = new wt.Worker(script.file, { workerData: { ctrl: pool.ctrl.buffer, errors: port2 }, transferList: [port2] });
     worker.unref(); // idle workers never keep a process alive
     port1.unref();
     pool.workers.push({ worker, errors: port1 });
@@ -101,8 +107,8 @@ function workersFor(n: number): Pool | null {
 
 /** Why kernels run on the calling thread only, or null when the worker pool is usable. */
 export function hostThreadsUnavailable(): string | null {
-  if (!unavailable && !pool && !workerFile()) unavailable = "the worker script host-worker.js is not beside host-threads.js";
-  return unavailable;
+  const script = findWorkerScript();
+  return "unavailable" in script ? script.unavailable : null;
 }
 
 // ---- The shared arena ----------------------------------------------------------------------------
@@ -145,7 +151,6 @@ export interface Job {
   attrs: HostKernelBuffers["attrs"];
 }
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 function runPhasesHere(spec: HostKernelSpec, plan: HostKernelPlan, b: HostKernelBuffers): void {
   plan.phases.forEach((units, phase) => {
@@ -180,7 +185,7 @@ export function runHostKernel(
   const layout: ArenaLayout = {
     scratch: (plan.scratch ?? []).map((len) => place(len, 8)),
     ins: ins.map((x) => place(x.length, 4)),
-    outs: plan.outputs.map((s) => place(size(s), 4)),
+    outs: plan.outputs.map((s) => place(sizeOf(s), 4)),
   };
   const shared = arenaOf(at);
   const b = viewsOf(shared, layout, shapes, attrs);

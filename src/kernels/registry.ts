@@ -13,7 +13,7 @@
  * reference path on every backend, as it does on tfjs-node(-gpu).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Attrs, HostKernelSpec } from "./host-kernel";
+import { sizeOf, type Attrs, type HostKernelSpec } from "./host-kernel";
 import { runHostKernel } from "./host-threads";
 
 /** The values of S4_KERNELS: "fast" (the default) registers the hand-written kernels, "reference" none. */
@@ -81,7 +81,6 @@ interface HostBackend {
   wasm?: { HEAPU8: Uint8Array };
 }
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** A kernel's inputs in the order of `names`, with a clear error for a missing one. */
 function inputTensors(kernelName: string, names: readonly string[], inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {

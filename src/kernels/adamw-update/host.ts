@@ -3,11 +3,8 @@
  * outputs, in chunks that threads share. The new parameter is computed from the moments as
  * stored (rounded to float32), as the WebGPU kernel does when its second program reads them back.
  */
-import { Attrs, HostKernelSpec } from "../host-kernel";
+import { Attrs, HostKernelSpec, elementUnits, sizeOf, unitElements } from "../host-kernel";
 import { KERNEL, SCALED_KERNEL, skipsUpdate } from "./names";
-
-/** Elements per unit of work. */
-const CHUNK = 1 << 15;
 
 /** Elements [from, to) of p (n), g (n), mv (2, n) → pOut (n), mvOut (2, n). */
 function update(ins: Float32Array[], [pOut, mvOut]: Float32Array[], attrs: Attrs, from: number, to: number): void {
@@ -35,11 +32,8 @@ function spec(name: string, inputs: readonly string[]): HostKernelSpec {
   return {
     name,
     inputs,
-    plan: ([p, , mv]) => {
-      const n = p.reduce((a, b) => a * b, 1);
-      return { outputs: [p, mv], phases: [Math.ceil(n / CHUNK)] };
-    },
-    run: (_phase, b, from, to) => update(b.ins, b.outs, b.attrs, from * CHUNK, Math.min(to * CHUNK, b.ins[0].length)),
+    plan: ([p, , mv]) => ({ outputs: [p, mv], phases: [elementUnits(sizeOf(p))] }),
+    run: (_phase, b, from, to) => update(b.ins, b.outs, b.attrs, ...unitElements(from, to, b.ins[0].length)),
   };
 }
 

@@ -35,7 +35,7 @@
  * monomorphic). This file imports nothing from TensorFlow.js: worker threads load it.
  */
 import { fftZeroPaddedPair, ifftHead, nextPow2, pow2Plan, Pow2Plan } from "../../fft";
-import { HostKernelBuffers, HostKernelSpec } from "../host-kernel";
+import { HostKernelBuffers, HostKernelSpec, sizeOf } from "../host-kernel";
 import { GRAD_KERNEL, KERNEL } from "./names";
 
 /** The padded length of the transforms for rows of length l (≥ 2, so that l ≤ m/2 also for l = 1). */
@@ -91,7 +91,6 @@ interface Sizes {
   pairs: number;
 }
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 function sizesOf(uShape: number[], kShape: number[]): Sizes {
   const l = uShape[uShape.length - 1];

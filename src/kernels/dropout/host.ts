@@ -9,11 +9,9 @@
  * each element is written as x·scale, then its bits are and-ed with all ones (kept) or zeros
  * (dropped, giving +0, as spec.ts has it).
  */
-import { HostKernelSpec } from "../host-kernel";
+import { HostKernelSpec, elementUnits, sizeOf, unitElements } from "../host-kernel";
 import { KERNEL } from "./spec";
 
-/** Elements a unit: fixed, so the split never depends on the thread count. */
-const CHUNK = 16384;
 /** Flipping the sign bit maps uint32 order onto int32 order. */
 const SIGN = 0x80000000 | 0;
 /** pcgHash's increment 2891336453 as an int32 word. */
@@ -36,11 +34,12 @@ function keepMask(h: number, limitHalf: number, limitLow: number): number {
   return ((a >> 1) - limitHalf - (~a & limitLow)) >> 31;
 }
 
-/** y[i] = keep[i] ? x[i]·scale : 0 for the elements of chunks [from, to). */
+/** y[i] = keep[i] ? x[i]·scale : 0 for the elements of units [from, to). */
 function apply(x: Float32Array, y: Float32Array, seed: number, threshold: number, scale: number, from: number, to: number): void {
   const bits = new Int32Array(y.buffer, y.byteOffset, y.length);
-  const end = Math.min(to * CHUNK, x.length), limit = threshold ^ SIGN, limitHalf = limit >> 1, limitLow = limit & 1;
-  for (let i = from * CHUNK; i < end; i++) {
+  const [start, end] = unitElements(from, to, x.length);
+  const limit = threshold ^ SIGN, limitHalf = limit >> 1, limitLow = limit & 1;
+  for (let i = start; i < end; i++) {
     y[i] = x[i] * scale;
     bits[i] &= keepMask(hash32(hash32(i) ^ seed), limitHalf, limitLow);
   }
@@ -49,7 +48,7 @@ function apply(x: Float32Array, y: Float32Array, seed: number, threshold: number
 export const DROPOUT_HOST: HostKernelSpec = {
   name: KERNEL,
   inputs: ["x"],
-  plan: ([shape]) => ({ outputs: [shape], phases: [Math.ceil(shape.reduce((a, b) => a * b, 1) / CHUNK)] }),
+  plan: ([shape]) => ({ outputs: [shape], phases: [elementUnits(sizeOf(shape))] }),
   run: (_phase, b, from, to) => {
     const { seed, threshold, scaleBits } = b.attrs as { seed: number; threshold: number; scaleBits: number };
     const scale = new Float32Array(new Int32Array([scaleBits]).buffer)[0];

@@ -8,30 +8,27 @@
  * one table exp (exp-wide.ts) and one division per element instead of Math.tanh (an out-of-line
  * call in V8), and no cancellation: 1 − s is never formed by a subtraction.
  */
-import { HostKernelSpec } from "../host-kernel";
+import { HostKernelSpec, elementUnits, sizeOf, unitElements } from "../host-kernel";
 import { expWide } from "./exp-wide";
 import { GELU_CUBIC, GELU_SCALE, GRAD_KERNEL, KERNEL } from "./names";
-
-/** Elements a unit: fixed, so the split never depends on the thread count. */
-const CHUNK = 16384;
 
 // −2u = x·(A + B·x²), and 2√(2/π)(1 + 3·0.044715x²) = C + D·x²
 const A = -2 * GELU_SCALE, B = -2 * GELU_SCALE * GELU_CUBIC;
 const C = 2 * GELU_SCALE, D = 6 * GELU_SCALE * GELU_CUBIC;
 
-/** x (n) → y (n): the chunks [from, to). */
+/** x (n) → y (n): the units [from, to). */
 function forward(x: Float32Array, y: Float32Array, from: number, to: number): void {
-  const end = Math.min(to * CHUNK, x.length);
-  for (let i = from * CHUNK; i < end; i++) {
+  const [start, end] = unitElements(from, to, x.length);
+  for (let i = start; i < end; i++) {
     const v = x[i];
     y[i] = v / (1 + expWide(v * (A + B * v * v)));
   }
 }
 
-/** dy, x (n) → dx = dy·y′ (n): the chunks [from, to). */
+/** dy, x (n) → dx = dy·y′ (n): the units [from, to). */
 function backward(dy: Float32Array, x: Float32Array, dx: Float32Array, from: number, to: number): void {
-  const end = Math.min(to * CHUNK, x.length);
-  for (let i = from * CHUNK; i < end; i++) {
+  const [start, end] = unitElements(from, to, x.length);
+  for (let i = start; i < end; i++) {
     const v = x[i], v2 = v * v;
     const e = expWide(v * (A + B * v2)), s = 1 / (1 + e);
     // e·s = 1 − s first: e alone may be near float64's largest number, and x·e would overflow
@@ -39,7 +36,7 @@ function backward(dy: Float32Array, x: Float32Array, dx: Float32Array, from: num
   }
 }
 
-const chunks = (shape: number[]) => Math.ceil(shape.reduce((a, b) => a * b, 1) / CHUNK);
+const chunks = (shape: number[]) => elementUnits(sizeOf(shape));
 
 export const GELU_HOST: HostKernelSpec = {
   name: KERNEL,

@@ -7,12 +7,9 @@
  * per element instead of Math.exp (an out-of-line call in V8), and 1 − s is never formed by a
  * subtraction.
  */
-import { Attrs, HostKernelSpec } from "../host-kernel";
+import { Attrs, HostKernelSpec, rowsPerUnit, sizeOf } from "../host-kernel";
 import { expWide } from "../gelu/exp-wide";
 import { GRAD_KERNEL, KERNEL } from "./names";
-
-/** Elements of x a unit, about: a block holds whole rows, as many as fit (at least one). */
-const CHUNK = 16384;
 
 /** x (rows, 2h) → y (rows, h): the rows [r0, r1). */
 function forward(x: Float32Array, y: Float32Array, h: number, r0: number, r1: number): void {
@@ -36,8 +33,8 @@ function backward(dy: Float32Array, x: Float32Array, dx: Float32Array, h: number
 
 /** h (half the last axis of x), the rows of x, the rows a unit (from h alone, never the thread count), the units. */
 function layout(shape: number[], attrs: Attrs): { h: number; rows: number; per: number; units: number } {
-  const h = attrs.half as number, size = shape.reduce((a, b) => a * b, 1);
-  const rows = size / (2 * h), per = Math.max(1, Math.floor(CHUNK / (2 * h)));
+  const h = attrs.half as number;
+  const rows = sizeOf(shape) / (2 * h), per = rowsPerUnit(2 * h);
   return { h, rows, per, units: Math.ceil(rows / per) };
 }
 

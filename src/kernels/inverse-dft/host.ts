@@ -8,13 +8,13 @@
  * and G2 = −i(Z[k] − conj Z[−k])/2.
  */
 import { dftInPlace } from "../../fft";
-import { HostKernelSpec } from "../host-kernel";
+import { HostKernelSpec, sizeOf } from "../host-kernel";
 import { GRAD_KERNEL, KERNEL } from "./names";
 
 /** Rows (..., L) of a shape, and L. */
 function rowsOf(shape: number[]): { rows: number; L: number } {
   const L = shape[shape.length - 1];
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   return { rows: size === 0 ? 0 : size / L, L };
 }
 

@@ -4,21 +4,18 @@
  * block into scratch and added up, block by block in order, by a second phase over the channels,
  * so that they are the same at any thread count.
  */
-import { HostKernelSpec } from "../host-kernel";
+import { HostKernelSpec, rowsPerUnit, sizeOf } from "../host-kernel";
 import { GRAD_KERNEL, KERNEL } from "./names";
-
-/** Elements a unit, about: a block holds whole rows, as many as fit (at least one). */
-const CHUNK = 16384;
 
 /** Rows (..., h) of x, the rows a block, the blocks, from the shape alone (never the thread count). */
 function blocksOf(shape: number[]): { h: number; rows: number; per: number; blocks: number } {
-  const h = shape[shape.length - 1], size = shape.reduce((a, b) => a * b, 1);
-  const rows = size === 0 ? 0 : size / h, per = Math.max(1, Math.floor(CHUNK / h));
+  const h = shape[shape.length - 1], size = sizeOf(shape);
+  const rows = size === 0 ? 0 : size / h, per = rowsPerUnit(h);
   return { h, rows, per, blocks: Math.ceil(rows / per) };
 }
 
 /** Channels a unit of the backward's second phase (each channel adds `blocks` partials for dscale, as many for dbias). */
-const channelsPerUnit = (blocks: number) => Math.max(1, Math.floor(CHUNK / (2 * blocks)));
+const channelsPerUnit = (blocks: number) => rowsPerUnit(2 * blocks);
 
 // The row sums use four accumulators (two in the backward's fused loop): a single running sum
 // is a chain of dependent additions, which at h = 32 costs more than the loads.
