@@ -178,15 +178,21 @@ export interface WgslProgram {
 }
 
 /**
- * A flat program with one thread per output element (workgroups of 64, spread over x and y when
- * there are more than 65 535 of them), or `threads` threads when given. `uniforms` declares the
- * extra fields, e.g. "n : i32, lr : f32,".
+ * A flat program with one thread per output element (workgroups of `workgroupSize`, 64 by
+ * default, spread over x and y when there are more than 65 535 of them), or `threads` threads when
+ * given. `uniforms` declares the extra fields, e.g. "n : i32, lr : f32,". In the body, `index` is
+ * the thread's global number; a kernel that works in blocks reads the builtins the program's entry
+ * point copies into `localIndex` (the thread within its workgroup) and `workgroupId`, declares
+ * `var<workgroup>` memory and synchronises with `workgroupBarrier()`.
  */
 export function flatProgram(
   shaderKey: string, variableNames: string[], outputShape: number[], body: string, uniforms = "",
-  threads = outputShape.reduce((a, b) => a * b, 1),
+  threads = outputShape.reduce((a, b) => a * b, 1), workgroupSize = 64,
 ): WgslProgram {
-  const groups = Math.ceil(threads / 64);
+  if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize > 256) {
+    throw new Error(`flatProgram: workgroupSize must be an integer from 1 to 256 (WebGPU's guaranteed limit), got ${workgroupSize}`);
+  }
+  const groups = Math.ceil(threads / workgroupSize);
   const x = Math.min(groups, 65535);
   return {
     variableNames,
@@ -195,7 +201,7 @@ export function flatProgram(
     uniforms,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [x, Math.ceil(groups / x), 1],
-    workgroupSize: [64, 1, 1],
+    workgroupSize: [workgroupSize, 1, 1],
     size: true,
     getUserCode: () => body,
   };

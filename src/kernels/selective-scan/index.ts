@@ -18,7 +18,7 @@ import { selectiveScanReference } from "./reference";
 import { checkSelectiveScanArgs, SelectiveScanOptions, SelectiveScanResult } from "./shapes";
 
 export { selectiveScanReference } from "./reference";
-export type { SelectiveScanOptions, SelectiveScanResult } from "./shapes";
+export type { ScanMethod, SelectiveScanOptions, SelectiveScanResult } from "./shapes";
 
 registerHostKernelSpec(SCAN_HOST);
 registerHostKernelSpec(SCAN_GRAD_HOST);
@@ -51,7 +51,7 @@ export function selectiveScan(
       z: opts.z ?? tf.zeros([1]),
       deltaBias: opts.deltaBias ?? tf.zeros([d]),
     };
-    const attrs = { hasZ: opts.z !== undefined, deltaSoftplus: opts.deltaSoftplus ?? false };
+    const attrs = { hasZ: opts.z !== undefined, deltaSoftplus: opts.deltaSoftplus ?? false, scan: opts.scan ?? "chunked" };
     const [y, lastState] = runKernel(KERNEL, inputs, attrs) as tf.Tensor[];
     return { y, lastState };
   });
@@ -65,7 +65,7 @@ tf.registerGradient({
     const [dy, dLast] = dys as tf.Tensor[];
     const inputs: Record<string, tf.Tensor> = { dy, dLast };
     SCAN_INPUTS.forEach((name, i) => (inputs[name] = saved[i]));
-    const grads = runKernel(GRAD_KERNEL, inputs, attrs as Record<string, boolean>) as tf.Tensor[];
+    const grads = runKernel(GRAD_KERNEL, inputs, attrs as Record<string, boolean | string>) as tf.Tensor[];
     const out: Record<string, () => tf.Tensor> = {};
     SCAN_INPUTS.forEach((name, i) => (out[name] = () => grads[i]));
     return out;

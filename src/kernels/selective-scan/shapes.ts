@@ -14,7 +14,17 @@ export interface SelectiveScanOptions {
   deltaBias?: tf.Tensor;
   /** Pass delta (+ bias) through softplus, as Mamba does. Default false. */
   deltaSoftplus?: boolean;
+  /**
+   * How the WebGPU kernels walk the sequence: "chunked" (the default) scans chunks in parallel
+   * in time; "sequential" is the reference twin, one thread per channel stepping through l. The
+   * host kernels are sequential either way, and the tf-ops reference ignores it.
+   */
+  scan?: ScanMethod;
 }
+
+/** The WebGPU selective scans: parallel in time, or step after step. */
+export const SCAN_METHODS = ["chunked", "sequential"] as const;
+export type ScanMethod = (typeof SCAN_METHODS)[number];
 
 /** The outputs: y: (b, d, l) and the state after the last step, lastState: (b, d, n). */
 export interface SelectiveScanResult {
@@ -77,6 +87,9 @@ export function checkSelectiveScanArgs(
   if (opts.deltaBias !== undefined) expectShape(fn, "deltaBias", opts.deltaBias, "(d)", [d]);
   if (opts.deltaSoftplus !== undefined && typeof opts.deltaSoftplus !== "boolean") {
     throw new Error(`${fn}: deltaSoftplus must be a boolean, got ${JSON.stringify(opts.deltaSoftplus)}`);
+  }
+  if (opts.scan !== undefined && !(SCAN_METHODS as readonly unknown[]).includes(opts.scan)) {
+    throw new Error(`${fn}: scan must be one of ${SCAN_METHODS.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(opts.scan)}`);
   }
   return { b, d, n, l };
 }
