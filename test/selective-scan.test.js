@@ -234,31 +234,121 @@ describeWebGPU("selectiveScan on WebGPU", function () {
     assert.ok(tf.getKernel("SelectiveScan", "webgpu") && tf.getKernel("SelectiveScanGrad", "webgpu"));
   });
 
+  /** Forward and gradients of `scan` (with `extra` options) against the tf-ops reference on
+   * this backend, and no tensor left behind. */
+  async function checkAgainstReference(sizes, v, extra, seed) {
+    const names = diffInputs(v);
+    const x = makeInputs(sizes, seed);
+    const { w, wl } = weights(sizes, seed + 10);
+    const before = tf.memory().numTensors;
+    const got = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v, extra));
+    const want = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
+    assertClose(await got.y.data(), await want.y.data(), 1e-5, 1e-4, "y");
+    assertClose(await got.lastState.data(), await want.lastState.data(), 1e-5, 1e-4, "lastState");
+    tf.dispose([got.y, got.lastState, want.y, want.lastState]);
+    const xs = names.map((k) => x[k]);
+    const g = tf.grads(lossFn(selectiveScan, x, v, names, w, wl, extra))(xs);
+    const gRef = referenceGrads(lossFn(selectiveScanReference, x, v, names, w, wl), xs);
+    for (let i = 0; i < names.length; i++) assertClose(await g[i].data(), await gRef[i].data(), 1e-4, 1e-3, `d${names[i]}`);
+    tf.dispose([...g, ...gRef]);
+    assert.equal(tf.memory().numTensors, before, "leaked tensors");
+    tf.dispose([w, wl, ...Object.values(x)]);
+  }
+
+  // The chunked kernels (the default) at lengths inside one chunk of 256 steps, across a chunk
+  // boundary and over several chunks, with a partial last chunk (784) and without (1024).
   for (const [sizes, v] of [
+    [{ b: 1, d: 2, n: 3, l: 1 }, ALL],
+    [{ b: 2, d: 3, n: 4, l: 3 }, ALL],
     [{ b: 2, d: 3, n: 4, l: 7 }, ALL],
     [{ b: 1, d: 2, n: 3, l: 5 }, NONE],
     [{ b: 2, d: 2, n: 16, l: 64 }, { D: true, z: true, bias: false, softplus: true }],
+    [{ b: 2, d: 3, n: 17, l: 257 }, ALL], // two groups of states, and one step into a second chunk
     [{ b: 1, d: 2, n: 4, l: 784 }, ALL],
+    [{ b: 2, d: 1, n: 4, l: 1024 }, ALL],
   ]) {
-    const names = diffInputs(v);
-    it(`forward and gradients = reference at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}; y atol 1e-5 rtol 1e-4, grads atol 1e-4 rtol 1e-3); no leaks`, async () => {
-      const x = makeInputs(sizes, 150);
-      const { w, wl } = weights(sizes, 160);
-      const before = tf.memory().numTensors;
-      const got = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
-      const want = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
-      assertClose(await got.y.data(), await want.y.data(), 1e-5, 1e-4, "y");
-      assertClose(await got.lastState.data(), await want.lastState.data(), 1e-5, 1e-4, "lastState");
-      tf.dispose([got.y, got.lastState, want.y, want.lastState]);
-      const xs = names.map((k) => x[k]);
-      const g = tf.grads(lossFn(selectiveScan, x, v, names, w, wl))(xs);
-      const gRef = referenceGrads(lossFn(selectiveScanReference, x, v, names, w, wl), xs);
-      for (let i = 0; i < names.length; i++) assertClose(await g[i].data(), await gRef[i].data(), 1e-4, 1e-3, `d${names[i]}`);
-      tf.dispose([...g, ...gRef]);
-      assert.equal(tf.memory().numTensors, before, "leaked tensors");
-      tf.dispose([w, wl, ...Object.values(x)]);
+    it(`chunked: forward and gradients = reference at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}; y atol 1e-5 rtol 1e-4, grads atol 1e-4 rtol 1e-3); no leaks`, async () => {
+      await checkAgainstReference(sizes, v, {}, 150);
     });
   }
+
+  for (const [sizes, v] of [
+    [{ b: 2, d: 3, n: 4, l: 7 }, ALL],
+    [{ b: 1, d: 2, n: 4, l: 784 }, ALL],
+  ]) {
+    it(`sequential twin: forward and gradients = reference at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}); no leaks`, async () => {
+      await checkAgainstReference(sizes, v, { scan: "sequential" }, 180);
+    });
+  }
+
+  it("chunked at l = 16384 (64 chunks): forward and gradients = the host kernel on wasm and the sequential twin (y atol 1e-4 rtol 1e-3, grads atol 1e-3 rtol 1e-3)", async () => {
+    const sizes = { b: 1, d: 2, n: 4, l: 16384 };
+    const names = diffInputs(ALL);
+    /** Values and gradients of one scan on the active backend, read back to the host. */
+    async function outputs(extra) {
+      const x = makeInputs(sizes, 190);
+      const { w, wl } = weights(sizes, 200);
+      const r = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, ALL, extra));
+      const out = { y: await r.y.data(), lastState: await r.lastState.data() };
+      const g = tf.grads(lossFn(selectiveScan, x, ALL, names, w, wl, extra))(names.map((k) => x[k]));
+      for (let i = 0; i < names.length; i++) out[`d${names[i]}`] = await g[i].data();
+      tf.dispose([r.y, r.lastState, ...g, w, wl, ...Object.values(x)]);
+      return out;
+    }
+    const chunked = await outputs({});
+    const sequential = await outputs({ scan: "sequential" });
+    await lib.useBackend("wasm", { quiet: true });
+    const host = await outputs({});
+    await lib.useBackend("webgpu", { quiet: true });
+    for (const [what, want] of [["host kernel", host], ["sequential twin", sequential]]) {
+      for (const key of Object.keys(chunked)) {
+        const [atol, rtol] = key === "y" || key === "lastState" ? [1e-4, 1e-3] : [1e-3, 1e-3];
+        assertClose(chunked[key], want[key], atol, rtol, `${key} vs ${what}`);
+      }
+    }
+  });
+
+  it("the chunked forward and backward never make a buffer of b·d·l·n floats (the sequential backward does)", async () => {
+    const sizes = { b: 1, d: 16, n: 16, l: 1024 };
+    const { b, d, n, l } = sizes;
+    const statesSize = b * d * l * n;
+    // What the chunked kernels may hold: five values per step, or the packed gradients.
+    const ownSize = Math.max(5 * b * d * l, 3 * b * d * l + 2 * b * n * l + d * n + 2 * d);
+    const backend = tf.backend();
+    const original = backend.runWebGPUProgram;
+    /** The largest output of any program run while `f` runs. */
+    async function largestBuffer(f) {
+      let largest = 0;
+      backend.runWebGPUProgram = function (program, ...rest) {
+        largest = Math.max(largest, program.outputShape.reduce((a, b) => a * b, 1));
+        return original.call(this, program, ...rest);
+      };
+      try {
+        await f();
+      } finally {
+        backend.runWebGPUProgram = original;
+      }
+      return largest;
+    }
+    const names = diffInputs(ALL);
+    const fwdBwd = (extra) => async () => {
+      const x = makeInputs(sizes, 210);
+      const { w, wl } = weights(sizes, 220);
+      const g = tf.grads(lossFn(selectiveScan, x, ALL, names, w, wl, extra))(names.map((k) => x[k]));
+      for (const t of g) await t.data();
+      tf.dispose([...g, w, wl, ...Object.values(x)]);
+    };
+    const chunked = await largestBuffer(fwdBwd({}));
+    const sequential = await largestBuffer(fwdBwd({ scan: "sequential" }));
+    assert.ok(sequential >= statesSize, `the sequential backward's largest buffer (${sequential}) holds every state (${statesSize})`);
+    assert.ok(chunked <= ownSize && ownSize < statesSize, `the chunked kernels' largest buffer has ${chunked} floats; b·d·l·n = ${statesSize}`);
+  });
+
+  it("rejects an unknown scan method, naming the option", () => {
+    const x = makeInputs({ b: 1, d: 1, n: 2, l: 3 }, 230);
+    assert.throws(() => selectiveScan(x.u, x.delta, x.A, x.B, x.C, { scan: "parallel" }), /scan must be one of "chunked", "sequential", got "parallel"/);
+    tf.dispose(Object.values(x));
+  });
 
   it("every selective_scan golden case passes", async () => {
     const file = path.join(FIXTURES, "kernels.json");
