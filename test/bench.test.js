@@ -113,6 +113,23 @@ describe("npm run bench", function () {
     assert.deepEqual(fs.readdirSync(path.dirname(file)), ["bench.json"]);
   });
 
+  it("the WebGPU scan case times the chunked kernel against its sequential twin, both with the kernels on (worker, --quick)", function () {
+    const probe = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(path.join(ROOT, "dist", "index.js"))}).useBackend("webgpu", { quiet: true }).then(() => process.exit(0), () => process.exit(3))`], { encoding: "utf8" });
+    if (probe.status === 3 && process.env.S4_REQUIRE_WEBGPU !== "1") this.skip();
+    const { CASES } = require("../dist/cli/bench-cases");
+    const twins = CASES.find((c) => c.key === "selective_scan_webgpu");
+    assert.ok(twins && twins.referenceIsKernel, "a selective_scan case whose reference is the sequential kernel");
+    assert.match(twins.skip("wasm", { fastestCpu: "wasm", realGpu: false }), /compares the two WebGPU kernels/);
+    for (const variant of ["fast", "reference"]) {
+      const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "cli", "bench-worker.js"), "webgpu", "selective_scan_webgpu", variant, "--quick"], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+      const events = r.stdout.split("\n").filter((l) => l.startsWith("@bench ")).map((l) => JSON.parse(l.slice(7)));
+      const measured = events.filter((e) => e.event === "measured").map((e) => e.what);
+      assert.deepEqual(measured, ["fwd", "fwd_bwd"], `${variant}: ${r.stdout}`);
+      assert.ok(!events.some((e) => e.event === "leaked"), `${variant} leaked: ${r.stdout}`);
+    }
+  });
+
   it("bench-scans --quick: medians of warm runs or single runs, in the JSON and the table", () => {
     const file = path.join(dir, "scans.json");
     const args = [BENCH_SCANS, "--quick", "--backend", "wasm", "--json", file];

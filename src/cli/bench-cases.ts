@@ -47,6 +47,8 @@ export interface Case {
   prepare: () => Prepared;
   /** The sizes of this case in bench/torch_peer.py's names (its --dims), for the PyTorch peer. */
   peerDims: Record<string, number>;
+  /** The reference is another kernel of this library (its process keeps the kernels on). */
+  referenceIsKernel?: boolean;
 }
 
 /** Uniform-sum pseudo-normal values (mulberry32), the same on every run. */
@@ -148,8 +150,11 @@ function scanFns(): { fast?: ScanFn; reference?: ScanFn } {
   return { fast: l.selectiveScan as ScanFn | undefined, reference: l.selectiveScanReference as ScanFn | undefined };
 }
 
-/** Mamba's scan with D, z, a delta bias and softplus; gradients with respect to all eight tensors. */
-const selectiveScanCase = (b: number, d: number, n: number, l: number): Case => ({
+/**
+ * Mamba's scan with D, z, a delta bias and softplus; gradients with respect to all eight tensors.
+ * `scan` is the option given to the fast side and to the reference (the tf-ops reference ignores it).
+ */
+const selectiveScanCase = (b: number, d: number, n: number, l: number, scan = { fast: {}, reference: {} }): Case => ({
   key: "selective_scan",
   op: "selective_scan",
   shape: `b=${b} d=${d} n=${n} l=${l}`,
@@ -174,14 +179,36 @@ const selectiveScanCase = (b: number, d: number, n: number, l: number): Case => 
       tf.tensor3d(randn(b * d * l, 37), [b, d, l]), // z (b, d, l)
       tf.tensor1d(deltaBias), // deltaBias (d)
     ];
-    const call = (f: ScanFn): Fn => (u, delta, A, B, C, D, z, bias) => {
-      const { y, lastState } = f(u, delta, A, B, C, { D, z, deltaBias: bias, deltaSoftplus: true });
+    const call = (f: ScanFn, extra: Record<string, unknown>): Fn => (u, delta, A, B, C, D, z, bias) => {
+      const { y, lastState } = f(u, delta, A, B, C, { D, z, deltaBias: bias, deltaSoftplus: true, ...extra });
       lastState.dispose();
       return y;
     };
-    return { inputs, r: tf.tensor3d(randn(b * d * l, 38), [b, d, l]), extra: [], fast: call(fast), reference: call(reference) };
+    const r = tf.tensor3d(randn(b * d * l, 38), [b, d, l]);
+    return { inputs, r, extra: [], fast: call(fast, scan.fast), reference: call(reference, scan.reference) };
   },
 });
+
+/**
+ * The WebGPU selective scan parallel in time (chunked, the default) against its sequential twin,
+ * on the inputs of selectiveScanCase. `gpuOnly`: too large for a software adapter.
+ */
+function webgpuScanCase(key: string, b: number, d: number, n: number, l: number, large: boolean, gpuOnly: boolean): Case {
+  const base = selectiveScanCase(b, d, n, l, { fast: { scan: "chunked" }, reference: { scan: "sequential" } });
+  return {
+    ...base,
+    key,
+    shape: `${base.shape} (WebGPU chunked vs sequential)`,
+    referenceName: "the sequential WGSL twin (selectiveScan with scan: \"sequential\")",
+    referenceIsKernel: true,
+    large,
+    skip: (backend, where) => {
+      if (backend !== "webgpu") return "it compares the two WebGPU kernels";
+      if (gpuOnly && !where.realGpu) return "this shape runs only on a real GPU, not on a software adapter";
+      return base.skip(backend, where);
+    },
+  };
+}
 
 const depthwiseCase = (b: number, d: number, l: number, k: number): Case => ({
   key: "depthwise_conv1d",
@@ -235,6 +262,11 @@ export const CASES: Case[] = [
   s4Case(128, 128, 64, 784, true),
   causalConvCase(16, 64, 784),
   selectiveScanCase(16, 64, 16, 784),
+  // The WebGPU scans: the shape above; the training shape of configs/mamba-classification.json
+  // (batch 128, d_inner 240); a long sequence at the width of a large Mamba (d_inner 1536).
+  webgpuScanCase("selective_scan_webgpu", 16, 64, 16, 784, false, false),
+  webgpuScanCase("selective_scan_webgpu_train", 128, 240, 16, 784, true, true),
+  webgpuScanCase("selective_scan_webgpu_long", 1, 1536, 16, 16384, true, false),
   depthwiseCase(16, 128, 784, 4),
   mambaBlockCase(16, 784, 32, 2, 16, 4),
 ];

@@ -15,6 +15,7 @@ export const MARK = "@bench ";
 export type WorkerEvent =
   | { event: "measured"; what: "fwd" | "fwd_bwd"; ms: number; reps: number }
   | { event: "leaked"; tensors: number }
+  | { event: "too-large"; what: "fwd_bwd"; message: string }
   | { event: "error"; message: string };
 
 const say = (e: WorkerEvent) => console.log(MARK + JSON.stringify(e));
@@ -26,15 +27,22 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`usage: bench-worker <backend> <${CASES.map((x) => x.key).join("|")}> fast|reference [--quick]`);
   }
   await useBackend(backend, { quiet: true });
-  if (variant === "reference") disableKernels();
+  if (variant === "reference" && !c.referenceIsKernel) disableKernels();
   const plan = planFor(argv.includes("--quick"), c.large);
   const before = tf.memory().numTensors;
   const prep = c.prepare();
   const f = variant === "fast" ? prep.fast : prep.reference;
   const fwd = await measure(() => forwardOnce(f, prep.inputs), plan);
   say({ event: "measured", what: "fwd", ...fwd });
-  const fwdBwd = await measure(() => forwardBackwardOnce(f, prep.inputs, prep.r), plan);
-  say({ event: "measured", what: "fwd_bwd", ...fwdBwd });
+  try {
+    const fwdBwd = await measure(() => forwardBackwardOnce(f, prep.inputs, prep.r), plan);
+    say({ event: "measured", what: "fwd_bwd", ...fwdBwd });
+  } catch (e) {
+    // A device whose buffers are too small for the backward at this size: the forward stands.
+    const message = e instanceof Error ? e.message : String(e);
+    if (!/storage buffer limit/.test(message)) throw e;
+    say({ event: "too-large", what: "fwd_bwd", message: message.split("\n")[0] });
+  }
   tf.dispose([...prep.inputs, prep.r, ...prep.extra]);
   const leaked = tf.memory().numTensors - before;
   if (leaked !== 0) say({ event: "leaked", tensors: leaked });

@@ -111,6 +111,8 @@ interface Measured {
   fwd_bwd?: Timing;
   /** Set when the process ran past its limit and was stopped. */
   stoppedAfterS?: number;
+  /** Why forward + backward does not fit this device at this size (the forward was timed). */
+  tooLarge?: string;
   error?: string;
   leaked?: number;
 }
@@ -132,6 +134,7 @@ function runWorker(backend: BackendName, c: Case, variant: "fast" | "reference",
         const e = JSON.parse(line.slice(MARK.length)) as WorkerEvent;
         if (e.event === "measured") out[e.what] = { ms: e.ms, reps: e.reps };
         else if (e.event === "leaked") out.leaked = e.tensors;
+        else if (e.event === "too-large") out.tooLarge = e.message;
         else out.error = e.message;
       }
     });
@@ -144,7 +147,7 @@ function runWorker(backend: BackendName, c: Case, variant: "fast" | "reference",
     }, limitS * 1000);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      if (!out.stoppedAfterS && !out.error && (code !== 0 || !out.fwd_bwd)) {
+      if (!out.stoppedAfterS && !out.error && (code !== 0 || (!out.fwd_bwd && !out.tooLarge))) {
         // a crash before the worker could report: quote the error line of its stack trace
         const lines = stderr.split("\n").map((l) => l.trim());
         const why = lines.find((l) => /^\w*Error\b|Aborted/.test(l)) ?? lines.filter(Boolean).pop() ?? "";
@@ -274,11 +277,12 @@ interface Result {
   backend: BackendName;
   shape: string;
   fwd_ms: number;
-  fwd_bwd_ms: number;
+  /** null where forward + backward does not fit the device at this size (a note says why). */
+  fwd_bwd_ms: number | null;
   ref_fwd_ms?: number;
   ref_fwd_bwd_ms?: number;
   /** Warm runs behind each median; 1 for a single run. */
-  reps: Partial<Record<Side, number>> & { fwd: number; fwd_bwd: number };
+  reps: Partial<Record<Side, number>> & { fwd: number };
   /** The sides timed by a single (cold) run instead of a median: too slow to repeat. */
   single_run: Side[];
   /** Set when the reference ran past its time limit before finishing: its time exceeds this. */
@@ -296,10 +300,10 @@ type Side = "fwd" | "fwd_bwd" | "ref_fwd" | "ref_fwd_bwd";
 /** Marks a time in the table that comes from a single run. */
 const SINGLE_MARK = "*";
 
-const fmtMs = (ms: number | undefined, stoppedS?: number) =>
-  ms === undefined ? (stoppedS ? `> ${stoppedS} s` : "-") : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+const fmtMs = (ms: number | null | undefined, stoppedS?: number) =>
+  ms === undefined || ms === null ? (stoppedS ? `> ${stoppedS} s` : "-") : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 
-const cell = (r: Result, side: Side, ms: number | undefined, stoppedS?: number) =>
+const cell = (r: Result, side: Side, ms: number | null | undefined, stoppedS?: number) =>
   fmtMs(ms, stoppedS) + (r.single_run.includes(side) ? SINGLE_MARK : "");
 
 /** Records one side's timing in a result. */
@@ -309,6 +313,7 @@ function record(r: Result, side: Side, t: Timing): void {
 }
 
 function ratio(r: Result): string {
+  if (r.fwd_bwd_ms === null) return "-";
   if (r.ref_fwd_bwd_ms !== undefined) return `${(r.ref_fwd_bwd_ms / r.fwd_bwd_ms).toFixed(2)}×`;
   // A reference stopped during forward + backward took at least its forward time.
   if (r.ref_fwd_ms !== undefined) return `> ${(r.ref_fwd_ms / r.fwd_bwd_ms).toFixed(2)}×`;
@@ -316,10 +321,10 @@ function ratio(r: Result): string {
 }
 
 /** Our time over PyTorch's: < 1 where ours is faster. */
-const peerRatio = (ours: number, peer: number | undefined) => (peer === undefined ? "-" : `${(ours / peer).toFixed(2)}×`);
+const peerRatio = (ours: number | null, peer: number | undefined) => (peer === undefined || ours === null ? "-" : `${(ours / peer).toFixed(2)}×`);
 
 function table(results: Result[], withPeer: boolean): string {
-  const head = ["op", "backend", "shape", "fwd ms", "fwd+bwd ms", "ref fwd ms", "ref fwd+bwd ms", "ref/fast fwd+bwd", "reps"];
+  const head = ["op", "backend", "shape", "fwd ms", "fwd+bwd ms", "ref fwd ms", "ref fwd+bwd ms", "ref/fast fwd", "ref/fast fwd+bwd", "reps"];
   if (withPeer) head.push("PyTorch fwd ms", "PyTorch fwd+bwd ms", "ours/PyTorch fwd+bwd");
   const rows = results.map((r) => {
     // a reference stopped during its forward shows "> N s" there and "-" for forward + backward
@@ -328,8 +333,9 @@ function table(results: Result[], withPeer: boolean): string {
       r.op, r.backend, r.shape, cell(r, "fwd", r.fwd_ms), cell(r, "fwd_bwd", r.fwd_bwd_ms),
       cell(r, "ref_fwd", r.ref_fwd_ms, r.ref_stopped_after_s),
       cell(r, "ref_fwd_bwd", r.ref_fwd_bwd_ms, stoppedInBwd),
+      r.ref_fwd_ms === undefined ? "-" : `${(r.ref_fwd_ms / r.fwd_ms).toFixed(2)}×`,
       ratio(r),
-      [r.reps.fwd, r.reps.fwd_bwd, r.reps.ref_fwd ?? "-", r.reps.ref_fwd_bwd ?? "-"].join("/"),
+      [r.reps.fwd, r.reps.fwd_bwd ?? "-", r.reps.ref_fwd ?? "-", r.reps.ref_fwd_bwd ?? "-"].join("/"),
     ];
     if (withPeer) row.push(fmtMs(r.peer_fwd_ms), fmtMs(r.peer_fwd_bwd_ms), peerRatio(r.fwd_bwd_ms, r.peer_fwd_bwd_ms));
     return row;
@@ -368,17 +374,18 @@ async function main(argv: string[]): Promise<number> {
       const t0 = performance.now();
       process.stderr.write(`bench: ${c.op} ${c.shape} on ${backend} … `);
       const fast = await runWorker(backend, c, "fast", opts.quick);
-      if (!fast.fwd || !fast.fwd_bwd) {
+      if (!fast.fwd || (!fast.fwd_bwd && !fast.tooLarge)) {
         process.stderr.write("failed\n");
         failures.push(`${c.op} ${c.shape} on ${backend}: ${fast.error ?? `stopped after ${fast.stoppedAfterS} s`}`);
         continue;
       }
       const r: Result = {
-        op: c.op, backend, shape: c.shape, fwd_ms: fast.fwd.ms, fwd_bwd_ms: fast.fwd_bwd.ms,
-        reps: { fwd: fast.fwd.reps, fwd_bwd: fast.fwd_bwd.reps }, single_run: [],
+        op: c.op, backend, shape: c.shape, fwd_ms: fast.fwd.ms, fwd_bwd_ms: fast.fwd_bwd?.ms ?? null,
+        reps: { fwd: fast.fwd.reps }, single_run: [],
       };
       record(r, "fwd", fast.fwd);
-      record(r, "fwd_bwd", fast.fwd_bwd);
+      if (fast.fwd_bwd) record(r, "fwd_bwd", fast.fwd_bwd);
+      else notes.push(`${c.op} ${c.shape} on ${backend}: forward only: ${fast.tooLarge}`);
       if (fast.leaked) notes.push(`${c.op} on ${backend}: ${fast.leaked} tensor(s) left behind`);
       if (opts.reference) {
         const ref = await runWorker(backend, c, "reference", opts.quick);
