@@ -67,7 +67,55 @@ export function registeredKernelNames(): string[] {
 export function registerKernelConfig(config: tf.KernelConfig): void {
   registered.add(config.kernelName);
   if (MODE === "reference") return;
-  tf.registerKernel(config);
+  tf.registerKernel(config.backendName === "webgpu" ? throwingDeviceErrors(config) : config);
+}
+
+/** What a WebGPU device reported as uncaptured errors, per device, in order. */
+const deviceErrors = new WeakMap<object, string[]>();
+
+interface ErrorReportingDevice {
+  addEventListener(type: "uncapturederror", listener: (e: { error?: { message?: string } }) => void): void;
+}
+
+/** The error list of the backend's device, listening from the first call on (null: no device). */
+function errorsOf(backend: unknown): string[] | null {
+  const device = (backend as { device?: Partial<ErrorReportingDevice> }).device;
+  if (!device || typeof device.addEventListener !== "function") return null;
+  let list = deviceErrors.get(device);
+  if (!list) {
+    const errors: string[] = [];
+    (device as ErrorReportingDevice).addEventListener("uncapturederror", (e) => errors.push(e.error?.message ?? String(e)));
+    deviceErrors.set(device, (list = errors));
+  }
+  return list;
+}
+
+/**
+ * A WebGPU kernel that throws when the device rejects one of its programs (a WGSL error, a
+ * binding over the device's limits) instead of returning whatever its output buffer held. Dawn
+ * in Node reports such errors as events during the call that caused them, so they are seen
+ * before the kernel returns; a browser may report them later, and then only in the console.
+ */
+function throwingDeviceErrors(config: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...config,
+    kernelFunc: (args) => {
+      const errors = errorsOf(args.backend);
+      const before = errors?.length ?? 0;
+      const out = config.kernelFunc(args);
+      if (errors && errors.length > before) {
+        // The rejected program sits in the backend's open batch of commands, which the device
+        // would refuse as a whole: submitting it now keeps later work out of it (other work
+        // batched with it, since the last read-back, is lost with it).
+        const be = args.backend as { endComputePassEncoder?: () => void; submitQueue?: () => void };
+        be.endComputePassEncoder?.();
+        be.submitQueue?.();
+        const first = errors[before].split("\n").filter(Boolean).slice(0, 3).join(" | ");
+        throw new Error(`${config.kernelName} (webgpu): the device rejected a program: ${first}`);
+      }
+      return out;
+    },
+  };
 }
 
 /** The parts of tfjs's cpu and wasm backends a host kernel touches. */
