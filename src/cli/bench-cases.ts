@@ -152,9 +152,10 @@ function scanFns(): { fast?: ScanFn; reference?: ScanFn } {
 
 /**
  * Mamba's scan with D, z, a delta bias and softplus; gradients with respect to all eight tensors.
- * `scan` is the option given to the fast side and to the reference (the tf-ops reference ignores it).
+ * `twins`: the fast side is the chunked WebGPU scan and the reference its sequential twin (both
+ * selectiveScan), instead of selectiveScan against the tf-ops selectiveScanReference.
  */
-const selectiveScanCase = (b: number, d: number, n: number, l: number, scan = { fast: {}, reference: {} }): Case => ({
+const selectiveScanCase = (b: number, d: number, n: number, l: number, twins = false): Case => ({
   key: "selective_scan",
   op: "selective_scan",
   shape: `b=${b} d=${d} n=${n} l=${l}`,
@@ -185,7 +186,9 @@ const selectiveScanCase = (b: number, d: number, n: number, l: number, scan = { 
       return y;
     };
     const r = tf.tensor3d(randn(b * d * l, 38), [b, d, l]);
-    return { inputs, r, extra: [], fast: call(fast, scan.fast), reference: call(reference, scan.reference) };
+    return twins
+      ? { inputs, r, extra: [], fast: call(fast, { scan: "chunked" }), reference: call(fast, { scan: "sequential" }) }
+      : { inputs, r, extra: [], fast: call(fast, {}), reference: call(reference, {}) };
   },
 });
 
@@ -194,7 +197,7 @@ const selectiveScanCase = (b: number, d: number, n: number, l: number, scan = { 
  * on the inputs of selectiveScanCase. `gpuOnly`: too large for a software adapter.
  */
 function webgpuScanCase(key: string, b: number, d: number, n: number, l: number, large: boolean, gpuOnly: boolean): Case {
-  const base = selectiveScanCase(b, d, n, l, { fast: { scan: "chunked" }, reference: { scan: "sequential" } });
+  const base = selectiveScanCase(b, d, n, l, true);
   return {
     ...base,
     key,
