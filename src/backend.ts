@@ -186,12 +186,3 @@ export async function availableBackends(): Promise<{ name: BackendName; ok: bool
   if (before) await tf.setBackend(before);
   return out;
 }
-
-/**
- * True when the active backend keeps tensors in host memory (cpu, wasm), where reading them is
- * free and typed-array kernels run; GPU backends get the pure tf-ops paths instead.
- */
-export function hostBackend(): boolean {
-  const name = tf.getBackend();
-  return name === "cpu" || name === "wasm";
-}

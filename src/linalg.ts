@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkFiniteArray } from "./checks";
 import { customOp1 } from "./custom-grad";
-import { hostBackend } from "./backend";
+import { hostBackend } from "./host-backend";
 
 /** A complex float64 matrix, row-major: entry (i, j) is `re[i * cols + j] + i·im[i * cols + j]`. */
 export class CMatrix {
