@@ -4,10 +4,42 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-export function checkPositiveInt(name: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive integer, got ${value}`);
+/**
+ * value as a positive integer, or an Error. Two call styles: (name, value) with the function in the
+ * name ("kConv: L"), or (fn, name, value) as the figure builders and modules write it.
+ */
+export function checkPositiveInt(name: string, value: unknown): number;
+export function checkPositiveInt(fn: string, name: string, value: unknown): number;
+export function checkPositiveInt(...args: [string, unknown] | [string, string, unknown]): number {
+  const [label, value] = args.length === 3 ? [`${args[0]}: ${args[1]}`, args[2]] : args;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new Error(`${label} must be a positive integer, got ${String(value)}`);
   }
+  return value;
+}
+
+/** value as an integer ≥ min (default 1), or an Error naming the function and the argument. */
+export function checkIntArg(fn: string, name: string, value: unknown, min = 1): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new Error(`${fn}: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A probability-like rate in [0, 1) (dropout). */
+export function checkRate(fn: string, name: string, value: unknown): number {
+  if (typeof value !== "number" || !(value >= 0 && value < 1)) {
+    throw new Error(`${fn}: ${name} must be a number in [0, 1), got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A seed: any integer (negative ones too; the generators take it modulo 2³²). */
+export function checkSeed(fn: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new Error(`${fn}: seed must be an integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 export function checkPositive(name: string, value: number): void {
@@ -43,4 +75,13 @@ export function checkFiniteArray(name: string, data: ArrayLike<number>): void {
       throw new Error(`${name} must be finite, got ${data[i]} at flat index ${i}`);
     }
   }
+}
+
+/**
+ * Throws unless t has the given rank and (where not −1) the given sizes; `name` says whose
+ * argument it is ("S4Layer.forward: u") and `what` the expected shape in words ("(b, l, h)").
+ */
+export function checkDims(name: string, t: tf.Tensor, dims: number[], what: string): void {
+  const ok = t.rank === dims.length && dims.every((d, i) => d === -1 || t.shape[i] === d);
+  if (!ok) throw new Error(`${name} must have shape ${what}, got (${t.shape.join(", ")})`);
 }

@@ -13,3 +13,26 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** n normal samples N(0, std²) from a seeded generator, by the Box–Muller transform. */
+export function seededNormal(n: number, seed: number, std = 1): Float32Array {
+  const r = mulberry32(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u1 = Math.max(r(), 1e-12), u2 = r();
+    const rad = std * Math.sqrt(-2 * Math.log(u1));
+    out[i] = rad * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < n) out[i + 1] = rad * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+/**
+ * A seed for a named sub-stream (an FNV-style hash of the name into the seed), so that two
+ * parameters of one module never share samples.
+ */
+export function subSeed(seed: number, name: string): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}

@@ -144,7 +144,7 @@ forEachBackend("nn: blocks and StackedModel", () => {
 describe("nn: argument errors", () => {
   it("names the argument, the value and what was expected", async () => {
     assert.throws(() => new lib.S4Layer({ h: 0, n: 4, l: 8 }), /S4Layer: h must be an integer ≥ 1, got 0/);
-    assert.throws(() => tinyModel({ layerKind: "mamba", conjugatePairs: true }), /StackedModel: conjugatePairs applies to layerKind "s4" only, got layerKind "mamba"/);
+    assert.throws(() => tinyModel({ layerKind: "mamba", conjugatePairs: true }), /StackedModel: conjugatePairs applies to layerKind "s4" only, got conjugatePairs true with layerKind "mamba"/);
     assert.throws(() => new lib.S4Layer({ h: 2, n: 5, l: 8, conjugatePairs: true }), /S4Layer: n must be even with conjugatePairs \(n\/2 modes and their conjugates\), got 5/);
     assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, conjugatePairs: "yes" }), /S4Layer: conjugatePairs must be a boolean, got yes/);
     assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }), /S4Layer: dtMax must be a finite number ≥ dtMin = 0.1, got 0.01/);

@@ -21,6 +21,7 @@ import {
   MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, forwardBackwardOnce, forwardOnce, isSingleRun,
   measure, planFor, textTable, writeJsonAtomic,
 } from "./bench-timing";
+import { FlagError, ParsedFlags, parseFlags } from "./flags";
 
 const BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 const USAGE = `usage: node dist/cli/bench-scans.js [--quick] [--json <file>] [--backend ${BACKENDS.join("|")}]
@@ -40,26 +41,31 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { quick: false, json: path.join("build", "bench-scans.json"), backend: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) usage(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--quick") opts.quick = true;
-    else if (a === "--json") opts.json = value();
-    else if (a === "--backend") {
-      const b = value();
-      if (!(BACKENDS as readonly string[]).includes(b)) usage(`--backend must be one of ${BACKENDS.join(", ")}, got "${b}"`);
-      opts.backend = b as BackendName;
-    } else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else usage(a.startsWith("-") ? `unknown flag ${a}` : `unexpected argument "${a}"`);
+  let values: ParsedFlags["values"];
+  try {
+    ({ values } = parseFlags(argv, {
+      quick: { type: "boolean" },
+      json: { type: "string" },
+      backend: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }));
+  } catch (e) {
+    if (e instanceof FlagError) usage(e.message);
+    throw e;
   }
-  return opts;
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const backend = values.backend as string | undefined;
+  if (backend !== undefined && !(BACKENDS as readonly string[]).includes(backend)) {
+    usage(`--backend must be one of ${BACKENDS.join(", ")}, got "${backend}"`);
+  }
+  return {
+    quick: Boolean(values.quick),
+    json: (values.json as string | undefined) ?? path.join("build", "bench-scans.json"),
+    backend: (backend as BackendName | undefined) ?? null,
+  };
 }
 
 // ---- The variants ------------------------------------------------------------------------------------

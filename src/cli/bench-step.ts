@@ -24,6 +24,7 @@ import { oneCycleCosine } from "../train/schedule";
 import { countDeviceTraffic, countKernels, DeviceTraffic, KernelCounts, topCounts } from "../train/step-counters";
 import { trainStep } from "../train/step";
 import { MIN_WARM_RUNS, textTable, writeJsonAtomic } from "./bench-timing";
+import { FlagError, ParsedFlags, commaList, parseFlags } from "./flags";
 import { median } from "../notebook/timing";
 
 /** Backends whose traffic the step counters understand. */
@@ -67,47 +68,67 @@ export interface StepBenchOptions {
 }
 
 function parseStepArgs(argv: string[]): StepBenchOptions | "help" {
-  const opts: Partial<StepBenchOptions> & { backends: StepBackend[] } = { backends: [], recompute: false, steps: MIN_WARM_RUNS, warmup: 2, json: path.join("build", "bench-step.json") };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  const int = (i: number, flag: string, least: number, most = Infinity): number => {
-    const raw = value(i, flag);
-    const v = Number(raw);
-    if (!(Number.isInteger(v) && v >= least && v <= most)) {
-      throw new UsageError(`${flag} must be an integer ${most === Infinity ? `>= ${least}` : `from ${least} to ${most}`}, got "${raw}"`);
-    }
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--preset") opts.preset = value(i++, a);
-    else if (a === "--backend") {
-      for (const b of value(i++, a).split(",").filter(Boolean)) {
-        if (!(STEP_BACKENDS as readonly string[]).includes(b)) throw new UsageError(`--backend: "${b}" is not one of ${STEP_BACKENDS.join(", ")}`);
-        if (!opts.backends.includes(b as StepBackend)) opts.backends.push(b as StepBackend);
-      }
-    } else if (a === "--bsz") opts.bsz = int(i++, a, 1);
-    else if (a === "--d-model") opts.dModel = int(i++, a, 1);
-    else if (a === "--n-layers") opts.nLayers = int(i++, a, 1);
-    else if (a === "--n") opts.n = int(i++, a, 1);
-    else if (a === "--steps") opts.steps = int(i++, a, MIN_WARM_RUNS);
-    else if (a === "--warmup") opts.warmup = int(i++, a, 1, 2);
-    else if (a === "--json") opts.json = value(i++, a);
-    else if (a === "--recompute") opts.recompute = true;
-    else if (a === "--conjugate-pairs") opts.conjugatePairs = true;
-    else if (a === "--dropout") {
-      const raw = value(i++, a), v = Number(raw);
-      if (!(Number.isFinite(v) && v >= 0 && v < 1)) throw new UsageError(`--dropout must be a number in [0, 1), got "${raw}"`);
-      opts.dropout = v;
-    }
-    else if (a === "--help" || a === "-h") return "help";
-    else throw new UsageError(a.startsWith("-") ? `unknown flag ${a}` : `unexpected argument "${a}"`);
+  let values: ParsedFlags["values"];
+  try {
+    ({ values } = parseFlags(argv, {
+      preset: { type: "string" },
+      backend: { type: "string", multiple: true },
+      bsz: { type: "string" },
+      "d-model": { type: "string" },
+      "n-layers": { type: "string" },
+      n: { type: "string" },
+      steps: { type: "string" },
+      warmup: { type: "string" },
+      json: { type: "string" },
+      recompute: { type: "boolean" },
+      "conjugate-pairs": { type: "boolean" },
+      dropout: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }));
+  } catch (e) {
+    throw e instanceof FlagError ? new UsageError(e.message) : e;
   }
+  if (values.help) return "help";
+  const int = (name: string, least: number, most = Infinity): number | undefined => {
+    const raw = values[name] as string | undefined;
+    if (raw === undefined) return undefined;
+    const v = Number(raw);
+    if (!(raw.trim() !== "" && Number.isInteger(v) && v >= least && v <= most)) {
+      throw new UsageError(`--${name} must be an integer ${most === Infinity ? `>= ${least}` : `from ${least} to ${most}`}, got "${raw}"`);
+    }
+    return v;
+  };
+  const backends: StepBackend[] = [];
+  for (const b of commaList(values.backend)) {
+    if (!(STEP_BACKENDS as readonly string[]).includes(b)) {
+      throw new UsageError(`--backend: "${b}" is not one of ${STEP_BACKENDS.join(", ")}`);
+    }
+    if (!backends.includes(b as StepBackend)) backends.push(b as StepBackend);
+  }
+  let dropout: number | undefined;
+  if (values.dropout !== undefined) {
+    const raw = values.dropout as string, v = Number(raw);
+    if (!(raw.trim() !== "" && Number.isFinite(v) && v >= 0 && v < 1)) {
+      throw new UsageError(`--dropout must be a number in [0, 1), got "${raw}"`);
+    }
+    dropout = v;
+  }
+  const opts: StepBenchOptions = {
+    preset: values.preset as string,
+    backends: backends.length ? backends : null,
+    bsz: int("bsz", 1),
+    dModel: int("d-model", 1),
+    nLayers: int("n-layers", 1),
+    n: int("n", 1),
+    recompute: Boolean(values.recompute),
+    conjugatePairs: values["conjugate-pairs"] ? true : undefined,
+    dropout,
+    steps: int("steps", MIN_WARM_RUNS) ?? MIN_WARM_RUNS,
+    warmup: int("warmup", 1, 2) ?? 2,
+    json: (values.json as string | undefined) ?? path.join("build", "bench-step.json"),
+  };
   if (opts.preset === undefined) throw new UsageError("--preset is required");
-  return { ...(opts as StepBenchOptions), backends: opts.backends.length ? opts.backends : null };
+  return opts;
 }
 
 // ---- The step under measurement ---------------------------------------------------------------

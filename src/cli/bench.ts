@@ -27,6 +27,7 @@ import {
 } from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
 import { benchStep } from "./bench-step";
+import { FlagError, ParsedFlags, commaList, parseFlags } from "./flags";
 import { runInfo } from "../train/run-info";
 import { hostThreads } from "../kernels/host-threads";
 
@@ -62,43 +63,45 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const ops: OpName[] = [];
-  const backends: BackendName[] = [];
-  let json = path.join("build", "bench.json");
-  let quick = false, reference = true, peer = false;
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) usage(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--only") {
-      for (const op of value(i++, a).split(",").filter(Boolean)) {
-        if (!(OPS as readonly string[]).includes(op)) usage(`--only: unknown op "${op}", expected one of ${OPS.join(", ")}`);
-        if (!ops.includes(op as OpName)) ops.push(op as OpName);
-      }
-    } else if (a === "--backend") {
-      for (const b of value(i++, a).split(",").filter(Boolean)) {
-        if (!(BACKEND_ORDER as readonly string[]).includes(b)) usage(`--backend: unknown backend "${b}", expected one of ${BACKEND_ORDER.join(", ")}`);
-        if (!backends.includes(b as BackendName)) backends.push(b as BackendName);
-      }
-    } else if (a === "--json") {
-      json = value(i++, a);
-    } else if (a === "--quick") {
-      quick = true;
-    } else if (a === "--no-reference") {
-      reference = false;
-    } else if (a === "--peer") {
-      peer = true;
-    } else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else {
-      usage(a.startsWith("-") ? `unknown flag ${a}` : `unexpected argument "${a}"`);
-    }
+  let values: ParsedFlags["values"];
+  try {
+    ({ values } = parseFlags(argv, {
+      only: { type: "string", multiple: true },
+      backend: { type: "string", multiple: true },
+      json: { type: "string" },
+      quick: { type: "boolean" },
+      "no-reference": { type: "boolean" },
+      peer: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    }));
+  } catch (e) {
+    if (e instanceof FlagError) usage(e.message);
+    throw e;
   }
-  return { ops: ops.length ? ops : [...OPS], backends: backends.length ? backends : null, json, quick, reference, peer };
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const ops: OpName[] = [];
+  for (const op of commaList(values.only)) {
+    if (!(OPS as readonly string[]).includes(op)) usage(`--only: unknown op "${op}", expected one of ${OPS.join(", ")}`);
+    if (!ops.includes(op as OpName)) ops.push(op as OpName);
+  }
+  const backends: BackendName[] = [];
+  for (const b of commaList(values.backend)) {
+    if (!(BACKEND_ORDER as readonly string[]).includes(b)) {
+      usage(`--backend: unknown backend "${b}", expected one of ${BACKEND_ORDER.join(", ")}`);
+    }
+    if (!backends.includes(b as BackendName)) backends.push(b as BackendName);
+  }
+  return {
+    ops: ops.length ? ops : [...OPS],
+    backends: backends.length ? backends : null,
+    json: (values.json as string | undefined) ?? path.join("build", "bench.json"),
+    quick: Boolean(values.quick),
+    reference: !values["no-reference"],
+    peer: Boolean(values.peer),
+  };
 }
 
 // ---- Measurement processes -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { chooseBackend, useBackend } from "../backend";
 import { parseFixtureFile, runFixtureCase } from "../fixtures";
+import { FlagError, parseFlags } from "./flags";
 
 function usage(msg: string): never {
   console.error(`check-fixtures: ${msg}\nusage: npm run check-fixtures -- [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] <file.json> [...]`);
@@ -14,19 +15,16 @@ function usage(msg: string): never {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const files: string[] = [];
-  let backend: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--backend") {
-      backend = argv[++i];
-      if (!backend) usage("--backend needs a name");
-    } else if (a === "--help" || a === "-h") {
-      usage("help");
-    } else if (a.startsWith("-")) {
-      usage(`unknown flag ${a}`);
-    } else files.push(a);
+  let parsed;
+  try {
+    parsed = parseFlags(argv, { backend: { type: "string" }, help: { type: "boolean", short: "h" } }, { allowPositionals: true });
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    usage(e.problem === "missing-value" ? "--backend needs a name" : e.message);
   }
+  if (parsed.values.help) usage("help");
+  const files = parsed.positionals;
+  const backend = parsed.values.backend as string | undefined;
   if (files.length === 0) usage("no fixture file given");
   const choice = backend ? await useBackend(backend, { quiet: true }) : await chooseBackend({ quiet: true });
   console.log(`backend: ${choice.name}`);

@@ -20,6 +20,7 @@ import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import type * as Esbuild from "esbuild";
 import { writeFileAtomic, writeJsonAtomic } from "../atomic-write";
+import { FlagError, ParsedFlags, parseFlags } from "./flags";
 
 /** The repository: dist/cli/ (this file) sits two folders below it. */
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -48,21 +49,24 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options | null {
-  let out: string | null = null, cache = path.join(ROOT, "build", "gpu-bundle-cache"), nodeVersion: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new BundleError(`${a} needs a value`, EXIT.usage);
-      return v;
-    };
-    if (a === "--out") out = value();
-    else if (a === "--cache") cache = value();
-    else if (a === "--node-version") {
-      nodeVersion = value().replace(/^v/, "");
-      if (!/^\d+\.\d+\.\d+$/.test(nodeVersion)) throw new BundleError(`--node-version must look like 20.19.0, got "${argv[i]}"`, EXIT.usage);
-    } else if (a === "--help" || a === "-h") return null;
-    else throw new BundleError(a.startsWith("-") ? `unknown flag ${a}` : `unexpected argument "${a}"`, EXIT.usage);
+  let values: ParsedFlags["values"];
+  try {
+    ({ values } = parseFlags(argv, {
+      out: { type: "string" },
+      cache: { type: "string" },
+      "node-version": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }));
+  } catch (e) {
+    throw e instanceof FlagError ? new BundleError(e.message, EXIT.usage) : e;
+  }
+  if (values.help) return null;
+  const out = values.out as string | undefined;
+  const cache = (values.cache as string | undefined) ?? path.join(ROOT, "build", "gpu-bundle-cache");
+  const given = values["node-version"] as string | undefined;
+  const nodeVersion = given?.replace(/^v/, "") ?? null;
+  if (nodeVersion !== null && !/^\d+\.\d+\.\d+$/.test(nodeVersion)) {
+    throw new BundleError(`--node-version must look like 20.19.0, got "${given}"`, EXIT.usage);
   }
   if (!out) throw new BundleError("--out <dir> is required", EXIT.usage);
   return { out: path.resolve(out), cache: path.resolve(cache), nodeVersion };

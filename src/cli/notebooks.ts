@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { chooseBackend } from "../backend";
 import { SIZE_TIERS, SizeTier, sizeTier } from "../notebook/tier";
+import { FlagError, ParsedFlags, parseFlags } from "./flags";
 
 /** The repository root: this file runs as `dist/cli/notebooks.js`. */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -91,47 +92,52 @@ function positiveInt(flag: string, value: string): number {
 
 /** Parses the command line; throws UsageError naming the flag that is wrong. */
 export function parseArgs(argv: string[], cwd = callerDir()): Options {
-  const opts: Options = { targets: [], size: undefined, all: false, out: path.join(ROOT, "build", "notebooks"), timeout: 1200, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith("-")) {
-      opts.targets.push(arg);
-      continue;
-    }
-    // Accept both "--out DIR" and "--out=DIR".
-    const eq = arg.indexOf("=");
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const next = argv[++i];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    const noValue = (): void => {
-      if (eq > 0) throw new UsageError(`${flag} takes no value, got "${arg}"`);
-    };
-    switch (flag) {
-      case "--quick": noValue(); opts.size = "quick"; break;
-      case "--size": {
-        const size = value();
-        if (!(SIZE_TIERS as readonly string[]).includes(size)) throw new UsageError(`--size expects one of ${SIZE_TIERS.join(", ")}, got "${size}"`);
-        opts.size = size as SizeTier;
-        break;
+  let parsed: ParsedFlags;
+  try {
+    parsed = parseFlags(argv, {
+      quick: { type: "boolean" },
+      size: { type: "string" },
+      all: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      out: { type: "string" },
+      timeout: { type: "string" },
+      python: { type: "string" },
+      lang: { type: "string" },
+    }, { allowPositionals: true });
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    if (e.problem === "unknown") throw new UsageError(`unknown option "${e.flag}"`);
+    if (e.problem === "unexpected-value") throw new UsageError(`${e.flag} takes no value, got "${e.flag}=${e.value}"`);
+    throw new UsageError(e.message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const opts: Options = {
+    targets: parsed.positionals,
+    size: undefined,
+    all: Boolean(values.all),
+    out: path.join(ROOT, "build", "notebooks"),
+    timeout: 1200,
+    help: Boolean(values.help),
+  };
+  // --quick and --size both set the tier: the later one on the command line wins.
+  for (const flag of parsed.order) {
+    if (flag === "quick") opts.size = "quick";
+    else if (flag === "size") {
+      const size = values.size as string;
+      if (!(SIZE_TIERS as readonly string[]).includes(size)) {
+        throw new UsageError(`--size expects one of ${SIZE_TIERS.join(", ")}, got "${size}"`);
       }
-      case "--all": noValue(); opts.all = true; break;
-      case "-h": case "--help": noValue(); opts.help = true; break;
-      case "--out": opts.out = path.resolve(cwd, value()); break;
-      case "--timeout": opts.timeout = positiveInt(flag, value()); break;
-      case "--python": opts.python = value(); break;
-      case "--lang": {
-        const lang = value();
-        if (!(lang in LANG_DIRS)) throw new UsageError(`--lang expects one of ${Object.keys(LANG_DIRS).join(", ")}, got "${lang}"`);
-        opts.lang = lang as Lang;
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option "${flag}"`);
+      opts.size = size as SizeTier;
     }
+  }
+  if (typeof values.out === "string") opts.out = path.resolve(cwd, values.out);
+  if (typeof values.timeout === "string") opts.timeout = positiveInt("--timeout", values.timeout);
+  if (typeof values.python === "string") opts.python = values.python;
+  if (typeof values.lang === "string") {
+    if (!(values.lang in LANG_DIRS)) {
+      throw new UsageError(`--lang expects one of ${Object.keys(LANG_DIRS).join(", ")}, got "${values.lang}"`);
+    }
+    opts.lang = values.lang as Lang;
   }
   if (opts.all && opts.targets.length) throw new UsageError(`--all runs every notebook; drop the names (${opts.targets.join(", ")}) or --all`);
   return opts;

@@ -15,6 +15,7 @@ import { loadMnist } from "../data";
 import { digitGrid, encodePng, writePngAtomic } from "../image/png";
 import { DIGIT_PIXELS, SampleStats, completeDigits } from "../sample";
 import { loadModelCheckpoint } from "../train/model-checkpoint";
+import { FlagError, ParsedFlags, parseFlags } from "./flags";
 
 const USAGE = `usage: npm run sample -- --checkpoint <path> [--count 8] [--prefix 300] [--temperature 1] [--seed 0] [--greedy] [--out <file.png>] [--backend <name>]
   --checkpoint <path>  a sequence-model checkpoint (task "sequence", 256 classes): its base
@@ -45,39 +46,55 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { checkpoint: "", count: 8, prefix: 300, temperature: 1, seed: 0, greedy: false, out: null, backend: null };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) usage(`${flag} needs a value`);
-    return v;
-  };
-  const int = (flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+  let values: ParsedFlags["values"];
+  try {
+    ({ values } = parseFlags(argv, {
+      checkpoint: { type: "string" },
+      count: { type: "string" },
+      prefix: { type: "string" },
+      seed: { type: "string" },
+      temperature: { type: "string" },
+      greedy: { type: "boolean" },
+      out: { type: "string" },
+      backend: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }));
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    usage(e.problem === "unknown" || e.problem === "positional" ? `unknown argument "${e.flag}"` : e.message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const str = (name: string): string | undefined => values[name] as string | undefined;
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = str(name);
+    if (v === undefined) return fallback;
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-      usage(`${flag} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "∞" : max}], got "${v}"`);
+      usage(`--${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "∞" : max}], got "${v}"`);
     }
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--checkpoint") o.checkpoint = value(i++, a);
-    else if (a === "--count") o.count = int(a, value(i++, a), 1);
-    else if (a === "--prefix") o.prefix = int(a, value(i++, a), 0, DIGIT_PIXELS);
-    else if (a === "--seed") o.seed = int(a, value(i++, a), 0, 0xffffffff);
-    else if (a === "--temperature") {
-      const v = value(i++, a), t = Number(v);
-      if (v.trim() === "" || !Number.isFinite(t) || t <= 0) usage(`--temperature must be a number > 0, got "${v}"`);
-      o.temperature = t;
-    } else if (a === "--greedy") o.greedy = true;
-    else if (a === "--out") o.out = value(i++, a);
-    else if (a === "--backend") {
-      const v = value(i++, a);
-      if (!(BACKEND_ORDER as readonly string[]).includes(v)) usage(`--backend must be one of ${BACKEND_ORDER.join(", ")}, got "${v}"`);
-      o.backend = v;
-    } else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else usage(`unknown argument "${a}"`);
+  const o: Options = {
+    checkpoint: str("checkpoint") ?? "",
+    count: int("count", 8, 1),
+    prefix: int("prefix", 300, 0, DIGIT_PIXELS),
+    seed: int("seed", 0, 0, 0xffffffff),
+    temperature: 1,
+    greedy: Boolean(values.greedy),
+    out: str("out") ?? null,
+    backend: str("backend") ?? null,
+  };
+  const temperature = str("temperature");
+  if (temperature !== undefined) {
+    const t = Number(temperature);
+    if (temperature.trim() === "" || !Number.isFinite(t) || t <= 0) usage(`--temperature must be a number > 0, got "${temperature}"`);
+    o.temperature = t;
+  }
+  if (o.backend !== null && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
+    usage(`--backend must be one of ${BACKEND_ORDER.join(", ")}, got "${o.backend}"`);
   }
   if (!o.checkpoint) usage("--checkpoint <path> is required");
   if (o.out !== null && !o.out.toLowerCase().endsWith(".png")) usage(`--out must name a .png file, got "${o.out}"`);

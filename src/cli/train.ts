@@ -9,10 +9,12 @@ import * as path from "node:path";
 import { chooseBackend, useBackend, BACKEND_ORDER } from "../backend";
 import { TASK_NAMES, TaskName } from "../data";
 import { LAYER_KINDS, LayerKind } from "../nn";
-import { train, TrainOptions, StepInfo, EpochRecord } from "../train/loop";
+import { train, TrainOptions } from "../train/loop";
 import { tierPreset } from "../train/presets";
 import { CONFIGS_DIR, configNames, loadConfig } from "../train/configs";
 import { SIZE_TIERS, SizeTier } from "../notebook/tier";
+import { FlagError, FlagOptions, ParsedFlags, parseFlags } from "./flags";
+import { makeProgress } from "./train-progress";
 
 class UsageError extends Error {}
 
@@ -94,29 +96,30 @@ function usage(): string {
   return lines.join("\n");
 }
 
+/** The table's flags as node:util parseArgs options: it splits the command line, the table types the values. */
+const PARSE_OPTIONS: FlagOptions = Object.fromEntries(
+  Object.entries(FLAGS).map(([flag, spec]) => [flag.slice(2), { type: spec.kind === "bool" ? "boolean" : "string" }]),
+);
+
 export function parseArgs(argv: string[]): Record<string, unknown> {
+  let values: ParsedFlags["values"];
+  try {
+    ({ values } = parseFlags(argv, PARSE_OPTIONS));
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    if (e.problem === "missing-value") throw new UsageError(`flag ${e.flag} needs a value (${FLAGS[e.flag].help})`);
+    if (e.problem === "unexpected-value") throw new UsageError(`flag ${e.flag} takes no value, got ${JSON.stringify(e.value)}`);
+    throw new UsageError(`unknown flag ${JSON.stringify(e.flag)}; expected one of ${Object.keys(FLAGS).join(", ")}`);
+  }
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let inline: string | undefined;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      inline = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
+  for (const [name, value] of Object.entries(values)) {
+    const arg = `--${name}`;
     const spec = FLAGS[arg];
-    if (!spec) throw new UsageError(`unknown flag ${JSON.stringify(argv[i])}; expected one of ${Object.keys(FLAGS).join(", ")}`);
-    if (spec.kind === "bool") {
-      if (inline !== undefined) throw new UsageError(`flag ${arg} takes no value, got ${JSON.stringify(inline)}`);
-      out[spec.key] = true;
+    if (spec.kind === "bool" || spec.kind === "string") {
+      out[spec.key] = value;
       continue;
     }
-    const raw = inline ?? argv[++i];
-    if (raw === undefined || (inline === undefined && raw.startsWith("--"))) throw new UsageError(`flag ${arg} needs a value (${spec.help})`);
-    if (spec.kind === "string") {
-      out[spec.key] = raw;
-      continue;
-    }
+    const raw = value as string;
     const v = Number(raw);
     if (raw.trim() === "" || !Number.isFinite(v) || (spec.kind === "int" && !Number.isInteger(v))) {
       throw new UsageError(`flag ${arg} must be ${spec.kind === "int" ? "an integer" : "a number"}, got ${JSON.stringify(raw)}`);
@@ -140,51 +143,6 @@ export function parseArgs(argv: string[]): Record<string, unknown> {
     throw new UsageError(`flag --backend must be one of ${BACKEND_ORDER.join(", ")}, got ${JSON.stringify(out.backend)}`);
   }
   return out;
-}
-
-function fmtTime(s: number): string {
-  if (!Number.isFinite(s)) return "?";
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`;
-}
-
-/** A progress display: an in-place bar on a terminal, periodic plain lines otherwise. */
-function makeProgress(tty: boolean) {
-  let epochStart = Date.now();
-  let lastPrint = 0;
-  let lossSum = 0;
-  let accSum = 0;
-  let count = 0;
-  return {
-    start(): void {
-      epochStart = Date.now();
-    },
-    onStep(i: StepInfo): void {
-      if (i.stepInEpoch === 1) lossSum = accSum = count = 0;
-      lossSum += i.loss;
-      accSum += i.accuracy;
-      count++;
-      const elapsed = (Date.now() - epochStart) / 1000;
-      const rate = i.stepInEpoch / Math.max(elapsed, 1e-9);
-      const eta = (i.stepsPerEpoch - i.stepInEpoch) / rate;
-      const now = Date.now();
-      const text = `epoch ${i.epoch + 1} ${i.stepInEpoch}/${i.stepsPerEpoch} loss ${(lossSum / count).toFixed(4)} acc ${(accSum / count).toFixed(3)} ${rate.toFixed(2)} steps/s ETA ${fmtTime(eta)}`;
-      if (tty) {
-        const width = 20;
-        const done = Math.round((width * i.stepInEpoch) / i.stepsPerEpoch);
-        process.stdout.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${text}\x1b[K`);
-      } else if (now - lastPrint >= 10000 || i.stepInEpoch === i.stepsPerEpoch || i.stepInEpoch === 1) {
-        lastPrint = now;
-        process.stdout.write(text + "\n");
-      }
-    },
-    onEpoch(r: EpochRecord): void {
-      epochStart = Date.now();
-      if (tty) process.stdout.write("\n");
-      const val = r.val_bits_per_dim !== undefined ? `val nll ${r.val_loss.toFixed(4)} bits/dim ${r.val_bits_per_dim.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}` : `val loss ${r.val_loss.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}`;
-      process.stdout.write(`epoch ${r.epoch} done: step ${r.step} train loss ${r.train_loss.toFixed(4)} acc ${r.train_accuracy.toFixed(4)} | ${val} | lr ${r.lr.toExponential(2)} | ${r.wall_s.toFixed(1)}s\n`);
-    },
-  };
 }
 
 /** The package root, where configs/ sits; a config file inside it is recorded relative to it. */
@@ -298,18 +256,25 @@ async function main(argv: string[]): Promise<number> {
   const task = opts.task;
   const backend = args.backend ? await useBackend(args.backend as string, { quiet: true }) : await chooseBackend({ quiet: true });
   process.stdout.write(`backend: ${backend.name} (${backend.reason})\n`);
-  const progress = makeProgress(Boolean(process.stdout.isTTY));
-  const summary = await train(opts, {
-    onStart: ({ model, trainSize, valSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {
-      const mambaSizes = opts.layer === "mamba" ? ` expand ${model.opts.expand} dConv ${model.opts.dConv}` : "";
-      process.stdout.write(`model: ${opts.layer} dModel ${opts.dModel} nLayers ${opts.nLayers} n ${opts.n}${mambaSizes}, ${model.countParams()} params\n`);
-      process.stdout.write(`data: ${task}, ${trainSize} train / ${valSize} validation / ${testSize} test examples, ${stepsPerEpoch} steps per epoch of ${opts.bsz}\n`);
-      if (resumedFromEpoch !== null) process.stdout.write(`resumed after epoch ${resumedFromEpoch}\n`);
-      progress.start();
-    },
-    onStep: progress.onStep,
-    onEpoch: progress.onEpoch,
-  });
+  const progress = makeProgress(process.stdout);
+  let summary: Awaited<ReturnType<typeof train>>;
+  try {
+    summary = await train(opts, {
+      onStart: ({ model, trainSize, valSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {
+        const mambaSizes = opts.layer === "mamba" ? ` expand ${model.opts.expand} dConv ${model.opts.dConv}` : "";
+        const sizes = `dModel ${opts.dModel} nLayers ${opts.nLayers} n ${opts.n}${mambaSizes}`;
+        process.stdout.write(`model: ${opts.layer} ${sizes}, ${model.countParams()} params\n`);
+        const splits = `${trainSize} train / ${valSize} validation / ${testSize} test examples`;
+        process.stdout.write(`data: ${task}, ${splits}, ${stepsPerEpoch} steps per epoch of ${opts.bsz}\n`);
+        if (resumedFromEpoch !== null) process.stdout.write(`resumed after epoch ${resumedFromEpoch}\n`);
+        progress.start();
+      },
+      onStep: progress.onStep,
+      onEpoch: progress.onEpoch,
+    });
+  } finally {
+    progress.stop();
+  }
   const final = summary.test_bits_per_dim !== undefined
     ? `test nll ${summary.test_nll!.toFixed(4)} nats, ${summary.test_bits_per_dim.toFixed(4)} bits/dim`
     : `test accuracy ${summary.test_accuracy.toFixed(4)}`;

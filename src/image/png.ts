@@ -1,40 +1,14 @@
 /**
- * 8-bit grayscale PNG files, written with node's own zlib (no image package needed: a grayscale
- * PNG is only a signature, an IHDR chunk, one IDAT chunk of deflated scanlines each led by filter
- * byte 0, and an IEND chunk, every chunk closed by a CRC-32), and a grid of digit panels for
- * showing completions next to their originals.
+ * 8-bit grayscale PNG files, encoded by pngjs, and a grid of digit panels for showing completions
+ * next to their originals.
  */
+import * as zlib from "node:zlib";
+import { PNG } from "pngjs";
 import { writeFileAtomic } from "../atomic-write";
-import { deflateSync } from "node:zlib";
 
-const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (the one of PNG and zlib's crc32) of the bytes. */
+/** CRC-32 (the one of PNG chunks and zlib) of the bytes: node's zlib.crc32. */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-/** One chunk: length, type, data, CRC-32 over type and data. */
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
+  return zlib.crc32(bytes);
 }
 
 /** Encodes width × height 8-bit gray pixels (row-major) as a PNG file. */
@@ -44,23 +18,17 @@ export function encodePng(gray: Uint8Array, width: number, height: number): Uint
   }
   if (!(gray instanceof Uint8Array)) throw new Error(`encodePng: gray must be a Uint8Array, got ${String(gray)}`);
   if (gray.length !== width * height) throw new Error(`encodePng: gray must hold width · height = ${width * height} pixels, got ${gray.length}`);
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // colour type: grayscale
-  // compression 0 (deflate), filter method 0, no interlacing: bytes 10–12 stay 0
-  const raw = new Uint8Array(height * (width + 1));
-  for (let y = 0; y < height; y++) raw.set(gray.subarray(y * width, (y + 1) * width), y * (width + 1) + 1); // filter byte 0 leads each row
-  const parts = [SIGNATURE, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", new Uint8Array(0))];
-  const png = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    png.set(p, off);
-    off += p.length;
-  }
-  return png;
+  const data = Buffer.from(gray.buffer, gray.byteOffset, gray.byteLength);
+  // Gray in, gray out, one byte a pixel. No row filter and zlib's default level and strategy, not
+  // pngjs's defaults (adaptive filters, level 9, run-length strategy): on a 16-row grid of MNIST
+  // digits (92×482) these give 5 418 bytes in 0.7 ms, pngjs's defaults 8 014 bytes in 1.0 ms, and
+  // level 9 with the default strategy 5 120 bytes in 12 ms (medians of 15 runs, 2 shared cores),
+  // and the same bytes as the hand-written encoder this replaced.
+  const png = PNG.sync.write({ width, height, data } as PNG, {
+    colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8, filterType: 0, deflateLevel: 6, deflateStrategy: 0,
+  });
+  // A plain Uint8Array of its own (a small Buffer can be a view into node's shared pool).
+  return new Uint8Array(png);
 }
 
 /** Writes the bytes to a temporary file beside `filePath`, then renames it into place. */

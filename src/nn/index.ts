@@ -1,11 +1,25 @@
 export * from "./module";
+export * from "./sequence-layer";
+export * from "./convolve-with-skip";
+export * from "./ssm-layer-base";
 export * from "./s4-layer";
 export * from "./s4d-layer";
 export * from "./ssm-layer";
-export * from "./blocks";
+export * from "./layer-norm";
+export * from "./dense";
+export * from "./embedding";
+export * from "./dropout";
+/** GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), one fused kernel each way where one exists. */
+export { gelu } from "../kernels/gelu";
+export * from "./sequence-block";
+export * from "./model-block";
+export * from "./stacked-model-options";
+export * from "./layer-kinds";
+export * from "./stacked-model";
 export * from "./rms-norm";
 export * from "./mamba-block";
 export * from "./mamba-residual-block";
 export * from "./linear";
 export * from "./recompute";
+export * from "./recompute-block";
 export * from "./mean-pool";

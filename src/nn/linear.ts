@@ -6,14 +6,13 @@
  * 67 ms for transpose-then-multiply. The dense layers of a 784-pixel batch hit exactly that case.
  */
 import * as tf from "@tensorflow/tfjs";
-
-type MatMulFn = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+import { customOp2 } from "../custom-grad";
 
 /** x: (m, k) · w: (k, n) → (m, n), differentiable in both. */
-export const matMul2d: MatMulFn = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: (tensors: tf.Tensor[]) => void) => {
+export const matMul2d = customOp2((x: tf.Tensor2D, w: tf.Tensor2D, save) => {
   save([x, w]);
   return {
     value: tf.matMul(x, w),
-    gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)],
+    gradFunc: (dy, [xs, ws]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)],
   };
-}) as any) as unknown as MatMulFn;
+});

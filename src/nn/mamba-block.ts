@@ -21,9 +21,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { causalDepthwiseConv1d } from "../kernels/depthwise-conv1d";
 import { selectiveScan } from "../kernels/selective-scan";
-import { mulberry32 } from "../random";
+import { checkIntArg, checkSeed } from "../checks";
+import { mulberry32, subSeed } from "../random";
 import { matMul2d } from "./linear";
-import { Module, checkIntArg, checkSeed, subSeed } from "./module";
+import { Module } from "./module";
 
 export interface MambaBlockOptions {
   /** Width of the residual stream, d_model. */

@@ -4,9 +4,10 @@
  * place of the GELU / GLU tail of an S4 block.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Dropout } from "./blocks";
+import type { Dropout } from "./dropout";
 import { MambaBlock, isMambaState } from "./mamba-block";
-import { LayerState, Module } from "./module";
+import { Module } from "./module";
+import type { LayerState } from "./sequence-layer";
 import { RMSNorm } from "./rms-norm";
 
 export interface MambaResidualBlockOptions {

@@ -5,18 +5,17 @@
  * (51 MB at batch 128, l 784, h 128).
  */
 import * as tf from "@tensorflow/tfjs";
+import { customOp1 } from "../custom-grad";
 
-type MeanFn = (x: tf.Tensor) => tf.Tensor;
-
-const pooled: MeanFn = tf.customGrad(((x: tf.Tensor, save: (tensors: tf.Tensor[]) => void) => {
+const pooled = customOp1((x, save) => {
   save([]);
   const l = x.shape[1] as number;
   return {
     value: tf.mean(x, 1),
     // tf.fill makes the constant on the device (a GPU fill program, no upload).
-    gradFunc: (dy: tf.Tensor) => tf.mul(tf.expandDims(dy, 1), tf.fill([1, l, 1], 1 / l)),
+    gradFunc: (dy) => tf.mul(tf.expandDims(dy, 1), tf.fill([1, l, 1], 1 / l)),
   };
-}) as any) as unknown as MeanFn;
+});
 
 export function meanOverLength(x: tf.Tensor): tf.Tensor {
   if (!(x instanceof tf.Tensor) || x.rank !== 3) throw new Error(`meanOverLength: x must be a tensor of shape (b, l, h), got ${x instanceof tf.Tensor ? `(${x.shape.join(", ")})` : typeof x}`);

@@ -4,23 +4,23 @@
  * nor adds a bias.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Module, checkIntArg } from "./module";
-
-type MeanSquareFn = (x: tf.Tensor) => tf.Tensor;
+import { checkIntArg } from "../checks";
+import { customOp1 } from "../custom-grad";
+import { Module } from "./module";
 
 /**
  * mean(x²) over the last axis, keeping it: (..., h) → (..., 1). The gradient 2x·dy/h is written
  * out because tfjs's gradient of tf.mean multiplies by a ones tensor of x's size made on the host,
  * an upload every step on a GPU; tf.fill makes the constant on the device.
  */
-const meanSquare: MeanSquareFn = tf.customGrad(((x: tf.Tensor, save: (tensors: tf.Tensor[]) => void) => {
+const meanSquare = customOp1((x, save) => {
   save([x]);
   const h = x.shape[x.rank - 1];
   return {
     value: tf.mean(tf.square(x), -1, true),
-    gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => tf.mul(tf.mul(dy, xs), tf.fill([], 2 / h)),
+    gradFunc: (dy, [xs]) => tf.mul(tf.mul(dy, xs), tf.fill([], 2 / h)),
   };
-}) as any) as unknown as MeanSquareFn;
+});
 
 export class RMSNorm extends Module {
   readonly weight: tf.Variable; // (h)

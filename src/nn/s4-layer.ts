@@ -8,19 +8,11 @@ import { CTensor } from "../complex";
 import { makeDPLRHiPPO } from "../hippo";
 import { discreteDPLR, kernelDPLR, rootsOfUnityPairs, spectrumPoints } from "../s4";
 import { CVector } from "../linalg";
-import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed, convolveWithSkip } from "./module";
-import { mulberry32 } from "../random";
+import { checkDims, checkIntArg } from "../checks";
+import { convolveWithSkip } from "./convolve-with-skip";
+import { MAX_LAMBDA_RE, SSMLayerBase, SSMLayerBaseOptions, tile } from "./ssm-layer-base";
 
-export interface S4LayerOptions {
-  /** Channels (the model width, d_model). */
-  h: number;
-  /** State size N per channel. */
-  n: number;
-  /** Sequence length the kernel is built for. */
-  l: number;
-  seed?: number;
-  dtMin?: number;
-  dtMax?: number;
+export interface S4LayerOptions extends SSMLayerBaseOptions {
   /**
    * Store one mode of each conjugate pair, n/2 modes (n even), as the official S4 code does: the
    * SSM is the same real system of state size n, its kernel costs about half as much (see
@@ -43,28 +35,6 @@ export function hippoModes(n: number, conjugatePairs: boolean): { Lambda: CVecto
   return { Lambda: pick(hippo.Lambda), P: pick(hippo.P), B: pick(hippo.B) };
 }
 
-/** Upper bound on Re Λ in use, so every mode stays strictly stable during training. */
-export const MAX_LAMBDA_RE = -1e-4;
-
-export function checkStepRange(fn: string, dtMin: unknown, dtMax: unknown): void {
-  if (typeof dtMin !== "number" || !(dtMin > 0) || !Number.isFinite(dtMin)) throw new Error(`${fn}: dtMin must be a finite number > 0, got ${String(dtMin)}`);
-  if (typeof dtMax !== "number" || !(dtMax >= dtMin) || !Number.isFinite(dtMax)) throw new Error(`${fn}: dtMax must be a finite number ≥ dtMin = ${dtMin}, got ${String(dtMax)}`);
-}
-
-/** log Δ, (h): uniform in [log dtMin, log dtMax]. */
-export function initLogStep(h: number, dtMin: number, dtMax: number, seed: number): Float32Array {
-  const r = mulberry32(seed);
-  const lo = Math.log(dtMin), hi = Math.log(dtMax);
-  return Float32Array.from({ length: h }, () => lo + r() * (hi - lo));
-}
-
-/** Repeats a length-N float64 vector h times: (h, N) row-major. */
-export function tile(v: Float64Array, h: number): Float32Array {
-  const N = v.length, out = new Float32Array(h * N);
-  for (let i = 0; i < h; i++) for (let n = 0; n < N; n++) out[i * N + n] = v[n];
-  return out;
-}
-
 /** The (b, h, N) complex update x ← Ā x + B̄ u with Ā (h, N, N), B̄ (h, N), u (b, h). */
 export function complexStateStep(Ab: CTensor, Bb: CTensor, x: CTensor, u: tf.Tensor): CTensor {
   return tf.tidy(() => {
@@ -80,11 +50,10 @@ export function complexStateStep(Ab: CTensor, Bb: CTensor, x: CTensor, u: tf.Ten
   });
 }
 
-export class S4Layer extends Module implements SequenceLayer {
-  readonly h: number;
-  /** State size N per channel. */
-  readonly n: number;
-  readonly l: number;
+/** The cached RNN system, complex: Ā (h, N, N), B̄ (h, N), C̄ (h, N). */
+type S4Recurrence = { Ab: CTensor; Bb: CTensor; Cb: CTensor };
+
+export class S4Layer extends SSMLayerBase<CTensor, S4Recurrence> {
   readonly conjugatePairs: boolean;
   /** Modes stored per channel: N, or N/2 with conjugate pairs (the parameters below are (h, modes)). */
   readonly modes: number;
@@ -96,26 +65,18 @@ export class S4Layer extends Module implements SequenceLayer {
   readonly B_im: tf.Variable; // (h, modes)
   readonly C_re: tf.Variable; // (h, modes), learned directly as C̃
   readonly C_im: tf.Variable; // (h, modes)
-  readonly D: tf.Variable; // (h)
-  readonly log_step: tf.Variable; // (h)
-  private rnn: { Ab: CTensor; Bb: CTensor; Cb: CTensor } | null = null;
   /** The l roots of unity, (l, 2): made once, so that no training step uploads them again. */
   private readonly roots: tf.Tensor2D;
   /** MAX_LAMBDA_RE as a tensor made once (a number would be a new host tensor every step). */
   private readonly maxLambdaRe: tf.Scalar;
 
   constructor(opts: S4LayerOptions) {
-    super();
-    const fn = "S4Layer";
-    if (typeof opts !== "object" || opts === null) throw new Error(`${fn}: options must be an object, got ${String(opts)}`);
-    const h = checkIntArg(fn, "h", opts.h), N = checkIntArg(fn, "n", opts.n), l = checkIntArg(fn, "l", opts.l);
-    const seed = checkSeed(fn, opts.seed ?? 0);
-    const dtMin = opts.dtMin ?? 1e-3, dtMax = opts.dtMax ?? 1e-1;
-    checkStepRange(fn, dtMin, dtMax);
+    super("S4Layer", opts);
+    const fn = this.fn;
+    const { h, n: N, l } = this;
     const conjugatePairs = opts.conjugatePairs ?? false;
     if (typeof conjugatePairs !== "boolean") throw new Error(`${fn}: conjugatePairs must be a boolean, got ${String(conjugatePairs)}`);
     if (conjugatePairs && N % 2 !== 0) throw new Error(`${fn}: n must be even with conjugatePairs (n/2 modes and their conjugates), got ${N}`);
-    this.h = h; this.n = N; this.l = l;
     this.conjugatePairs = conjugatePairs;
     const M = (this.modes = conjugatePairs ? N / 2 : N);
     const hippo = hippoModes(N, conjugatePairs);
@@ -125,11 +86,9 @@ export class S4Layer extends Module implements SequenceLayer {
     this.P_im = this.addParam("P_im", tile(hippo.P.im, h), [h, M]);
     this.B_re = this.addParam("B_re", tile(hippo.B.re, h), [h, M]);
     this.B_im = this.addParam("B_im", tile(hippo.B.im, h), [h, M]);
-    // E|C̃_n|² = 1: each part has variance ½.
-    this.C_re = this.addParam("C_re", seededNormal(h * M, subSeed(seed, "C_re"), Math.SQRT1_2), [h, M]);
-    this.C_im = this.addParam("C_im", seededNormal(h * M, subSeed(seed, "C_im"), Math.SQRT1_2), [h, M]);
-    this.D = this.addParam("D", seededNormal(h, subSeed(seed, "D")), [h]);
-    this.log_step = this.addParam("log_step", initLogStep(h, dtMin, dtMax, subSeed(seed, "log_step")), [h]);
+    const C = this.addComplexReadout(M); // learned directly as C̃
+    this.C_re = C.re;
+    this.C_im = C.im;
     this.roots = rootsOfUnityPairs(l, spectrumPoints(l, conjugatePairs));
     this.maxLambdaRe = tf.scalar(MAX_LAMBDA_RE);
   }
@@ -154,14 +113,35 @@ export class S4Layer extends Module implements SequenceLayer {
     return convolveWithSkip(u, this.kernel(), this.D);
   }
 
+  /** The parameters S4's discretization reads, in the order `discreteFromValues` takes them. */
+  private recurrenceInputs(): tf.Variable[] {
+    return [this.Lambda_re, this.Lambda_im, this.P_re, this.P_im, this.B_re, this.B_im, this.C_re, this.C_im, this.log_step];
+  }
+
+  /** Reads the parameters without blocking (the path of `setupRecurrence`). */
+  protected override async buildRecurrenceAsync(): Promise<S4Recurrence> {
+    const values = await Promise.all(this.recurrenceInputs().map((v) => v.data() as Promise<Float32Array>));
+    return this.discreteFromValues(values);
+  }
+
+  /** Reads the parameters synchronously: RNN mode rebuilding after a parameter change. */
+  protected buildRecurrence(): S4Recurrence {
+    let values: Float32Array[];
+    try {
+      values = this.recurrenceInputs().map((v) => v.dataSync() as Float32Array);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      const what = "the parameters changed since setupRecurrence(), and this backend cannot read them synchronously";
+      throw new Error(`S4Layer: ${what} (${why}); await setupRecurrence() again`);
+    }
+    return this.discreteFromValues(values);
+  }
+
   /**
-   * Computes Ā (h, N, N), B̄ (h, N), C̄ (h, N) per channel in float64 from the current parameter
-   * values (C̄ undoes the C̃ folding for length l), and caches them as float32 tensors.
+   * Ā (h, N, N), B̄ (h, N), C̄ (h, N) per channel, computed in float64 from the parameters' values
+   * (C̄ undoes the C̃ folding for length l), as float32 tensors.
    */
-  async setupRecurrence(): Promise<void> {
-    const [lr, li, pr, pi, br, bi, cr, ci, ls] = await Promise.all(
-      [this.Lambda_re, this.Lambda_im, this.P_re, this.P_im, this.B_re, this.B_im, this.C_re, this.C_im, this.log_step].map((v) => v.data() as Promise<Float32Array>),
-    );
+  private discreteFromValues([lr, li, pr, pi, br, bi, cr, ci, ls]: Float32Array[]): S4Recurrence {
     const { h, n: N } = this;
     const out = {
       Ab: { re: new Float32Array(h * N * N), im: new Float32Array(h * N * N) },
@@ -186,20 +166,8 @@ export class S4Layer extends Module implements SequenceLayer {
       out.Bb.re.set(d.Bb.re, c * N); out.Bb.im.set(d.Bb.im, c * N);
       out.Cb.re.set(d.Cb.re, c * N); out.Cb.im.set(d.Cb.im, c * N);
     }
-    this.disposeRecurrence();
     const t = (v: { re: Float32Array; im: Float32Array }, shape: number[]): CTensor => ({ re: tf.tensor(v.re, shape), im: tf.tensor(v.im, shape) });
-    this.rnn = { Ab: t(out.Ab, [h, N, N]), Bb: t(out.Bb, [h, N]), Cb: t(out.Cb, [h, N]) };
-  }
-
-  /** The cached RNN matrices (after `setupRecurrence`). */
-  recurrence(): { Ab: CTensor; Bb: CTensor; Cb: CTensor } {
-    if (!this.rnn) throw new Error("S4Layer: call (and await) setupRecurrence() before using RNN mode");
-    return this.rnn;
-  }
-
-  disposeRecurrence(): void {
-    if (this.rnn) for (const p of Object.values(this.rnn)) tf.dispose([p.re, p.im]);
-    this.rnn = null;
+    return { Ab: t(out.Ab, [h, N, N]), Bb: t(out.Bb, [h, N]), Cb: t(out.Cb, [h, N]) };
   }
 
   /** Zero state: (b, h, N) complex. */
@@ -209,7 +177,7 @@ export class S4Layer extends Module implements SequenceLayer {
   }
 
   /** RNN mode, one position: x ← Ā x + B̄ u, y = Re(C̄ x) + D u; u (b, h) → y (b, h). */
-  step(state: LayerState, u: tf.Tensor): { y: tf.Tensor; state: CTensor } {
+  step(state: CTensor, u: tf.Tensor): { y: tf.Tensor; state: CTensor } {
     const { Ab, Bb, Cb } = this.recurrence();
     if (state instanceof tf.Tensor || !("re" in state)) throw new Error("S4Layer.step: state must be a complex {re, im} state from initState()");
     checkDims("S4Layer.step: u", u, [-1, this.h], `(b, h = ${this.h})`);
@@ -222,7 +190,6 @@ export class S4Layer extends Module implements SequenceLayer {
   }
 
   override dispose(): void {
-    this.disposeRecurrence();
     tf.dispose([this.roots, this.maxLambdaRe]);
     super.dispose();
   }

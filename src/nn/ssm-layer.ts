@@ -6,42 +6,29 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeHiPPO } from "../hippo";
 import { inv } from "../linalg";
-import { LayerState, Module, SequenceLayer, checkDims, checkIntArg, checkSeed, seededNormal, subSeed, convolveWithSkip } from "./module";
-import { checkStepRange, initLogStep } from "./s4-layer";
+import { checkDims, checkIntArg } from "../checks";
+import { seededNormal, subSeed } from "../random";
+import { convolveWithSkip } from "./convolve-with-skip";
+import { SSMLayerBase, SSMLayerBaseOptions } from "./ssm-layer-base";
 
-export interface SSMLayerOptions {
-  h: number;
-  n: number;
-  l: number;
+export interface SSMLayerOptions extends SSMLayerBaseOptions {
   /** "hippo" (HiPPO-LegS A, the default) or "random" (N(0, 1/N) entries). */
   init?: "hippo" | "random";
-  seed?: number;
-  dtMin?: number;
-  dtMax?: number;
 }
 
-export class SSMLayer extends Module implements SequenceLayer {
-  readonly h: number;
-  readonly n: number;
-  readonly l: number;
+/** The cached RNN system: Ā (h, N, N), B̄ (h, N). */
+type SSMRecurrence = { Ab: tf.Tensor; Bb: tf.Tensor };
+
+export class SSMLayer extends SSMLayerBase<tf.Tensor, SSMRecurrence> {
   readonly A: tf.Variable; // (h, N, N)
   readonly B: tf.Variable; // (h, N)
   readonly C: tf.Variable; // (h, N)
-  readonly D: tf.Variable; // (h)
-  readonly log_step: tf.Variable; // (h)
-  private rnn: { Ab: tf.Tensor; Bb: tf.Tensor } | null = null;
 
   constructor(opts: SSMLayerOptions) {
-    super();
-    const fn = "SSMLayer";
-    if (typeof opts !== "object" || opts === null) throw new Error(`${fn}: options must be an object, got ${String(opts)}`);
-    const h = checkIntArg(fn, "h", opts.h), N = checkIntArg(fn, "n", opts.n), l = checkIntArg(fn, "l", opts.l);
-    const seed = checkSeed(fn, opts.seed ?? 0);
+    super("SSMLayer", opts);
     const init = opts.init ?? "hippo";
-    if (init !== "hippo" && init !== "random") throw new Error(`${fn}: init must be "hippo" or "random", got ${JSON.stringify(init)}`);
-    const dtMin = opts.dtMin ?? 1e-3, dtMax = opts.dtMax ?? 1e-1;
-    checkStepRange(fn, dtMin, dtMax);
-    this.h = h; this.n = N; this.l = l;
+    if (init !== "hippo" && init !== "random") throw new Error(`${this.fn}: init must be "hippo" or "random", got ${JSON.stringify(init)}`);
+    const { h, n: N, seed } = this;
     let A: Float32Array;
     if (init === "hippo") {
       const a = makeHiPPO(N).re;
@@ -52,9 +39,7 @@ export class SSMLayer extends Module implements SequenceLayer {
     }
     this.A = this.addParam("A", A, [h, N, N]);
     this.B = this.addParam("B", seededNormal(h * N, subSeed(seed, "B"), 1 / Math.sqrt(N)), [h, N]);
-    this.C = this.addParam("C", seededNormal(h * N, subSeed(seed, "C"), 1 / Math.sqrt(N)), [h, N]);
-    this.D = this.addParam("D", seededNormal(h, subSeed(seed, "D")), [h]);
-    this.log_step = this.addParam("log_step", initLogStep(h, dtMin, dtMax, subSeed(seed, "log_step")), [h]);
+    this.C = this.addRealReadout();
   }
 
   /** Bilinear discretization for every channel at once: Ā (h, N, N), B̄ (h, N, 1). */
@@ -90,17 +75,12 @@ export class SSMLayer extends Module implements SequenceLayer {
     return convolveWithSkip(u, this.kernel(), this.D);
   }
 
-  async setupRecurrence(): Promise<void> {
-    this.disposeRecurrence();
-    this.rnn = tf.tidy(() => {
+  /** Ā (h, N, N) and B̄ (h, N) by the bilinear method, from the current parameters. */
+  protected buildRecurrence(): SSMRecurrence {
+    return tf.tidy(() => {
       const { Ab, Bb } = this.discrete();
       return { Ab, Bb: tf.squeeze(Bb, [2]) };
     });
-  }
-
-  disposeRecurrence(): void {
-    if (this.rnn) tf.dispose([this.rnn.Ab, this.rnn.Bb]);
-    this.rnn = null;
   }
 
   /** Zero state: (b, h, N), real. */
@@ -110,21 +90,15 @@ export class SSMLayer extends Module implements SequenceLayer {
   }
 
   /** x ← Ā x + B̄ u, y = C x + D u; u (b, h) → y (b, h). */
-  step(state: LayerState, u: tf.Tensor): { y: tf.Tensor; state: tf.Tensor } {
-    if (!this.rnn) throw new Error("SSMLayer: call (and await) setupRecurrence() before using RNN mode");
+  step(state: tf.Tensor, u: tf.Tensor): { y: tf.Tensor; state: tf.Tensor } {
+    const { Ab, Bb } = this.recurrence();
     if (!(state instanceof tf.Tensor)) throw new Error("SSMLayer.step: state must be a real (b, h, N) tensor from initState()");
     checkDims("SSMLayer.step: u", u, [-1, this.h], `(b, h = ${this.h})`);
-    const { Ab, Bb } = this.rnn;
     return tf.tidy(() => {
       const ax = tf.transpose(tf.matMul(Ab, tf.transpose(state, [1, 2, 0])), [2, 0, 1]); // (h, N, b) → (b, h, N)
       const x = tf.add(ax, tf.mul(Bb, tf.expandDims(u, -1)));
       const y = tf.add(tf.sum(tf.mul(this.C, x), -1), tf.mul(u, this.D));
       return { y, state: x };
     });
-  }
-
-  override dispose(): void {
-    this.disposeRecurrence();
-    super.dispose();
   }
 }

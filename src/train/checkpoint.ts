@@ -1,29 +1,43 @@
 /**
  * Checkpoints as a pair of files next to each other:
- *   <path>.json          manifest: { format, version, config, meta, binary, tensors: [{ name,
- *                        shape, dtype, offset, length }], byteLength, checksum } (offset/length
- *                        in bytes, checksum is the hex SHA-256 of the whole binary)
- *   <path>.<hash>.bin    the tensors' raw little-endian data, back to back in manifest order; its
- *                        name (`binary`) carries the first 16 hex digits of the checksum.
+ *   <path>.json                        manifest: { format, version: 2, config, meta, binary,
+ *                                      byteLength, checksum } (checksum: hex SHA-256 of the whole
+ *                                      tensor file, byteLength: its size)
+ *   <path>.<hash>.safetensors          the tensors in the safetensors format (see safetensors.ts),
+ *                                      F32 or I32, in save order; `binary` names it, and the name
+ *                                      carries the first 16 hex digits of the checksum.
+ * Any safetensors reader (Python's `safetensors`, or a few lines of struct and json) opens the
+ * tensor file; config and training progress stay in the manifest.
  *
- * The manifest is the commit point. Saving writes the binary under its own new name, then writes
- * the manifest to a temporary file and renames it over the old one — one atomic step — and only
- * then deletes the previous binary. A crash at any moment leaves either the old checkpoint or the
- * new one loadable, never a manifest pointing at a half-written binary. Loading only JSON.parses
- * the manifest and checks every field (the binary must be a plain file name in the same folder)
- * before creating tensors.
+ * The manifest is the commit point. Saving writes the tensor file under its own new name, then
+ * writes the manifest atomically (temporary file, then one rename over the old one), and only
+ * then deletes the previous tensor file. A crash at any moment leaves either the old checkpoint or
+ * the new one loadable, never a manifest pointing at a half-written file. Loading only parses JSON
+ * and copies raw numbers, checking every field first (the tensor file must be a plain file name in
+ * the manifest's folder, its size and checksum must match, its header must describe its bytes).
+ *
+ * Version 1 checkpoints (the manifest listed each tensor's offset in a raw `.bin` file) still
+ * load; saving always writes version 2.
  */
 import * as tf from "@tensorflow/tfjs";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { writeFileAtomic } from "../atomic-write";
+import { decodeSafetensors, encodeSafetensors, SafetensorsDtype, SafetensorsEntry } from "./safetensors";
+
+export { decodeSafetensors, encodeSafetensors } from "./safetensors";
+export type { SafetensorsDtype, SafetensorsEntry, SafetensorsFile } from "./safetensors";
 
 export const CHECKPOINT_FORMAT = "s4-mamba-checkpoint";
-export const CHECKPOINT_VERSION = 1;
+/** The version saving writes; loading also reads CHECKPOINT_VERSION_V1. */
+export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION_V1 = 1;
 
 export type CheckpointDtype = "float32" | "int32";
 
+/** One tensor of a version 1 checkpoint: where its bytes lie in the `.bin` file. */
 export interface CheckpointTensorEntry {
   name: string;
   shape: number[];
@@ -32,9 +46,23 @@ export interface CheckpointTensorEntry {
   length: number;
 }
 
-export interface CheckpointManifest {
+/** The manifest of a version 2 checkpoint (what saving writes). */
+export interface CheckpointManifestV2 {
   format: typeof CHECKPOINT_FORMAT;
   version: typeof CHECKPOINT_VERSION;
+  config: unknown;
+  meta: Record<string, unknown>;
+  /** File name of the safetensors file, in the manifest's folder. */
+  binary: string;
+  byteLength: number;
+  /** Hex SHA-256 of the whole safetensors file. */
+  checksum: string;
+}
+
+/** The manifest of a version 1 checkpoint: a raw binary, its tensors listed here. */
+export interface CheckpointManifestV1 {
+  format: typeof CHECKPOINT_FORMAT;
+  version: typeof CHECKPOINT_VERSION_V1;
   config: unknown;
   meta: Record<string, unknown>;
   tensors: CheckpointTensorEntry[];
@@ -43,6 +71,8 @@ export interface CheckpointManifest {
   byteLength: number;
   checksum: string;
 }
+
+export type CheckpointManifest = CheckpointManifestV2 | CheckpointManifestV1;
 
 export interface Checkpoint {
   /** Model configuration; anything JSON can represent. */
@@ -58,16 +88,21 @@ export interface LoadedCheckpoint {
   meta: Record<string, unknown>;
   /** Freshly created tensors; the caller disposes them. */
   tensors: Record<string, tf.Tensor>;
+  /** The format version the files were written in (1 or 2). */
+  version: number;
 }
 
 const LITTLE_ENDIAN_HOST = os.endianness() === "LE";
+const TO_SAFETENSORS: Record<CheckpointDtype, SafetensorsDtype> = { float32: "F32", int32: "I32" };
+/** What the tensor file's "__metadata__" says about it, for someone who finds it alone. */
+const TENSOR_FILE_METADATA = { format: "pt", producer: CHECKPOINT_FORMAT, checkpoint_version: String(CHECKPOINT_VERSION) };
 
 function manifestPath(p: string): string {
   return `${p}.json`;
 }
-/** The binary's file name for a checkpoint at `p` with this checksum. */
-function binaryName(p: string, checksum: string): string {
-  return `${path.basename(p)}.${checksum.slice(0, 16)}.bin`;
+/** The tensor file's name for a checkpoint at `p` with this checksum. */
+function tensorFileName(p: string, checksum: string): string {
+  return `${path.basename(p)}.${checksum.slice(0, 16)}.safetensors`;
 }
 
 /** Reverses byte order of each 4-byte word in place (for big-endian hosts). */
@@ -97,19 +132,9 @@ async function removeQuietly(file: string): Promise<void> {
   }
 }
 
-async function writeSynced(file: string, data: Uint8Array | string): Promise<void> {
-  const fh = await fsp.open(file, "wx");
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
- * Saves `ckpt` as `<filePath>.json` and its binary, replacing an earlier checkpoint at the same
- * path. Tensors must be float32 or int32; their values are read with `await data()`.
+ * Saves `ckpt` as `<filePath>.json` and its safetensors file, replacing an earlier checkpoint at
+ * the same path. Tensors must be float32 or int32; their values are read with `await data()`.
  */
 export async function saveCheckpoint(filePath: string, ckpt: Checkpoint): Promise<void> {
   if (typeof filePath !== "string" || filePath === "") {
@@ -123,68 +148,56 @@ export async function saveCheckpoint(filePath: string, ckpt: Checkpoint): Promis
   }
   const tensors = ckpt.tensors;
   if (!tensors || typeof tensors !== "object") throw new Error(`checkpoint tensors must be a Record<string, tf.Tensor>, got ${tensors}`);
-
-  const entries: CheckpointTensorEntry[] = [];
-  let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (name === "") throw new Error(`checkpoint tensor names must be non-empty`);
+    if (name === "__metadata__") throw new Error(`checkpoint tensor name "__metadata__" is reserved by the safetensors format`);
     if (!(t instanceof tf.Tensor)) throw new Error(`checkpoint tensors["${name}"] must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.isDisposed) throw new Error(`checkpoint tensors["${name}"] is disposed`);
     if (t.dtype !== "float32" && t.dtype !== "int32") {
       throw new Error(`checkpoint tensors["${name}"] must have dtype float32 or int32, got ${t.dtype}`);
     }
-    const length = t.size * 4;
-    entries.push({ name, shape: [...t.shape], dtype: t.dtype, offset, length });
-    offset += length;
   }
 
   // Read every value before touching the file system, so a failing read writes nothing.
-  const buffer = new Uint8Array(offset);
-  const list = Object.values(tensors);
-  for (let i = 0; i < entries.length; i++) {
-    const values = await list[i].data();
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, entries[i].length);
-    buffer.set(bytes, entries[i].offset);
+  const entries: SafetensorsEntry[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    const values = await t.data();
+    const bytes = new Uint8Array(t.size * 4);
+    bytes.set(new Uint8Array(values.buffer, values.byteOffset, t.size * 4));
+    if (!LITTLE_ENDIAN_HOST) swap32(bytes);
+    entries.push({ name, dtype: TO_SAFETENSORS[t.dtype as CheckpointDtype], shape: [...t.shape], bytes });
   }
-  if (!LITTLE_ENDIAN_HOST) swap32(buffer);
+  const file = encodeSafetensors(entries, TENSOR_FILE_METADATA);
 
-  const checksum = createHash("sha256").update(buffer).digest("hex");
-  const binary = binaryName(filePath, checksum);
-  const manifest: CheckpointManifest = {
+  const checksum = createHash("sha256").update(file).digest("hex");
+  const binary = tensorFileName(filePath, checksum);
+  const manifest: CheckpointManifestV2 = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     config,
     meta: meta as Record<string, unknown>,
     binary,
-    tensors: entries,
-    byteLength: buffer.length,
+    byteLength: file.length,
     checksum,
   };
 
   const dir = path.dirname(filePath);
-  // The binary an earlier checkpoint at this path uses, deleted once the new manifest is in place.
+  // The tensor file an earlier checkpoint at this path uses, deleted once the new manifest is in place.
   let previous: string | null = null;
   try {
     previous = (await readCheckpointManifest(filePath)).binary;
   } catch {
     previous = null; // no earlier checkpoint, or an unreadable one: nothing to clean up
   }
-  const tag = `${process.pid}-${randomBytes(6).toString("hex")}`;
-  const tmpBin = path.join(dir, `.${path.basename(filePath)}.bin.${tag}.tmp`);
-  const tmpJson = path.join(dir, `.${path.basename(filePath)}.json.${tag}.tmp`);
-  const binFile = path.join(dir, binary);
+  const tensorFile = path.join(dir, binary);
   let committed = false;
   try {
-    await writeSynced(tmpBin, buffer);
     // Same content gives the same name: replacing it changes nothing the old manifest needs.
-    await fsp.rename(tmpBin, binFile);
-    await writeSynced(tmpJson, JSON.stringify(manifest, null, 1));
-    await fsp.rename(tmpJson, manifestPath(filePath)); // the commit point
+    writeFileAtomic(tensorFile, file);
+    writeFileAtomic(manifestPath(filePath), JSON.stringify(manifest, null, 1)); // the commit point
     committed = true;
   } finally {
-    await removeQuietly(tmpBin);
-    await removeQuietly(tmpJson);
-    if (!committed && binary !== previous) await removeQuietly(binFile);
+    if (!committed && binary !== previous) await removeQuietly(tensorFile);
   }
   if (previous && previous !== binary) await removeQuietly(path.join(dir, previous));
 }
@@ -197,22 +210,36 @@ function isNonNegInt(x: unknown): x is number {
   return typeof x === "number" && Number.isInteger(x) && x >= 0;
 }
 
-/** Checks a parsed manifest field by field; returns it typed. */
-function validateManifest(file: string, m: unknown): CheckpointManifest {
+/** Checks the fields every version shares; returns the object. */
+function validateCommon(file: string, m: unknown): Record<string, unknown> {
   if (m === null || typeof m !== "object" || Array.isArray(m)) fail(file, `expected a JSON object, got ${JSON.stringify(m)}`);
   const o = m as Record<string, unknown>;
   if (o.format !== CHECKPOINT_FORMAT) fail(file, `format must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(o.format)}`);
-  if (o.version !== CHECKPOINT_VERSION) {
-    throw new Error(`checkpoint ${file} has unsupported version ${JSON.stringify(o.version)}; this library reads version ${CHECKPOINT_VERSION}`);
-  }
-  if (typeof o.binary !== "string" || !/^[^/\\]+\.bin$/.test(o.binary) || o.binary.startsWith(".")) {
-    fail(file, `binary must be a plain file name ending in .bin in the manifest's folder, got ${JSON.stringify(o.binary)}`);
+  if (o.version !== CHECKPOINT_VERSION && o.version !== CHECKPOINT_VERSION_V1) {
+    throw new Error(`checkpoint ${file} has unsupported version ${JSON.stringify(o.version)}; this library reads versions `
+      + `${CHECKPOINT_VERSION_V1} and ${CHECKPOINT_VERSION} (a newer library may read it)`);
   }
   if (!isNonNegInt(o.byteLength)) fail(file, `byteLength must be a non-negative integer, got ${JSON.stringify(o.byteLength)}`);
   if (typeof o.checksum !== "string" || !/^[0-9a-f]{64}$/.test(o.checksum)) {
     fail(file, `checksum must be a 64-digit hex SHA-256, got ${JSON.stringify(o.checksum)}`);
   }
   if (o.meta === null || typeof o.meta !== "object" || Array.isArray(o.meta)) fail(file, `meta must be an object, got ${JSON.stringify(o.meta)}`);
+  return o;
+}
+
+/** A version 2 manifest: the tensor file is a plain .safetensors name beside the manifest. */
+function validateManifestV2(file: string, o: Record<string, unknown>): CheckpointManifestV2 {
+  if (typeof o.binary !== "string" || !/^[^/\\]+\.safetensors$/.test(o.binary) || o.binary.startsWith(".")) {
+    fail(file, `binary must be a plain file name ending in .safetensors in the manifest's folder, got ${JSON.stringify(o.binary)}`);
+  }
+  return o as unknown as CheckpointManifestV2;
+}
+
+/** A version 1 manifest: a raw .bin file, each tensor's place in it listed here. */
+function validateManifestV1(file: string, o: Record<string, unknown>): CheckpointManifestV1 {
+  if (typeof o.binary !== "string" || !/^[^/\\]+\.bin$/.test(o.binary) || o.binary.startsWith(".")) {
+    fail(file, `binary must be a plain file name ending in .bin in the manifest's folder, got ${JSON.stringify(o.binary)}`);
+  }
   if (!Array.isArray(o.tensors)) fail(file, `tensors must be an array, got ${JSON.stringify(o.tensors)}`);
   const byteLength = o.byteLength as number;
   const seen = new Set<string>();
@@ -241,7 +268,14 @@ function validateManifest(file: string, m: unknown): CheckpointManifest {
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] < spans[i - 1][1]) fail(file, `tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap in the binary`);
   }
-  return o as unknown as CheckpointManifest;
+  return o as unknown as CheckpointManifestV1;
+}
+
+
+/** Checks a parsed manifest field by field; returns it typed by version. */
+function validateManifest(file: string, m: unknown): CheckpointManifest {
+  const o = validateCommon(file, m);
+  return o.version === CHECKPOINT_VERSION ? validateManifestV2(file, o) : validateManifestV1(file, o);
 }
 
 async function readOrExplain(file: string, what: string): Promise<Buffer> {
@@ -254,7 +288,7 @@ async function readOrExplain(file: string, what: string): Promise<Buffer> {
   }
 }
 
-/** Reads only the manifest of the checkpoint at `filePath`, validated. */
+/** Reads only the manifest of the checkpoint at `filePath` (either version), validated. */
 export async function readCheckpointManifest(filePath: string): Promise<CheckpointManifest> {
   if (typeof filePath !== "string" || filePath === "") {
     throw new Error(`filePath must be a non-empty string, got ${JSON.stringify(filePath)}`);
@@ -270,10 +304,38 @@ export async function readCheckpointManifest(filePath: string): Promise<Checkpoi
   return validateManifest(mFile, parsed);
 }
 
+/** A tensor from little-endian bytes (an aligned copy the caller hands over). */
+function tensorFromBytes(bytes: Uint8Array, shape: number[], dtype: CheckpointDtype): tf.Tensor {
+  if (!LITTLE_ENDIAN_HOST) swap32(bytes);
+  const values = dtype === "float32" ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
+    : new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  return tf.tensor(values, shape, dtype);
+}
+
+/** The tensors of a version 1 binary, as its manifest lists them. */
+function readTensorsV1(manifest: CheckpointManifestV1, bin: Uint8Array, into: Record<string, tf.Tensor>): void {
+  for (const e of manifest.tensors) {
+    const bytes = new Uint8Array(e.length); // a fresh, aligned copy: the file buffer may not be 4-byte aligned
+    bytes.set(bin.subarray(e.offset, e.offset + e.length));
+    into[e.name] = tensorFromBytes(bytes, e.shape, e.dtype);
+  }
+}
+
+/** The tensors of a version 2 safetensors file, its header checked first. */
+function readTensorsV2(file: string, bin: Uint8Array, into: Record<string, tf.Tensor>): void {
+  let decoded;
+  try {
+    decoded = decodeSafetensors(bin, file);
+  } catch (e) {
+    throw new Error(`checkpoint ${(e as Error).message}`);
+  }
+  for (const t of decoded.tensors) into[t.name] = tensorFromBytes(t.bytes, t.shape, t.dtype === "F32" ? "float32" : "int32");
+}
+
 /**
- * Loads the checkpoint saved at `filePath` (`<filePath>.json` and the binary it names) after
- * checking the manifest, the binary's length and its SHA-256. Returns new tensors owned by the
- * caller.
+ * Loads the checkpoint saved at `filePath` (`<filePath>.json` and the tensor file it names, of
+ * either version) after checking the manifest, the tensor file's length and its SHA-256, and for
+ * version 2 the safetensors header. Returns new tensors owned by the caller.
  */
 export async function loadCheckpoint(filePath: string): Promise<LoadedCheckpoint> {
   const manifest = await readCheckpointManifest(filePath);
@@ -288,19 +350,13 @@ export async function loadCheckpoint(filePath: string): Promise<LoadedCheckpoint
   }
   const tensors: Record<string, tf.Tensor> = {};
   try {
-    for (const e of manifest.tensors) {
-      // Copy into a fresh, aligned buffer (the file buffer may not be 4-byte aligned).
-      const bytes = new Uint8Array(e.length);
-      bytes.set(bin.subarray(e.offset, e.offset + e.length));
-      if (!LITTLE_ENDIAN_HOST) swap32(bytes);
-      const values = e.dtype === "float32" ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer);
-      tensors[e.name] = tf.tensor(values, e.shape, e.dtype);
-    }
+    if (manifest.version === CHECKPOINT_VERSION) readTensorsV2(bFile, bin, tensors);
+    else readTensorsV1(manifest, bin, tensors);
   } catch (err) {
     tf.dispose(Object.values(tensors));
     throw err;
   }
-  return { config: manifest.config, meta: manifest.meta, tensors };
+  return { config: manifest.config, meta: manifest.meta, tensors, version: manifest.version };
 }
 
 /**

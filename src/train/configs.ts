@@ -2,14 +2,14 @@
  * Training configurations as JSON files a reader can open: one file per named preset in the
  * package's `configs/` folder (the anchor's runs, like its Hydra configs), or any file of the same
  * form. Each file holds a "description", the "source" it follows, and training options in the
- * vocabulary of TrainOptions (src/train/loop.ts); `npm run train -- --preset NAME` or
+ * vocabulary of TrainOptions (src/train/train-options.ts); `npm run train -- --preset NAME` or
  * `--config FILE` trains one, and the gpu size tier (presets.ts) is read from them.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TASK_NAMES, TaskName } from "../data";
 import { LAYER_KINDS, LayerKind } from "../nn";
-import type { TrainOptions } from "./loop";
+import type { TrainOptions } from "./train-options";
 
 /** `configs/` at the package root: dist/train/configs.js and src/train/configs.ts both sit two folders below it. */
 export const CONFIGS_DIR = path.join(__dirname, "..", "..", "configs");

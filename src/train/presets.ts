@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { TaskName, VALIDATION_SIZE } from "../data";
 import type { LayerKind } from "../nn";
 import { SIZE_TIERS, SizeTier } from "../notebook/tier";
-import type { TrainOptions } from "./loop";
+import type { TrainOptions } from "./train-options";
 import { loadConfig } from "./configs";
 
 export type TierPreset = Omit<TrainOptions, "out" | "resume" | "command" | "preset" | "configFile">;

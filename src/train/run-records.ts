@@ -6,7 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { TrainSummary } from "./loop";
+import { writeFolderAtomic } from "../atomic-write";
+import type { TrainSummary } from "./train-summary";
 
 export interface RunRecord {
   name: string;
@@ -26,14 +27,11 @@ export function addRunRecord(runDir: string, recordsDir: string, name: string): 
   if (!summary.run?.commit) throw new Error(`addRunRecord: ${summaryPath} has no commit; record runs made from a git checkout`);
   const target = path.join(recordsDir, name);
   if (fs.existsSync(target)) throw new Error(`addRunRecord: ${target} exists already; pick another name`);
-  // Written into a temporary folder that one rename turns into the record.
-  const tmp = `${target}.${process.pid}.tmp`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  fs.writeFileSync(path.join(tmp, "command.txt"), summary.command + "\n");
-  fs.copyFileSync(summaryPath, path.join(tmp, "summary.json"));
-  fs.copyFileSync(path.join(runDir, "metrics.jsonl"), path.join(tmp, "metrics.jsonl"));
-  fs.renameSync(tmp, target);
+  writeFolderAtomic(target, (tmp) => {
+    fs.writeFileSync(path.join(tmp, "command.txt"), summary.command + "\n");
+    fs.copyFileSync(summaryPath, path.join(tmp, "summary.json"));
+    fs.copyFileSync(path.join(runDir, "metrics.jsonl"), path.join(tmp, "metrics.jsonl"));
+  });
   return readRunRecord(recordsDir, name);
 }
 
