@@ -36,20 +36,24 @@ function kindOf(symbol, checker) {
 
 /** The report's text: one table of the top level, then one per namespace. */
 function report() {
-  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    path.join(ROOT, "tsconfig.json"),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+  );
   const program = ts.createProgram([ENTRY], config.options);
   const checker = program.getTypeChecker();
   const entry = checker.getSymbolAtLocation(program.getSourceFile(ENTRY));
   const sections = [];
   const table = (title, exports) => {
-    const rows = exports
-      .map((e) => [e.getName(), kindOf(e, checker)])
-      .sort((a, b) => a[0].localeCompare(b[0]));
-    sections.push(`## ${title}\n\n${rows.length} names.\n\n| name | kind |\n|---|---|\n${rows.map(([n, k]) => `| \`${n}\` | ${k} |`).join("\n")}\n`);
+    const rows = exports.map((e) => [e.getName(), kindOf(e, checker)]).sort((a, b) => a[0].localeCompare(b[0]));
+    sections.push(
+      `## ${title}\n\n${rows.length} names.\n\n| name | kind |\n|---|---|\n${rows.map(([n, k]) => `| \`${n}\` | ${k} |`).join("\n")}\n`,
+    );
     return rows;
   };
   const top = checker.getExportsOfModule(entry);
-  table("Top level (`import * as ssm from \"s4-mamba-in-depth\"`)", top);
+  table('Top level (`import * as ssm from "s4-mamba-in-depth"`)', top);
   for (const e of top.sort((a, b) => a.getName().localeCompare(b.getName()))) {
     if (kindOf(e, checker) !== "namespace") continue;
     const target = e.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(e) : e;

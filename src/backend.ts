@@ -30,10 +30,8 @@ export interface BackendChoice {
 
 let current: BackendChoice | null = null;
 
-
 /** A software adapter (Mesa's llvmpipe/lavapipe) runs shaders on the CPU: correct, but slow. */
-const softwareOnly = (description: string) =>
-  `software adapter only (${description}), slower than wasm`;
+const softwareOnly = (description: string) => `software adapter only (${description}), slower than wasm`;
 
 /**
  * Throws the reason when the automatic choice should pass WebGPU over, before Dawn is loaded
@@ -49,6 +47,7 @@ async function checkWebGPUQuietly(): Promise<void> {
 }
 
 async function registerWebGPU(allowSoftware: boolean): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the webgpu package and navigator.gpu have no types here
   const g = globalThis as any;
   if (!g.navigator?.gpu) {
     if (allowSoftware) {
@@ -108,7 +107,15 @@ async function activate(name: BackendName, forced: boolean): Promise<string> {
   const ok = await tf.setBackend(tfName);
   if (!ok) throw new Error(`tfjs could not initialize backend "${tfName}"`);
   await tf.ready();
-  const probe = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])));
+  const probe = tf.tidy(() =>
+    tf.matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([[5], [6]]),
+    ),
+  );
   const got = Array.from(await probe.data());
   probe.dispose();
   if (got[0] !== 17 || got[1] !== 39) throw new Error(`probe matmul gave [${got}], expected [17,39]`);

@@ -88,7 +88,8 @@ export function fftBitReversed(plan: Pow2Plan, re: Float64Array, im: Float64Arra
 
 /** Runs stages [from, to) of the plan in place. */
 function runStages(plan: Pow2Plan, re: Float64Array, im: Float64Array, inverse: boolean, from: number, to: number): void {
-  const n = plan.n, stages = plan.stages;
+  const n = plan.n,
+    stages = plan.stages;
   // s flips the sign of the ±i rotations for the inverse (the twiddle tables are per direction)
   const s = inverse ? -1 : 1;
   for (let i = from; i < to; i++) {
@@ -107,8 +108,17 @@ function runStages(plan: Pow2Plan, re: Float64Array, im: Float64Array, inverse: 
  * l ≤ n/2. The padding is never written: the first stage reads the rows directly (in bit-reversed
  * order its odd slots would hold zeros), so there is no separate fill, permutation or first pass.
  */
-export function fftZeroPaddedPair(plan: Pow2Plan, x: Float32Array, o1: number, o2: number, l: number, re: Float64Array, im: Float64Array): void {
-  const n = plan.n, rev = plan.rev;
+export function fftZeroPaddedPair(
+  plan: Pow2Plan,
+  x: Float32Array,
+  o1: number,
+  o2: number,
+  l: number,
+  re: Float64Array,
+  im: Float64Array,
+): void {
+  const n = plan.n,
+    rev = plan.rev;
   if (2 * l > n) throw new Error(`fftZeroPaddedPair: l must be at most n/2 = ${n / 2}, got ${l}`);
   if (n < 4) {
     re.fill(0);
@@ -124,13 +134,20 @@ export function fftZeroPaddedPair(plan: Pow2Plan, x: Float32Array, o1: number, o
   // s = rev[o] < n/4; the 2nd and 4th are padding, and z_s is always data since l > n/4.
   const quarter = n >> 2;
   for (let o = 0; o < n; o += 4) {
-    const t = rev[o], u = t + quarter;
-    const ar = x[o1 + t], ai = o2 >= 0 ? x[o2 + t] : 0;
-    const cr = u < l ? x[o1 + u] : 0, ci = u < l && o2 >= 0 ? x[o2 + u] : 0;
-    re[o] = ar + cr; im[o] = ai + ci;
-    re[o + 2] = ar - cr; im[o + 2] = ai - ci;
-    re[o + 1] = ar + ci; im[o + 1] = ai - cr;
-    re[o + 3] = ar - ci; im[o + 3] = ai + cr;
+    const t = rev[o],
+      u = t + quarter;
+    const ar = x[o1 + t],
+      ai = o2 >= 0 ? x[o2 + t] : 0;
+    const cr = u < l ? x[o1 + u] : 0,
+      ci = u < l && o2 >= 0 ? x[o2 + u] : 0;
+    re[o] = ar + cr;
+    im[o] = ai + ci;
+    re[o + 2] = ar - cr;
+    im[o + 2] = ai - ci;
+    re[o + 1] = ar + ci;
+    im[o + 1] = ai - cr;
+    re[o + 3] = ar - ci;
+    im[o + 3] = ai + cr;
   }
   runStages(plan, re, im, false, 1, plan.stages.length);
 }
@@ -140,8 +157,18 @@ export function fftZeroPaddedPair(plan: Pow2Plan, x: Float32Array, o1: number, o
  * scratch), keeping only samples t < l ≤ n/2: out[o1 + t] = scale·Re X_t and, if o2 ≥ 0,
  * out[o2 + t] = scale·Im X_t. The last stage computes just those samples and writes them out.
  */
-export function ifftHead(plan: Pow2Plan, re: Float64Array, im: Float64Array, l: number, scale: number, out: Float32Array, o1: number, o2: number): void {
-  const n = plan.n, stages = plan.stages;
+export function ifftHead(
+  plan: Pow2Plan,
+  re: Float64Array,
+  im: Float64Array,
+  l: number,
+  scale: number,
+  out: Float32Array,
+  o1: number,
+  o2: number,
+): void {
+  const n = plan.n,
+    stages = plan.stages;
   if (2 * l > n) throw new Error(`ifftHead: l must be at most n/2 = ${n / 2}, got ${l}`);
   if (n < 4) {
     fftBitReversed(plan, re, im, true);
@@ -157,8 +184,10 @@ export function ifftHead(plan: Pow2Plan, re: Float64Array, im: Float64Array, l: 
   if (radix === 2) {
     // q = n/2: X_k = a_k + w^k·b_k, needed for k < l only
     for (let k = 0; k < l; k++) {
-      const wr = tw[2 * k], wi = tw[2 * k + 1];
-      const xr = re[k + q], xi = im[k + q];
+      const wr = tw[2 * k],
+        wi = tw[2 * k + 1];
+      const xr = re[k + q],
+        xi = im[k + q];
       out[o1 + k] = scale * (re[k] + xr * wr - xi * wi);
       if (o2 >= 0) out[o2 + k] = scale * (im[k] + xr * wi + xi * wr);
     }
@@ -166,17 +195,29 @@ export function ifftHead(plan: Pow2Plan, re: Float64Array, im: Float64Array, l: 
   }
   // radix 4, q = n/4 < l: X_k for every k < q, X_{k+q} while k + q < l (inverse: s = −1)
   for (let k = 0; k < q; k++) {
-    const w1r = tw[6 * k], w1i = tw[6 * k + 1];
-    const w2r = tw[6 * k + 2], w2i = tw[6 * k + 3];
-    const w3r = tw[6 * k + 4], w3i = tw[6 * k + 5];
-    const i1 = k + q, i2 = i1 + q, i3 = i2 + q;
-    const ar = re[k], ai = im[k];
-    let xr = re[i1], xi = im[i1];
-    const br = xr * w2r - xi * w2i, bi = xr * w2i + xi * w2r;
-    xr = re[i2]; xi = im[i2];
-    const cr = xr * w1r - xi * w1i, ci = xr * w1i + xi * w1r;
-    xr = re[i3]; xi = im[i3];
-    const dr = xr * w3r - xi * w3i, di = xr * w3i + xi * w3r;
+    const w1r = tw[6 * k],
+      w1i = tw[6 * k + 1];
+    const w2r = tw[6 * k + 2],
+      w2i = tw[6 * k + 3];
+    const w3r = tw[6 * k + 4],
+      w3i = tw[6 * k + 5];
+    const i1 = k + q,
+      i2 = i1 + q,
+      i3 = i2 + q;
+    const ar = re[k],
+      ai = im[k];
+    let xr = re[i1],
+      xi = im[i1];
+    const br = xr * w2r - xi * w2i,
+      bi = xr * w2i + xi * w2r;
+    xr = re[i2];
+    xi = im[i2];
+    const cr = xr * w1r - xi * w1i,
+      ci = xr * w1i + xi * w1r;
+    xr = re[i3];
+    xi = im[i3];
+    const dr = xr * w3r - xi * w3i,
+      di = xr * w3i + xi * w3r;
     out[o1 + k] = scale * (ar + br + cr + dr);
     if (o2 >= 0) out[o2 + k] = scale * (ai + bi + ci + di);
     if (i1 < l) {
@@ -190,10 +231,13 @@ export function ifftHead(plan: Pow2Plan, re: Float64Array, im: Float64Array, l: 
 /** A radix-2 stage; in these plans only ever the last one, a single group of length n = 2q. */
 function radix2(re: Float64Array, im: Float64Array, q: number, tw: Float64Array): void {
   for (let k = 0; k < q; k++) {
-    const wr = tw[2 * k], wi = tw[2 * k + 1];
+    const wr = tw[2 * k],
+      wi = tw[2 * k + 1];
     const b = k + q;
-    const xr = re[b], xi = im[b];
-    const tr = xr * wr - xi * wi, ti = xr * wi + xi * wr;
+    const xr = re[b],
+      xi = im[b];
+    const tr = xr * wr - xi * wi,
+      ti = xr * wi + xi * wr;
     re[b] = re[k] - tr;
     im[b] = im[k] - ti;
     re[k] += tr;
@@ -204,14 +248,30 @@ function radix2(re: Float64Array, im: Float64Array, q: number, tw: Float64Array)
 /** The first radix-4 stage (q = 1: all twiddles 1). */
 function radix4First(re: Float64Array, im: Float64Array, n: number, s: number): void {
   for (let o = 0; o < n; o += 4) {
-    const ar = re[o], ai = im[o], br = re[o + 1], bi = im[o + 1];
-    const cr = re[o + 2], ci = im[o + 2], dr = re[o + 3], di = im[o + 3];
-    const t0r = ar + br, t0i = ai + bi, t1r = ar - br, t1i = ai - bi;
-    const t2r = cr + dr, t2i = ci + di, t3r = s * (cr - dr), t3i = s * (ci - di);
-    re[o] = t0r + t2r; im[o] = t0i + t2i;
-    re[o + 2] = t0r - t2r; im[o + 2] = t0i - t2i;
-    re[o + 1] = t1r + t3i; im[o + 1] = t1i - t3r;
-    re[o + 3] = t1r - t3i; im[o + 3] = t1i + t3r;
+    const ar = re[o],
+      ai = im[o],
+      br = re[o + 1],
+      bi = im[o + 1];
+    const cr = re[o + 2],
+      ci = im[o + 2],
+      dr = re[o + 3],
+      di = im[o + 3];
+    const t0r = ar + br,
+      t0i = ai + bi,
+      t1r = ar - br,
+      t1i = ai - bi;
+    const t2r = cr + dr,
+      t2i = ci + di,
+      t3r = s * (cr - dr),
+      t3i = s * (ci - di);
+    re[o] = t0r + t2r;
+    im[o] = t0i + t2i;
+    re[o + 2] = t0r - t2r;
+    im[o + 2] = t0i - t2i;
+    re[o + 1] = t1r + t3i;
+    im[o + 1] = t1i - t3r;
+    re[o + 3] = t1r - t3i;
+    im[o + 3] = t1i + t3r;
   }
 }
 
@@ -222,25 +282,47 @@ function radix4First(re: Float64Array, im: Float64Array, n: number, s: number): 
 function radix4(re: Float64Array, im: Float64Array, n: number, q: number, tw: Float64Array, s: number): void {
   const g = 4 * q;
   for (let k = 0; k < q; k++) {
-    const w1r = tw[6 * k], w1i = tw[6 * k + 1];
-    const w2r = tw[6 * k + 2], w2i = tw[6 * k + 3];
-    const w3r = tw[6 * k + 4], w3i = tw[6 * k + 5];
+    const w1r = tw[6 * k],
+      w1i = tw[6 * k + 1];
+    const w2r = tw[6 * k + 2],
+      w2i = tw[6 * k + 3];
+    const w3r = tw[6 * k + 4],
+      w3i = tw[6 * k + 5];
     for (let i0 = k; i0 < n; i0 += g) {
-      const i1 = i0 + q, i2 = i1 + q, i3 = i2 + q;
-      const ar = re[i0], ai = im[i0];
-      let xr = re[i1], xi = im[i1];
-      const br = xr * w2r - xi * w2i, bi = xr * w2i + xi * w2r;
-      xr = re[i2]; xi = im[i2];
-      const cr = xr * w1r - xi * w1i, ci = xr * w1i + xi * w1r;
-      xr = re[i3]; xi = im[i3];
-      const dr = xr * w3r - xi * w3i, di = xr * w3i + xi * w3r;
-      const t0r = ar + br, t0i = ai + bi, t1r = ar - br, t1i = ai - bi;
-      const t2r = cr + dr, t2i = ci + di, t3r = s * (cr - dr), t3i = s * (ci - di);
+      const i1 = i0 + q,
+        i2 = i1 + q,
+        i3 = i2 + q;
+      const ar = re[i0],
+        ai = im[i0];
+      let xr = re[i1],
+        xi = im[i1];
+      const br = xr * w2r - xi * w2i,
+        bi = xr * w2i + xi * w2r;
+      xr = re[i2];
+      xi = im[i2];
+      const cr = xr * w1r - xi * w1i,
+        ci = xr * w1i + xi * w1r;
+      xr = re[i3];
+      xi = im[i3];
+      const dr = xr * w3r - xi * w3i,
+        di = xr * w3i + xi * w3r;
+      const t0r = ar + br,
+        t0i = ai + bi,
+        t1r = ar - br,
+        t1i = ai - bi;
+      const t2r = cr + dr,
+        t2i = ci + di,
+        t3r = s * (cr - dr),
+        t3i = s * (ci - di);
       // forward: X_{k+q} = t1 − i·t3, X_{k+3q} = t1 + i·t3 (signs swap for the inverse)
-      re[i0] = t0r + t2r; im[i0] = t0i + t2i;
-      re[i2] = t0r - t2r; im[i2] = t0i - t2i;
-      re[i1] = t1r + t3i; im[i1] = t1i - t3r;
-      re[i3] = t1r - t3i; im[i3] = t1i + t3r;
+      re[i0] = t0r + t2r;
+      im[i0] = t0i + t2i;
+      re[i2] = t0r - t2r;
+      im[i2] = t0i - t2i;
+      re[i1] = t1r + t3i;
+      im[i1] = t1i - t3r;
+      re[i3] = t1r - t3i;
+      im[i3] = t1i + t3r;
     }
   }
 }
@@ -250,9 +332,12 @@ function bitReverse(rev: Uint32Array, re: Float64Array, im: Float64Array): void 
   for (let i = 0; i < rev.length; i++) {
     const j = rev[i];
     if (j > i) {
-      const r = re[i], m = im[i];
-      re[i] = re[j]; im[i] = im[j];
-      re[j] = r; im[j] = m;
+      const r = re[i],
+        m = im[i];
+      re[i] = re[j];
+      im[i] = im[j];
+      re[j] = r;
+      im[j] = m;
     }
   }
 }
@@ -291,13 +376,15 @@ function bluesteinPlan(n: number): BluesteinPlan {
   if (!plan) {
     const m = nextPow2(2 * n - 1);
     const fft = pow2Plan(m);
-    const wr = new Float64Array(n), wi = new Float64Array(n);
+    const wr = new Float64Array(n),
+      wi = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       const angle = (Math.PI * ((k * k) % (2 * n))) / n; // k² mod 2n keeps the angle exact
       wr[k] = Math.cos(angle);
       wi[k] = -Math.sin(angle);
     }
-    const br = new Float64Array(m), bi = new Float64Array(m);
+    const br = new Float64Array(m),
+      bi = new Float64Array(m);
     for (let k = 0; k < n; k++) {
       br[k] = wr[k] / m;
       bi[k] = -wi[k] / m;
@@ -332,7 +419,8 @@ export function dftInPlace(re: Float64Array, im: Float64Array, inverse = false):
   ar.fill(0);
   ai.fill(0);
   for (let k = 0; k < n; k++) {
-    const xr = re[k], xi = sign * im[k];
+    const xr = re[k],
+      xi = sign * im[k];
     const j = rev[k];
     ar[j] = xr * wr[k] - xi * wi[k];
     ai[j] = xr * wi[k] + xi * wr[k];
@@ -346,7 +434,8 @@ export function dftInPlace(re: Float64Array, im: Float64Array, inverse = false):
   }
   fftBitReversed(fft, cr, ci, true);
   for (let k = 0; k < n; k++) {
-    const xr = cr[k], xi = ci[k];
+    const xr = cr[k],
+      xi = ci[k];
     re[k] = xr * wr[k] - xi * wi[k];
     im[k] = sign * (xr * wi[k] + xi * wr[k]);
   }
@@ -355,7 +444,8 @@ export function dftInPlace(re: Float64Array, im: Float64Array, inverse = false):
 /** Unnormalized DFT of any length, out of place (float64 copies of the inputs). */
 export function dft(re: ArrayLike<number>, im: ArrayLike<number>, inverse = false): { re: Float64Array; im: Float64Array } {
   if (im.length !== re.length) throw new Error(`dft: re and im must have the same length, got ${re.length} and ${im.length}`);
-  const outRe = Float64Array.from(re), outIm = Float64Array.from(im);
+  const outRe = Float64Array.from(re),
+    outIm = Float64Array.from(im);
   dftInPlace(outRe, outIm, inverse);
   return { re: outRe, im: outIm };
 }

@@ -46,7 +46,8 @@ export interface CaseResult {
 
 // ---- Decoding fixture values ---------------------------------------------------------------------
 
-const isComplex = (v: Json): v is { re: Json; im: Json } => typeof v === "object" && v !== null && !Array.isArray(v) && "re" in v && "im" in v;
+const isComplex = (v: Json): v is { re: Json; im: Json } =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && "re" in v && "im" in v;
 
 function flatten(v: Json): number[] {
   return Array.isArray(v) ? v.flatMap(flatten) : [v as number];
@@ -148,7 +149,11 @@ function mambaFromFixture(a: Record<string, Json>): MambaBlock {
 }
 
 const dplrTensors = (a: Record<string, Json>) => ({
-  Lambda: ctensor(a.Lambda, "Lambda"), P: ctensor(a.P, "P"), Q: ctensor(a.Q, "Q"), B: ctensor(a.B, "B"), C: ctensor(a.C, "C"),
+  Lambda: ctensor(a.Lambda, "Lambda"),
+  P: ctensor(a.P, "P"),
+  Q: ctensor(a.Q, "Q"),
+  B: ctensor(a.B, "B"),
+  C: ctensor(a.C, "C"),
 });
 
 /** Sorts indices by Im(Λ), then Re(Λ). */
@@ -174,29 +179,58 @@ export const FIXTURE_FNS: Record<string, FixtureFn> = {
     };
   },
   discretize: (a) => {
-    const r = discretize(tensor(a.A, "A") as tf.Tensor2D, tensor(a.B, "B") as tf.Tensor2D, tensor(a.C, "C") as tf.Tensor2D, num(a.step, "step"));
+    const r = discretize(
+      tensor(a.A, "A") as tf.Tensor2D,
+      tensor(a.B, "B") as tf.Tensor2D,
+      tensor(a.C, "C") as tf.Tensor2D,
+      num(a.step, "step"),
+    );
     return [r.Ab, r.Bb, r.Cb];
   },
-  k_conv: (a) => kConv(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, num(a.L, "L")),
+  k_conv: (a) =>
+    kConv(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, num(a.L, "L")),
   causal_convolution: (a) => causalConvolution(tensor(a.u, "u"), tensor(a.K, "K")),
   causal_convolution_batched: (a) => causalConv(tensor(a.u, "u"), tensor(a.k, "k")),
   scan_ssm: (a) => {
-    const r = scanSSM(tensor(a.Ab, "Ab") as tf.Tensor2D, tensor(a.Bb, "Bb") as tf.Tensor2D, tensor(a.Cb, "Cb") as tf.Tensor2D, tensor(a.u, "u") as tf.Tensor2D);
+    const r = scanSSM(
+      tensor(a.Ab, "Ab") as tf.Tensor2D,
+      tensor(a.Bb, "Bb") as tf.Tensor2D,
+      tensor(a.Cb, "Cb") as tf.Tensor2D,
+      tensor(a.u, "u") as tf.Tensor2D,
+    );
     return [r.x, r.y];
   },
   kernel_dplr: (a) => kernelDPLR(dplrTensors(a), num(a.step, "step"), num(a.L, "L")),
   discrete_dplr: (a) => {
-    const r = discreteDPLR(cvector(a.Lambda, "Lambda"), cvector(a.P, "P"), cvector(a.Q, "Q"), cvector(a.B, "B"), cvector(a.C, "C"), num(a.step, "step"), num(a.L, "L"));
+    const r = discreteDPLR(
+      cvector(a.Lambda, "Lambda"),
+      cvector(a.P, "P"),
+      cvector(a.Q, "Q"),
+      cvector(a.B, "B"),
+      cvector(a.C, "C"),
+      num(a.step, "step"),
+      num(a.L, "L"),
+    );
     return [fromCMatrix(r.Ab), fromCVector(r.Bb), fromCVector(r.Cb)];
   },
   s4d_kernel: (a) => {
     if (a.part !== undefined && a.part !== "2real") throw new Error(`s4d_kernel: part must be "2real", got ${JSON.stringify(a.part)}`);
-    return s4dKernel(ctensor(a.Lambda, "Lambda"), ctensor(a.B, "B"), ctensor(a.C, "C"), num(a.step, "step"), num(a.L, "L"), (a.method ?? "zoh") as Discretization);
+    return s4dKernel(
+      ctensor(a.Lambda, "Lambda"),
+      ctensor(a.B, "B"),
+      ctensor(a.C, "C"),
+      num(a.step, "step"),
+      num(a.L, "L"),
+      (a.method ?? "zoh") as Discretization,
+    );
   },
   selective_scan: (a) => {
     const opt = (key: string) => (a[key] == null ? undefined : tensor(a[key], key));
     const r = selectiveScan(tensor(a.u, "u"), tensor(a.delta, "delta"), tensor(a.A, "A"), tensor(a.B, "B"), tensor(a.C, "C"), {
-      D: opt("D"), z: opt("z"), deltaBias: opt("delta_bias"), deltaSoftplus: a.delta_softplus === true,
+      D: opt("D"),
+      z: opt("z"),
+      deltaBias: opt("delta_bias"),
+      deltaSoftplus: a.delta_softplus === true,
     });
     return [r.y, r.lastState];
   },
@@ -226,7 +260,8 @@ export const FIXTURE_FNS: Record<string, FixtureFn> = {
 
 /** Walks got and expected together; throws on a structural mismatch; returns the worst errors. */
 function compare(got: Json, exp: Json, atol: number, rtol: number, path: string): { maxAbsErr: number; worstRatio: number } {
-  let maxAbsErr = 0, worstRatio = 0;
+  let maxAbsErr = 0,
+    worstRatio = 0;
   const visit = (g: Json, e: Json, p: string): void => {
     if (typeof e === "number") {
       if (typeof g !== "number") throw new Error(`${p}: expected a number, got ${JSON.stringify(g)?.slice(0, 40)}`);
@@ -234,7 +269,8 @@ function compare(got: Json, exp: Json, atol: number, rtol: number, path: string)
       maxAbsErr = Math.max(maxAbsErr, Number.isNaN(err) ? Infinity : err);
       worstRatio = Math.max(worstRatio, Number.isNaN(err) ? Infinity : err / (atol + rtol * Math.abs(e)));
     } else if (Array.isArray(e)) {
-      if (!Array.isArray(g) || g.length !== e.length) throw new Error(`${p}: expected ${e.length} entries, got ${Array.isArray(g) ? g.length : typeof g}`);
+      if (!Array.isArray(g) || g.length !== e.length)
+        throw new Error(`${p}: expected ${e.length} entries, got ${Array.isArray(g) ? g.length : typeof g}`);
       e.forEach((x, i) => visit(g[i], x, `${p}[${i}]`));
     } else if (typeof e === "object" && e !== null) {
       if (typeof g !== "object" || g === null || Array.isArray(g)) throw new Error(`${p}: expected an object`);
@@ -253,7 +289,15 @@ function compare(got: Json, exp: Json, atol: number, rtol: number, path: string)
 /** Runs one case on the current tfjs backend. Never throws: failures come back in the result. */
 export async function runFixtureCase(c: FixtureCase): Promise<CaseResult> {
   const fn = FIXTURE_FNS[c.fn];
-  if (!fn) return { name: c.name, fn: c.fn, pass: false, maxAbsErr: NaN, worstRatio: NaN, error: `unknown fn "${c.fn}" (known: ${Object.keys(FIXTURE_FNS).join(", ")})` };
+  if (!fn)
+    return {
+      name: c.name,
+      fn: c.fn,
+      pass: false,
+      maxAbsErr: NaN,
+      worstRatio: NaN,
+      error: `unknown fn "${c.fn}" (known: ${Object.keys(FIXTURE_FNS).join(", ")})`,
+    };
   try {
     const got = await evaluate(fn, c.args);
     const { maxAbsErr, worstRatio } = compare(got, c.expected, c.atol, c.rtol, "result");

@@ -86,7 +86,12 @@ export function makeDPLRHiPPO(N: number): { Lambda: CVector; P: CVector; B: CVec
   for (let n = 0; n < N; n++) diagMean += S.re[n * N + n] / N;
   // S = (mean of its diagonal)·I + a skew-symmetric part; −i·(skew part) is Hermitian and
   // purely imaginary since S is real.
-  const H = new CMatrix(N, N, new Float64Array(N * N), S.re.map((x, i) => (i % (N + 1) === 0 ? 0 : -x)));
+  const H = new CMatrix(
+    N,
+    N,
+    new Float64Array(N * N),
+    S.re.map((x, i) => (i % (N + 1) === 0 ? 0 : -x)),
+  );
   const { values, vectors: V } = eigh(H);
   const Lambda = { re: new Float64Array(N).fill(diagMean), im: Float64Array.from(values) };
   const Vh = V.adjoint();

@@ -88,7 +88,12 @@ export class CMatrix {
   }
 
   conj(): CMatrix {
-    return new CMatrix(this.rows, this.cols, Float64Array.from(this.re), this.im.map((x) => -x));
+    return new CMatrix(
+      this.rows,
+      this.cols,
+      Float64Array.from(this.re),
+      this.im.map((x) => -x),
+    );
   }
 
   /** Largest |imaginary part| (to check that a result is real). */
@@ -145,7 +150,12 @@ export function addScaled(a: CMatrix, b: CMatrix, alpha = 1): CMatrix {
   if (a.rows !== b.rows || a.cols !== b.cols) {
     throw new Error(`addScaled: shapes differ, (${a.rows}, ${a.cols}) and (${b.rows}, ${b.cols})`);
   }
-  return new CMatrix(a.rows, a.cols, a.re.map((x, i) => x + alpha * b.re[i]), a.im.map((x, i) => x + alpha * b.im[i]));
+  return new CMatrix(
+    a.rows,
+    a.cols,
+    a.re.map((x, i) => x + alpha * b.re[i]),
+    a.im.map((x, i) => x + alpha * b.im[i]),
+  );
 }
 
 /** Multiplies every entry by the complex number (sr + i·si). */
@@ -169,8 +179,10 @@ export function solve(a: CMatrix, b: CMatrix): CMatrix {
   checkFiniteArray("solve: A (real part)", a.re);
   checkFiniteArray("solve: A (imaginary part)", a.im);
   const m = b.cols;
-  const ar = Float64Array.from(a.re), ai = Float64Array.from(a.im);
-  const xr = Float64Array.from(b.re), xi = Float64Array.from(b.im);
+  const ar = Float64Array.from(a.re),
+    ai = Float64Array.from(a.im);
+  const xr = Float64Array.from(b.re),
+    xi = Float64Array.from(b.im);
   let scaleA = 0;
   for (let k = 0; k < n * n; k++) scaleA = Math.max(scaleA, Math.hypot(ar[k], ai[k]));
   for (let col = 0; col < n; col++) {
@@ -178,7 +190,10 @@ export function solve(a: CMatrix, b: CMatrix): CMatrix {
     let best = -1;
     for (let r = col; r < n; r++) {
       const mag = Math.hypot(ar[r * n + col], ai[r * n + col]);
-      if (mag > best) { best = mag; piv = r; }
+      if (mag > best) {
+        best = mag;
+        piv = r;
+      }
     }
     if (best <= scaleA * 1e-14 || best === 0) throw new Error(`solve: A is singular (pivot ${best} in column ${col})`);
     if (piv !== col) {
@@ -192,21 +207,27 @@ export function solve(a: CMatrix, b: CMatrix): CMatrix {
       }
     }
     // 1 / pivot
-    const pr = ar[col * n + col], pi = ai[col * n + col];
+    const pr = ar[col * n + col],
+      pi = ai[col * n + col];
     const d = pr * pr + pi * pi;
-    const ir = pr / d, ii = -pi / d;
+    const ir = pr / d,
+      ii = -pi / d;
     for (let r = 0; r < n; r++) {
       if (r === col) continue;
-      const er = ar[r * n + col], ei = ai[r * n + col];
+      const er = ar[r * n + col],
+        ei = ai[r * n + col];
       if (er === 0 && ei === 0) continue;
-      const fr = er * ir - ei * ii, fi = er * ii + ei * ir; // factor = A[r,col] / pivot
+      const fr = er * ir - ei * ii,
+        fi = er * ii + ei * ir; // factor = A[r,col] / pivot
       for (let j = col; j < n; j++) {
-        const cr = ar[col * n + j], ci = ai[col * n + j];
+        const cr = ar[col * n + j],
+          ci = ai[col * n + j];
         ar[r * n + j] -= fr * cr - fi * ci;
         ai[r * n + j] -= fr * ci + fi * cr;
       }
       for (let j = 0; j < m; j++) {
-        const cr = xr[col * m + j], ci = xi[col * m + j];
+        const cr = xr[col * m + j],
+          ci = xi[col * m + j];
         xr[r * m + j] -= fr * cr - fi * ci;
         xi[r * m + j] -= fr * ci + fi * cr;
       }
@@ -214,10 +235,12 @@ export function solve(a: CMatrix, b: CMatrix): CMatrix {
   }
   // A is now diagonal: divide each row of X by its pivot.
   for (let r = 0; r < n; r++) {
-    const pr = ar[r * n + r], pi = ai[r * n + r];
+    const pr = ar[r * n + r],
+      pi = ai[r * n + r];
     const d = pr * pr + pi * pi;
     for (let j = 0; j < m; j++) {
-      const cr = xr[r * m + j], ci = xi[r * m + j];
+      const cr = xr[r * m + j],
+        ci = xi[r * m + j];
       xr[r * m + j] = (cr * pr + ci * pi) / d;
       xi[r * m + j] = (ci * pr - cr * pi) / d;
     }
@@ -251,7 +274,8 @@ export function eigh(h: CMatrix, tol = 1e-14, maxSweeps = 100): { values: Float6
   if (h.cols !== n) throw new Error(`eigh: H must be square, got (${h.rows}, ${h.cols})`);
   checkFiniteArray("eigh: H (real part)", h.re);
   checkFiniteArray("eigh: H (imaginary part)", h.im);
-  let herm = 0, size = 0;
+  let herm = 0,
+    size = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       herm = Math.max(herm, Math.hypot(h.re[i * n + j] - h.re[j * n + i], h.im[i * n + j] + h.im[j * n + i]));
@@ -259,7 +283,8 @@ export function eigh(h: CMatrix, tol = 1e-14, maxSweeps = 100): { values: Float6
     }
   }
   if (herm > 1e-10 * Math.max(size, 1)) throw new Error(`eigh: H must be Hermitian, but |H - Hᴴ| reaches ${herm}`);
-  const ar = Float64Array.from(h.re), ai = Float64Array.from(h.im);
+  const ar = Float64Array.from(h.re),
+    ai = Float64Array.from(h.im);
   const v = CMatrix.eye(n);
   const offNorm = () => {
     let s = 0;
@@ -270,19 +295,25 @@ export function eigh(h: CMatrix, tol = 1e-14, maxSweeps = 100): { values: Float6
   for (let sweep = 0; sweep < maxSweeps && offNorm() > tol * scaleH; sweep++) {
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
-        const br = ar[p * n + q], bi = ai[p * n + q];
+        const br = ar[p * n + q],
+          bi = ai[p * n + q];
         const beta = Math.hypot(br, bi);
         if (beta < 1e-300) continue;
         // b = beta·w with |w| = 1; the rotation V2 = diag(1, w̄)·R(θ) makes the (p, q) block diagonal.
-        const wr = br / beta, wi = bi / beta;
+        const wr = br / beta,
+          wi = bi / beta;
         const theta = 0.5 * Math.atan2(2 * beta, ar[p * n + p] - ar[q * n + q]);
-        const c = Math.cos(theta), s = Math.sin(theta);
+        const c = Math.cos(theta),
+          s = Math.sin(theta);
         // Columns: [col_p, col_q] ← [c·col_p + s·w̄·col_q, -s·col_p + c·w̄·col_q]
         const rotateColumns = (mr: Float64Array, mi: Float64Array, rows: number) => {
           for (let k = 0; k < rows; k++) {
-            const pr = mr[k * n + p], pi = mi[k * n + p];
-            const qr = mr[k * n + q], qi = mi[k * n + q];
-            const wqr = qr * wr + qi * wi, wqi = qi * wr - qr * wi; // w̄·col_q
+            const pr = mr[k * n + p],
+              pi = mi[k * n + p];
+            const qr = mr[k * n + q],
+              qi = mi[k * n + q];
+            const wqr = qr * wr + qi * wi,
+              wqi = qi * wr - qr * wi; // w̄·col_q
             mr[k * n + p] = c * pr + s * wqr;
             mi[k * n + p] = c * pi + s * wqi;
             mr[k * n + q] = -s * pr + c * wqr;
@@ -293,9 +324,12 @@ export function eigh(h: CMatrix, tol = 1e-14, maxSweeps = 100): { values: Float6
         rotateColumns(v.re, v.im, n);
         // Rows: [row_p, row_q] ← [c·row_p + s·w·row_q, -s·row_p + c·w·row_q]
         for (let k = 0; k < n; k++) {
-          const pr = ar[p * n + k], pi = ai[p * n + k];
-          const qr = ar[q * n + k], qi = ai[q * n + k];
-          const wqr = qr * wr - qi * wi, wqi = qi * wr + qr * wi; // w·row_q
+          const pr = ar[p * n + k],
+            pi = ai[p * n + k];
+          const qr = ar[q * n + k],
+            qi = ai[q * n + k];
+          const wqr = qr * wr - qi * wi,
+            wqi = qi * wr + qr * wi; // w·row_q
           ar[p * n + k] = c * pr + s * wqr;
           ai[p * n + k] = c * pi + s * wqi;
           ar[q * n + k] = -s * pr + c * wqr;

@@ -41,7 +41,11 @@ function isNvidiaManifest(file: string): boolean {
 
 function jsonFilesIn(folder: string): string[] {
   try {
-    return fs.readdirSync(folder).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(folder, f))
+    return fs
+      .readdirSync(folder)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => path.join(folder, f))
       .filter((f) => fs.statSync(f).isFile());
   } catch {
     return [];
@@ -55,11 +59,7 @@ function jsonFilesIn(folder: string): string[] {
 export function findNvidiaManifest(opts: NvidiaManifestSearch = {}): { file: string | null; searched: string[] } {
   const env = opts.search?.env ?? process.env;
   const added = (env.VK_ADD_DRIVER_FILES ?? "").split(":").filter(Boolean);
-  const searched = [...new Set([
-    ...vulkanManifestFolders(opts.search),
-    ...added,
-    ...(opts.extraFolders ?? USUAL_ICD_FOLDERS),
-  ])];
+  const searched = [...new Set([...vulkanManifestFolders(opts.search), ...added, ...(opts.extraFolders ?? USUAL_ICD_FOLDERS)])];
   for (const entry of searched) {
     const files = entry.endsWith(".json") ? [entry] : jsonFilesIn(entry);
     const file = files.find((f) => fs.existsSync(f) && isNvidiaManifest(f));

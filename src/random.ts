@@ -19,7 +19,8 @@ export function seededNormal(n: number, seed: number, std = 1): Float32Array {
   const r = mulberry32(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
-    const u1 = Math.max(r(), 1e-12), u2 = r();
+    const u1 = Math.max(r(), 1e-12),
+      u2 = r();
     const rad = std * Math.sqrt(-2 * Math.log(u1));
     out[i] = rad * Math.cos(2 * Math.PI * u2);
     if (i + 1 < n) out[i + 1] = rad * Math.sin(2 * Math.PI * u2);

@@ -48,7 +48,12 @@ export function recomputedOp(f: (...xs: tf.Tensor[]) => tf.Tensor): (...xs: tf.T
  * and the outputs, (..., chunk) each, are joined along their last axis. For computations that are
  * independent across positions, so that memory holds one chunk's intermediates at a time.
  */
-export function recomputedChunks(op: (...xs: tf.Tensor[]) => tf.Tensor, shared: tf.Tensor[], positional: tf.Tensor[], chunk: number): tf.Tensor {
+export function recomputedChunks(
+  op: (...xs: tf.Tensor[]) => tf.Tensor,
+  shared: tf.Tensor[],
+  positional: tf.Tensor[],
+  chunk: number,
+): tf.Tensor {
   const L = positional[0].shape[positional[0].rank - 1];
   const sizes = Array.from({ length: Math.ceil(L / chunk) }, (_, c) => Math.min(chunk, L - c * chunk));
   return tf.tidy(() => {

@@ -54,7 +54,8 @@ export function kConvDense(Ab: CMatrix, Bb: CVector, Cb: CVector, L: number): CV
 
 /** Evaluates the polynomial Σ_k K_k z^k (Horner). */
 function polynomial(K: CVector, z: Complex): Complex {
-  let re = 0, im = 0;
+  let re = 0,
+    im = 0;
   for (let k = K.re.length - 1; k >= 0; k--) {
     const r = re * z.re - im * z.im + K.re[k];
     im = re * z.im + im * z.re + K.im[k];
@@ -81,7 +82,8 @@ export function rootsOfUnity(L: number): CVector {
 /** Recovers the real kernel from a generating function: K = Re(IDFT(K̂(Ω_k))): (L). */
 export function convFromGen(gen: GeneratingFunction, L: number): Float64Array {
   const omega = rootsOfUnity(L);
-  const re = new Float64Array(L), im = new Float64Array(L);
+  const re = new Float64Array(L),
+    im = new Float64Array(L);
   for (let k = 0; k < L; k++) {
     const g = gen({ re: omega.re[k], im: omega.im[k] });
     re[k] = g.re;
@@ -101,7 +103,12 @@ export function kGenInverse(Ab: CMatrix, Bb: CVector, Cb: CVector, L: number): G
   const Ct = matmul(new CMatrix(1, N, Float64Array.from(Cb.re), Float64Array.from(Cb.im)), addScaled(I, matrixPower(Ab, L), -1));
   const B = CMatrix.column(Bb);
   return (z) => {
-    const AbZ = new CMatrix(N, N, Ab.re.map((a, i) => a * z.re - Ab.im[i] * z.im), Ab.re.map((a, i) => a * z.im + Ab.im[i] * z.re));
+    const AbZ = new CMatrix(
+      N,
+      N,
+      Ab.re.map((a, i) => a * z.re - Ab.im[i] * z.im),
+      Ab.re.map((a, i) => a * z.im + Ab.im[i] * z.re),
+    );
     const out = matmul(Ct, solve(addScaled(I, AbZ, -1), B));
     return { re: out.re[0], im: out.im[0] };
   };
@@ -139,7 +146,8 @@ function checkDPLRTensors(fn: string, p: DPLRParams): number[] {
       }
     }
   }
-  if (shape.length < 1 || shape[shape.length - 1] < 1) throw new Error(`${fn}: Lambda must have shape (..., N) with N ≥ 1, got (${shape.join(", ")})`);
+  if (shape.length < 1 || shape[shape.length - 1] < 1)
+    throw new Error(`${fn}: Lambda must have shape (..., N) with N ≥ 1, got (${shape.join(", ")})`);
   return shape;
 }
 
@@ -151,7 +159,9 @@ function stepPerRow(fn: string, step: number | tf.Tensor, lead: number[]): tf.Te
     return tf.fill([H], step);
   }
   if (step.size !== 1 && step.shape.join() !== lead.join()) {
-    throw new Error(`${fn}: step must be a number, a scalar, or have the leading shape (${lead.join(", ")}) of Lambda, got (${step.shape.join(", ")})`);
+    throw new Error(
+      `${fn}: step must be a number, a scalar, or have the leading shape (${lead.join(", ")}) of Lambda, got (${step.shape.join(", ")})`,
+    );
   }
   if (step.size === 1) return tf.mul(tf.ones([H]), tf.reshape(step, []));
   return step.rank === 1 ? step : tf.reshape(step, [H]);
@@ -178,9 +188,19 @@ export function kGenDPLR(params: DPLRParams, step: number | tf.Tensor): (o: CTen
       const { Lambda, P, Q, B, C } = params;
       const rows = (t: tf.Tensor) => tf.reshape(t, [-1, N]); // (..., N) → (H, N)
       // The four weight vectors, stacked: (H, 4, N)
-      const Cc = cx.conj(C), Qc = cx.conj(Q);
+      const Cc = cx.conj(C),
+        Qc = cx.conj(Q);
       const terms = [cx.mul(Cc, B), cx.mul(Cc, P), cx.mul(Qc, B), cx.mul(Qc, P)];
-      const V: CTensor = { re: tf.stack(terms.map((t) => rows(t.re)), 1), im: tf.stack(terms.map((t) => rows(t.im)), 1) };
+      const V: CTensor = {
+        re: tf.stack(
+          terms.map((t) => rows(t.re)),
+          1,
+        ),
+        im: tf.stack(
+          terms.map((t) => rows(t.im)),
+          1,
+        ),
+      };
       const S = cauchyBilinear({ re: rows(Lambda.re), im: rows(Lambda.im) }, V, stepPerRow("kGenDPLR", step, lead), o); // (H, 4, L)
       const L = o.re.shape[0];
       // unstack, not gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks
@@ -208,9 +228,13 @@ function rootsTensor(L: number, count = L): CTensor {
  */
 export function rootsOfUnityPairs(L: number, count = L): tf.Tensor2D {
   checkPositiveInt("rootsOfUnityPairs: L", L);
-  if (!Number.isInteger(count) || count < 1 || count > L) throw new Error(`rootsOfUnityPairs: count must be a whole number from 1 to L = ${L}, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > L)
+    throw new Error(`rootsOfUnityPairs: count must be a whole number from 1 to L = ${L}, got ${count}`);
   const w = rootsOfUnity(L);
-  return tf.tensor2d(Float32Array.from({ length: 2 * count }, (_, i) => (i % 2 ? w.im : w.re)[i >> 1]), [count, 2]);
+  return tf.tensor2d(
+    Float32Array.from({ length: 2 * count }, (_, i) => (i % 2 ? w.im : w.re)[i >> 1]),
+    [count, 2],
+  );
 }
 
 /**
@@ -235,7 +259,8 @@ export function withConjugates(params: DPLRParams): DPLRParams {
  * A Hermitian spectrum (..., L) from its first ⌊L/2⌋ + 1 values: K̂[L − k] = conj K̂[k].
  */
 function hermitianExtend(re: tf.Tensor, im: tf.Tensor, L: number): CTensor {
-  const points = re.shape[re.shape.length - 1], tail = L - points; // bins points … L − 1 mirror bins tail … 1
+  const points = re.shape[re.shape.length - 1],
+    tail = L - points; // bins points … L − 1 mirror bins tail … 1
   if (tail === 0) return { re, im };
   const mirror = (t: tf.Tensor) => tf.reverse(tf.slice(t, [...t.shape.slice(0, -1).map(() => 0), 1], [...t.shape.slice(0, -1), tail]), -1);
   return { re: tf.concat([re, mirror(re)], -1), im: tf.concat([im, tf.neg(mirror(im))], -1) };
@@ -260,27 +285,41 @@ export interface KernelDPLROptions {
  * dplrSpectrum; otherwise kGenDPLR's tf ops. `roots` (points, 2), from rootsOfUnityPairs(L,
  * spectrumPoints(L, conjugatePairs)), saves making the points on every call (a layer keeps them).
  */
-export function kernelDPLR(params: DPLRParams, step: number | tf.Tensor, L: number, roots?: tf.Tensor, opts: KernelDPLROptions = {}): tf.Tensor {
+export function kernelDPLR(
+  params: DPLRParams,
+  step: number | tf.Tensor,
+  L: number,
+  roots?: tf.Tensor,
+  opts: KernelDPLROptions = {},
+): tf.Tensor {
   checkPositiveInt("kernelDPLR: L", L);
   const conjugatePairs = opts.conjugatePairs ?? false;
-  if (typeof conjugatePairs !== "boolean") throw new Error(`kernelDPLR: opts.conjugatePairs must be a boolean, got ${String(conjugatePairs)}`);
+  if (typeof conjugatePairs !== "boolean")
+    throw new Error(`kernelDPLR: opts.conjugatePairs must be a boolean, got ${String(conjugatePairs)}`);
   const points = spectrumPoints(L, conjugatePairs);
   if (roots !== undefined && roots.shape.join() !== `${points},2`) {
-    throw new Error(`kernelDPLR: roots must have shape (${points}, 2)${conjugatePairs ? " (⌊L/2⌋ + 1 points with conjugate pairs)" : ""}, got (${roots.shape.join(", ")})`);
+    throw new Error(
+      `kernelDPLR: roots must have shape (${points}, 2)${conjugatePairs ? " (⌊L/2⌋ + 1 points with conjugate pairs)" : ""}, got (${roots.shape.join(", ")})`,
+    );
   }
   return tf.tidy(() => {
     checkDPLRTensors("kernelDPLR", params);
     const system = conjugatePairs ? withConjugates(params) : params;
     let spectrum: CTensor; // (..., points)
     const shape = system.Lambda.re.shape;
-    const lead = shape.slice(0, -1), N = shape[shape.length - 1];
+    const lead = shape.slice(0, -1),
+      N = shape[shape.length - 1];
     if (system.Q === system.P && hasDPLRSpectrumKernels()) {
       // (H, N); already so for a layer's parameters, and a reshape would add kernels both ways
       const rows = (t: CTensor): CTensor => (lead.length === 1 ? t : { re: tf.reshape(t.re, [-1, N]), im: tf.reshape(t.im, [-1, N]) });
       const lambda = rows(system.Lambda);
       const both = dplrSpectrum(
-        tf.stack([lambda.re, lambda.im], -1), rows(system.P), rows(system.B), rows(system.C),
-        stepPerRow("kernelDPLR", step, lead), roots ?? rootsOfUnityPairs(L, points),
+        tf.stack([lambda.re, lambda.im], -1),
+        rows(system.P),
+        rows(system.B),
+        rows(system.C),
+        stepPerRow("kernelDPLR", step, lead),
+        roots ?? rootsOfUnityPairs(L, points),
       ); // (2, H, points)
       const [re, im] = tf.unstack(both);
       spectrum = lead.length === 1 ? { re, im } : { re: tf.reshape(re, [...lead, points]), im: tf.reshape(im, [...lead, points]) };
@@ -311,7 +350,13 @@ function checkDPLRVectors(fn: string, vs: Record<string, CVector>): number {
  * B̄ = 2 A₁ B; C̄ = conj(C̃) (I − Ā^L)⁻¹ undoes the C̃ folding so that K̄_k = C̄ Ā^k B̄ (real part).
  */
 export function discreteDPLR(
-  Lambda: CVector, P: CVector, Q: CVector, B: CVector, C: CVector, step: number, L: number,
+  Lambda: CVector,
+  P: CVector,
+  Q: CVector,
+  B: CVector,
+  C: CVector,
+  step: number,
+  L: number,
 ): { Ab: CMatrix; Bb: CVector; Cb: CVector } {
   const N = checkDPLRVectors("discreteDPLR", { Lambda, P, Q, B, C });
   checkPositive("discreteDPLR: step", step);
@@ -322,16 +367,26 @@ export function discreteDPLR(
   const A = addScaled(CMatrix.diag(Lambda), matmul(Pc, QH), -1);
   const A0 = addScaled(scaleEye(N, s), A);
   // D = diag(1 / (2/Δ − Λ))
-  const D = CMatrix.diag(divide({ re: new Float64Array(N).fill(1), im: new Float64Array(N) }, { re: Lambda.re.map((x) => s - x), im: Lambda.im.map((x) => -x) }));
+  const D = CMatrix.diag(
+    divide({ re: new Float64Array(N).fill(1), im: new Float64Array(N) }, { re: Lambda.re.map((x) => s - x), im: Lambda.im.map((x) => -x) }),
+  );
   const DP = matmul(D, Pc); // (N, 1)
   const QhD = matmul(QH, D); // (1, N)
   const denom = matmul(QH, DP); // (1, 1): Qᴴ D P
-  const f = divide({ re: Float64Array.of(1), im: Float64Array.of(0) }, { re: Float64Array.of(1 + denom.re[0]), im: Float64Array.of(denom.im[0]) });
+  const f = divide(
+    { re: Float64Array.of(1), im: Float64Array.of(0) },
+    { re: Float64Array.of(1 + denom.re[0]), im: Float64Array.of(denom.im[0]) },
+  );
   const A1 = addScaled(D, matmul(scaleColumn(DP, f.re[0], f.im[0]), QhD), -1);
   const Ab = matmul(A1, A0);
   const Bb = matmul(A1, CMatrix.column(B));
   const I = CMatrix.eye(N);
-  const Cconj = new CMatrix(1, N, Float64Array.from(C.re), C.im.map((x) => -x));
+  const Cconj = new CMatrix(
+    1,
+    N,
+    Float64Array.from(C.re),
+    C.im.map((x) => -x),
+  );
   const Cb = matmul(Cconj, inverse(addScaled(I, matrixPower(Ab, L), -1)));
   return { Ab, Bb: { re: Bb.re.map((x) => 2 * x), im: Bb.im.map((x) => 2 * x) }, Cb: { re: Cb.re, im: Cb.im } };
 }
@@ -343,11 +398,17 @@ function scaleEye(n: number, s: number): CMatrix {
 }
 
 function scaleColumn(m: CMatrix, sr: number, si: number): CMatrix {
-  return new CMatrix(m.rows, m.cols, m.re.map((x, i) => x * sr - m.im[i] * si), m.re.map((x, i) => x * si + m.im[i] * sr));
+  return new CMatrix(
+    m.rows,
+    m.cols,
+    m.re.map((x, i) => x * sr - m.im[i] * si),
+    m.re.map((x, i) => x * si + m.im[i] * sr),
+  );
 }
 
 function divide(a: CVector, b: CVector): CVector {
-  const re = new Float64Array(a.re.length), im = new Float64Array(a.re.length);
+  const re = new Float64Array(a.re.length),
+    im = new Float64Array(a.re.length);
   for (let i = 0; i < a.re.length; i++) {
     const d = b.re[i] * b.re[i] + b.im[i] * b.im[i];
     re[i] = (a.re[i] * b.re[i] + a.im[i] * b.im[i]) / d;
@@ -366,7 +427,12 @@ export function scanComplexSSM(Ab: CMatrix, Bb: CVector, Cb: CVector, u: ArrayLi
   let x = new CMatrix(N, 1);
   for (let k = 0; k < u.length; k++) {
     const ax = matmul(Ab, x);
-    x = new CMatrix(N, 1, ax.re.map((v, n) => v + Bb.re[n] * u[k]), ax.im.map((v, n) => v + Bb.im[n] * u[k]));
+    x = new CMatrix(
+      N,
+      1,
+      ax.re.map((v, n) => v + Bb.re[n] * u[k]),
+      ax.im.map((v, n) => v + Bb.im[n] * u[k]),
+    );
     let acc = 0;
     for (let n = 0; n < N; n++) acc += Cb.re[n] * x.re[n] - Cb.im[n] * x.im[n];
     y[k] = acc;

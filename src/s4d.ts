@@ -38,10 +38,20 @@ export function discretizeDiagonal(Lambda: CTensor, B: CTensor, step: tf.Tensor,
  * The S4D kernel: Λ, B, C: (..., N) complex, step: number or (...) → K: (..., L), differentiable.
  * Vandermonde: Ā^l = exp(l · log Ā), computed for all l at once.
  */
-export function s4dKernel(Lambda: CTensor, B: CTensor, C: CTensor, step: number | tf.Tensor, L: number, method: Discretization = "zoh"): tf.Tensor {
+export function s4dKernel(
+  Lambda: CTensor,
+  B: CTensor,
+  C: CTensor,
+  step: number | tf.Tensor,
+  L: number,
+  method: Discretization = "zoh",
+): tf.Tensor {
   checkPositiveInt("s4dKernel: L", L);
   const shape = Lambda.re.shape;
-  for (const [name, t] of [["B", B], ["C", C]] as const) {
+  for (const [name, t] of [
+    ["B", B],
+    ["C", C],
+  ] as const) {
     if (t.re.shape.join() !== shape.join() || t.im.shape.join() !== shape.join()) {
       throw new Error(`s4dKernel: ${name} must have the shape of Lambda (${shape.join(", ")}), got (${t.re.shape.join(", ")})`);
     }

@@ -54,9 +54,12 @@ export interface SampleOptions {
 
 function checkSequenceModel(fn: string, model: StackedModel): void {
   if (!(model instanceof StackedModel)) throw new Error(`${fn}: model must be a StackedModel, got ${String(model)}`);
-  if (model.opts.task !== "sequence") throw new Error(`${fn}: model must be a sequence model (task "sequence"), got task "${model.opts.task}"`);
-  if (model.opts.numClasses !== 256) throw new Error(`${fn}: model must predict 256 pixel values (numClasses 256), got numClasses ${model.opts.numClasses}`);
-  if (model.opts.l !== DIGIT_PIXELS) throw new Error(`${fn}: model must have sequence length l = ${DIGIT_PIXELS} (28×28 images), got l = ${model.opts.l}`);
+  if (model.opts.task !== "sequence")
+    throw new Error(`${fn}: model must be a sequence model (task "sequence"), got task "${model.opts.task}"`);
+  if (model.opts.numClasses !== 256)
+    throw new Error(`${fn}: model must predict 256 pixel values (numClasses 256), got numClasses ${model.opts.numClasses}`);
+  if (model.opts.l !== DIGIT_PIXELS)
+    throw new Error(`${fn}: model must have sequence length l = ${DIGIT_PIXELS} (28×28 images), got l = ${model.opts.l}`);
 }
 
 /** The prefixes as host bytes (b · 784) and the batch size. */
@@ -74,7 +77,10 @@ async function prefixPixels(fn: string, prefixes: Uint8Array | tf.Tensor): Promi
     }
     return { pixels, b: prefixes.shape[0] };
   }
-  if (!(prefixes instanceof Uint8Array)) throw new Error(`${fn}: prefixes must be a Uint8Array (b · ${DIGIT_PIXELS}) or an int32 tensor (b, ${DIGIT_PIXELS}), got ${String(prefixes)}`);
+  if (!(prefixes instanceof Uint8Array))
+    throw new Error(
+      `${fn}: prefixes must be a Uint8Array (b · ${DIGIT_PIXELS}) or an int32 tensor (b, ${DIGIT_PIXELS}), got ${String(prefixes)}`,
+    );
   if (prefixes.length === 0 || prefixes.length % DIGIT_PIXELS !== 0) {
     throw new Error(`${fn}: prefixes must hold b · ${DIGIT_PIXELS} pixels for some b ≥ 1, got ${prefixes.length}`);
   }
@@ -82,7 +88,16 @@ async function prefixPixels(fn: string, prefixes: Uint8Array | tf.Tensor): Promi
 }
 
 /** Draws one index of each row of logits (b, k) into out[row·stride + t]. */
-function drawPixels(logits: Float32Array, b: number, k: number, temperature: number, greedy: boolean, rand: () => number, out: Uint8Array, t: number): void {
+function drawPixels(
+  logits: Float32Array,
+  b: number,
+  k: number,
+  temperature: number,
+  greedy: boolean,
+  rand: () => number,
+  out: Uint8Array,
+  t: number,
+): void {
   const p = new Float64Array(k);
   for (let i = 0; i < b; i++) {
     const row = logits.subarray(i * k, (i + 1) * k);
@@ -104,7 +119,10 @@ function drawPixels(logits: Float32Array, b: number, k: number, temperature: num
     if (Number.isFinite(sum)) {
       for (let j = 0; j < k; j++) {
         u -= p[j];
-        if (u < 0) { pick = j; break; }
+        if (u < 0) {
+          pick = j;
+          break;
+        }
       }
     }
     out[i * DIGIT_PIXELS + t] = pick;
@@ -172,7 +190,13 @@ export async function completeDigits(
     disposeState(states);
   }
   const seconds = (performance.now() - start) / 1000;
-  opts.onStats?.({ batch: b, steps: DIGIT_PIXELS, sampledSteps: DIGIT_PIXELS - prefixLength, seconds, pixelsPerSecond: (b * DIGIT_PIXELS) / seconds });
+  opts.onStats?.({
+    batch: b,
+    steps: DIGIT_PIXELS,
+    sampledSteps: DIGIT_PIXELS - prefixLength,
+    seconds,
+    pixelsPerSecond: (b * DIGIT_PIXELS) / seconds,
+  });
   return out;
 }
 

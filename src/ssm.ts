@@ -65,7 +65,13 @@ export function discretize(A: tf.Tensor2D, B: tf.Tensor2D, C: tf.Tensor2D, step:
  * The recurrent view: x_k = Ā x_{k−1} + B̄ u_k, y_k = C̄ x_k from x_{−1} = x0 (zero by default).
  * u: (L, 1) → { x: last state (N), y: (L, 1) }. One small matmul per step: a reference, not fast.
  */
-export function scanSSM(Ab: tf.Tensor2D, Bb: tf.Tensor2D, Cb: tf.Tensor2D, u: tf.Tensor2D, x0?: tf.Tensor1D): { x: tf.Tensor1D; y: tf.Tensor2D } {
+export function scanSSM(
+  Ab: tf.Tensor2D,
+  Bb: tf.Tensor2D,
+  Cb: tf.Tensor2D,
+  u: tf.Tensor2D,
+  x0?: tf.Tensor1D,
+): { x: tf.Tensor1D; y: tf.Tensor2D } {
   const N = checkSSM("scanSSM", Ab, Bb, Cb);
   checkShape("scanSSM: u", u, [-1, 1], "(L, 1)");
   if (x0) checkShape("scanSSM: x0", x0, [N]);
@@ -127,7 +133,10 @@ export function causalConvolution(u: tf.Tensor, K: tf.Tensor, method: "fft" | "d
 export function exampleMass(k: number, b: number, m: number): SSM {
   checkPositive("exampleMass: m", m);
   return tf.tidy(() => ({
-    A: tf.tensor2d([[0, 1], [-k / m, -b / m]]),
+    A: tf.tensor2d([
+      [0, 1],
+      [-k / m, -b / m],
+    ]),
     B: tf.tensor2d([[0], [1 / m]]),
     C: tf.tensor2d([[1, 0]]),
   }));

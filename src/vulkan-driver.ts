@@ -37,12 +37,7 @@ function defaultSearch(): VulkanSearch {
     platform: process.platform,
     env: process.env,
     home: os.homedir(),
-    libraryDirs: [
-      ...(triple ? roots.map((r) => path.join(r, triple)) : []),
-      ...roots,
-      "/lib64",
-      "/usr/lib64",
-    ],
+    libraryDirs: [...(triple ? roots.map((r) => path.join(r, triple)) : []), ...roots, "/lib64", "/usr/lib64"],
     ldCache: "/etc/ld.so.cache",
     sysconfDirs: ["/usr/local/etc", "/etc"],
   };
@@ -87,8 +82,7 @@ export function sharedLibraryExists(name: string, search: Partial<VulkanSearch> 
 }
 
 /** A colon-separated list from the environment, or `fallback` when it is unset or empty. */
-const listOr = (value: string | undefined, fallback: string[]) =>
-  splitList(value).length ? splitList(value) : fallback;
+const listOr = (value: string | undefined, fallback: string[]) => (splitList(value).length ? splitList(value) : fallback);
 
 /** The folders whose vulkan/icd.d the loader searches when no override is set. */
 function defaultManifestRoots(s: VulkanSearch): string[] {
@@ -109,8 +103,7 @@ export function vulkanManifestFolders(search: Partial<VulkanSearch> = {}): strin
 }
 
 /** A path under the home folder written as ~/…, to keep the message short. */
-const tilde = (p: string, home: string) =>
-  home && p.startsWith(home + path.sep) ? `~${p.slice(home.length)}` : p;
+const tilde = (p: string, home: string) => (home && p.startsWith(home + path.sep) ? `~${p.slice(home.length)}` : p);
 
 /**
  * Why Dawn would find no Vulkan driver here, or null when a loader and a driver manifest exist
@@ -123,11 +116,9 @@ export function vulkanDriverProblem(search: Partial<VulkanSearch> = {}): string 
   const s = { ...defaultSearch(), ...search };
   if (s.platform !== "linux") return null;
   if (!hasLibrary(s, LOADER)) {
-    return `no Vulkan loader (${LOADER} is not in LD_LIBRARY_PATH, the ld.so cache or the usual` +
-      " library folders)";
+    return `no Vulkan loader (${LOADER} is not in LD_LIBRARY_PATH, the ld.so cache or the usual` + " library folders)";
   }
-  const override =
-    s.env.VK_DRIVER_FILES ? "VK_DRIVER_FILES" : s.env.VK_ICD_FILENAMES ? "VK_ICD_FILENAMES" : null;
+  const override = s.env.VK_DRIVER_FILES ? "VK_DRIVER_FILES" : s.env.VK_ICD_FILENAMES ? "VK_ICD_FILENAMES" : null;
   if (override) {
     if (splitList(s.env[override]).some(holdsManifest)) return null;
     return `no Vulkan driver (no ICD file in ${override}=${s.env[override]})`;

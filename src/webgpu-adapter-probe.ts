@@ -30,7 +30,6 @@ export interface AdapterSeen {
   error?: string;
 }
 
-
 async function lookInThisProcess(): Promise<AdapterSeen> {
   const webgpu = await importEsm("webgpu");
   const adapter = await webgpu.create([]).requestAdapter();
@@ -39,8 +38,7 @@ async function lookInThisProcess(): Promise<AdapterSeen> {
   const description = String(info.description || info.device || "unnamed adapter");
   const fallback = Boolean(info.isFallbackAdapter || adapter.isFallbackAdapter);
   const [vendor, architecture, device] = [info.vendor, info.architecture, info.device].map((v) => String(v ?? ""));
-  const software = fallback || architecture === "software" ||
-    SOFTWARE_NAMES.test([vendor, device, description].join(" "));
+  const software = fallback || architecture === "software" || SOFTWARE_NAMES.test([vendor, device, description].join(" "));
   return { adapter: { description, fallback, vendor, architecture, device, software } };
 }
 
@@ -48,7 +46,9 @@ async function lookInThisProcess(): Promise<AdapterSeen> {
 export function probeAdapterQuietly(): Promise<AdapterSeen> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [__filename], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "", timedOut = false;
+    let stdout = "",
+      stderr = "",
+      timedOut = false;
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000); // the last lines say why it failed, if it did

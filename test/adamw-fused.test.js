@@ -5,7 +5,6 @@ const { forEachBackend, describeWebGPU, assertClose, adamwReferenceStep, randn, 
 
 const { AdamW, adamwUpdate, adamwUpdateReference, hasFusedAdamW, s4ParamGroups } = lib;
 
-
 /** True when this process registers no hand-written kernels (S4_KERNELS=reference): the kernel
  * checks are skipped, the math checks then test the tf-ops path. */
 const kernelsOff = () => lib.kernels.kernelMode?.() === "reference";
@@ -27,7 +26,8 @@ function groups() {
   return [...s4ParamGroups({ ssmLrScale: 0.1 }), { name: "norm", match: (n) => n.endsWith(".gamma"), lr: 0.5, weightDecay: 0.2 }];
 }
 function makeParams(seed = 10) {
-  const init = {}, params = {};
+  const init = {},
+    params = {};
   Object.entries(SHAPES).forEach(([n, s], k) => {
     init[n] = f32(randn(size(s), seed + k));
     params[n] = tf.variable(tf.tensor(init[n], s));
@@ -35,7 +35,8 @@ function makeParams(seed = 10) {
   return { init, params };
 }
 function makeGrads(step, mul = 1) {
-  const arr = {}, grads = {};
+  const arr = {},
+    grads = {};
   Object.entries(SHAPES).forEach(([n, s], k) => {
     arr[n] = f32(randn(size(s), 100 * step + k).map((x) => mul * x));
     grads[n] = tf.tensor(arr[n], s);
@@ -63,8 +64,10 @@ function checks() {
     assert.ok(hasFusedAdamW(false) && hasFusedAdamW(true), `no fused AdamW kernel on ${tf.getBackend()}`);
     for (const [k, shape] of [[3, 4, 5], [7], []].entries()) {
       const n = size(shape);
-      const p = tf.tensor(randn(n, 1 + k), shape), g = tf.tensor(randn(n, 2 + k), shape);
-      const m = randn(n, 3 + k).map((x) => 0.1 * x), v = randn(n, 4 + k).map((x) => 0.01 * x * x);
+      const p = tf.tensor(randn(n, 1 + k), shape),
+        g = tf.tensor(randn(n, 2 + k), shape);
+      const m = randn(n, 3 + k).map((x) => 0.1 * x),
+        v = randn(n, 4 + k).map((x) => 0.01 * x * x);
       const mv = tf.tensor([...m, ...v], [2, ...shape]);
       const attrs = { lr: 0.03, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: k === 1 ? 0 : 0.1, bc1: 1 - 0.9 ** 3, bc2: 1 - 0.99 ** 3 };
       for (const s of [undefined, 0.5, 1, 3]) {
@@ -82,7 +85,12 @@ function checks() {
         const scale = tf.scalar(s);
         const [pa, mva] = adamwUpdate(p, g, mv, attrs, scale);
         const [pb, mvb] = adamwUpdateReference(p, g, mv, attrs, scale);
-        for (const [got, want, what] of [[pa, p, "p"], [mva, mv, "mv"], [pb, p, "reference p"], [mvb, mv, "reference mv"]]) {
+        for (const [got, want, what] of [
+          [pa, p, "p"],
+          [mva, mv, "mv"],
+          [pb, p, "reference p"],
+          [mvb, mv, "reference mv"],
+        ]) {
           assert.deepEqual(await values(got), await values(want), `${what} changed with scale ${s}`);
         }
         tf.dispose([scale, pa, mva, pb, mvb]);
@@ -94,8 +102,12 @@ function checks() {
   it("AdamW matches float64 hand math over 4 steps with parameter groups (lr multipliers, wd 0 and > 0)", async () => {
     const { init, params } = makeParams();
     const opt = new AdamW(params, groups(), { weightDecay: 0.05 });
-    const ref = {}, st = {};
-    for (const n of Object.keys(SHAPES)) { ref[n] = init[n].slice(); st[n] = { m: ref[n].map(() => 0), v: ref[n].map(() => 0), t: 0 }; }
+    const ref = {},
+      st = {};
+    for (const n of Object.keys(SHAPES)) {
+      ref[n] = init[n].slice();
+      st[n] = { m: ref[n].map(() => 0), v: ref[n].map(() => 0), t: 0 };
+    }
     const lrs = [0.01, 0.03, 0.02, 0.005];
     for (let step = 0; step < lrs.length; step++) {
       const { arr, grads } = makeGrads(step);
@@ -122,10 +134,18 @@ function checks() {
     const { init, params } = makeParams();
     const clipNorm = 1;
     const opt = new AdamW(params, groups(), { weightDecay: 0.05, clipNorm });
-    const ref = {}, st = {};
-    for (const n of Object.keys(SHAPES)) { ref[n] = init[n].slice(); st[n] = { m: ref[n].map(() => 0), v: ref[n].map(() => 0), t: 0 }; }
+    const ref = {},
+      st = {};
+    for (const n of Object.keys(SHAPES)) {
+      ref[n] = init[n].slice();
+      st[n] = { m: ref[n].map(() => 0), v: ref[n].map(() => 0), t: 0 };
+    }
     // gradients scaled by 5 have a norm far above 1, by 0.05 far below
-    for (const [step, mul] of [[0, 5], [1, 0.05], [2, 5]]) {
+    for (const [step, mul] of [
+      [0, 5],
+      [1, 0.05],
+      [2, 5],
+    ]) {
       const { arr, grads } = makeGrads(step, mul);
       const all = Object.values(arr).flat();
       const norm = Math.sqrt(all.reduce((a, x) => a + x * x, 0));
@@ -135,7 +155,12 @@ function checks() {
       tf.dispose([got, ...Object.values(grads)]);
       const s = clipNorm / Math.max(norm, clipNorm);
       for (const n of Object.keys(SHAPES)) {
-        ref[n] = adamwReferenceStep(ref[n], arr[n].map((x) => x * s), st[n], { lr: 0.01 * CFG[n].scale, wd: CFG[n].wd });
+        ref[n] = adamwReferenceStep(
+          ref[n],
+          arr[n].map((x) => x * s),
+          st[n],
+          { lr: 0.01 * CFG[n].scale, wd: CFG[n].wd },
+        );
         assertClose(await values(params[n]), ref[n], 1e-6, 1e-5, `${n} after step ${step + 1}`);
       }
     }
@@ -155,7 +180,11 @@ function checks() {
       for (const n of Object.keys(SHAPES)) {
         assert.deepEqual(await values(params[n]), before[n], `${n} changed by a gradient holding ${bad}`);
         for (const k of [`m.${n}`, `v.${n}`]) {
-          assert.deepEqual(await values(stateAfter.tensors[k]), await values(stateBefore.tensors[k]), `${k} changed by a gradient holding ${bad}`);
+          assert.deepEqual(
+            await values(stateAfter.tensors[k]),
+            await values(stateBefore.tensors[k]),
+            `${k} changed by a gradient holding ${bad}`,
+          );
         }
       }
       tf.dispose(Object.values(stateAfter.tensors));
@@ -166,11 +195,21 @@ function checks() {
   });
 
   it("getState/setState round trip (moments as separate m./v. tensors) gives identical later updates", async () => {
-    const a = makeParams(), b = makeParams();
-    const optA = new AdamW(a.params, groups(), { clipNorm: 2 }), optB = new AdamW(b.params, groups(), { clipNorm: 2 });
-    for (let step = 0; step < 3; step++) { const { grads } = makeGrads(step); tf.dispose([optA.step(grads, 0.02), ...Object.values(grads)]); }
+    const a = makeParams(),
+      b = makeParams();
+    const optA = new AdamW(a.params, groups(), { clipNorm: 2 }),
+      optB = new AdamW(b.params, groups(), { clipNorm: 2 });
+    for (let step = 0; step < 3; step++) {
+      const { grads } = makeGrads(step);
+      tf.dispose([optA.step(grads, 0.02), ...Object.values(grads)]);
+    }
     const state = optA.getState();
-    assert.deepEqual(Object.keys(state.tensors).sort(), Object.keys(SHAPES).flatMap((n) => [`m.${n}`, `v.${n}`]).sort());
+    assert.deepEqual(
+      Object.keys(state.tensors).sort(),
+      Object.keys(SHAPES)
+        .flatMap((n) => [`m.${n}`, `v.${n}`])
+        .sort(),
+    );
     // the state as a checkpoint stores it: separate tensors, copied into B together with A's parameters
     optB.setState(state);
     for (const n of Object.keys(SHAPES)) b.params[n].assign(a.params[n]);
@@ -183,7 +222,8 @@ function checks() {
     }
     for (const n of Object.keys(SHAPES)) assert.deepEqual(await values(b.params[n]), await values(a.params[n]), n);
     tf.dispose([...Object.values(state.tensors), ...Object.values(back.tensors), ...Object.values(a.params), ...Object.values(b.params)]);
-    optA.dispose(); optB.dispose();
+    optA.dispose();
+    optB.dispose();
   });
 
   it("leaks no tensors across steps, with and without clipping", () => {
@@ -202,15 +242,29 @@ function checks() {
 
   it("costs one tfjs kernel per parameter (no clipping)", async function () {
     if (kernelsOff()) this.skip();
-    const model = new lib.StackedModel({ task: "classification", layerKind: "s4", dModel: 8, nLayers: 2, n: 4, l: 16, numClasses: 3, seed: 0 });
+    const model = new lib.StackedModel({
+      task: "classification",
+      layerKind: "s4",
+      dModel: 8,
+      nLayers: 2,
+      n: 4,
+      l: 16,
+      numClasses: 3,
+      seed: 0,
+    });
     const params = model.parameters();
     const names = Object.keys(params);
     const opt = new AdamW(params, s4ParamGroups(), { weightDecay: 0.01 });
     const grads = Object.fromEntries(names.map((n, i) => [n, tf.tensor(randn(params[n].size, i), params[n].shape)]));
     tf.dispose(opt.step(grads, 1e-3));
-    const info = await tf.profile(() => { opt.step(grads, 1e-3); });
+    const info = await tf.profile(() => {
+      opt.step(grads, 1e-3);
+    });
     assert.equal(info.kernels.length, names.length, `kernels: ${info.kernels.map((k) => k.name).join(", ")}`);
-    assert.ok(info.kernels.every((k) => k.name === "AdamWUpdate"), info.kernels.map((k) => k.name).join(", "));
+    assert.ok(
+      info.kernels.every((k) => k.name === "AdamWUpdate"),
+      info.kernels.map((k) => k.name).join(", "),
+    );
     opt.dispose();
     tf.dispose(Object.values(grads));
     model.dispose();
@@ -218,10 +272,15 @@ function checks() {
 
   it("without the kernel (as on tfjs-node) the tf-ops path gives the same parameters and moments", async function () {
     if (kernelsOff()) this.skip();
-    const a = makeParams(), b = makeParams();
+    const a = makeParams(),
+      b = makeParams();
     const fused = new AdamW(a.params, groups(), { weightDecay: 0.05, clipNorm: 1 });
     const plain = new AdamW(b.params, groups(), { weightDecay: 0.05, clipNorm: 1 });
-    for (const [step, mul] of [[0, 5], [1, 0.05], [2, 1]]) {
+    for (const [step, mul] of [
+      [0, 5],
+      [1, 0.05],
+      [2, 1],
+    ]) {
       const { grads } = makeGrads(step, mul);
       tf.dispose(fused.step(grads, 0.01));
       const before = tf.memory().numTensors;
@@ -229,14 +288,16 @@ function checks() {
       if (step > 0) assert.equal(tf.memory().numTensors, before, `the tf-ops path leaked at step ${step + 1}`);
       tf.dispose(Object.values(grads));
     }
-    const sa = fused.getState(), sb = plain.getState();
+    const sa = fused.getState(),
+      sb = plain.getState();
     for (const n of Object.keys(SHAPES)) {
       assertClose(await values(b.params[n]), await values(a.params[n]), 1e-6, 1e-5, n);
       assertClose(await values(sb.tensors[`m.${n}`]), await values(sa.tensors[`m.${n}`]), 1e-7, 1e-5, `m.${n}`);
       assertClose(await values(sb.tensors[`v.${n}`]), await values(sa.tensors[`v.${n}`]), 1e-9, 1e-5, `v.${n}`);
     }
     tf.dispose([...Object.values(sa.tensors), ...Object.values(sb.tensors), ...Object.values(a.params), ...Object.values(b.params)]);
-    fused.dispose(); plain.dispose();
+    fused.dispose();
+    plain.dispose();
   });
 }
 
@@ -277,10 +338,15 @@ describeWebGPU("fused AdamW [webgpu]", function () {
 
 describe("adamwUpdate arguments", () => {
   it("rejects bad tensors and attributes clearly", () => {
-    const p = tf.zeros([2, 3]), g = tf.zeros([2, 3]), mv = tf.zeros([2, 2, 3]);
+    const p = tf.zeros([2, 3]),
+      g = tf.zeros([2, 3]),
+      mv = tf.zeros([2, 2, 3]);
     const attrs = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, bc1: 0.1, bc2: 0.001 };
     assert.throws(() => adamwUpdate(p, tf.zeros([3, 2]), mv, attrs), /g must have p's shape \(2, 3\), got \(3, 2\)/);
-    assert.throws(() => adamwUpdate(p, g, tf.zeros([2, 3]), attrs), /mv must have shape \(2, \.\.\.p's shape\) = \(2, 2, 3\) \(m and v stacked\), got \(2, 3\)/);
+    assert.throws(
+      () => adamwUpdate(p, g, tf.zeros([2, 3]), attrs),
+      /mv must have shape \(2, \.\.\.p's shape\) = \(2, 2, 3\) \(m and v stacked\), got \(2, 3\)/,
+    );
     assert.throws(() => adamwUpdate(p, g, mv, { ...attrs, bc2: 0 }), /attrs.bc2 \(a bias correction 1 − β\^t\) must be in \(0, 1\], got 0/);
     assert.throws(() => adamwUpdate(p, g, mv, { ...attrs, lr: NaN }), /attrs.lr must be a finite number, got NaN/);
     assert.throws(() => adamwUpdate(p, g, mv, attrs, tf.zeros([1])), /scale must be a scalar, got shape \(1\)/);

@@ -57,10 +57,14 @@ describe("atomic writes", function () {
     assert.equal(fs.readFileSync(path.join(target, "inner", "b.txt"), "utf8"), "b");
     assert.throws(() => writeFolderAtomic(target, () => {}), /record exists already/);
     const failed = path.join(dir, "failed");
-    assert.throws(() => writeFolderAtomic(failed, (tmp) => {
-      fs.writeFileSync(path.join(tmp, "half.txt"), "half");
-      throw new Error("filling failed");
-    }), /filling failed/);
+    assert.throws(
+      () =>
+        writeFolderAtomic(failed, (tmp) => {
+          fs.writeFileSync(path.join(tmp, "half.txt"), "half");
+          throw new Error("filling failed");
+        }),
+      /filling failed/,
+    );
     assert.ok(!fs.existsSync(failed));
     assert.deepEqual(leftovers(dir), []);
   });

@@ -36,15 +36,24 @@ describe("backend choice", () => {
     assert.deepEqual(lib.currentBackend(), c);
     await assert.rejects(() => lib.useBackend("nope"), /useBackend\(name\): unknown backend "nope"/);
     let hasNode = true;
-    try { require.resolve("@tensorflow/tfjs-node"); } catch { hasNode = false; }
-    if (!hasNode) await assert.rejects(() => lib.useBackend("tensorflow"), /backend "tensorflow" is not available here: Cannot find module '@tensorflow\/tfjs-node'/);
+    try {
+      require.resolve("@tensorflow/tfjs-node");
+    } catch {
+      hasNode = false;
+    }
+    if (!hasNode)
+      await assert.rejects(
+        () => lib.useBackend("tensorflow"),
+        /backend "tensorflow" is not available here: Cannot find module '@tensorflow\/tfjs-node'/,
+      );
   });
 });
 
 // Lines Dawn writes to stderr from native code (loader messages, lowered limits, source locations).
 const DAWN_NOISE = /Warning:|Couldn't load Vulkan|vkCreateInstance|\.cpp:\d+/;
 // Prints the backend line, then whether Dawn's native module was loaded into this process.
-const CHOOSE_AND_REPORT_DAWN = "require('./dist').chooseBackend().then(c => console.log('@dawn', " +
+const CHOOSE_AND_REPORT_DAWN =
+  "require('./dist').chooseBackend().then(c => console.log('@dawn', " +
   "Object.keys(require.cache).some((f) => f.endsWith('dawn.node')), c.name))";
 const BACKEND_LINE = "[s4-mamba] backend:";
 
@@ -65,7 +74,10 @@ describe("WebGPU probe stays quiet", () => {
     if (loader) fs.writeFileSync(path.join(root, "lib", "libvulkan.so.1"), "");
     for (const m of manifests) fs.writeFileSync(path.join(icd, m), "{}");
     const search = {
-      platform: "linux", home: path.join(root, "home"), libraryDirs: [], ldCache: path.join(root, "none"),
+      platform: "linux",
+      home: path.join(root, "home"),
+      libraryDirs: [],
+      ldCache: path.join(root, "none"),
       sysconfDirs: [],
     };
     const env = {
@@ -81,8 +93,10 @@ describe("WebGPU probe stays quiet", () => {
     const none = tree("none", { loader: false });
     assert.match(none.check(), /^no Vulkan loader \(libvulkan\.so\.1 is not in LD_LIBRARY_PATH/);
     const bare = tree("bare", { loader: true });
-    assert.match(bare.check(),
-      /^no Vulkan driver \(no ICD file in vulkan\/icd\.d under ~\/\.config, .*bare\/etc, ~\/\.local\/share, .*bare\/share\)$/);
+    assert.match(
+      bare.check(),
+      /^no Vulkan driver \(no ICD file in vulkan\/icd\.d under ~\/\.config, .*bare\/etc, ~\/\.local\/share, .*bare\/share\)$/,
+    );
     const lvp = tree("lvp", { loader: true, manifests: ["lvp_icd.json"] });
     assert.equal(lvp.check(), null);
     // The dynamic linker's cache counts as well as the folders.
@@ -143,8 +157,7 @@ describe("WebGPU probe stays quiet", () => {
     if (process.platform !== "linux") this.skip();
     const code = "require('./dist').useBackend('webgpu').catch((e) => console.log(e.message))";
     const r = node(code, { VK_DRIVER_FILES: noDriver });
-    assert.match(r.stdout,
-      /backend "webgpu" is not available here: no WebGPU adapter: no Vulkan driver \(no ICD file in VK_DRIVER_FILES=/);
+    assert.match(r.stdout, /backend "webgpu" is not available here: no WebGPU adapter: no Vulkan driver \(no ICD file in VK_DRIVER_FILES=/);
     assert.equal(r.stderr, "");
   });
 
@@ -155,15 +168,20 @@ describe("WebGPU probe stays quiet", () => {
     const block = (i) => `describeWebGPU("block ${i}", function () { it("runs", () => {}); });`;
     const helpers = JSON.stringify(path.join(__dirname, "helpers"));
     fs.writeFileSync(spec, [`const { describeWebGPU } = require(${helpers});`, ...[1, 2, 3].map(block), ""].join("\n"));
-    const mocha = (env) => spawnSync(
-      process.execPath, [require.resolve("mocha/bin/mocha.js"), "--no-config", "--timeout", "30000", spec],
-      { cwd: ROOT, encoding: "utf8", env: { ...process.env, S4_TEST_WEBGPU: "", VK_DRIVER_FILES: noDriver, ...env } });
+    const mocha = (env) =>
+      spawnSync(process.execPath, [require.resolve("mocha/bin/mocha.js"), "--no-config", "--timeout", "30000", spec], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, S4_TEST_WEBGPU: "", VK_DRIVER_FILES: noDriver, ...env },
+      });
     const skipped = mocha({ S4_REQUIRE_WEBGPU: "" });
     assert.equal(skipped.status, 0, skipped.stdout + skipped.stderr);
     const notices = skipped.stdout.split("\n").filter((l) => l.includes("skipped: WebGPU suites"));
     assert.equal(notices.length, 1, skipped.stdout);
-    assert.match(notices[0],
-      /no Vulkan driver .*To run: install a Vulkan driver .*mesa-vulkan-drivers.*S4_REQUIRE_WEBGPU=1 to fail instead/);
+    assert.match(
+      notices[0],
+      /no Vulkan driver .*To run: install a Vulkan driver .*mesa-vulkan-drivers.*S4_REQUIRE_WEBGPU=1 to fail instead/,
+    );
     assert.match(skipped.stdout, /3 pending/);
     const required = mocha({ S4_REQUIRE_WEBGPU: "1" });
     assert.notEqual(required.status, 0, required.stdout);
@@ -173,7 +191,6 @@ describe("WebGPU probe stays quiet", () => {
 });
 
 describeWebGPU("on WebGPU", function () {
-
   it("every s4-core golden case passes", async () => {
     const file = path.join(FIXTURES, "s4-core.json");
     const { cases } = lib.parseFixtureFile(fs.readFileSync(file, "utf8"), file);
@@ -184,9 +201,11 @@ describeWebGPU("on WebGPU", function () {
   });
 
   it("causal convolution (matmul DFT path) = direct, values and gradients; no leaks", async () => {
-    const u = tf.tensor3d(randn(2 * 3 * 40, 1), [2, 3, 40]), k = tf.tensor2d(randn(120, 2), [3, 40]);
+    const u = tf.tensor3d(randn(2 * 3 * 40, 1), [2, 3, 40]),
+      k = tf.tensor2d(randn(120, 2), [3, 40]);
     const before = tf.memory().numTensors;
-    const yF = lib.causalConvolution(u, k, "fft"), yD = lib.causalConvolution(u, k, "direct");
+    const yF = lib.causalConvolution(u, k, "fft"),
+      yD = lib.causalConvolution(u, k, "direct");
     assertClose(await yF.data(), await yD.data(), 1e-4, 1e-4, "y");
     const g = tf.grads((a, b) => tf.sum(tf.square(lib.causalConvolution(a, b, "fft"))))([u, k]);
     const gD = tf.grads((a, b) => tf.sum(tf.square(lib.causalConvolution(a, b, "direct"))))([u, k]);
@@ -197,7 +216,11 @@ describeWebGPU("on WebGPU", function () {
   });
 
   it("inv (Gauss–Jordan in tf ops) inverts with pivoting", async () => {
-    const a = tf.tensor2d([[0, 1, 2], [1, 0, 3], [4, 5, 6]]);
+    const a = tf.tensor2d([
+      [0, 1, 2],
+      [1, 0, 3],
+      [4, 5, 6],
+    ]);
     const y = lib.inv(a);
     assertClose(await tf.matMul(a, y).data(), [1, 0, 0, 0, 1, 0, 0, 0, 1], 1e-5, 0, "A A⁻¹");
     tf.dispose([a, y]);

@@ -57,7 +57,9 @@ describe("npm run bench -- --peer without PyTorch: one line, and the bench still
     assert.match(lines[0], /apt-get install python3-torch/);
     assert.match(r.stdout, /depthwise_conv1d\s+cpu\s+b=16 d=128 l=784 k=4/);
     assert.doesNotMatch(r.stdout, /ours\/PyTorch/, "no PyTorch columns without PyTorch");
-    const { results: [row] } = JSON.parse(fs.readFileSync(json, "utf8"));
+    const {
+      results: [row],
+    } = JSON.parse(fs.readFileSync(json, "utf8"));
     assert.equal(row.peer, undefined);
     assert.equal(row.peer_fwd_bwd_ms, undefined);
   }
@@ -83,12 +85,19 @@ describe("bench/torch_peer.py", function () {
   it("--small --quick --threads 1: one valid JSON row for every op", () => {
     const r = peer(["--small", "--quick", "--threads", "1"]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(rows.map((x) => x.op), OPS);
+    const rows = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((x) => x.op),
+      OPS,
+    );
     for (const x of rows) {
       assert.equal(typeof x.shape, "string");
       for (const key of ["fwd_ms", "fwd_bwd_ms"]) assert.ok(Number.isFinite(x[key]) && x[key] > 0, `${x.op} ${key}: ${x[key]}`);
-      for (const side of ["fwd", "fwd_bwd"]) assert.ok(Number.isInteger(x.reps[side]) && x.reps[side] >= 3, `${x.op} reps: ${JSON.stringify(x.reps)}`);
+      for (const side of ["fwd", "fwd_bwd"])
+        assert.ok(Number.isInteger(x.reps[side]) && x.reps[side] >= 3, `${x.op} reps: ${JSON.stringify(x.reps)}`);
       assert.match(x.torch, /^\d+\.\d+/);
       assert.equal(x.device, "cpu");
       assert.equal(x.threads, 1);
@@ -111,7 +120,9 @@ describe("bench/torch_peer.py", function () {
     const json = path.join(dir, "peer.json");
     const r = bench(QUICK_PEER_ARGS, { S4_PEER_PYTHON: PYTHON, S4_THREADS: "1" }, json);
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    const { results: [row] } = JSON.parse(fs.readFileSync(json, "utf8"));
+    const {
+      results: [row],
+    } = JSON.parse(fs.readFileSync(json, "utf8"));
     for (const key of ["peer_fwd_ms", "peer_fwd_bwd_ms"]) assert.ok(Number.isFinite(row[key]) && row[key] > 0, `${key}: ${row[key]}`);
     assert.match(row.peer, /^pytorch \S+ cpu, 1 thread$/);
     assert.match(r.stdout, /ours\/PyTorch fwd\+bwd/);
@@ -134,9 +145,12 @@ function halfModeParams(h, N, seed) {
   const next = rng(seed + 1);
   const m = keep.length;
   return {
-    Lambda_re: tiled(hippo.Lambda.re), Lambda_im: tiled(hippo.Lambda.im),
-    P_re: tiled(hippo.P.re), P_im: tiled(hippo.P.im),
-    B_re: tiled(hippo.B.re), B_im: tiled(hippo.B.im),
+    Lambda_re: tiled(hippo.Lambda.re),
+    Lambda_im: tiled(hippo.Lambda.im),
+    P_re: tiled(hippo.P.re),
+    P_im: tiled(hippo.P.im),
+    B_re: tiled(hippo.B.re),
+    B_im: tiled(hippo.B.im),
     C_re: Array.from({ length: h }, (_, i) => Array.from(c.subarray(i * m, (i + 1) * m))),
     C_im: Array.from({ length: h }, (_, i) => Array.from(c.subarray((h + i) * m, (h + i + 1) * m))),
     log_dt: Array.from({ length: h }, () => Math.log(0.02) + next() * (Math.log(0.5) - Math.log(0.02))),
@@ -151,13 +165,18 @@ function withConjugates(re, im) {
 
 describe("bench/torch_peer.py computes the library's S4 kernel and layer", function () {
   this.timeout(120000);
-  const h = 3, N = 8, L = 16, b = 2; // L even: the point o = −1 is among the roots
+  const h = 3,
+    N = 8,
+    L = 16,
+    b = 2; // L even: the point o = −1 is among the roots
   let spec, torchOut, torchAllModes;
   before(function () {
     skipWithoutTorch(this);
     spec = { L, ...halfModeParams(h, N, 7) };
     const u = randn(b * h * L, 11);
-    spec.u = Array.from({ length: b }, (_, i) => Array.from({ length: h }, (_, j) => Array.from(u.subarray((i * h + j) * L, (i * h + j + 1) * L))));
+    spec.u = Array.from({ length: b }, (_, i) =>
+      Array.from({ length: h }, (_, j) => Array.from(u.subarray((i * h + j) * L, (i * h + j + 1) * L))),
+    );
     spec.D = Array.from(randn(h, 12));
     const file = path.join(dir, "s4-params.json");
     fs.writeFileSync(file, JSON.stringify(spec));
@@ -165,7 +184,7 @@ describe("bench/torch_peer.py computes the library's S4 kernel and layer", funct
     assert.equal(r.status, 0, r.stderr + r.stdout);
     torchOut = JSON.parse(r.stdout);
     // The same system with every mode spelled out (Annotated S4's form): the peer without pairs.
-    const full = (re, im) => ({ re: re.map((row, i) => [...row, ...row]), im: im.map((row, i) => [...row, ...row.map((x) => -x)]) });
+    const full = (re, im) => ({ re: re.map((row) => [...row, ...row]), im: im.map((row) => [...row, ...row.map((x) => -x)]) });
     const all = { L, pairs: false, log_dt: spec.log_dt };
     for (const name of ["Lambda", "P", "B", "C"]) {
       const f = full(spec[`${name}_re`], spec[`${name}_im`]);
@@ -185,8 +204,11 @@ describe("bench/torch_peer.py computes the library's S4 kernel and layer", funct
       const [K, y] = tf.tidy(() => {
         const P = withConjugates(spec.P_re, spec.P_im);
         const params = {
-          Lambda: withConjugates(spec.Lambda_re, spec.Lambda_im), P, Q: P,
-          B: withConjugates(spec.B_re, spec.B_im), C: withConjugates(spec.C_re, spec.C_im),
+          Lambda: withConjugates(spec.Lambda_re, spec.Lambda_im),
+          P,
+          Q: P,
+          B: withConjugates(spec.B_re, spec.B_im),
+          C: withConjugates(spec.C_re, spec.C_im),
         };
         const K = lib.kernelDPLR(params, tf.exp(tf.tensor1d(spec.log_dt)), L); // (h, L)
         const u = tf.tensor3d(spec.u); // (b, h, L)
@@ -202,7 +224,9 @@ describe("bench/torch_peer.py computes the library's S4 kernel and layer", funct
       const Kpairs = tf.tidy(() => {
         const c = (name) => ({ re: tf.tensor2d(spec[`${name}_re`]), im: tf.tensor2d(spec[`${name}_im`]) });
         const P = c("P");
-        return lib.kernelDPLR({ Lambda: c("Lambda"), P, Q: P, B: c("B"), C: c("C") }, tf.exp(tf.tensor1d(spec.log_dt)), L, undefined, { conjugatePairs: true });
+        return lib.kernelDPLR({ Lambda: c("Lambda"), P, Q: P, B: c("B"), C: c("C") }, tf.exp(tf.tensor1d(spec.log_dt)), L, undefined, {
+          conjugatePairs: true,
+        });
       });
       assertClose(Kpairs.dataSync(), torchOut.K.flat(), 1e-4 * scale(torchOut.K), 0, "K with conjugatePairs");
       assertClose(K.dataSync(), torchAllModes.K.flat(), 1e-4 * scale(torchOut.K), 0, "K of the peer's all-modes form");

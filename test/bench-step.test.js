@@ -20,7 +20,8 @@ const L = 784;
 const WRAPPED = ["recordAndSubmit", "uploadToGPU", "makeUniforms", "getBufferData", "read", "readSync"];
 function assertRestored() {
   const backend = tf.engine().backend;
-  for (const m of WRAPPED) assert.ok(!Object.prototype.hasOwnProperty.call(backend, m), `${m} is still wrapped on the ${tf.getBackend()} backend`);
+  for (const m of WRAPPED)
+    assert.ok(!Object.prototype.hasOwnProperty.call(backend, m), `${m} is still wrapped on the ${tf.getBackend()} backend`);
   assert.ok(!Object.prototype.hasOwnProperty.call(tf.engine(), "makeTensor"), "engine.makeTensor is still wrapped");
 }
 
@@ -43,14 +44,22 @@ describe("step counters on cpu", () => {
     const { result, traffic } = await countDeviceTraffic(() => addAndRead(5));
     assert.deepEqual(Array.from(result), [3, 3, 3, 3, 3]);
     assert.deepEqual(traffic, {
-      programs: null, uploads: 2, upload_bytes: 40, upload_sizes: { 20: 2 },
-      uniform_writes: null, uniform_bytes: null, readbacks: 1, readback_bytes: 20, syncs: 1,
+      programs: null,
+      uploads: 2,
+      upload_bytes: 40,
+      upload_sizes: { 20: 2 },
+      uniform_writes: null,
+      uniform_bytes: null,
+      readbacks: 1,
+      readback_bytes: 20,
+      syncs: 1,
     });
     assert.equal(tf.memory().numTensors, before);
   });
 
   it("tensors made before counting are not uploads, and a kernel's outputs are not either", async () => {
-    const a = tf.ones([4]), b = tf.ones([4]);
+    const a = tf.ones([4]),
+      b = tf.ones([4]);
     const { traffic } = await countDeviceTraffic(() => tf.dispose(tf.mul(tf.add(a, b), a)));
     assert.equal(traffic.uploads, 0);
     assert.equal(traffic.readbacks, 0);
@@ -58,7 +67,8 @@ describe("step counters on cpu", () => {
   });
 
   it("countKernels: tf.add is 1 kernel; snapshots count the kernels so far", async () => {
-    const a = tf.ones([3]), b = tf.ones([3]);
+    const a = tf.ones([3]),
+      b = tf.ones([3]);
     const flag = tf.env().getBool("CHECK_COMPUTATION_FOR_ERRORS");
     let before;
     const { counts } = await countKernels(async (soFar) => {
@@ -96,16 +106,23 @@ describe("step counters on cpu", () => {
     const c = DeviceTrafficCounter.start();
     assert.throws(() => DeviceTrafficCounter.start(), /a counter is already running/);
     c.stop();
-    await assert.rejects(countDeviceTraffic(() => {
-      throw new Error("boom");
-    }), /boom/);
+    await assert.rejects(
+      countDeviceTraffic(() => {
+        throw new Error("boom");
+      }),
+      /boom/,
+    );
     // and counting works again afterwards
     const { traffic } = await countDeviceTraffic(() => addAndRead(2));
     assert.equal(traffic.uploads, 2);
   });
 
   it("topCounts: most frequent first, ties by name", () => {
-    assert.deepEqual(topCounts({ b: 2, a: 2, c: 5, d: 1 }, 3), [{ name: "c", count: 5 }, { name: "a", count: 2 }, { name: "b", count: 2 }]);
+    assert.deepEqual(topCounts({ b: 2, a: 2, c: 5, d: 1 }, 3), [
+      { name: "c", count: 5 },
+      { name: "a", count: 2 },
+      { name: "b", count: 2 },
+    ]);
   });
 });
 
@@ -176,14 +193,25 @@ describe("npm run bench -- --step", function () {
     const file = path.join(dir, "cpu.json");
     const r = benchStep([...TINY, "--backend", "cpu", "--json", file]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    assert.match(r.stdout, /backend\s+kernels\s+GPU programs\s+uploads\s+upload bytes\s+uniform bytes\s+read-backs\s+read-back bytes\s+syncs\s+median step ms\s+warm runs/);
+    assert.match(
+      r.stdout,
+      /backend\s+kernels\s+GPU programs\s+uploads\s+upload bytes\s+uniform bytes\s+read-backs\s+read-back bytes\s+syncs\s+median step ms\s+warm runs/,
+    );
     assert.match(r.stdout, /^cpu\s+\d+\s+-\s+\d+\s+\d+\s+-\s+1\s+8\s+1\s+[\d.]+\s+3$/m);
     assert.match(r.stdout, /cpu: counts are deterministic: identical in 2 counted steps/);
     const doc = JSON.parse(fs.readFileSync(file, "utf8"));
     assert.equal(doc.preset, "annotated-s4-classification");
     assert.equal(doc.config_file, path.join("configs", "annotated-s4-classification.json"));
     assert.deepEqual(
-      { bsz: doc.sizes.bsz, dModel: doc.sizes.dModel, nLayers: doc.sizes.nLayers, n: doc.sizes.n, l: doc.sizes.l, layer: doc.sizes.layer, task: doc.sizes.task },
+      {
+        bsz: doc.sizes.bsz,
+        dModel: doc.sizes.dModel,
+        nLayers: doc.sizes.nLayers,
+        n: doc.sizes.n,
+        l: doc.sizes.l,
+        layer: doc.sizes.layer,
+        task: doc.sizes.task,
+      },
       { bsz: 2, dModel: 8, nLayers: 1, n: 8, l: L, layer: "s4", task: "mnist-classification" },
     );
     assert.equal(doc.sizes.dropout, 0.25, "the rest of the preset is kept");

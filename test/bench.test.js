@@ -48,7 +48,12 @@ describe("bench timing: medians of warm runs, or a single run", () => {
     return run;
   };
 
-  for (const [quick, large] of [[false, false], [true, false], [false, true], [true, true]]) {
+  for (const [quick, large] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ]) {
     it(`planFor(quick ${quick}, large ${large}): at least ${MIN_WARM_RUNS} warm runs after a warm-up`, async () => {
       const plan = planFor(quick, large);
       const run = fakeRun((k) => (k === 1 ? plan.singleRunMs / 2 : 5 + k));
@@ -92,7 +97,8 @@ describe("npm run bench", function () {
     const { command, run, results } = JSON.parse(fs.readFileSync(file, "utf8"));
     assert.match(command, /^npm run bench -- --quick --only depthwise_conv1d --backend cpu --json /);
     assert.equal(run.backend, "cpu");
-    for (const key of ["commit", "device", "host_threads", "node", "tfjs", "started_at", "finished_at"]) assert.ok(key in run, `run.${key}`);
+    for (const key of ["commit", "device", "host_threads", "node", "tfjs", "started_at", "finished_at"])
+      assert.ok(key in run, `run.${key}`);
     assert.ok(Array.isArray(results) && results.length === 1, `one entry, got ${JSON.stringify(results)}`);
     const e = results[0];
     assert.equal(e.op, "depthwise_conv1d");
@@ -114,16 +120,30 @@ describe("npm run bench", function () {
   });
 
   it("the WebGPU scan case times the chunked kernel against its sequential twin, both with the kernels on (worker, --quick)", function () {
-    const probe = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(path.join(ROOT, "dist", "index.js"))}).useBackend("webgpu", { quiet: true }).then(() => process.exit(0), () => process.exit(3))`], { encoding: "utf8" });
+    const probe = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `require(${JSON.stringify(path.join(ROOT, "dist", "index.js"))}).useBackend("webgpu", { quiet: true }).then(() => process.exit(0), () => process.exit(3))`,
+      ],
+      { encoding: "utf8" },
+    );
     if (probe.status === 3 && process.env.S4_REQUIRE_WEBGPU !== "1") this.skip();
     const { CASES } = require("../dist/cli/bench-cases");
     const twins = CASES.find((c) => c.key === "selective_scan_webgpu");
     assert.ok(twins && twins.referenceIsKernel, "a selective_scan case whose reference is the sequential kernel");
     assert.match(twins.skip("wasm", { fastestCpu: "wasm", realGpu: false }), /compares the two WebGPU kernels/);
     for (const variant of ["fast", "reference"]) {
-      const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "cli", "bench-worker.js"), "webgpu", "selective_scan_webgpu", variant, "--quick"], { encoding: "utf8" });
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, "dist", "cli", "bench-worker.js"), "webgpu", "selective_scan_webgpu", variant, "--quick"],
+        { encoding: "utf8" },
+      );
       assert.equal(r.status, 0, r.stderr + r.stdout);
-      const events = r.stdout.split("\n").filter((l) => l.startsWith("@bench ")).map((l) => JSON.parse(l.slice(7)));
+      const events = r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("@bench "))
+        .map((l) => JSON.parse(l.slice(7)));
       const measured = events.filter((e) => e.event === "measured").map((e) => e.what);
       assert.deepEqual(measured, ["fwd", "fwd_bwd"], `${variant}: ${r.stdout}`);
       assert.ok(!events.some((e) => e.event === "leaked"), `${variant} leaked: ${r.stdout}`);

@@ -52,12 +52,18 @@ async function bundle() {
   const esbuild = require("esbuild");
   const r = await esbuild.build({
     stdin: { contents: ENTRY, resolveDir: ROOT, loader: "js" },
-    bundle: true, platform: "browser", format: "iife", write: false, metafile: true, logLevel: "silent",
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
     // Only behind a runtime check that the code runs in Node.js (the host kernels' worker threads).
     external: ["node:*"],
   });
   const nodeImports = Object.entries(r.metafile.inputs).flatMap(([file, info]) =>
-    info.imports.filter((i) => i.path.startsWith("node:")).map((i) => ({ file, kind: i.kind, path: i.path })));
+    info.imports.filter((i) => i.path.startsWith("node:")).map((i) => ({ file, kind: i.kind, path: i.path })),
+  );
   return { code: r.outputFiles[0].text, nodeImports };
 }
 
@@ -67,7 +73,12 @@ describe("the Node.js-free core in a browser (esbuild + Chromium, wasm backend)"
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
-      skipSuite(this, { kind: "browser test (the core bundle in Chromium)", why: `${CHROMIUM} is missing`, enable: "apt-get install chromium", requireVar: "S4_REQUIRE_BROWSER" });
+      skipSuite(this, {
+        kind: "browser test (the core bundle in Chromium)",
+        why: `${CHROMIUM} is missing`,
+        enable: "apt-get install chromium",
+        requireVar: "S4_REQUIRE_BROWSER",
+      });
     }
     built = await bundle();
     const page = `<!doctype html><meta charset="utf-8"><title>core</title><script src="/bundle.js"></script>`;
@@ -93,7 +104,9 @@ describe("the Node.js-free core in a browser (esbuild + Chromium, wasm backend)"
   });
 
   it("loads no Node.js module: the only ones in the bundle are required behind the check for Node.js", function () {
-    const unguarded = built.nodeImports.filter((i) => i.kind !== "require-call" || !i.file.endsWith(path.join("kernels", "host-threads.js")));
+    const unguarded = built.nodeImports.filter(
+      (i) => i.kind !== "require-call" || !i.file.endsWith(path.join("kernels", "host-threads.js")),
+    );
     assert.deepEqual(unguarded, [], JSON.stringify(built.nodeImports));
   });
 

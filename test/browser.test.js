@@ -135,7 +135,10 @@ class NotebookServer {
     const jupyter = path.join(this.dir, ".jupyter");
     const kernelDir = path.join(jupyter, "path", "kernels", "tslab");
     fs.mkdirSync(kernelDir, { recursive: true });
-    fs.writeFileSync(path.join(kernelDir, "kernel.json"), JSON.stringify({ argv: [TSLAB, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript", language: "typescript" }));
+    fs.writeFileSync(
+      path.join(kernelDir, "kernel.json"),
+      JSON.stringify({ argv: [TSLAB, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript", language: "typescript" }),
+    );
     const env = {
       ...process.env,
       JUPYTER_PATH: path.join(jupyter, "path"),
@@ -147,11 +150,20 @@ class NotebookServer {
       PYTHONUNBUFFERED: "1",
     };
     const args = [
-      "-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${this.port}`, "--port-retries=0",
-      `--NotebookApp.token=${this.token}`, "--NotebookApp.password=", `--notebook-dir=${this.dir}`,
+      "-m",
+      "notebook",
+      "--no-browser",
+      "--ip=127.0.0.1",
+      `--port=${this.port}`,
+      "--port-retries=0",
+      `--NotebookApp.token=${this.token}`,
+      "--NotebookApp.password=",
+      `--notebook-dir=${this.dir}`,
       // A safety net if this process is killed before it can stop the server: idle kernels and
       // then the server itself go away after ten minutes.
-      "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60", "--NotebookApp.shutdown_no_activity_timeout=600",
+      "--MappingKernelManager.cull_idle_timeout=600",
+      "--MappingKernelManager.cull_interval=60",
+      "--NotebookApp.shutdown_no_activity_timeout=600",
     ];
     if (process.getuid && process.getuid() === 0) args.push("--allow-root");
     this.proc = spawn(PYTHON, args, { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -222,31 +234,44 @@ async function offline(context, port) {
 /** The state of the open notebook's code cells, read through the classic Notebook's own model. */
 function readCells(page) {
   return page.evaluate(() =>
-    Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code").map((c) => ({
-      prompt: c.input_prompt_number ?? null,
-      source: c.get_text(),
-      errors: c.output_area.outputs.filter((o) => o.output_type === "error").map((o) => `${o.ename}: ${o.evalue}`),
-      stderr: c.output_area.outputs.filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => o.text).join(""),
-      bundles: c.output_area.outputs.filter((o) => String(o.data?.["text/html"] ?? "").includes("data-s4-viz-plotly=")).length,
-    })),
+    Jupyter.notebook
+      .get_cells()
+      .filter((c) => c.cell_type === "code")
+      .map((c) => ({
+        prompt: c.input_prompt_number ?? null,
+        source: c.get_text(),
+        errors: c.output_area.outputs.filter((o) => o.output_type === "error").map((o) => `${o.ename}: ${o.evalue}`),
+        stderr: c.output_area.outputs
+          .filter((o) => o.output_type === "stream" && o.name === "stderr")
+          .map((o) => o.text)
+          .join(""),
+        bundles: c.output_area.outputs.filter((o) => String(o.data?.["text/html"] ?? "").includes("data-s4-viz-plotly=")).length,
+      })),
   );
 }
 
 /** Every figure on the page: its title, whether Plotly drew it, and any note it shows instead. */
 function readFigures(page, scope) {
-  return page.evaluate((scope) =>
-    [...document.querySelectorAll(`${scope} .s4-viz-figure`)].map((el) => ({
-      title: el.layout?.title?.text ?? null,
-      drawn: Boolean(el.querySelector("svg.main-svg")),
-      traces: (el.data ?? []).map((t) => (Array.isArray(t.x) ? t.x.length : null)),
-      note: el.querySelector("svg.main-svg") ? "" : el.textContent.slice(0, 200),
-    })), scope);
+  return page.evaluate(
+    (scope) =>
+      [...document.querySelectorAll(`${scope} .s4-viz-figure`)].map((el) => ({
+        title: el.layout?.title?.text ?? null,
+        drawn: Boolean(el.querySelector("svg.main-svg")),
+        traces: (el.data ?? []).map((t) => (Array.isArray(t.x) ? t.x.length : null)),
+        note: el.querySelector("svg.main-svg") ? "" : el.textContent.slice(0, 200),
+      })),
+    scope,
+  );
 }
 
 /** Waits until every figure in `scope` has drawn (or `timeout` passes); returns them. */
 async function waitForFigures(page, scope, timeout) {
   await page
-    .waitForFunction((scope) => [...document.querySelectorAll(`${scope} .s4-viz-figure`)].every((el) => el.querySelector("svg.main-svg")), scope, { timeout, polling: 250 })
+    .waitForFunction(
+      (scope) => [...document.querySelectorAll(`${scope} .s4-viz-figure`)].every((el) => el.querySelector("svg.main-svg")),
+      scope,
+      { timeout, polling: 250 },
+    )
     .catch(() => {}); // the assertions below say which figure did not draw
   return readFigures(page, scope);
 }
@@ -271,10 +296,12 @@ async function screenshotNotebook(page, name) {
 
 async function takeScreenshots(page, name) {
   const SLICE = 8000;
-  for (const f of fs.readdirSync(SHOTS)) if (f === `${name}.png` || new RegExp(`^${name}-\\d+\\.png$`).test(f)) fs.rmSync(path.join(SHOTS, f));
+  for (const f of fs.readdirSync(SHOTS))
+    if (f === `${name}.png` || new RegExp(`^${name}-\\d+\\.png$`).test(f)) fs.rmSync(path.join(SHOTS, f));
   // The classic Notebook scrolls inside #site; let the page itself grow instead, so it can be captured.
   const box = await page.evaluate(() => {
-    for (const el of [document.documentElement, document.body, document.getElementById("site")]) Object.assign(el.style, { height: "auto", overflow: "visible" });
+    for (const el of [document.documentElement, document.body, document.getElementById("site")])
+      Object.assign(el.style, { height: "auto", overflow: "visible" });
     const r = document.getElementById("notebook-container").getBoundingClientRect();
     return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height };
   });
@@ -309,7 +336,11 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     const missing = missingPieces();
     assert.deepEqual(missing, [], `the browser test needs: ${missing.join("; ")}`);
     const major = Number(notebookVersion.split(".")[0]);
-    assert.equal(major, 6, `this test drives the classic Notebook 6 UI (Debian 12's jupyter-notebook is 6.4); ${PYTHON} has Notebook ${notebookVersion}. Point S4_PYTHON at a Python with Notebook 6.`);
+    assert.equal(
+      major,
+      6,
+      `this test drives the classic Notebook 6 UI (Debian 12's jupyter-notebook is 6.4); ${PYTHON} has Notebook ${notebookVersion}. Point S4_PYTHON at a Python with Notebook 6.`,
+    );
 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "s4-browser-"));
     // Notebooks import the library and tfjs by package name, as from notebooks/ in the repository.
@@ -322,7 +353,10 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     await server.start();
     const { chromium } = require("playwright-core");
     // --no-sandbox: CI runs as root; swiftshader gives the 3-D surface WebGL without a GPU.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+    });
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     // Playwright's 30 s default is too short for an 11 MB page on a busy machine.
     context.setDefaultTimeout(180000);
@@ -344,7 +378,9 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     await page.goto(server.url(`/notebooks/${name}.ipynb?token=${server.token}`), { waitUntil: "domcontentloaded" });
     await page
       .waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected?.() === true, null, { polling: 200 })
-      .catch((e) => { throw new Error(`${name}: the tslab kernel did not connect: ${e.message}\nserver log:\n${tail(server.log)}`); });
+      .catch((e) => {
+        throw new Error(`${name}: the tslab kernel did not connect: ${e.message}\nserver log:\n${tail(server.log)}`);
+      });
     await page.click("#celllink");
     await page.click("#run_all_cells > a");
 
@@ -352,7 +388,10 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     const deadline = Date.now() + timeoutMs;
     let quiet = 0;
     while (quiet < 2) {
-      if (Date.now() > deadline) throw new Error(`${name}: still running after ${timeoutMs / 1000} s:\n${JSON.stringify((await readCells(page)).map((c) => c.prompt))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name}: still running after ${timeoutMs / 1000} s:\n${JSON.stringify((await readCells(page)).map((c) => c.prompt))}`,
+        );
       await sleep(500);
       const busy = (await readCells(page)).some((c) => c.prompt === "*") || (await server.kernelState(`${name}.ipynb`)) !== "idle";
       quiet = busy ? 0 : quiet + 1;
@@ -367,7 +406,8 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     const problems = [];
     cells.forEach((c, i) => {
       if (!c.source.trim()) return;
-      if (typeof c.prompt !== "number") problems.push(`cell ${i + 1} did not run (prompt ${JSON.stringify(c.prompt)}): ${c.source.split("\n")[0]}`);
+      if (typeof c.prompt !== "number")
+        problems.push(`cell ${i + 1} did not run (prompt ${JSON.stringify(c.prompt)}): ${c.source.split("\n")[0]}`);
       for (const e of c.errors) problems.push(`cell ${i + 1} shows an error: ${e}`);
       for (const line of errorLines(c.stderr)) problems.push(`cell ${i + 1} prints an error: ${line}`);
     });
@@ -378,9 +418,16 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     const { page, cells, figures } = await runNotebook(GALLERY, (GALLERY_MINUTES - 2) * 60000);
     await screenshotNotebook(page, GALLERY);
     checkCells(GALLERY, cells);
-    assert.deepEqual(figures.map((f) => f.title), GALLERY_TITLES);
+    assert.deepEqual(
+      figures.map((f) => f.title),
+      GALLERY_TITLES,
+    );
     checkFiguresDrawn(figures, `${GALLERY} (live)`);
-    assert.equal(cells.reduce((n, c) => n + c.bundles, 0), 1, "plotly.js is sent once per kernel");
+    assert.equal(
+      cells.reduce((n, c) => n + c.bundles, 0),
+      1,
+      "plotly.js is sent once per kernel",
+    );
     const live = figures.find((f) => f.title === "liveChart");
     assert.deepEqual(live.traces, [20, 4], "the live chart shows all 20 loss and 4 accuracy points after done()");
 
@@ -393,19 +440,31 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     assert.equal(liveOutputs.length, 1, "the live chart is one output, updated in place");
 
     // nbconvert's HTML export, opened from disk with the network blocked.
-    const exported = spawnSync(PYTHON, ["-m", "nbconvert", "--to", "html", "--output-dir", path.join(dir, "html"), path.join(dir, `${GALLERY}.ipynb`)], { encoding: "utf8" });
+    const exported = spawnSync(
+      PYTHON,
+      ["-m", "nbconvert", "--to", "html", "--output-dir", path.join(dir, "html"), path.join(dir, `${GALLERY}.ipynb`)],
+      { encoding: "utf8" },
+    );
     assert.equal(exported.status, 0, `nbconvert --to html failed:\n${tail(exported.stderr)}`);
     const htmlPage = await context.newPage();
     htmlPage.on("pageerror", (e) => pageErrors.push(`${GALLERY}.html: ${e.message}`));
     await htmlPage.goto(`file://${path.join(dir, "html", `${GALLERY}.html`)}`, { waitUntil: "domcontentloaded" });
     const inHTML = await waitForFigures(htmlPage, "body", 120000);
-    assert.deepEqual(inHTML.map((f) => f.title), GALLERY_TITLES, "HTML export");
+    assert.deepEqual(
+      inHTML.map((f) => f.title),
+      GALLERY_TITLES,
+      "HTML export",
+    );
     checkFiguresDrawn(inHTML, `${GALLERY}.html`);
     assert.deepEqual(inHTML.find((f) => f.title === "liveChart").traces, [20, 4], "the export holds the final live chart");
     await htmlPage.close();
     const plotErrors = pageErrors.filter((e) => /plotly|s4-viz/i.test(e));
     assert.deepEqual(plotErrors, [], "errors thrown in the page by plot scripts");
-    assert.deepEqual(blocked.filter((url) => /plotly|plot\.ly/i.test(url)), [], "plots must not fetch plotly.js from the internet");
+    assert.deepEqual(
+      blocked.filter((url) => /plotly|plot\.ly/i.test(url)),
+      [],
+      "plots must not fetch plotly.js from the internet",
+    );
   });
 
   it("runs notebooks/s4_in_depth.ipynb in quick mode without errors, with every plot drawn", async function () {

@@ -5,7 +5,16 @@ const { forEachBackend, assertClose, randn, tf, lib, assert, describeWebGPU } = 
 function inputs(H, M, N, L, seed) {
   const w = lib.rootsOfUnity(L);
   return {
-    lambda: { re: tf.tensor2d(randn(H * N, seed).map((x) => -0.2 - Math.abs(x)), [H, N]), im: tf.tensor2d(randn(H * N, seed + 1).map((x) => 20 * x), [H, N]) },
+    lambda: {
+      re: tf.tensor2d(
+        randn(H * N, seed).map((x) => -0.2 - Math.abs(x)),
+        [H, N],
+      ),
+      im: tf.tensor2d(
+        randn(H * N, seed + 1).map((x) => 20 * x),
+        [H, N],
+      ),
+    },
     v: { re: tf.tensor3d(randn(H * M * N, seed + 2), [H, M, N]), im: tf.tensor3d(randn(H * M * N, seed + 3), [H, M, N]) },
     step: tf.tensor1d(randn(H, seed + 4).map((x) => 0.01 + 0.05 * Math.abs(x))),
     z: { re: tf.tensor1d(Float32Array.from(w.re)), im: tf.tensor1d(Float32Array.from(w.im)) },
@@ -14,7 +23,8 @@ function inputs(H, M, N, L, seed) {
 
 /** Value and gradients (w.r.t. λ, v, Δ) of loss = Σ a·Re S + b·Im S, through `op`. */
 function valueAndGrads(op, x, H, M, L, seed) {
-  const a = tf.tensor3d(randn(H * M * L, seed + 10), [H, M, L]), b = tf.tensor3d(randn(H * M * L, seed + 11), [H, M, L]);
+  const a = tf.tensor3d(randn(H * M * L, seed + 10), [H, M, L]),
+    b = tf.tensor3d(randn(H * M * L, seed + 11), [H, M, L]);
   const loss = (lr, li, vr, vi, st) => {
     const S = op({ re: lr, im: li }, { re: vr, im: vi }, st, x.z);
     return tf.add(tf.sum(tf.mul(a, S.re)), tf.sum(tf.mul(b, S.im)));
@@ -27,7 +37,14 @@ function valueAndGrads(op, x, H, M, L, seed) {
 const NAMES = ["λ.re", "λ.im", "v.re", "v.im", "Δ"];
 
 forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
-  for (const [H, M, N, L] of [[1, 4, 1, 1], [1, 4, 4, 3], [2, 4, 8, 16], [3, 4, 16, 784], [2, 4, 8, 1024], [2, 3, 5, 15]]) {
+  for (const [H, M, N, L] of [
+    [1, 4, 1, 1],
+    [1, 4, 4, 3],
+    [2, 4, 8, 16],
+    [3, 4, 16, 784],
+    [2, 4, 8, 1024],
+    [2, 3, 5, 15],
+  ]) {
     it(`kernel = reference, values and gradients, H=${H} M=${M} N=${N} L=${L} (atol 1e-4·scale, rtol 1e-3)`, async () => {
       const x = inputs(H, M, N, L, H + N + L);
       const k = valueAndGrads(lib.cauchyBilinear, x, H, M, L, 1);
@@ -71,14 +88,16 @@ forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
 
   it("bad shapes are named", () => {
     const x = inputs(2, 4, 4, 8, 5);
-    assert.throws(() => lib.cauchyBilinear(x.lambda, { re: tf.zeros([2, 4, 5]), im: tf.zeros([2, 4, 5]) }, x.step, x.z), /cauchyBilinear: v must have shape \(H, M, N\) = \(2, M, 4\), got \(2, 4, 5\)/);
+    assert.throws(
+      () => lib.cauchyBilinear(x.lambda, { re: tf.zeros([2, 4, 5]), im: tf.zeros([2, 4, 5]) }, x.step, x.z),
+      /cauchyBilinear: v must have shape \(H, M, N\) = \(2, M, 4\), got \(2, 4, 5\)/,
+    );
     assert.throws(() => lib.cauchyBilinear(x.lambda, x.v, tf.zeros([3]), x.z), /cauchyBilinear: step must have shape \(2\), got \(3\)/);
     assert.throws(() => lib.cauchyBilinear({ re: tf.zeros([4]), im: tf.zeros([4]) }, x.v, x.step, x.z), /lambda must have shape \(H, N\)/);
   });
 });
 
 describeWebGPU("Cauchy sums on WebGPU", function () {
-
   it("WGSL kernel = reference, values and gradients (H=2, M=4, N=8, L=16)", async () => {
     const [H, M, N, L] = [2, 4, 8, 16];
     const x = inputs(H, M, N, L, 21);

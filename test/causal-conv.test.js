@@ -6,7 +6,8 @@ const { forEachBackend, assertClose, randn, tf, lib, assert, describeWebGPU } = 
 
 /** y[r, t] = Σ_{j ≤ t} k[r mod H, j] · u[r, t − j] for rows r of u: (rows, L), k: (H, L). */
 function conv64(u, k, L) {
-  const rows = u.length / L, H = k.length / L;
+  const rows = u.length / L,
+    H = k.length / L;
   const y = new Float64Array(u.length);
   for (let r = 0; r < rows; r++) {
     const h = r % H;
@@ -21,12 +22,15 @@ function conv64(u, k, L) {
 
 /** Gradients of Σ w·y: du[r, s] = Σ_{t ≥ s} w[r, t] k[h, t − s], dk[h, j] = Σ_b Σ_{t ≥ j} w[r, t] u[r, t − j]. */
 function convGrads64(w, u, k, L) {
-  const rows = u.length / L, H = k.length / L;
-  const du = new Float64Array(u.length), dk = new Float64Array(k.length);
+  const rows = u.length / L,
+    H = k.length / L;
+  const du = new Float64Array(u.length),
+    dk = new Float64Array(k.length);
   for (let r = 0; r < rows; r++) {
     const h = r % H;
     for (let s = 0; s < L; s++) {
-      let a = 0, b = 0;
+      let a = 0,
+        b = 0;
       for (let t = s; t < L; t++) {
         a += w[r * L + t] * k[h * L + t - s];
         b += w[r * L + t] * u[r * L + t - s];
@@ -39,7 +43,11 @@ function convGrads64(w, u, k, L) {
 }
 
 /** A decaying random kernel (h, L), like a trained SSM kernel. */
-const decaying = (h, L, seed) => tf.tensor2d(randn(h * L, seed).map((x, i) => x * Math.exp(-(i % L) / 100)), [h, L]);
+const decaying = (h, L, seed) =>
+  tf.tensor2d(
+    randn(h * L, seed).map((x, i) => x * Math.exp(-(i % L) / 100)),
+    [h, L],
+  );
 
 /** HiPPO-LegS kernels of h channels (N states, different random C per channel) through kernelDPLR. */
 function hippoKernels(h, N, L, step, seed) {
@@ -82,7 +90,8 @@ async function checkAgainstDefinition(u, k, atol, rtol, what) {
 async function checkAgainstDirect(u, k, atol, rtol, what) {
   const w = tf.tensor(randn(u.size, 98), u.shape);
   const loss = (op) => (a, b) => tf.sum(tf.mul(w, op(a, b)));
-  const y = lib.causalConv(u, k), yd = lib.directCausalConv(u, k);
+  const y = lib.causalConv(u, k),
+    yd = lib.directCausalConv(u, k);
   assertClose(await read(y), await read(yd), atol, rtol, `${what}: y`);
   const g = tf.grads(loss(lib.causalConv))([u, k]);
   const gd = tf.grads(loss(lib.directCausalConv))([u, k]);
@@ -93,9 +102,11 @@ async function checkAgainstDirect(u, k, atol, rtol, what) {
 
 /** Directional central differences of Σ w·causalConv(u, k) along random directions of u and k. */
 async function checkFiniteDifferences(b, h, L, atol, rtol) {
-  const u = tf.tensor3d(randn(b * h * L, 21), [b, h, L]), k = tf.tensor2d(randn(h * L, 22), [h, L]);
+  const u = tf.tensor3d(randn(b * h * L, 21), [b, h, L]),
+    k = tf.tensor2d(randn(h * L, 22), [h, L]);
   const w = tf.tensor3d(randn(b * h * L, 23), [b, h, L]);
-  const du = tf.tensor3d(randn(b * h * L, 24), [b, h, L]), dk = tf.tensor2d(randn(h * L, 25), [h, L]);
+  const du = tf.tensor3d(randn(b * h * L, 24), [b, h, L]),
+    dk = tf.tensor2d(randn(h * L, 25), [h, L]);
   const loss = (a, c) => tf.sum(tf.mul(w, lib.causalConv(a, c)));
   const [gu, gk] = tf.grads(loss)([u, k]);
   const eps = 1e-2;
@@ -105,7 +116,10 @@ async function checkFiniteDifferences(b, h, L, atol, rtol) {
     t.dispose();
     return v;
   };
-  for (const [which, g, d] of [["u", gu, du], ["k", gk, dk]]) {
+  for (const [which, g, d] of [
+    ["u", gu, du],
+    ["k", gk, dk],
+  ]) {
     const fd = ((await at(eps, which)) - (await at(-eps, which))) / (2 * eps);
     const dot = tf.sum(tf.mul(g, d));
     assertClose([(await dot.data())[0]], [fd], atol, rtol, `d${which} · direction vs central difference`);
@@ -116,10 +130,12 @@ async function checkFiniteDifferences(b, h, L, atol, rtol) {
 
 /** irdft (the InverseRealDFT kernel) vs the matmul DFT, values and gradients. */
 async function checkIrdft(rows, L, atol, rtol) {
-  const re = tf.tensor2d(randn(rows * L, L), [rows, L]), im = tf.tensor2d(randn(rows * L, L + 1), [rows, L]);
+  const re = tf.tensor2d(randn(rows * L, L), [rows, L]),
+    im = tf.tensor2d(randn(rows * L, L + 1), [rows, L]);
   const w = tf.tensor2d(randn(rows * L, L + 2), [rows, L]);
   const f = (op) => (a, b) => tf.sum(tf.mul(w, op(a, b)));
-  const y = lib.irdft(re, im), ym = lib.matmulIrdft(re, im);
+  const y = lib.irdft(re, im),
+    ym = lib.matmulIrdft(re, im);
   assertClose(await read(y), await read(ym), atol, rtol, `value L=${L}`);
   const g = tf.grads(f(lib.irdft))([re, im]);
   const gm = tf.grads(f(lib.matmulIrdft))([re, im]);
@@ -155,17 +171,33 @@ forEachBackend("causalConv kernel", () => {
     assert.ok(tf.getKernel("CausalConvGrad", tf.getBackend()), "CausalConvGrad registered");
   });
 
-  for (const [b, h, L] of [[1, 1, 1], [3, 2, 1], [1, 1, 3], [3, 2, 3], [3, 3, 16], [1, 1, 784], [1, 1, 1024]]) {
+  for (const [b, h, L] of [
+    [1, 1, 1],
+    [3, 2, 1],
+    [1, 1, 3],
+    [3, 2, 3],
+    [3, 3, 16],
+    [1, 1, 784],
+    [1, 1, 1024],
+  ]) {
     it(`= directCausalConv (tf ops), values and gradients, u (${b}, ${h}, ${L}) (atol 1e-4, rtol 1e-4)`, async () => {
-      const u = tf.tensor3d(randn(b * h * L, L + b), [b, h, L]), k = decaying(h, L, L + 1);
+      const u = tf.tensor3d(randn(b * h * L, L + b), [b, h, L]),
+        k = decaying(h, L, L + 1);
       await checkAgainstDirect(u, k, ...TOL, `(${b}, ${h}, ${L})`);
       tf.dispose([u, k]);
     });
   }
 
-  for (const [b, h, L] of [[1, 1, 784], [3, 2, 784], [2, 2, 1024], [1, 3, 1024], [5, 3, 64]]) {
+  for (const [b, h, L] of [
+    [1, 1, 784],
+    [3, 2, 784],
+    [2, 2, 1024],
+    [1, 3, 1024],
+    [5, 3, 64],
+  ]) {
     it(`= the float64 definition, values and gradients, u (${b}, ${h}, ${L}), random k (atol 1e-4, rtol 1e-4)`, async () => {
-      const u = tf.tensor3d(randn(b * h * L, 7 * L + b), [b, h, L]), k = decaying(h, L, 7 * L + h);
+      const u = tf.tensor3d(randn(b * h * L, 7 * L + b), [b, h, L]),
+        k = decaying(h, L, 7 * L + h);
       await checkAgainstDefinition(u, k, ...TOL, `(${b}, ${h}, ${L})`);
       tf.dispose([u, k]);
     });
@@ -182,9 +214,11 @@ forEachBackend("causalConv kernel", () => {
   });
 
   it("takes any leading axes: u (l) with k (l), u (2, 2, h, l) with k (h, l) (atol 1e-4, rtol 1e-4)", async () => {
-    const u1 = tf.tensor1d(randn(50, 1)), k1 = tf.tensor1d(randn(50, 2));
+    const u1 = tf.tensor1d(randn(50, 1)),
+      k1 = tf.tensor1d(randn(50, 2));
     await checkAgainstDefinition(u1, k1, ...TOL, "rank 1");
-    const u4 = tf.tensor4d(randn(2 * 2 * 3 * 40, 3), [2, 2, 3, 40]), k4 = decaying(3, 40, 4);
+    const u4 = tf.tensor4d(randn(2 * 2 * 3 * 40, 3), [2, 2, 3, 40]),
+      k4 = decaying(3, 40, 4);
     await checkAgainstDefinition(u4, k4, ...TOL, "rank 4");
     tf.dispose([u1, k1, u4, k4]);
   });
@@ -194,17 +228,26 @@ forEachBackend("causalConv kernel", () => {
   });
 
   it("leaves no tensors behind (forward, tf.grads, irdft)", () => {
-    const u = tf.tensor3d(randn(3 * 2 * 30, 1), [3, 2, 30]), k = tf.tensor2d(randn(60, 2), [2, 30]);
+    const u = tf.tensor3d(randn(3 * 2 * 30, 1), [3, 2, 30]),
+      k = tf.tensor2d(randn(60, 2), [2, 30]);
     checkNoLeaks(u, k);
     tf.dispose([u, k]);
   });
 
   it("an empty batch: y and du are empty, dk is zero", () => {
-    const u = tf.zeros([0, 2, 5]), k = tf.ones([2, 5]);
+    const u = tf.zeros([0, 2, 5]),
+      k = tf.ones([2, 5]);
     const before = tf.memory().numTensors;
     const y = lib.causalConv(u, k);
     const [du, dk] = tf.grads((a, b) => tf.sum(lib.causalConv(a, b)))([u, k]);
-    assert.deepEqual([y.shape, du.shape, dk.shape], [[0, 2, 5], [0, 2, 5], [2, 5]]);
+    assert.deepEqual(
+      [y.shape, du.shape, dk.shape],
+      [
+        [0, 2, 5],
+        [0, 2, 5],
+        [2, 5],
+      ],
+    );
     assert.deepEqual(Array.from(dk.dataSync()), new Array(10).fill(0));
     tf.dispose([y, du, dk]);
     assert.equal(tf.memory().numTensors, before);
@@ -215,8 +258,12 @@ forEachBackend("causalConv kernel", () => {
     const threads = lib.kernels.hostThreads();
     lib.kernels.setHostThreads(3);
     try {
-      for (const [b, h, L] of [[5, 3, 64], [7, 1, 50]]) {
-        const u = tf.tensor3d(randn(b * h * L, 5 * L + b), [b, h, L]), k = decaying(h, L, 5 * L + h);
+      for (const [b, h, L] of [
+        [5, 3, 64],
+        [7, 1, 50],
+      ]) {
+        const u = tf.tensor3d(randn(b * h * L, 5 * L + b), [b, h, L]),
+          k = decaying(h, L, 5 * L + h);
         await checkAgainstDefinition(u, k, ...TOL, `(${b}, ${h}, ${L}) at 3 threads`);
         tf.dispose([u, k]);
       }
@@ -227,7 +274,10 @@ forEachBackend("causalConv kernel", () => {
 
   it("bad arguments get an error naming the argument and what was expected", () => {
     const z = (...s) => tf.zeros(s);
-    assert.throws(() => lib.causalConv(z(2, 3, 5), z(2, 5)), /causalConv: k \(shape \(2, 5\)\) must match the trailing axes of u \(shape \(2, 3, 5\)\)/);
+    assert.throws(
+      () => lib.causalConv(z(2, 3, 5), z(2, 5)),
+      /causalConv: k \(shape \(2, 5\)\) must match the trailing axes of u \(shape \(2, 3, 5\)\)/,
+    );
     assert.throws(() => lib.causalConv(z(5), z(2, 5)), /causalConv: k \(shape \(2, 5\)\) must match the trailing axes of u/);
     assert.throws(() => lib.causalConv(z(3, 5), tf.scalar(1)), /causalConv: k \(shape \(\)\) must match the trailing axes of u/);
     assert.throws(() => lib.causalConv(tf.scalar(1), z(1)), /causalConv: u must have at least one axis/);
@@ -248,31 +298,39 @@ forEachBackend("irdft kernel (InverseRealDFT)", () => {
 });
 
 describeWebGPU("causalConv and irdft kernels on WebGPU", function () {
-
   it("runs the WGSL kernels (registered for webgpu)", () => {
     for (const name of ["CausalConv", "CausalConvGrad", "InverseRealDFT", "InverseRealDFTGrad"]) {
       assert.ok(tf.getKernel(name, "webgpu"), `${name} registered`);
     }
   });
 
-  for (const [b, h, L] of [[1, 1, 1], [3, 2, 3], [3, 3, 37], [2, 2, 300]]) {
+  for (const [b, h, L] of [
+    [1, 1, 1],
+    [3, 2, 3],
+    [3, 3, 37],
+    [2, 2, 300],
+  ]) {
     it(`= the float64 definition, values and gradients, u (${b}, ${h}, ${L}) (atol 1e-4, rtol 1e-4)`, async () => {
-      const u = tf.tensor3d(randn(b * h * L, 3 * L + b), [b, h, L]), k = decaying(h, L, 3 * L + h);
+      const u = tf.tensor3d(randn(b * h * L, 3 * L + b), [b, h, L]),
+        k = decaying(h, L, 3 * L + h);
       await checkAgainstDefinition(u, k, ...TOL, `(${b}, ${h}, ${L})`);
       tf.dispose([u, k]);
     });
   }
 
   it("= directCausalConv (tf ops), values and gradients, u (2, 2, 24) (atol 1e-4, rtol 1e-4)", async () => {
-    const u = tf.tensor3d(randn(96, 31), [2, 2, 24]), k = decaying(2, 24, 32);
+    const u = tf.tensor3d(randn(96, 31), [2, 2, 24]),
+      k = decaying(2, 24, 32);
     await checkAgainstDirect(u, k, ...TOL, "(2, 2, 24)");
     tf.dispose([u, k]);
   });
 
   it("takes any leading axes: u (l) with k (l), u (2, 2, h, l) with k (h, l) (atol 1e-4, rtol 1e-4)", async () => {
-    const u1 = tf.tensor1d(randn(50, 1)), k1 = tf.tensor1d(randn(50, 2));
+    const u1 = tf.tensor1d(randn(50, 1)),
+      k1 = tf.tensor1d(randn(50, 2));
     await checkAgainstDefinition(u1, k1, ...TOL, "rank 1");
-    const u4 = tf.tensor4d(randn(2 * 2 * 3 * 40, 3), [2, 2, 3, 40]), k4 = decaying(3, 40, 4);
+    const u4 = tf.tensor4d(randn(2 * 2 * 3 * 40, 3), [2, 2, 3, 40]),
+      k4 = decaying(3, 40, 4);
     await checkAgainstDefinition(u4, k4, ...TOL, "rank 4");
     tf.dispose([u1, k1, u4, k4]);
   });
@@ -295,7 +353,8 @@ describeWebGPU("causalConv and irdft kernels on WebGPU", function () {
   }
 
   it("leaves no tensors behind (forward, tf.grads, irdft)", () => {
-    const u = tf.tensor3d(randn(3 * 2 * 30, 1), [3, 2, 30]), k = tf.tensor2d(randn(60, 2), [2, 30]);
+    const u = tf.tensor3d(randn(3 * 2 * 30, 1), [3, 2, 30]),
+      k = tf.tensor2d(randn(60, 2), [2, 30]);
     checkNoLeaks(u, k);
     tf.dispose([u, k]);
   });

@@ -11,7 +11,9 @@ function bits(t) {
 
 forEachBackend("checkpoint", () => {
   let dir;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-test-")); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-test-"));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function sample() {
@@ -19,9 +21,9 @@ forEachBackend("checkpoint", () => {
     return {
       "blocks.0.layer.Lambda_re": tf.tensor(randn(12, 1), [3, 4]),
       "decoder.kernel": tf.tensor(special, [2, 4]),
-      "counts": tf.tensor([1, -2, 2147483647, -2147483648], [4], "int32"),
-      "scalar": tf.scalar(0.25),
-      "empty": tf.zeros([0, 3]),
+      counts: tf.tensor([1, -2, 2147483647, -2147483648], [4], "int32"),
+      scalar: tf.scalar(0.25),
+      empty: tf.zeros([0, 3]),
     };
   }
   /** The tensor file a checkpoint's manifest names (`<base>.<hash>.safetensors`). */
@@ -58,8 +60,10 @@ forEachBackend("checkpoint", () => {
 
   it("checkShapes names missing, extra and mismatched tensors", () => {
     const loaded = { a: tf.zeros([2]), b: tf.zeros([3, 1]), extra: tf.zeros([1]) };
-    assert.throws(() => lib.checkShapes({ a: [2], b: [3], c: [4] }, loaded),
-      /missing c; unexpected extra; shape mismatch b: expected \[3\], got \[3, 1\]/);
+    assert.throws(
+      () => lib.checkShapes({ a: [2], b: [3], c: [4] }, loaded),
+      /missing c; unexpected extra; shape mismatch b: expected \[3\], got \[3, 1\]/,
+    );
     tf.dispose(Object.values(loaded));
   });
 
@@ -69,7 +73,11 @@ forEachBackend("checkpoint", () => {
     const buf = fs.readFileSync(file);
     const n = Number(buf.readBigUInt64LE(0));
     let header = null;
-    try { header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")); } catch { /* a test broke it on purpose */ }
+    try {
+      header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8"));
+    } catch {
+      /* a test broke it on purpose */
+    }
     const text = f(header) ?? JSON.stringify(header);
     const json = Buffer.from(text, "utf8");
     const len = Buffer.alloc(8);
@@ -99,42 +107,67 @@ forEachBackend("checkpoint", () => {
     it("truncated tensor file", async () => {
       const size = fs.statSync(binOf(base)).size;
       fs.truncateSync(binOf(base), size - 5);
-      await assert.rejects(lib.loadCheckpoint(base),
-        new RegExp(`c\\.[0-9a-f]{16}\\.safetensors is corrupt: size is ${size - 5} bytes, the manifest expects ${size}`));
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        new RegExp(`c\\.[0-9a-f]{16}\\.safetensors is corrupt: size is ${size - 5} bytes, the manifest expects ${size}`),
+      );
     });
     it("flipped byte", async () => {
       const buf = fs.readFileSync(binOf(base));
       buf[buf.length - 7] ^= 0x10;
       fs.writeFileSync(binOf(base), buf);
-      await assert.rejects(lib.loadCheckpoint(base),
-        /c\.[0-9a-f]{16}\.safetensors is corrupt: checksum mismatch \(expected [0-9a-f]{64}, got [0-9a-f]{64}\)/);
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        /c\.[0-9a-f]{16}\.safetensors is corrupt: checksum mismatch \(expected [0-9a-f]{64}, got [0-9a-f]{64}\)/,
+      );
     });
     // A header that lies about the data (with a checksum that matches the lie) is still refused.
     const lie = (f) => editHeader(base, f);
     it("tensor bytes past the end of the data", async () => {
-      lie((h) => { h["scalar"].data_offsets = [1000, 1004]; });
-      await assert.rejects(lib.loadCheckpoint(base),
-        /not a valid safetensors file: tensor "scalar": data_offsets \[1000, 1004\] run past the end of the data \(\d+ bytes\)/);
+      lie((h) => {
+        h["scalar"].data_offsets = [1000, 1004];
+      });
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        /not a valid safetensors file: tensor "scalar": data_offsets \[1000, 1004\] run past the end of the data \(\d+ bytes\)/,
+      );
     });
     it("byte count inconsistent with the shape, bad shape, unknown dtype", async () => {
-      lie((h) => { h["decoder.kernel"].shape = [2, 5]; });
-      await assert.rejects(lib.loadCheckpoint(base),
-        /tensor "decoder\.kernel": data_offsets \[\d+, \d+\] hold 32 bytes, shape \[2, 5\] needs 40/);
-      lie((h) => { h["decoder.kernel"].shape = [2, -4]; });
-      await assert.rejects(lib.loadCheckpoint(base),
-        /tensor "decoder\.kernel": shape must be an array of non-negative integers, got \[2,-4\]/);
-      lie((h) => { h["decoder.kernel"].shape = [2, 4]; h["decoder.kernel"].dtype = "BF16"; });
+      lie((h) => {
+        h["decoder.kernel"].shape = [2, 5];
+      });
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        /tensor "decoder\.kernel": data_offsets \[\d+, \d+\] hold 32 bytes, shape \[2, 5\] needs 40/,
+      );
+      lie((h) => {
+        h["decoder.kernel"].shape = [2, -4];
+      });
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        /tensor "decoder\.kernel": shape must be an array of non-negative integers, got \[2,-4\]/,
+      );
+      lie((h) => {
+        h["decoder.kernel"].shape = [2, 4];
+        h["decoder.kernel"].dtype = "BF16";
+      });
       await assert.rejects(lib.loadCheckpoint(base), /tensor "decoder\.kernel": dtype must be "F32" or "I32", got "BF16"/);
     });
     it("gaps and overlaps between tensors", async () => {
-      lie((h) => { delete h["counts"]; });
+      lie((h) => {
+        delete h["counts"];
+      });
       await assert.rejects(lib.loadCheckpoint(base), /bytes \d+\.\.\d+ before tensor "scalar" belong to no tensor/);
-      lie((h) => { h["scalar"].data_offsets = [48, 52]; }); // inside decoder.kernel's bytes [48, 80]
-      await assert.rejects(lib.loadCheckpoint(base),
-        /tensor "decoder\.kernel" overlaps the tensor before it \(it begins at 48, before 52\)/);
+      lie((h) => {
+        h["scalar"].data_offsets = [48, 52];
+      }); // inside decoder.kernel's bytes [48, 80]
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        /tensor "decoder\.kernel" overlaps the tensor before it \(it begins at 48, before 52\)/,
+      );
     });
     it("a header length past the end, and a header that is not JSON", async () => {
-      lie(() => "{\"a\": 1}");
+      lie(() => '{"a": 1}');
       await assert.rejects(lib.loadCheckpoint(base), /tensor "a" must be an object \{ dtype, shape, data_offsets \}/);
       lie(() => "[1, 2");
       await assert.rejects(lib.loadCheckpoint(base), /the header is not UTF-8 JSON/);
@@ -147,15 +180,24 @@ forEachBackend("checkpoint", () => {
       await assert.rejects(lib.loadCheckpoint(base), /header length \d+ runs past the end of the file/);
     });
     it("wrong format and version", async () => {
-      editManifest((m) => { m.version = 3; });
+      editManifest((m) => {
+        m.version = 3;
+      });
       await assert.rejects(lib.loadCheckpoint(base), /c\.json has unsupported version 3; this library reads versions 1 and 2/);
-      editManifest((m) => { m.version = 2; m.format = "other"; });
+      editManifest((m) => {
+        m.version = 2;
+        m.format = "other";
+      });
       await assert.rejects(lib.loadCheckpoint(base), /format must be "s4-mamba-checkpoint", got "other"/);
     });
     it("a tensor file name that leaves the folder is refused", async () => {
-      editManifest((m) => { m.binary = "../elsewhere.safetensors"; });
-      await assert.rejects(lib.loadCheckpoint(base),
-        /binary must be a plain file name ending in \.safetensors in the manifest's folder, got "\.\.\/elsewhere\.safetensors"/);
+      editManifest((m) => {
+        m.binary = "../elsewhere.safetensors";
+      });
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        /binary must be a plain file name ending in \.safetensors in the manifest's folder, got "\.\.\/elsewhere\.safetensors"/,
+      );
     });
     it("invalid JSON", async () => {
       fs.writeFileSync(base + ".json", '{"format": "s4-mamba-checkpoint", ');
@@ -189,7 +231,8 @@ forEachBackend("checkpoint", () => {
     }
 
     it("a tensor whose data() rejects writes nothing", async () => {
-      const good = tf.ones([1000]), bad = tf.ones([5]);
+      const good = tf.ones([1000]),
+        bad = tf.ones([5]);
       bad.data = () => Promise.reject(new Error("device lost"));
       await assert.rejects(lib.saveCheckpoint(base, { config: { v: "new" }, tensors: { good, bad } }), /device lost/);
       await assertOldIntact();
@@ -199,7 +242,9 @@ forEachBackend("checkpoint", () => {
     it("a failing rename leaves the previous checkpoint loadable and no temporary files", async () => {
       const t = { w: tf.tensor([9, 9, 9, 9]) };
       const realRename = fs.renameSync;
-      fs.renameSync = () => { throw Object.assign(new Error("EACCES: permission denied, rename"), { code: "EACCES" }); };
+      fs.renameSync = () => {
+        throw Object.assign(new Error("EACCES: permission denied, rename"), { code: "EACCES" });
+      };
       try {
         await assert.rejects(lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t }), /EACCES/);
       } finally {
@@ -295,7 +340,12 @@ forEachBackend("checkpoint", () => {
         const m = await lib.readCheckpointManifest(base);
         const l = await lib.loadCheckpoint(base);
         assert.equal(l.version, m.version);
-        if (m.version === 1) assert.deepEqual(Object.keys(l.tensors), m.tensors.map((e) => e.name), base);
+        if (m.version === 1)
+          assert.deepEqual(
+            Object.keys(l.tensors),
+            m.tensors.map((e) => e.name),
+            base,
+          );
         tf.dispose(Object.values(l.tensors));
       }
     });
@@ -307,16 +357,32 @@ forEachBackend("checkpoint", () => {
         f(m);
         fs.writeFileSync(base + ".json", JSON.stringify(m));
       };
-      edit((m) => { m.tensors[0].offset = m.byteLength; });
-      await assert.rejects(lib.loadCheckpoint(base),
-        /plain\.json is invalid: tensor "w" \(tensors\[0\]\): bytes \d+\.\.\d+ run past the end of the binary/);
-      edit((m) => { m.tensors[0].offset = 0; m.tensors[0].length = 4; });
+      edit((m) => {
+        m.tensors[0].offset = m.byteLength;
+      });
+      await assert.rejects(
+        lib.loadCheckpoint(base),
+        /plain\.json is invalid: tensor "w" \(tensors\[0\]\): bytes \d+\.\.\d+ run past the end of the binary/,
+      );
+      edit((m) => {
+        m.tensors[0].offset = 0;
+        m.tensors[0].length = 4;
+      });
       await assert.rejects(lib.loadCheckpoint(base), /length 4 does not match shape \[2, 4\] \(expected 32 bytes\)/);
-      edit((m) => { m.tensors[0].length = 32; m.tensors[1].name = "w"; });
+      edit((m) => {
+        m.tensors[0].length = 32;
+        m.tensors[1].name = "w";
+      });
       await assert.rejects(lib.loadCheckpoint(base), /duplicate name/);
-      edit((m) => { m.tensors[1].name = "counts"; m.tensors[1].dtype = "float64"; });
+      edit((m) => {
+        m.tensors[1].name = "counts";
+        m.tensors[1].dtype = "float64";
+      });
       await assert.rejects(lib.loadCheckpoint(base), /dtype must be "float32" or "int32", got "float64"/);
-      edit((m) => { m.tensors[1].dtype = "int32"; m.binary = "../elsewhere.bin"; });
+      edit((m) => {
+        m.tensors[1].dtype = "int32";
+        m.binary = "../elsewhere.bin";
+      });
       await assert.rejects(lib.loadCheckpoint(base), /binary must be a plain file name ending in \.bin in the manifest's folder/);
     });
 
@@ -351,12 +417,16 @@ forEachBackend("checkpoint", () => {
       assert.deepEqual(header.__metadata__, { format: "pt" });
       const back = lib.decodeSafetensors(data);
       assert.deepEqual(back.metadata, { format: "pt" });
-      assert.deepEqual(back.tensors.map((t) => [t.name, t.dtype, t.shape, Array.from(t.bytes)]),
-        entries.map((t) => [t.name, t.dtype, t.shape, Array.from(t.bytes)]));
+      assert.deepEqual(
+        back.tensors.map((t) => [t.name, t.dtype, t.shape, Array.from(t.bytes)]),
+        entries.map((t) => [t.name, t.dtype, t.shape, Array.from(t.bytes)]),
+      );
     });
     it("refuses short files, bad metadata and unsupported dtypes with clear errors", () => {
-      assert.throws(() => lib.decodeSafetensors(new Uint8Array(3), "x.safetensors"),
-        /x\.safetensors is not a valid safetensors file: it has 3 bytes, fewer than the 8-byte header length/);
+      assert.throws(
+        () => lib.decodeSafetensors(new Uint8Array(3), "x.safetensors"),
+        /x\.safetensors is not a valid safetensors file: it has 3 bytes, fewer than the 8-byte header length/,
+      );
       const enc = (header, tail = 0) => {
         const json = Buffer.from(JSON.stringify(header));
         const len = Buffer.alloc(8);
@@ -364,11 +434,15 @@ forEachBackend("checkpoint", () => {
         return new Uint8Array(Buffer.concat([len, json, Buffer.alloc(tail)]));
       };
       assert.throws(() => lib.decodeSafetensors(enc({ __metadata__: { a: 1 } })), /"__metadata__"\["a"\] must be a string, got 1/);
-      assert.throws(() => lib.decodeSafetensors(enc({ x: { dtype: "F64", shape: [1], data_offsets: [0, 8] } }, 8)),
-        /tensor "x": dtype must be "F32" or "I32", got "F64"/);
+      assert.throws(
+        () => lib.decodeSafetensors(enc({ x: { dtype: "F64", shape: [1], data_offsets: [0, 8] } }, 8)),
+        /tensor "x": dtype must be "F32" or "I32", got "F64"/,
+      );
       assert.throws(() => lib.decodeSafetensors(enc({}, 4)), /bytes 0\.\.4 at the end belong to no tensor/);
-      assert.throws(() => lib.encodeSafetensors([{ name: "x", dtype: "F32", shape: [2], bytes: f32([1]) }]),
-        /4 bytes do not fit shape \[2\]/);
+      assert.throws(
+        () => lib.encodeSafetensors([{ name: "x", dtype: "F32", shape: [2], bytes: f32([1]) }]),
+        /4 bytes do not fit shape \[2\]/,
+      );
     });
   });
 
@@ -383,7 +457,10 @@ forEachBackend("checkpoint", () => {
     });
     const sched = lib.oneCycleCosine({ maxLr: 0.05, totalSteps: 8 });
     const run = (opt, from, to) => {
-      for (let s = from; s < to; s++) { const g = grads(s); tf.dispose([opt.step(g, sched(s)), ...Object.values(g)]); }
+      for (let s = from; s < to; s++) {
+        const g = grads(s);
+        tf.dispose([opt.step(g, sched(s)), ...Object.values(g)]);
+      }
     };
     const pa = makeParams();
     const a = new lib.AdamW(pa, lib.s4ParamGroups(), { clipNorm: 1 });
@@ -408,16 +485,24 @@ forEachBackend("checkpoint", () => {
     tf.dispose(Object.values(l.tensors));
     run(b, 4, 8);
     for (const k of Object.keys(pa)) assert.deepEqual(bits(pb[k]), bits(pa[k]), `${k} after resume`);
-    a.dispose(); b.dispose();
+    a.dispose();
+    b.dispose();
     tf.dispose([...Object.values(pa), ...Object.values(pb)]);
   });
 
   it("rejects bad save arguments", async () => {
     const b = tf.tensor([true, false], [2], "bool");
-    await assert.rejects(lib.saveCheckpoint(path.join(dir, "x"), { config: {}, tensors: { b } }), /tensors\["b"\] must have dtype float32 or int32, got bool/);
+    await assert.rejects(
+      lib.saveCheckpoint(path.join(dir, "x"), { config: {}, tensors: { b } }),
+      /tensors\["b"\] must have dtype float32 or int32, got bool/,
+    );
     await assert.rejects(lib.saveCheckpoint("", { config: {}, tensors: {} }), /filePath must be a non-empty string/);
-    const cyc = {}; cyc.self = cyc;
-    await assert.rejects(lib.saveCheckpoint(path.join(dir, "x"), { config: cyc, tensors: {} }), /checkpoint config must be JSON-serializable/);
+    const cyc = {};
+    cyc.self = cyc;
+    await assert.rejects(
+      lib.saveCheckpoint(path.join(dir, "x"), { config: cyc, tensors: {} }),
+      /checkpoint config must be JSON-serializable/,
+    );
     assert.deepEqual(fs.readdirSync(dir), []);
     b.dispose();
   });

@@ -22,7 +22,8 @@ describe("command-line flags", function () {
 
   it("reads --flag value, --flag=value, short flags, repeats and comma lists", function () {
     const { values, positionals, order } = parseFlags(
-      ["--seed", "3", "--out=a/b", "-h", "--backend", "cpu,wasm", "--backend=webgpu", "--quick"], OPTIONS,
+      ["--seed", "3", "--out=a/b", "-h", "--backend", "cpu,wasm", "--backend=webgpu", "--quick"],
+      OPTIONS,
     );
     assert.deepEqual({ ...values }, { seed: "3", out: "a/b", help: true, backend: ["cpu,wasm", "webgpu"], quick: true });
     assert.deepEqual(positionals, []);
@@ -46,12 +47,15 @@ describe("command-line flags", function () {
       [["--quick", "extra"], "positional", "extra", /^unexpected argument "extra"$/],
     ];
     for (const [argv, problem, flag, message] of cases) {
-      assert.throws(() => parseFlags(argv, OPTIONS), (e) => {
-        assert.ok(e instanceof FlagError, `${argv.join(" ")}: ${e}`);
-        assert.deepEqual([e.problem, e.flag], [problem, flag], argv.join(" "));
-        assert.match(e.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseFlags(argv, OPTIONS),
+        (e) => {
+          assert.ok(e instanceof FlagError, `${argv.join(" ")}: ${e}`);
+          assert.deepEqual([e.problem, e.flag], [problem, flag], argv.join(" "));
+          assert.match(e.message, message);
+          return true;
+        },
+      );
     }
     assert.deepEqual(parseFlags(["a", "--quick", "b"], OPTIONS, { allowPositionals: true }).positionals, ["a", "b"]);
   });
@@ -84,7 +88,15 @@ describe("command-line flags", function () {
 
 describe("train progress display", function () {
   /** A stream that keeps what is written; `isTTY` says whether it plays a terminal. */
-  const sink = (isTTY) => ({ isTTY, columns: 200, text: "", write(s) { this.text += s; return true; } });
+  const sink = (isTTY) => ({
+    isTTY,
+    columns: 200,
+    text: "",
+    write(s) {
+      this.text += s;
+      return true;
+    },
+  });
   const step = (stepInEpoch) => ({ epoch: 0, stepInEpoch, stepsPerEpoch: 4, step: stepInEpoch, loss: 1, accuracy: 0.5, lr: 1e-3 });
   const epoch = { epoch: 1, step: 4, train_loss: 1, train_accuracy: 0.5, val_loss: 0.9, val_accuracy: 0.6, lr: 1e-3, wall_s: 1.5 };
   const DONE = "epoch 1 done: step 4 train loss 1.0000 acc 0.5000 | val loss 0.9000 acc 0.6000 | lr 1.00e-3 | 1.5s\n";
@@ -101,6 +113,7 @@ describe("train progress display", function () {
     assert.match(lines[0], /^epoch 1 1\/4 loss 1\.0000 acc 0\.500 [\d.]+ steps\/s ETA \S+$/);
     assert.match(lines[1], /^epoch 1 4\/4 loss 1\.0000 acc 0\.500 [\d.]+ steps\/s ETA 0s$/);
     assert.equal(`${lines[2]}\n`, DONE);
+    // eslint-disable-next-line no-control-regex -- the escape character is what this looks for
     assert.doesNotMatch(out.text, /\x1b/, "no terminal escapes in plain output");
   });
 
@@ -113,6 +126,7 @@ describe("train progress display", function () {
     p.stop();
     assert.match(out.text, /\[####################\] epoch 1 4\/4 loss 1\.0000 acc 0\.500 [\d.]+ steps\/s ETA 0s/);
     assert.ok(out.text.endsWith(`\n${DONE}`), JSON.stringify(out.text.slice(-200)));
+    // eslint-disable-next-line no-control-regex -- the escape character is what this looks for
     assert.doesNotMatch(out.text, /\x1b\[\?(25|7)[lh]/, "leaves the cursor and line wrapping alone");
   });
 });

@@ -18,12 +18,57 @@ const MIN_GLOSSARY_ROWS = 25;
 // ---------------------------------------------------------------------------------------------
 
 const PUNCTUATORS = [
-  ">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=",
-  "=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=",
-  "&=", "|=", "^=", "**", "<<", ">>",
+  ">>>=",
+  "...",
+  "===",
+  "!==",
+  "**=",
+  "<<=",
+  ">>=",
+  ">>>",
+  "&&=",
+  "||=",
+  "??=",
+  "=>",
+  "==",
+  "!=",
+  "<=",
+  ">=",
+  "&&",
+  "||",
+  "??",
+  "?.",
+  "++",
+  "--",
+  "+=",
+  "-=",
+  "*=",
+  "/=",
+  "%=",
+  "&=",
+  "|=",
+  "^=",
+  "**",
+  "<<",
+  ">>",
 ];
 /** After these keywords a `/` starts a regular expression, not a division. */
-const REGEX_AFTER_WORDS = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
+const REGEX_AFTER_WORDS = new Set([
+  "return",
+  "typeof",
+  "instanceof",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "case",
+  "do",
+  "else",
+  "yield",
+  "await",
+]);
 const ID_START = /[A-Za-z_$\u00c0-\uffff]/;
 const ID_PART = /[\w$\u00c0-\uffff]/;
 
@@ -48,7 +93,10 @@ function lex(src, pos = 0, inTemplate = false) {
   while (pos < src.length) {
     const c = src[pos];
     const next = src[pos + 1];
-    if (/\s/.test(c)) { pos++; continue; }
+    if (/\s/.test(c)) {
+      pos++;
+      continue;
+    }
     if (c === "/" && next === "/") {
       while (pos < src.length && src[pos] !== "\n") pos++;
       continue;
@@ -64,7 +112,11 @@ function lex(src, pos = 0, inTemplate = false) {
       let value = "";
       while (j < src.length && src[j] !== c) {
         if (src[j] === "\n") fail("newline in a string");
-        if (src[j] === "\\") { value += src.slice(j, j + 2); j += 2; continue; }
+        if (src[j] === "\\") {
+          value += src.slice(j, j + 2);
+          j += 2;
+          continue;
+        }
         value += src[j++];
       }
       if (j >= src.length) fail("unterminated string");
@@ -79,8 +131,15 @@ function lex(src, pos = 0, inTemplate = false) {
       let j = pos + 1;
       for (;;) {
         if (j >= src.length) fail("unterminated template literal");
-        if (src[j] === "\\") { text += src.slice(j, j + 2); j += 2; continue; }
-        if (src[j] === "`") { j++; break; }
+        if (src[j] === "\\") {
+          text += src.slice(j, j + 2);
+          j += 2;
+          continue;
+        }
+        if (src[j] === "`") {
+          j++;
+          break;
+        }
         if (src[j] === "$" && src[j + 1] === "{") {
           parts.push(text);
           text = "";
@@ -102,7 +161,10 @@ function lex(src, pos = 0, inTemplate = false) {
       for (;;) {
         if (j >= src.length || src[j] === "\n") fail("unterminated regular expression");
         const d = src[j];
-        if (d === "\\") { j += 2; continue; }
+        if (d === "\\") {
+          j += 2;
+          continue;
+        }
         if (d === "[") inClass = true;
         else if (d === "]") inClass = false;
         else if (d === "/" && !inClass) break;
@@ -145,10 +207,15 @@ function dropLangZh(tokens) {
   const out = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    const isLangZh = t.type === "word" && t.value === "lang" && tokens[i + 1]?.value === ":" &&
-      tokens[i + 2]?.type === "string" && tokens[i + 2].value === "zh";
+    const isLangZh =
+      t.type === "word" &&
+      t.value === "lang" &&
+      tokens[i + 1]?.value === ":" &&
+      tokens[i + 2]?.type === "string" &&
+      tokens[i + 2].value === "zh";
     if (isLangZh) {
-      if (tokens[i + 3]?.type === "punct" && tokens[i + 3].value === ",") i += 3; // `lang: "zh",`
+      if (tokens[i + 3]?.type === "punct" && tokens[i + 3].value === ",")
+        i += 3; // `lang: "zh",`
       else {
         i += 2; // the last property: drop the comma before it
         if (out.length && out[out.length - 1].value === ",") out.pop();
@@ -195,12 +262,15 @@ function readNotebook(file) {
 }
 
 function sourceOf(cell) {
-  return Array.isArray(cell.source) ? cell.source.join("") : cell.source ?? "";
+  return Array.isArray(cell.source) ? cell.source.join("") : (cell.source ?? "");
 }
 
 function notebookNames(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort();
 }
 
 /** Levels of the markdown headings #, ## and ### in order, outside fenced code blocks. */
@@ -236,7 +306,7 @@ describe("cn/: code comparison used by the twin checks", function () {
     same('t(`${a ? " (GPU)" : " (CPU)"} x`);', 't(`${a ? "（GPU）" : "（CPU）"} 某`);');
   });
 
-  it("allows an added lang: \"zh\" wherever it stands in an options object", function () {
+  it('allows an added lang: "zh" wherever it stands in an options object', function () {
     same('plot(x, { title: "T" });', 'plot(x, { title: "标题", lang: "zh" });');
     same('plot(x, { title: "T" });', 'plot(x, { lang: "zh", title: "标题" });');
     same('plot(x, {\n  title: "T",\n});', 'plot(x, {\n  title: "标题", lang: "zh",\n});');
@@ -256,12 +326,17 @@ describe("cn/: code comparison used by the twin checks", function () {
   });
 
   it("reads a regex with quotes and slashes, and division after a value", function () {
-    same('const r = /["\'/]+/g; const q = a / b / c;', 'const r = /["\'/]+/g; const q = a / b / c; // 注释');
-    differ('const r = /["\'/]+/g;', 'const r = /["\'/]*/g;');
+    same("const r = /[\"'/]+/g; const q = a / b / c;", "const r = /[\"'/]+/g; const q = a / b / c; // 注释");
+    differ("const r = /[\"'/]+/g;", "const r = /[\"'/]*/g;");
   });
 
   it("counts headings outside fenced code only", function () {
-    const nb = { cells: [{ cell_type: "markdown", source: "# A\n## B\ntext #1\n```\n# not a heading\n```\n### C\n#### D" }, { cell_type: "code", source: "# x" }] };
+    const nb = {
+      cells: [
+        { cell_type: "markdown", source: "# A\n## B\ntext #1\n```\n# not a heading\n```\n### C\n#### D" },
+        { cell_type: "code", source: "# x" },
+      ],
+    };
     assert.deepEqual(headingLevels(nb), [1, 2, 3]);
   });
 });
@@ -284,7 +359,7 @@ describe("cn/: Chinese twins of the notebooks", function () {
       const enCode = en.cells.filter((c) => c.cell_type === "code");
       const cnCode = cn.cells.filter((c) => c.cell_type === "code");
 
-      it("has the English code cells, differing only in comments, strings and lang: \"zh\"", function () {
+      it('has the English code cells, differing only in comments, strings and lang: "zh"', function () {
         assert.equal(cnCode.length, enCode.length, `code cells: English ${enCode.length}, Chinese ${cnCode.length}`);
         const differences = [];
         enCode.forEach((cell, i) => {
@@ -334,8 +409,18 @@ describe("cn/: README and glossary", function () {
     assert.ok(fs.existsSync(readme), "cn/README.md is missing");
     const text = fs.readFileSync(readme, "utf8");
     assert.ok(HAN.test(text), "cn/README.md has no Chinese text");
-    for (const needle of ["bash scripts/setup.sh", "npm test", "npm run notebooks -- --lang cn", "jupyter notebook cn/", "fonts-noto-cjk",
-      "2111.00396", "2008.07669", "2206.11893", "2312.00752", "glossary.md"]) {
+    for (const needle of [
+      "bash scripts/setup.sh",
+      "npm test",
+      "npm run notebooks -- --lang cn",
+      "jupyter notebook cn/",
+      "fonts-noto-cjk",
+      "2111.00396",
+      "2008.07669",
+      "2206.11893",
+      "2312.00752",
+      "glossary.md",
+    ]) {
       assert.ok(text.includes(needle), `cn/README.md does not mention ${needle}`);
     }
     for (const name of english) {
@@ -345,9 +430,17 @@ describe("cn/: README and glossary", function () {
 
   it(`cn/glossary.md has a table of at least ${MIN_GLOSSARY_ROWS} terms, each with Chinese, English and where it appears`, function () {
     assert.ok(fs.existsSync(glossary), "cn/glossary.md is missing");
-    const rows = fs.readFileSync(glossary, "utf8").split("\n")
+    const rows = fs
+      .readFileSync(glossary, "utf8")
+      .split("\n")
       .filter((l) => /^\|.*\|\s*$/.test(l) && !/^\|[\s:|-]+\|\s*$/.test(l))
-      .map((l) => l.trim().slice(1, -1).split("|").map((s) => s.trim()));
+      .map((l) =>
+        l
+          .trim()
+          .slice(1, -1)
+          .split("|")
+          .map((s) => s.trim()),
+      );
     const body = rows.slice(1); // the first row is the header
     assert.ok(body.length >= MIN_GLOSSARY_ROWS, `only ${body.length} rows`);
     const header = rows[0].length;

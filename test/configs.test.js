@@ -11,7 +11,13 @@ const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
 
 const CLI = path.join(__dirname, "..", "dist", "cli", "train.js");
-const PRESETS = ["annotated-s4-classification", "annotated-s4-sequence", "annotated-s4-sequence-large", "mamba-classification", "mamba-sequence"];
+const PRESETS = [
+  "annotated-s4-classification",
+  "annotated-s4-sequence",
+  "annotated-s4-sequence-large",
+  "mamba-classification",
+  "mamba-sequence",
+];
 
 function tmpDir(tag) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `s4-configs-${tag}-`));
@@ -32,8 +38,16 @@ function cli(args) {
 function paramCount(o) {
   const sequence = o.task === "mnist";
   const model = new lib.StackedModel({
-    task: sequence ? "sequence" : "classification", layerKind: o.layer, dModel: o.dModel, nLayers: o.nLayers, n: o.n,
-    l: 784, numClasses: sequence ? 256 : 10, prenorm: o.prenorm, dropout: o.dropout, embedding: sequence,
+    task: sequence ? "sequence" : "classification",
+    layerKind: o.layer,
+    dModel: o.dModel,
+    nLayers: o.nLayers,
+    n: o.n,
+    l: 784,
+    numClasses: sequence ? 256 : 10,
+    prenorm: o.prenorm,
+    dropout: o.dropout,
+    embedding: sequence,
     ...(o.layer === "mamba" ? { expand: o.expand, dConv: o.dConv } : {}),
   });
   try {
@@ -62,9 +76,15 @@ describe("training configs (configs/*.json)", function () {
       assert.ok(!("description" in c.options) && !("source" in c.options), "description and source are not training options");
     }
     const a = lib.loadConfig("annotated-s4-classification").options;
-    assert.deepEqual([a.task, a.layer, a.dModel, a.nLayers, a.n, a.bsz, a.dropout, a.lr, a.epochs], ["mnist-classification", "s4", 128, 4, 64, 128, 0.25, 5e-3, 20]);
+    assert.deepEqual(
+      [a.task, a.layer, a.dModel, a.nLayers, a.n, a.bsz, a.dropout, a.lr, a.epochs],
+      ["mnist-classification", "s4", 128, 4, 64, 128, 0.25, 5e-3, 20],
+    );
     const big = lib.loadConfig("annotated-s4-sequence-large").options;
-    assert.deepEqual([big.task, big.dModel, big.nLayers, big.prenorm, big.dropout, big.weightDecay, big.lr, big.bsz, big.epochs], ["mnist", 512, 6, true, 0, 0.05, 5e-3, 50, 100]);
+    assert.deepEqual(
+      [big.task, big.dModel, big.nLayers, big.prenorm, big.dropout, big.weightDecay, big.lr, big.bsz, big.epochs],
+      ["mnist", 512, 6, true, 0, 0.05, 5e-3, 50, 100],
+    );
   });
 
   it("a path loads as a config file; bad files fail naming the file, the key and what was expected", function () {
@@ -72,23 +92,66 @@ describe("training configs (configs/*.json)", function () {
     assert.deepEqual(lib.loadConfig(good).options, { task: "mnist", layer: "s4d", dModel: 8 });
     const bad = (tag, value, pattern) => {
       const file = writeConfig(tag, value);
-      assert.throws(() => lib.loadConfig(file), (e) => e.message.includes(file) && pattern.test(e.message), `${tag}: expected ${pattern}`);
+      assert.throws(
+        () => lib.loadConfig(file),
+        (e) => e.message.includes(file) && pattern.test(e.message),
+        `${tag}: expected ${pattern}`,
+      );
     };
-    bad("unknown-key", { description: "d", source: "s", task: "mnist", layer: "s4", dmodel: 8 }, /unknown key "dmodel"; expected one of description, source, task, layer, .*dModel/);
-    bad("bad-dropout", { description: "d", source: "s", task: "mnist", layer: "s4", dropout: 1.5 }, /"dropout" must be a number in \[0, 1\), got 1\.5/);
-    bad("bad-int", { description: "d", source: "s", task: "mnist", layer: "s4", nLayers: 2.5 }, /"nLayers" must be a positive integer, got 2\.5/);
-    bad("bad-string-number", { description: "d", source: "s", task: "mnist", layer: "s4", lr: "5e-3" }, /"lr" must be a number > 0, got "5e-3"/);
-    bad("bad-bool", { description: "d", source: "s", task: "mnist", layer: "s4", prenorm: "yes" }, /"prenorm" must be true or false, got "yes"/);
-    bad("bad-task", { description: "d", source: "s", task: "cifar", layer: "s4" }, /"task" must be one of "mnist", "mnist-classification", got "cifar"/);
-    bad("bad-layer", { description: "d", source: "s", task: "mnist", layer: "lstm" }, /"layer" must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/);
+    bad(
+      "unknown-key",
+      { description: "d", source: "s", task: "mnist", layer: "s4", dmodel: 8 },
+      /unknown key "dmodel"; expected one of description, source, task, layer, .*dModel/,
+    );
+    bad(
+      "bad-dropout",
+      { description: "d", source: "s", task: "mnist", layer: "s4", dropout: 1.5 },
+      /"dropout" must be a number in \[0, 1\), got 1\.5/,
+    );
+    bad(
+      "bad-int",
+      { description: "d", source: "s", task: "mnist", layer: "s4", nLayers: 2.5 },
+      /"nLayers" must be a positive integer, got 2\.5/,
+    );
+    bad(
+      "bad-string-number",
+      { description: "d", source: "s", task: "mnist", layer: "s4", lr: "5e-3" },
+      /"lr" must be a number > 0, got "5e-3"/,
+    );
+    bad(
+      "bad-bool",
+      { description: "d", source: "s", task: "mnist", layer: "s4", prenorm: "yes" },
+      /"prenorm" must be true or false, got "yes"/,
+    );
+    bad(
+      "bad-task",
+      { description: "d", source: "s", task: "cifar", layer: "s4" },
+      /"task" must be one of "mnist", "mnist-classification", got "cifar"/,
+    );
+    bad(
+      "bad-layer",
+      { description: "d", source: "s", task: "mnist", layer: "lstm" },
+      /"layer" must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/,
+    );
     bad("no-layer", { description: "d", source: "s", task: "mnist" }, /"layer" is missing/);
     bad("no-description", { source: "s", task: "mnist", layer: "s4" }, /"description" is missing/);
-    bad("mamba-only", { description: "d", source: "s", task: "mnist", layer: "s4", expand: 2 }, /"expand" applies to layer "mamba" only, got layer "s4"/);
-    bad("s4-only", { description: "d", source: "s", task: "mnist", layer: "mamba", conjugatePairs: true }, /"conjugatePairs" applies to layer "s4" only, got layer "mamba"/);
+    bad(
+      "mamba-only",
+      { description: "d", source: "s", task: "mnist", layer: "s4", expand: 2 },
+      /"expand" applies to layer "mamba" only, got layer "s4"/,
+    );
+    bad(
+      "s4-only",
+      { description: "d", source: "s", task: "mnist", layer: "mamba", conjugatePairs: true },
+      /"conjugatePairs" applies to layer "s4" only, got layer "mamba"/,
+    );
     bad("not-json", "{ task: mnist }", /is not valid JSON/);
     bad("array", "[1, 2]", /must hold a JSON object, got an array/);
     assert.throws(() => lib.loadConfig("configs/missing.json"), /config file configs\/missing\.json does not exist/);
-    assert.throws(() => lib.loadConfig("annotated-s5"), /no preset named "annotated-s5"; the presets are annotated-s4-classification, annotated-s4-sequence, annotated-s4-sequence-large, mamba-classification, mamba-sequence/);
+    assert.throws(
+      () => lib.loadConfig("annotated-s5"),
+      /no preset named "annotated-s5"; the presets are annotated-s4-classification, annotated-s4-sequence, annotated-s4-sequence-large, mamba-classification, mamba-sequence/,
+    );
   });
 
   it("the parameter counts the descriptions state are those of the models built (large ≈ 5 M; Mamba within 10 % of S4)", function () {
@@ -104,16 +167,22 @@ describe("training configs (configs/*.json)", function () {
     assert.ok(Math.abs(counts["annotated-s4-sequence-large"] / 5e6 - 1) < 0.01, `large: ${counts["annotated-s4-sequence-large"]}`);
     for (const task of ["classification", "sequence"]) {
       const ratio = counts[`mamba-${task}`] / counts[`annotated-s4-${task}`];
-      assert.ok(Math.abs(ratio - 1) <= 0.1, `mamba-${task} has ${counts[`mamba-${task}`]} parameters, annotated-s4-${task} ${counts[`annotated-s4-${task}`]}`);
+      assert.ok(
+        Math.abs(ratio - 1) <= 0.1,
+        `mamba-${task} has ${counts[`mamba-${task}`]} parameters, annotated-s4-${task} ${counts[`annotated-s4-${task}`]}`,
+      );
     }
     assert.equal(tf.memory().numTensors, before, "building and disposing the models leaks no tensor");
   });
 
   it("the gpu size tier is exactly the presets, plus a time limit (next-pixel modeling: 10 of its 100 epochs)", function () {
     const cases = [
-      ["mnist-classification", "s4", "annotated-s4-classification"], ["mnist-classification", "mamba", "mamba-classification"],
-      ["mnist", "s4", "annotated-s4-sequence"], ["mnist", "mamba", "mamba-sequence"],
-      ["mnist-classification", "s4d", "annotated-s4-classification"], ["mnist", "s4d", "annotated-s4-sequence"],
+      ["mnist-classification", "s4", "annotated-s4-classification"],
+      ["mnist-classification", "mamba", "mamba-classification"],
+      ["mnist", "s4", "annotated-s4-sequence"],
+      ["mnist", "mamba", "mamba-sequence"],
+      ["mnist-classification", "s4d", "annotated-s4-classification"],
+      ["mnist", "s4d", "annotated-s4-sequence"],
     ];
     for (const [task, layer, name] of cases) {
       const { timeLimitMinutes, ...rest } = lib.tierPreset(task, layer, "gpu");
@@ -133,7 +202,11 @@ describe("train CLI with --preset / --config", function () {
     assert.equal(r.status, 0, r.stderr);
     let o = JSON.parse(r.stdout);
     assert.deepEqual([o.epochs, o.dModel, o.lr], [1, 16, 1e-3], "flags win");
-    assert.deepEqual([o.task, o.layer, o.nLayers, o.n, o.bsz, o.dropout, o.weightDecay, o.ssmLrScale, o.prenorm], ["mnist-classification", "s4", 4, 64, 128, 0.25, 0.01, 0.1, true], "the rest from the preset");
+    assert.deepEqual(
+      [o.task, o.layer, o.nLayers, o.n, o.bsz, o.dropout, o.weightDecay, o.ssmLrScale, o.prenorm],
+      ["mnist-classification", "s4", 4, 64, 128, 0.25, 0.01, 0.1, true],
+      "the rest from the preset",
+    );
     assert.equal(o.preset, "annotated-s4-classification");
     assert.equal(o.configFile, "configs/annotated-s4-classification.json");
 
@@ -147,7 +220,11 @@ describe("train CLI with --preset / --config", function () {
     assert.match(r.stderr, /--expand applies to --layer mamba only, got --layer s4 \(from annotated-s4-sequence\)/);
 
     // S4's conjugate pairs: from a config file or the flag; the flag with another layer is an error.
-    r = cli(["--config", writeConfig("pairs", { description: "d", source: "s", task: "mnist", layer: "s4", n: 8, conjugatePairs: true }), "--dry-run"]);
+    r = cli([
+      "--config",
+      writeConfig("pairs", { description: "d", source: "s", task: "mnist", layer: "s4", n: 8, conjugatePairs: true }),
+      "--dry-run",
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).conjugatePairs, true);
     r = cli(["--preset", "annotated-s4-classification", "--conjugate-pairs", "--dry-run"]);
@@ -158,9 +235,31 @@ describe("train CLI with --preset / --config", function () {
     assert.match(r.stderr, /flag --conjugate-pairs applies to --layer s4 only, got --layer mamba/);
 
     const every = {
-      description: "every key", source: "this test", task: "mnist", layer: "mamba", epochs: 3, bsz: 5, dModel: 6, nLayers: 2, n: 3,
-      lr: 0.02, weightDecay: 0.2, ssmLrScale: 0.3, expand: 1.5, dConv: 3, dropout: 0.05, prenorm: false, clipNorm: 0.7,
-      recompute: true, seed: 9, trainLimit: 11, valLimit: 12, testLimit: 13, evalBsz: 14, logEvery: 4, timeLimitMinutes: 2.5,
+      description: "every key",
+      source: "this test",
+      task: "mnist",
+      layer: "mamba",
+      epochs: 3,
+      bsz: 5,
+      dModel: 6,
+      nLayers: 2,
+      n: 3,
+      lr: 0.02,
+      weightDecay: 0.2,
+      ssmLrScale: 0.3,
+      expand: 1.5,
+      dConv: 3,
+      dropout: 0.05,
+      prenorm: false,
+      clipNorm: 0.7,
+      recompute: true,
+      seed: 9,
+      trainLimit: 11,
+      valLimit: 12,
+      testLimit: 13,
+      evalBsz: 14,
+      logEvery: 4,
+      timeLimitMinutes: 2.5,
     };
     const file = writeConfig("every", every);
     r = cli(["--config", file, "--dry-run"]);
@@ -174,13 +273,19 @@ describe("train CLI with --preset / --config", function () {
 
   it("rejects two whole configurations, an unknown preset, a path given to --preset and a bad config file, with exit status 2", function () {
     const cases = [
-      [["--preset", "annotated-s4-sequence", "--tier", "gpu"], /flags --preset and --tier each give a whole configuration; give one of them/],
+      [
+        ["--preset", "annotated-s4-sequence", "--tier", "gpu"],
+        /flags --preset and --tier each give a whole configuration; give one of them/,
+      ],
       [["--preset", "annotated-s4-sequence", "--config", "x.json"], /flags --preset and --config each give a whole configuration/],
       [["--config", "x.json", "--quick"], /flags --config and --quick each give a whole configuration/],
       [["--preset", "annotated"], /flag --preset: no preset named "annotated"; the presets are annotated-s4-classification, /],
       [["--preset", "configs/annotated-s4-sequence.json"], /flag --preset takes a preset name .*; give a file with --config/],
       [["--config", "no-such-file.json"], /flag --config: config file no-such-file\.json does not exist/],
-      [["--config", writeConfig("cli-bad", { description: "d", source: "s", task: "mnist", layer: "s4", bsz: 0 })], /flag --config: config file .*cli-bad\.json: "bsz" must be a positive integer, got 0/],
+      [
+        ["--config", writeConfig("cli-bad", { description: "d", source: "s", task: "mnist", layer: "s4", bsz: 0 })],
+        /flag --config: config file .*cli-bad\.json: "bsz" must be a positive integer, got 0/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = cli([...args, "--dry-run"]);
@@ -190,13 +295,35 @@ describe("train CLI with --preset / --config", function () {
     const help = cli(["--help"]);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /--preset <value>/);
-    assert.match(help.stdout, /Presets \(.*\): annotated-s4-classification, annotated-s4-sequence, annotated-s4-sequence-large, mamba-classification, mamba-sequence/);
+    assert.match(
+      help.stdout,
+      /Presets \(.*\): annotated-s4-classification, annotated-s4-sequence, annotated-s4-sequence-large, mamba-classification, mamba-sequence/,
+    );
   });
 
   it("--preset annotated-s4-classification with small overrides trains and records the preset and its file", function () {
     this.timeout(300000);
     const out = tmpDir("run");
-    const args = ["--preset", "annotated-s4-classification", "--epochs", "1", "--train-limit", "64", "--val-limit", "32", "--test-limit", "32", "--bsz", "16", "--d-model", "16", "--backend", "wasm", "--out", out];
+    const args = [
+      "--preset",
+      "annotated-s4-classification",
+      "--epochs",
+      "1",
+      "--train-limit",
+      "64",
+      "--val-limit",
+      "32",
+      "--test-limit",
+      "32",
+      "--bsz",
+      "16",
+      "--d-model",
+      "16",
+      "--backend",
+      "wasm",
+      "--out",
+      out,
+    ];
     const r = cli(args);
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
@@ -205,7 +332,11 @@ describe("train CLI with --preset / --config", function () {
     assert.equal(summary.command, `npm run train -- ${args.join(" ")}`);
     const c = summary.config;
     assert.deepEqual([c.dModel, c.bsz, c.epochs, c.trainLimit], [16, 16, 1, 64], "the flags");
-    assert.deepEqual([c.layer, c.nLayers, c.n, c.lr, c.dropout, c.weightDecay, c.ssmLrScale, c.prenorm], ["s4", 4, 64, 5e-3, 0.25, 0.01, 0.1, true], "the preset");
+    assert.deepEqual(
+      [c.layer, c.nLayers, c.n, c.lr, c.dropout, c.weightDecay, c.ssmLrScale, c.prenorm],
+      ["s4", 4, 64, 5e-3, 0.25, 0.01, 0.1, true],
+      "the preset",
+    );
     assert.equal(summary.steps, 4);
     assert.ok(summary.test_accuracy >= 0 && summary.test_examples === 32);
   });

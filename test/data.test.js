@@ -18,7 +18,9 @@ function idxBytes(dims, body, typeCode = 0x08) {
 
 describe("data: IDX parsing", function () {
   let tmp;
-  before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), "idx-test-")); });
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "idx-test-"));
+  });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it("reads the real MNIST files with their dims", function () {
@@ -44,13 +46,16 @@ describe("data: IDX parsing", function () {
     const src = fs.readFileSync(path.join(DIR, "t10k-labels-idx1-ubyte"));
     const file = path.join(tmp, "truncated-labels");
     fs.writeFileSync(file, src.subarray(0, src.length - 10));
-    assert.throws(() => lib.readIdxFile(file), (e) => {
-      assert.match(e.message, /truncated/);
-      assert.ok(e.message.includes(file), e.message);
-      assert.match(e.message, /expected 10008 bytes/);
-      assert.match(e.message, /got 9998/);
-      return true;
-    });
+    assert.throws(
+      () => lib.readIdxFile(file),
+      (e) => {
+        assert.match(e.message, /truncated/);
+        assert.ok(e.message.includes(file), e.message);
+        assert.match(e.message, /expected 10008 bytes/);
+        assert.match(e.message, /got 9998/);
+        return true;
+      },
+    );
   });
 
   it("rejects an over-long buffer", function () {
@@ -61,11 +66,19 @@ describe("data: IDX parsing", function () {
   it("rejects a wrong magic number, an unsupported type code, and too-short headers", function () {
     const bad = idxBytes([1], [7]);
     bad[0] = 0x12;
-    assert.throws(() => lib.parseIdx(bad, "magic.idx"), /IDX file magic\.idx: bad magic number 0x12000801; expected its first two bytes to be zero/);
-    assert.throws(() => lib.parseIdx(idxBytes([1], [0, 0, 0, 0], 0x0d), "float.idx"),
-      /IDX file float\.idx: type code 0x0d \(float32\) is not supported; expected 0x08 \(unsigned byte\)/);
+    assert.throws(
+      () => lib.parseIdx(bad, "magic.idx"),
+      /IDX file magic\.idx: bad magic number 0x12000801; expected its first two bytes to be zero/,
+    );
+    assert.throws(
+      () => lib.parseIdx(idxBytes([1], [0, 0, 0, 0], 0x0d), "float.idx"),
+      /IDX file float\.idx: type code 0x0d \(float32\) is not supported; expected 0x08 \(unsigned byte\)/,
+    );
     assert.throws(() => lib.parseIdx(new Uint8Array([0, 0]), "tiny.idx"), /tiny\.idx: 2 byte\(s\) is too short for the 4-byte magic/);
-    assert.throws(() => lib.parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1]), "hdr.idx"), /hdr\.idx: 8 byte\(s\) is too short for a header with 3 dimension\(s\) \(16 bytes\)/);
+    assert.throws(
+      () => lib.parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1]), "hdr.idx"),
+      /hdr\.idx: 8 byte\(s\) is too short for a header with 3 dimension\(s\) \(16 bytes\)/,
+    );
     assert.throws(() => lib.parseIdx(new Uint8Array([0, 0, 8, 0]), "zero.idx"), /number of dimensions is 0/);
   });
 
@@ -124,7 +137,8 @@ describe("data: tasks", function () {
     assert.deepEqual(y.shape, [3, 784]);
     assert.equal(x.dtype, "int32");
     assert.equal(y.dtype, "int32");
-    const xv = x.dataSync(), yv = y.dataSync();
+    const xv = x.dataSync(),
+      yv = y.dataSync();
     assert.deepEqual(Array.from(xv.subarray(784, 1568)), Array.from(data.images.subarray(0, 784)));
     assert.deepEqual(Array.from(xv.subarray(0, 784)), Array.from(data.images.subarray(3 * 784, 4 * 784)));
     assert.deepEqual(Array.from(yv), Array.from(xv));
@@ -144,16 +158,26 @@ describe("data: tasks", function () {
     assert.equal(x.dtype, "float32");
     assert.deepEqual(y.shape, [3]);
     assert.equal(y.dtype, "int32");
-    assert.deepEqual(Array.from(y.dataSync()), idx.map((i) => data.labels[i]));
+    assert.deepEqual(
+      Array.from(y.dataSync()),
+      idx.map((i) => data.labels[i]),
+    );
     const xv = x.dataSync();
-    let saw0 = false, saw255 = false;
+    let saw0 = false,
+      saw255 = false;
     for (let b = 0; b < 3; b++) {
       for (let t = 0; t < 784; t++) {
         const p = data.images[idx[b] * 784 + t];
         const v = xv[b * 784 + t];
         assert.equal(v, Math.fround((p / 255 - 0.5) / 0.5));
-        if (p === 0) { saw0 = true; assert.equal(v, -1); }
-        if (p === 255) { saw255 = true; assert.equal(v, 1); }
+        if (p === 0) {
+          saw0 = true;
+          assert.equal(v, -1);
+        }
+        if (p === 255) {
+          saw255 = true;
+          assert.equal(v, 1);
+        }
       }
     }
     assert.ok(saw0 && saw255, "the batch holds pixels 0 and 255");
@@ -211,11 +235,19 @@ describe("data: batchIndices", function () {
   const flat = (bs) => bs.flat();
 
   it("covers every index exactly once per epoch", function () {
-    for (const [n, bs] of [[100, 10], [103, 10], [7, 16], [1, 1]]) {
+    for (const [n, bs] of [
+      [100, 10],
+      [103, 10],
+      [7, 16],
+      [1, 1],
+    ]) {
       const batches = lib.batchIndices(n, bs, { shuffle: true, seed: 42, epoch: 3 });
       assert.equal(batches.length, Math.ceil(n / bs));
       for (const b of batches.slice(0, -1)) assert.equal(b.length, bs);
-      assert.deepEqual(flat(batches).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+      assert.deepEqual(
+        flat(batches).sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i),
+      );
     }
     assert.deepEqual(lib.batchIndices(5, 2, { shuffle: false, seed: 0, epoch: 0 }), [[0, 1], [2, 3], [4]]);
     assert.deepEqual(lib.batchIndices(0, 2, { shuffle: true, seed: 0, epoch: 0 }), []);
@@ -229,7 +261,10 @@ describe("data: batchIndices", function () {
     const d = lib.batchIndices(1000, 32, { shuffle: true, seed: 8, epoch: 2 });
     assert.notDeepEqual(flat(a), flat(c));
     assert.notDeepEqual(flat(a), flat(d));
-    assert.notDeepEqual(flat(a), Array.from({ length: 1000 }, (_, i) => i));
+    assert.notDeepEqual(
+      flat(a),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
   });
 
   it("dropLast leaves out only the trailing partial batch", function () {

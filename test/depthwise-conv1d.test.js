@@ -60,7 +60,6 @@ async function finiteDifferences(inp, name, eps) {
   return out;
 }
 
-
 /** The checks shared by every backend. */
 function suite(backend) {
   it("the forward and backward kernels are registered for this backend", () => {
@@ -70,17 +69,20 @@ function suite(backend) {
 
   for (const l of [1, 3, 784, 1024]) {
     for (const b of [1, 3]) {
-      for (const k of [1, 4, 6]) { // k > 4 takes the hosts' per-tap loops
+      for (const k of [1, 4, 6]) {
+        // k > 4 takes the hosts' per-tap loops
         for (const withBias of [true, false]) {
           const name = `l=${l} b=${b} k=${k} ${withBias ? "with" : "without"} bias`;
           it(`${name}: y = reference (${tol(TOL_Y)}); dx (${tol(TOL_DX)}), dw${withBias ? ", dbias" : ""} (${tol(TOL_DW)}) = reference autodiff`, async () => {
             const inp = makeInputs(b, 5, l, k, withBias, 1000 + l + 10 * b + k);
             const before = tf.memory().numTensors;
-            const y = op(...argsOf(inp)), yRef = ref(...argsOf(inp));
+            const y = op(...argsOf(inp)),
+              yRef = ref(...argsOf(inp));
             assert.deepEqual(y.shape, [b, 5, l]);
             const [yv, yRefv] = await read([y, yRef]);
             assertClose(yv, yRefv, ...TOL_Y, "y");
-            const g = gradsOf(op, inp), gRef = gradsOf(ref, inp);
+            const g = gradsOf(op, inp),
+              gRef = gradsOf(ref, inp);
             const [gv, gRefv] = [await read(g), await read(gRef)];
             assertClose(gv[0], gRefv[0], ...TOL_DX, "dx");
             assertClose(gv[1], gRefv[1], ...TOL_DW, "dw");
@@ -94,7 +96,12 @@ function suite(backend) {
     }
   }
 
-  for (const [k, withBias] of [[4, true], [1, false], [3, true], [6, true]]) {
+  for (const [k, withBias] of [
+    [4, true],
+    [1, false],
+    [3, true],
+    [6, true],
+  ]) {
     it(`k=${k} ${withBias ? "with" : "without"} bias, b=2 d=3 l=6: gradients = central finite differences (eps 1e-2, ${tol(TOL_FD)})`, async () => {
       const inp = makeInputs(2, 3, 6, k, withBias, 77 + k);
       const gT = gradsOf(op, inp);
@@ -132,7 +139,9 @@ forEachBackend("causalDepthwiseConv1d", (backend) => {
   suite(backend);
 
   it("bad arguments are errors naming the argument and what was expected", () => {
-    const x = tf.zeros([2, 5, 7]), w = tf.zeros([5, 4]), bias = tf.zeros([5]);
+    const x = tf.zeros([2, 5, 7]),
+      w = tf.zeros([5, 4]),
+      bias = tf.zeros([5]);
     for (const f of [op, ref]) {
       const fn = f === op ? "causalDepthwiseConv1d" : "causalDepthwiseConv1dReference";
       assert.throws(() => f(tf.zeros([5, 7]), w), new RegExp(`${fn}: x must have shape \\(b, d, l\\) with every size ≥ 1, got \\(5, 7\\)`));
@@ -157,6 +166,5 @@ forEachBackend("causalDepthwiseConv1d", (backend) => {
 
 // forEachBackend covers webgpu already when S4_TEST_WEBGPU=1
 (BACKENDS.includes("webgpu") ? describe.skip : describeWebGPU)("causalDepthwiseConv1d on WebGPU", function () {
-
   suite("webgpu");
 });

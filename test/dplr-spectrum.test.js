@@ -5,11 +5,20 @@ const { forEachBackend, assertClose, randn, tf, lib, assert, describeWebGPU } = 
 /** HiPPO-initialized DPLR parameters of H channels with small seeded perturbations, and log Δ. */
 function params(H, N, seed) {
   const hippo = lib.makeDPLRHiPPO(N);
-  const tile = (v, s) => tf.tensor2d(Float32Array.from(randn(H * N, s), (x, i) => v[i % N] + 0.05 * x), [H, N]);
+  const tile = (v, s) =>
+    tf.tensor2d(
+      Float32Array.from(randn(H * N, s), (x, i) => v[i % N] + 0.05 * x),
+      [H, N],
+    );
   return [
-    tile(hippo.Lambda.re, seed), tile(hippo.Lambda.im, seed + 1), tile(hippo.P.re, seed + 2), tile(hippo.P.im, seed + 3),
-    tile(hippo.B.re, seed + 4), tile(hippo.B.im, seed + 5),
-    tf.tensor2d(randn(H * N, seed + 6), [H, N]), tf.tensor2d(randn(H * N, seed + 7), [H, N]),
+    tile(hippo.Lambda.re, seed),
+    tile(hippo.Lambda.im, seed + 1),
+    tile(hippo.P.re, seed + 2),
+    tile(hippo.P.im, seed + 3),
+    tile(hippo.B.re, seed + 4),
+    tile(hippo.B.im, seed + 5),
+    tf.tensor2d(randn(H * N, seed + 6), [H, N]),
+    tf.tensor2d(randn(H * N, seed + 7), [H, N]),
     tf.tensor1d(Float32Array.from(randn(H, seed + 8), (x) => -4 + x)),
   ];
 }
@@ -33,7 +42,8 @@ function lossFn(fused, L, w) {
 async function compare(H, N, L, seed) {
   const xs = params(H, N, seed);
   const w = tf.tensor2d(randn(H * L, seed + 20), [H, L]);
-  const fused = tf.grads(lossFn(true, L, w))(xs), ref = tf.grads(lossFn(false, L, w))(xs);
+  const fused = tf.grads(lossFn(true, L, w))(xs),
+    ref = tf.grads(lossFn(false, L, w))(xs);
   const P = { re: xs[2], im: xs[3] };
   const sys = { Lambda: { re: xs[0], im: xs[1] }, P, B: { re: xs[4], im: xs[5] }, C: { re: xs[6], im: xs[7] } };
   const kFused = await lib.kernelDPLR({ ...sys, Q: P }, tf.exp(xs[8]), L).data();
@@ -50,7 +60,12 @@ forEachBackend("fused DPLR kernel path (S4, Q = P)", () => {
     assert.ok(lib.hasDPLRSpectrumKernels());
   });
 
-  for (const [H, N, L] of [[1, 1, 1], [2, 4, 7], [3, 8, 16], [2, 16, 784]]) {
+  for (const [H, N, L] of [
+    [1, 1, 1],
+    [2, 4, 7],
+    [3, 8, 16],
+    [2, 16, 784],
+  ]) {
     it(`kernel and all nine gradients = kGenDPLR's tf ops, H=${H} N=${N} L=${L} (atol 1e-4·scale, rtol 1e-3)`, async () => {
       await compare(H, N, L, 10 * H + N);
     });
@@ -85,10 +100,22 @@ forEachBackend("fused DPLR kernel path (S4, Q = P)", () => {
   it("bad shapes are named", () => {
     const z = lib.rootsOfUnityPairs(8);
     const p = { re: tf.zeros([2, 4]), im: tf.zeros([2, 4]) };
-    assert.throws(() => lib.dplrSpectrum(tf.zeros([2, 4]), p, p, p, tf.ones([2]), z), /dplrSpectrum: lambda must have shape \(H, N, 2\), got \(2, 4\)/);
-    assert.throws(() => lib.dplrSpectrum(tf.zeros([2, 4, 2]), p, { re: tf.zeros([2, 5]), im: tf.zeros([2, 5]) }, p, tf.ones([2]), z), /dplrSpectrum: B\.re must have shape \(2, 4\), got \(2, 5\)/);
-    assert.throws(() => lib.dplrSpectrum(tf.zeros([2, 4, 2]), p, p, p, tf.ones([3]), z), /dplrSpectrum: step must have shape \(2\), got \(3\)/);
-    assert.throws(() => lib.kernelDPLR({ Lambda: p, P: p, Q: p, B: p, C: p }, 0.1, 8, lib.rootsOfUnityPairs(9)), /kernelDPLR: roots must have shape \(8, 2\), got \(9, 2\)/);
+    assert.throws(
+      () => lib.dplrSpectrum(tf.zeros([2, 4]), p, p, p, tf.ones([2]), z),
+      /dplrSpectrum: lambda must have shape \(H, N, 2\), got \(2, 4\)/,
+    );
+    assert.throws(
+      () => lib.dplrSpectrum(tf.zeros([2, 4, 2]), p, { re: tf.zeros([2, 5]), im: tf.zeros([2, 5]) }, p, tf.ones([2]), z),
+      /dplrSpectrum: B\.re must have shape \(2, 4\), got \(2, 5\)/,
+    );
+    assert.throws(
+      () => lib.dplrSpectrum(tf.zeros([2, 4, 2]), p, p, p, tf.ones([3]), z),
+      /dplrSpectrum: step must have shape \(2\), got \(3\)/,
+    );
+    assert.throws(
+      () => lib.kernelDPLR({ Lambda: p, P: p, Q: p, B: p, C: p }, 0.1, 8, lib.rootsOfUnityPairs(9)),
+      /kernelDPLR: roots must have shape \(8, 2\), got \(9, 2\)/,
+    );
   });
 });
 

@@ -7,7 +7,10 @@ const { seededDropout, seededDropoutReference, dropoutMaskValues } = lib;
 
 function checks() {
   // (3, 101, 67): more than one chunk of 16384 elements of the host kernel
-  for (const shape of [[3, 5, 7], [3, 101, 67]]) {
+  for (const shape of [
+    [3, 5, 7],
+    [3, 101, 67],
+  ]) {
     it(`x (${shape.join(", ")}): equals x · mask (the host-built mask) exactly, forward and gradient`, async () => {
       const n = shape.reduce((a, b) => a * b, 1);
       const x = tf.tensor(randn(n, 1), shape);
@@ -34,15 +37,26 @@ function checks() {
       const v = await y.data();
       y.dispose();
       let kept = 0;
-      for (const a of v) if (a !== 0) { kept++; assert.equal(a, Math.fround(1 / (1 - rate))); }
-      const mean = n * (1 - rate), sd = Math.sqrt(n * rate * (1 - rate));
+      for (const a of v)
+        if (a !== 0) {
+          kept++;
+          assert.equal(a, Math.fround(1 / (1 - rate)));
+        }
+      const mean = n * (1 - rate),
+        sd = Math.sqrt(n * rate * (1 - rate));
       assert.ok(Math.abs(kept - mean) < 5 * sd, `rate ${rate}: kept ${kept}, expected ${mean} ± ${5 * sd}`);
     }
   });
 
   it("gives the same mask for a seed and a different one for another; rate 0 is the identity", async () => {
     const x = tf.ones([4096]);
-    const [a, b, c] = await Promise.all([seededDropout(x, 0.5, 3), seededDropout(x, 0.5, 3), seededDropout(x, 0.5, 4)].map(async (t) => { const v = await t.data(); t.dispose(); return v; }));
+    const [a, b, c] = await Promise.all(
+      [seededDropout(x, 0.5, 3), seededDropout(x, 0.5, 3), seededDropout(x, 0.5, 4)].map(async (t) => {
+        const v = await t.data();
+        t.dispose();
+        return v;
+      }),
+    );
     assert.deepEqual(a, b);
     let same = 0;
     for (let i = 0; i < a.length; i++) same += a[i] === c[i] ? 1 : 0;

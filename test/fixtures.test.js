@@ -2,11 +2,16 @@
 // library's fixture checker and through the `npm run check-fixtures` command.
 const fs = require("node:fs");
 const path = require("node:path");
-const { execFileSync, spawnSync } = require("node:child_process");
+const { spawnSync } = require("node:child_process");
 const { FIXTURES, BACKENDS, forEachBackend, lib, assert, tf } = require("./helpers");
 
 const ROOT = path.resolve(__dirname, "..");
-const files = fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".json")).sort() : [];
+const files = fs.existsSync(FIXTURES)
+  ? fs
+      .readdirSync(FIXTURES)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+  : [];
 
 describe("fixtures are present", () => {
   it(`finds the fixture files in ${path.relative(ROOT, FIXTURES)}`, () => {
@@ -31,7 +36,10 @@ forEachBackend("golden values", () => {
   for (const file of ["s4-core.json", "mamba.json"]) {
     it(`every case of ${file} has a known fn`, () => {
       const { cases } = lib.parseFixtureFile(fs.readFileSync(path.join(FIXTURES, file), "utf8"), file);
-      assert.deepEqual(cases.filter((c) => !(c.fn in lib.FIXTURE_FNS)).map((c) => c.fn), []);
+      assert.deepEqual(
+        cases.filter((c) => !(c.fn in lib.FIXTURE_FNS)).map((c) => c.fn),
+        [],
+      );
     });
   }
 });
@@ -41,7 +49,10 @@ describe("npm run check-fixtures", () => {
   const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", cwd: ROOT });
 
   // mamba.json also runs on webgpu where the tests use it (S4_TEST_WEBGPU=1).
-  const cliRuns = [["s4-core.json", ["cpu", "wasm"]], ["mamba.json", BACKENDS]];
+  const cliRuns = [
+    ["s4-core.json", ["cpu", "wasm"]],
+    ["mamba.json", BACKENDS],
+  ];
   for (const [file, backends] of cliRuns) {
     for (const backend of backends) {
       it(`passes every ${file} case on ${backend} and ends with "N passed, 0 failed"`, () => {
@@ -65,7 +76,24 @@ describe("npm run check-fixtures", () => {
 
   it("fails on a wrong expected value, reporting the error size", () => {
     const tmp = path.join(fs.mkdtempSync(path.join(require("node:os").tmpdir(), "fx-")), "y.json");
-    fs.writeFileSync(tmp, JSON.stringify({ cases: [{ name: "hippo off by one", fn: "make_hippo", args: { N: 2 }, expected: [[-1, 0], [-Math.sqrt(3), -1]], atol: 1e-6, rtol: 1e-6 }] }));
+    fs.writeFileSync(
+      tmp,
+      JSON.stringify({
+        cases: [
+          {
+            name: "hippo off by one",
+            fn: "make_hippo",
+            args: { N: 2 },
+            expected: [
+              [-1, 0],
+              [-Math.sqrt(3), -1],
+            ],
+            atol: 1e-6,
+            rtol: 1e-6,
+          },
+        ],
+      }),
+    );
     const r = run("--backend", "cpu", tmp);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /FAIL y.json :: hippo off by one {2}max\|err\| 1.00e\+0/);

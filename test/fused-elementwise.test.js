@@ -20,7 +20,12 @@ const OPS = {
     ref: lib.geluReference,
     kernels: ["GeluTanh", "GeluTanhGrad"],
     names: ["x"],
-    make: (shape, seed) => ({ x: tf.tensor(randn(size(shape), seed).map((v) => 3 * v), shape) }),
+    make: (shape, seed) => ({
+      x: tf.tensor(
+        randn(size(shape), seed).map((v) => 3 * v),
+        shape,
+      ),
+    }),
     outShape: (shape) => shape,
     // (3, 101, 67): more than one chunk of 16384 elements of the host kernels
     shapes: [[7], [3, 5], [2, 3, 7], [1, 1, 1], [4, 129], [3, 101, 67]],
@@ -30,7 +35,12 @@ const OPS = {
     ref: lib.gluReference,
     kernels: ["GatedLinearUnit", "GatedLinearUnitGrad"],
     names: ["x"],
-    make: (shape, seed) => ({ x: tf.tensor(randn(size(shape), seed).map((v) => 4 * v), shape) }),
+    make: (shape, seed) => ({
+      x: tf.tensor(
+        randn(size(shape), seed).map((v) => 4 * v),
+        shape,
+      ),
+    }),
     outShape: (shape) => [...shape.slice(0, -1), shape[shape.length - 1] / 2],
     // (3, 41, 134): 123 rows, more than one block of rows of the host kernels
     shapes: [[6], [3, 10], [2, 3, 14], [1, 1, 2], [5, 258], [3, 41, 134]],
@@ -44,7 +54,10 @@ const OPS = {
       const h = shape[shape.length - 1];
       return {
         // an offset row mean, as real activations have, so that centring matters
-        x: tf.tensor(randn(size(shape), seed).map((v, i) => 2 * v + (i % 3) - 1), shape),
+        x: tf.tensor(
+          randn(size(shape), seed).map((v, i) => 2 * v + (i % 3) - 1),
+          shape,
+        ),
         scale: tf.tensor1d(randn(h, seed + 1).map((v) => 1 + v)),
         bias: tf.tensor1d(randn(h, seed + 2)),
       };
@@ -92,10 +105,10 @@ async function finiteDifferences(spec, inp, r, name, eps) {
   return out;
 }
 
-
 /** Counts the host arrays handed to the backend (uploads on WebGPU) while fn runs. */
 function hostWrites(fn) {
-  const backend = tf.backend(), write = backend.write;
+  const backend = tf.backend(),
+    write = backend.write;
   let n = 0;
   backend.write = function (values, ...rest) {
     if (values != null) n++;
@@ -125,11 +138,13 @@ function suite(backend) {
           const r = tf.tensor(randn(size(spec.outShape(shape)), seed + 7), spec.outShape(shape));
           const before = tf.memory().numTensors;
           const args = spec.names.map((n) => inp[n]);
-          const y = spec.op(...args), yRef = spec.ref(...args);
+          const y = spec.op(...args),
+            yRef = spec.ref(...args);
           assert.deepEqual(y.shape, spec.outShape(shape));
           const [yv, yRefv] = await read([y, yRef]);
           assertClose(yv, yRefv, ...TOL_Y, "y");
-          const g = gradsOf(spec.op, spec, inp, r), gRef = gradsOf(spec.ref, spec, inp, r);
+          const g = gradsOf(spec.op, spec, inp, r),
+            gRef = gradsOf(spec.ref, spec, inp, r);
           const [gv, gRefv] = [await read(g), await read(gRef)];
           spec.names.forEach((n, i) => {
             assert.deepEqual(g[i].shape, inp[n].shape, `d${n} shape`);
@@ -185,14 +200,17 @@ function suite(backend) {
 
   it("gelu and glu at extreme inputs: finite, equal to the reference", async () => {
     const v = [-100, -30, -9, -1e-4, 0, 1e-4, 9, 30, 100];
-    const x = tf.tensor1d(v), xx = tf.tensor2d([...v, ...v.map((a) => -a)], [1, 2 * v.length]);
+    const x = tf.tensor1d(v),
+      xx = tf.tensor2d([...v, ...v.map((a) => -a)], [1, 2 * v.length]);
     const outs = [lib.gelu(x), lib.geluReference(x), lib.glu(xx), lib.gluReference(xx)];
     const [y, yRef, z, zRef] = await read(outs);
     for (const a of [...y, ...z]) assert.ok(Number.isFinite(a), `non-finite output ${a}`);
     assertClose(y, yRef, ...TOL_Y, "gelu");
     assertClose(z, zRef, ...TOL_Y, "glu");
-    const dy = tf.onesLike(x), dz = tf.ones([1, v.length]);
-    const g = tf.grad((a) => lib.gelu(a))(x, dy), h = tf.grad((a) => lib.glu(a))(xx, dz);
+    const dy = tf.onesLike(x),
+      dz = tf.ones([1, v.length]);
+    const g = tf.grad((a) => lib.gelu(a))(x, dy),
+      h = tf.grad((a) => lib.glu(a))(xx, dz);
     const [gv, hv] = await read([g, h]);
     for (const a of [...gv, ...hv]) assert.ok(Number.isFinite(a), `non-finite gradient ${a}`);
     assertClose(gv.slice(0, 2), [0, 0], 1e-12, 0, "gelu′ far left");
@@ -203,8 +221,12 @@ function suite(backend) {
   it("layerNorm: eps is used (rows of tiny variance) and defaults to 1e-5", async () => {
     // rows of variance ~2.5e-7 (below the default eps); eps = 0 would leave the float32
     // reference's rounding of the mean (~1e-7) at the same scale as the spread
-    const x = tf.tensor2d(randn(4 * 6, 21).map((v) => 1e-3 * v + 0.5), [4, 6]);
-    const scale = tf.ones([6]), bias = tf.zeros([6]);
+    const x = tf.tensor2d(
+      randn(4 * 6, 21).map((v) => 1e-3 * v + 0.5),
+      [4, 6],
+    );
+    const scale = tf.ones([6]),
+      bias = tf.zeros([6]);
     for (const eps of [1e-1, 1e-5, 1e-6]) {
       const [y, yRef] = await read([lib.layerNorm(x, scale, bias, eps), lib.layerNormReference(x, scale, bias, eps)]);
       assertClose(y, yRef, 1e-4, 1e-4, `eps ${eps}`);
@@ -233,38 +255,73 @@ function suite(backend) {
   });
 
   // host backends hand every output over as an array; on WebGPU nothing need leave the host
-  if (backend === "webgpu") it("LayerNorm, gelu and glu run with no host uploads (forward and backward kernels)", function () {
-    if (KERNELS_OFF) this.skip();
-    const x = tf.tensor3d(randn(2 * 3 * 8, 4), [2, 3, 8]);
-    const ln = new lib.LayerNorm(8);
-    const params = [ln.scale, ln.bias];
-    const dy = tf.onesLike(x), dz = tf.ones([2, 3, 4]);
-    assert.equal(hostWrites(() => [lib.gelu(x), ln.forward(x), lib.glu(x)]), 0, "forward");
-    assert.equal(hostWrites(() => tf.grads((a, s, b) => lib.layerNorm(lib.gelu(a), s, b))([x, ...params], dy)), 0, "backward");
-    assert.equal(hostWrites(() => tf.grad((a) => lib.glu(a))(x, dz)), 0, "glu backward");
-    assert.equal(hostWrites(() => [lib.geluReference(x), lib.layerNormReference(x, ln.scale, ln.bias)]), 0, "reference forwards");
-    tf.dispose([x, dy, dz]);
-    ln.dispose();
-  });
+  if (backend === "webgpu")
+    it("LayerNorm, gelu and glu run with no host uploads (forward and backward kernels)", function () {
+      if (KERNELS_OFF) this.skip();
+      const x = tf.tensor3d(randn(2 * 3 * 8, 4), [2, 3, 8]);
+      const ln = new lib.LayerNorm(8);
+      const params = [ln.scale, ln.bias];
+      const dy = tf.onesLike(x),
+        dz = tf.ones([2, 3, 4]);
+      assert.equal(
+        hostWrites(() => [lib.gelu(x), ln.forward(x), lib.glu(x)]),
+        0,
+        "forward",
+      );
+      assert.equal(
+        hostWrites(() => tf.grads((a, s, b) => lib.layerNorm(lib.gelu(a), s, b))([x, ...params], dy)),
+        0,
+        "backward",
+      );
+      assert.equal(
+        hostWrites(() => tf.grad((a) => lib.glu(a))(x, dz)),
+        0,
+        "glu backward",
+      );
+      assert.equal(
+        hostWrites(() => [lib.geluReference(x), lib.layerNormReference(x, ln.scale, ln.bias)]),
+        0,
+        "reference forwards",
+      );
+      tf.dispose([x, dy, dz]);
+      ln.dispose();
+    });
 }
 
 forEachBackend("fused gelu, glu, layerNorm", (backend) => {
   suite(backend);
 
   it("bad arguments are errors naming the argument and what was expected", () => {
-    const x = tf.zeros([2, 5]), scale = tf.ones([5]), bias = tf.zeros([5]);
-    for (const [fn, f] of [["gelu", lib.gelu], ["geluReference", lib.geluReference]]) {
+    const x = tf.zeros([2, 5]),
+      scale = tf.ones([5]),
+      bias = tf.zeros([5]);
+    for (const [fn, f] of [
+      ["gelu", lib.gelu],
+      ["geluReference", lib.geluReference],
+    ]) {
       assert.throws(() => f(tf.zeros([2], "int32")), new RegExp(`${fn}: x must be float32, got int32`));
       assert.throws(() => f([1, 2]), new RegExp(`${fn}: x must be a tf.Tensor, got object`));
     }
-    for (const [fn, f] of [["glu", lib.glu], ["gluReference", lib.gluReference]]) {
-      assert.throws(() => f(tf.zeros([3, 5])), new RegExp(`${fn}: x must have shape \\(\\.\\.\\., 2h\\) with an even last axis ≥ 2, got \\(3, 5\\)`));
+    for (const [fn, f] of [
+      ["glu", lib.glu],
+      ["gluReference", lib.gluReference],
+    ]) {
+      assert.throws(
+        () => f(tf.zeros([3, 5])),
+        new RegExp(`${fn}: x must have shape \\(\\.\\.\\., 2h\\) with an even last axis ≥ 2, got \\(3, 5\\)`),
+      );
       assert.throws(() => f(tf.zeros([4, 0])), /x must have shape \(\.\.\., 2h\) with an even last axis ≥ 2, got \(4, 0\)/);
       assert.throws(() => f(tf.scalar(1)), /x must have shape \(\.\.\., 2h\) with an even last axis ≥ 2, got \(\)/);
       assert.throws(() => f(tf.zeros([2, 4], "int32")), new RegExp(`${fn}: x must be float32, got int32`));
     }
-    for (const [fn, f] of [["layerNorm", lib.layerNorm], ["layerNormReference", lib.layerNormReference]]) {
-      assert.throws(() => f(x, tf.ones([4]), bias), new RegExp(`${fn}: scale must have shape \\(h\\) = \\(5\\) to match x \\(2, 5\\), got \\(4\\)`));
+    for (const [fn, f] of [
+      ["layerNorm", lib.layerNorm],
+      ["layerNormReference", lib.layerNormReference],
+    ]) {
+      assert.throws(
+        () => f(x, tf.ones([4]), bias),
+        new RegExp(`${fn}: scale must have shape \\(h\\) = \\(5\\) to match x \\(2, 5\\), got \\(4\\)`),
+      );
       assert.throws(() => f(x, scale, tf.zeros([1, 5])), /bias must have shape \(h\) = \(5\) to match x \(2, 5\), got \(1, 5\)/);
       assert.throws(() => f(tf.zeros([2, 5], "int32"), scale, bias), new RegExp(`${fn}: x must be float32, got int32`));
       assert.throws(() => f(x, tf.ones([5], "int32"), bias), /scale must be float32, got int32/);
@@ -277,10 +334,16 @@ forEachBackend("fused gelu, glu, layerNorm", (backend) => {
   });
 
   it("empty tensors give empty results", () => {
-    const shapes = tf.tidy(() => [
-      lib.gelu(tf.zeros([0, 3])), lib.glu(tf.zeros([0, 4])), lib.layerNorm(tf.zeros([0, 3]), tf.ones([3]), tf.zeros([3])),
-    ].map((t) => t.shape));
-    assert.deepEqual(shapes, [[0, 3], [0, 2], [0, 3]]);
+    const shapes = tf.tidy(() =>
+      [lib.gelu(tf.zeros([0, 3])), lib.glu(tf.zeros([0, 4])), lib.layerNorm(tf.zeros([0, 3]), tf.ones([3]), tf.zeros([3]))].map(
+        (t) => t.shape,
+      ),
+    );
+    assert.deepEqual(shapes, [
+      [0, 3],
+      [0, 2],
+      [0, 3],
+    ]);
   });
 });
 

@@ -16,14 +16,20 @@ const SYSTEM_NODE_MARK = "a node from PATH was started";
 /** Small enough to train in well under a minute on lavapipe, yet a real run of every stage. */
 const TINY = ["--quick", "--epochs", "1", "--train-limit", "64", "--val-limit", "32", "--test-limit", "32"];
 
-const folderBytes = (dir) => fs.readdirSync(dir, { withFileTypes: true }).reduce(
-  (sum, e) => sum + (e.isDirectory() ? folderBytes(path.join(dir, e.name)) : fs.lstatSync(path.join(dir, e.name)).size), 0);
+const folderBytes = (dir) =>
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .reduce((sum, e) => sum + (e.isDirectory() ? folderBytes(path.join(dir, e.name)) : fs.lstatSync(path.join(dir, e.name)).size), 0);
 
 /** Every file under dir with its size and modification time, to see that nothing changed there. */
-const listing = (dir) => fs.readdirSync(dir, { recursive: true }).sort().map((f) => {
-  const st = fs.lstatSync(path.join(dir, f));
-  return `${f} ${st.size} ${st.mtimeMs}`;
-});
+const listing = (dir) =>
+  fs
+    .readdirSync(dir, { recursive: true })
+    .sort()
+    .map((f) => {
+      const st = fs.lstatSync(path.join(dir, f));
+      return `${f} ${st.size} ${st.mtimeMs}`;
+    });
 
 describe("GPU bundle: built, then trained through run.sh with its own Node", function () {
   this.timeout(20 * 60 * 1000);
@@ -53,8 +59,10 @@ describe("GPU bundle: built, then trained through run.sh with its own Node", fun
     const build = spawnSync(process.execPath, [BUILDER, "--out", bundle], { encoding: "utf8" });
     if (build.status === 3) {
       const why = build.stderr.trim().split("\n").pop();
-      return skip(`the bundle could not be built without a download (${why})`,
-        "run it once where the npm registry and Debian's archive can be reached (downloads are kept in build/gpu-bundle-cache)");
+      return skip(
+        `the bundle could not be built without a download (${why})`,
+        "run it once where the npm registry and Debian's archive can be reached (downloads are kept in build/gpu-bundle-cache)",
+      );
     }
     assert.equal(build.status, 0, `npm run gpu-bundle failed:\n${build.stdout}\n${build.stderr}`);
 
@@ -102,7 +110,10 @@ describe("GPU bundle: built, then trained through run.sh with its own Node", fun
     const first = runSh(["train", ...TINY, "--out", out, "--allow-software-adapter"]);
     assert.equal(first.status, 0, first.all);
     const [, execPath] = first.stdout.match(/gpu-bundle: node v[\d.]+ at (\S+);/) ?? [];
-    assert.ok(execPath && execPath.startsWith(unpackDir + path.sep), `the tools ran on ${execPath}, not the bundle's Node under ${unpackDir}`);
+    assert.ok(
+      execPath && execPath.startsWith(unpackDir + path.sep),
+      `the tools ran on ${execPath}, not the bundle's Node under ${unpackDir}`,
+    );
     assert.match(first.stdout, /^backend: webgpu \(S4_BACKEND\)$/m);
     const s1 = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
     assert.equal(s1.backend, "webgpu");
@@ -130,7 +141,8 @@ describe("GPU bundle: built, then trained through run.sh with its own Node", fun
 describe("scripts/gpu-session.sh: a lent-GPU sitting as one command, on the bundle", function () {
   this.timeout(20 * 60 * 1000);
   const SESSION = path.join(__dirname, "..", "scripts", "gpu-session.sh");
-  const session = (args) => spawnSync("bash", [SESSION, ...args], { encoding: "utf8", env: { ...process.env, S4_ALLOW_SOFTWARE_ADAPTER: "" } });
+  const session = (args) =>
+    spawnSync("bash", [SESSION, ...args], { encoding: "utf8", env: { ...process.env, S4_ALLOW_SOFTWARE_ADAPTER: "" } });
 
   it("names what is missing or malformed, with exit status 2", function () {
     for (const [args, message] of [
@@ -149,19 +161,61 @@ describe("scripts/gpu-session.sh: a lent-GPU sitting as one command, on the bund
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "s4-gpu-session-"));
     const build = spawnSync(process.execPath, [BUILDER, "--out", bundle], { encoding: "utf8" });
     if (build.status === 3 || vulkanDriverProblem()) {
-      skipSuite(this, { kind: "GPU bundle test", why: build.stderr.trim().split("\n").pop() || vulkanDriverProblem(), enable: "install a Vulkan driver and reach the npm registry", requireVar: "S4_REQUIRE_WEBGPU" });
+      skipSuite(this, {
+        kind: "GPU bundle test",
+        why: build.stderr.trim().split("\n").pop() || vulkanDriverProblem(),
+        enable: "install a Vulkan driver and reach the npm registry",
+        requireVar: "S4_REQUIRE_WEBGPU",
+      });
       return;
     }
     assert.equal(build.status, 0, build.stderr);
-    const tiny = ["--", "--d-model", "8", "--n-layers", "1", "--n", "4", "--bsz", "8", "--train-limit", "64", "--val-limit", "16", "--test-limit", "16", "--epochs", "2"];
-    const common = ["--bundle", bundle, "--preset", "annotated-s4-classification", "--allow-software-adapter", "--bench-steps", "3", "--bench-bsz", "1"];
+    const tiny = [
+      "--",
+      "--d-model",
+      "8",
+      "--n-layers",
+      "1",
+      "--n",
+      "4",
+      "--bsz",
+      "8",
+      "--train-limit",
+      "64",
+      "--val-limit",
+      "16",
+      "--test-limit",
+      "16",
+      "--epochs",
+      "2",
+    ];
+    const common = [
+      "--bundle",
+      bundle,
+      "--preset",
+      "annotated-s4-classification",
+      "--allow-software-adapter",
+      "--bench-steps",
+      "3",
+      "--bench-bsz",
+      "1",
+    ];
     // A limit of a fraction of a second: the first sitting stops after its first step.
     const first = session([...common, "--out", path.join(tmp, "one"), "--minutes", "0.00001", "--no-bench", ...tiny]);
     assert.equal(first.status, 0, first.stderr);
     const s1 = JSON.parse(fs.readFileSync(path.join(tmp, "one", "summary.json"), "utf8"));
     assert.equal(s1.steps, 1);
     assert.equal(s1.stopped_by_time_limit, true);
-    const second = session([...common, "--out", path.join(tmp, "two"), "--minutes", "5", "--resume-from", path.join(tmp, "one", "run.tar"), ...tiny]);
+    const second = session([
+      ...common,
+      "--out",
+      path.join(tmp, "two"),
+      "--minutes",
+      "5",
+      "--resume-from",
+      path.join(tmp, "one", "run.tar"),
+      ...tiny,
+    ]);
     assert.equal(second.status, 0, second.stderr);
     const files = fs.readdirSync(path.join(tmp, "two")).sort();
     assert.deepEqual(files, ["bench-step.json", "metrics.jsonl", "run.tar", "session.log", "summary.json", "train.log"]);
@@ -199,7 +253,10 @@ describe("npm run gpu-bundle: bad command lines", function () {
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /exists and is not a GPU bundle; choose another folder or remove it/);
       assert.deepEqual(fs.readdirSync(dir), ["notes.txt"]);
-      assert.deepEqual(fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}.tmp-`)), []);
+      assert.deepEqual(
+        fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}.tmp-`)),
+        [],
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

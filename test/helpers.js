@@ -48,8 +48,7 @@ function describeWebGPU(title, body) {
       skipSuite(this, {
         kind: "WebGPU suites",
         why: webgpuMissing,
-        enable: "install a Vulkan driver (Debian 12 without a GPU: libvulkan1 and"
-          + " mesa-vulkan-drivers from bookworm-backports)",
+        enable: "install a Vulkan driver (Debian 12 without a GPU: libvulkan1 and" + " mesa-vulkan-drivers from bookworm-backports)",
         requireVar: "S4_REQUIRE_WEBGPU",
       });
     });
@@ -60,22 +59,32 @@ function describeWebGPU(title, body) {
 
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise; a and b are arrays or typed arrays. */
 function assertClose(a, b, atol, rtol, what) {
-  const x = Array.from(a), y = Array.from(b);
+  const x = Array.from(a),
+    y = Array.from(b);
   assert.equal(x.length, y.length, `${what}: lengths differ (${x.length} vs ${y.length})`);
-  let worst = 0, at = -1;
+  let worst = 0,
+    at = -1;
   for (let i = 0; i < x.length; i++) {
     const err = Math.abs(x[i] - y[i]);
     const ratio = err === 0 ? 0 : err / (atol + rtol * Math.abs(y[i]));
-    if (!(ratio <= worst)) { worst = ratio; at = i; }
+    if (!(ratio <= worst)) {
+      worst = ratio;
+      at = i;
+    }
   }
-  assert.ok(worst <= 1, `${what}: |got − expected| is ${worst.toFixed(2)}× the tolerance (atol ${atol}, rtol ${rtol}) at index ${at}: got ${x[at]}, expected ${y[at]}`);
+  assert.ok(
+    worst <= 1,
+    `${what}: |got − expected| is ${worst.toFixed(2)}× the tolerance (atol ${atol}, rtol ${rtol}) at index ${at}: got ${x[at]}, expected ${y[at]}`,
+  );
 }
 
 /** Runs fn and asserts it leaves tf.memory().numTensors unchanged (its result is disposed first). */
 function assertNoLeak(fn, what) {
   const before = tf.memory().numTensors;
   const out = fn();
-  tf.dispose(out && typeof out === "object" && !(out instanceof tf.Tensor) ? Object.values(out).filter((v) => v instanceof tf.Tensor) : out);
+  tf.dispose(
+    out && typeof out === "object" && !(out instanceof tf.Tensor) ? Object.values(out).filter((v) => v instanceof tf.Tensor) : out,
+  );
   assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensor(s)`);
 }
 
@@ -89,11 +98,13 @@ async function assertNoLeakAsync(fn, what) {
 /** Float64 AdamW on plain arrays, the reference of the optimizer tests; st = { m, v, t } is updated. */
 function adamwReferenceStep(p, g, st, { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0 }) {
   st.t += 1;
-  const bc1 = 1 - b1 ** st.t, bc2 = 1 - b2 ** st.t;
+  const bc1 = 1 - b1 ** st.t,
+    bc2 = 1 - b2 ** st.t;
   return p.map((x, i) => {
     st.m[i] = b1 * st.m[i] + (1 - b1) * g[i];
     st.v[i] = b2 * st.v[i] + (1 - b2) * g[i] * g[i];
-    const mh = st.m[i] / bc1, vh = st.v[i] / bc2;
+    const mh = st.m[i] / bc1,
+      vh = st.v[i] / bc2;
     return x - lr * (mh / (Math.sqrt(vh) + eps) + wd * x);
   });
 }
@@ -106,7 +117,10 @@ function assertDirectionalGradients(f, xs, names, { eps = 1e-2, rtol = 2e-2, see
   const grads = tf.grads(f)(xs);
   const r = lib.mulberry32(seed);
   names.forEach((k, i) => {
-    const dir = tf.tensor(Float32Array.from({ length: xs[i].size }, () => r() - 0.5), xs[i].shape);
+    const dir = tf.tensor(
+      Float32Array.from({ length: xs[i].size }, () => r() - 0.5),
+      xs[i].shape,
+    );
     const shifted = (s) => xs.map((t, j) => (j === i ? tf.add(t, tf.mul(dir, s)) : t));
     const fd = tf.tidy(() => (f(...shifted(eps)).dataSync()[0] - f(...shifted(-eps)).dataSync()[0]) / (2 * eps));
     const an = tf.tidy(() => tf.sum(tf.mul(grads[i], dir)).dataSync()[0]);
@@ -126,6 +140,19 @@ function randn(n, seed) {
 }
 
 module.exports = {
-  FIXTURES, BACKENDS, forEachBackend, describeWebGPU, skipSuite, assertClose, assertNoLeak, assertNoLeakAsync,
-  adamwReferenceStep, assertDirectionalGradients, rng, randn,
-  tf, lib, assert };
+  FIXTURES,
+  BACKENDS,
+  forEachBackend,
+  describeWebGPU,
+  skipSuite,
+  assertClose,
+  assertNoLeak,
+  assertNoLeakAsync,
+  adamwReferenceStep,
+  assertDirectionalGradients,
+  rng,
+  randn,
+  tf,
+  lib,
+  assert,
+};

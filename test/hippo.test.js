@@ -1,11 +1,12 @@
 // Part 1b: HiPPO matrices and online function approximation (float64).
-const { assertClose, rng, lib, assert } = require("./helpers");
+const { assertClose, lib, assert } = require("./helpers");
 
 const signal = (t) => Math.sin(2 * Math.PI * 1.3 * t) + 0.5 * Math.cos(5 * t);
 
 /** Runs x' = A x + B f(t) with the bilinear method (step dt) up to time T, in float64. */
 function runContinuous({ A, B }, f, T, dt) {
-  const N = B.re.length, I = lib.CMatrix.eye(N);
+  const N = B.re.length,
+    I = lib.CMatrix.eye(N);
   const BL = lib.inverse(lib.addScaled(I, A, -dt / 2));
   const Ab = lib.matmul(BL, lib.addScaled(I, A, dt / 2));
   const Bb = lib.matmul(BL, lib.scale(lib.CMatrix.column(B), dt));
@@ -44,10 +45,12 @@ describe("Part 1b: HiPPO", () => {
 
   it("LegT remembers the last window: f(t − θ + sθ) ≈ Σ x_n √(2n+1) P_n(2s − 1) (N=32, θ=1: error < 0.02; θ=0.5 too)", () => {
     for (const window of [1, 0.5]) {
-      const T = 3, x = runContinuous(lib.hippo("legt", 32, window), signal, T, 1e-3);
+      const T = 3,
+        x = runContinuous(lib.hippo("legt", 32, window), signal, T, 1e-3);
       let worst = 0;
       for (let i = 0; i <= 20; i++) {
-        const s = i / 20, p = lib.legendre(32, 2 * s - 1);
+        const s = i / 20,
+          p = lib.legendre(32, 2 * s - 1);
         const v = x.reduce((acc, xn, n) => acc + xn * Math.sqrt(2 * n + 1) * p[n], 0);
         worst = Math.max(worst, Math.abs(v - signal(T - window + s * window)));
       }
@@ -56,22 +59,27 @@ describe("Part 1b: HiPPO", () => {
   });
 
   it("FouT: A + B Bᵀ rotates each Fourier pair at 2πf, and with the exact dropped value the state reconstructs the window (error < 0.1)", () => {
-    const N = 32, { A, B } = lib.hippo("fout", N);
+    const N = 32,
+      { A, B } = lib.hippo("fout", N);
     const R = A.re.map((v, i) => v + B.re[Math.floor(i / N)] * B.re[i % N]);
-    for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) assert.ok(Math.abs(R[i * N + j] + R[j * N + i]) < 1e-12, "rotation part is skew");
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < N; j++) assert.ok(Math.abs(R[i * N + j] + R[j * N + i]) < 1e-12, "rotation part is skew");
     assertClose([R[1 * N + 2], R[3 * N + 4]], [2 * Math.PI, 4 * Math.PI], 1e-12, 0, "frequencies 2πf");
     // Forward Euler with the true f(t − 1) instead of the rank-one read-back.
-    const h = 1e-4, T = 2;
+    const h = 1e-4,
+      T = 2;
     let c = new Float64Array(N);
     for (let k = 0; k < T / h; k++) {
-      const t = k * h, drive = signal(t) - (t >= 1 ? signal(t - 1) : 0);
+      const t = k * h,
+        drive = signal(t) - (t >= 1 ? signal(t - 1) : 0);
       c = c.map((cn, n) => cn + h * (R.slice(n * N, (n + 1) * N).reduce((acc, r, m) => acc + r * c[m], 0) + B.re[n] * drive));
     }
     let worst = 0;
     for (let i = 1; i < 20; i++) {
       const s = i / 20;
       let v = c[0];
-      for (let j = 1; j + 1 < N; j += 2) v += Math.SQRT2 * (c[j] * Math.cos(Math.PI * (j + 1) * s) + c[j + 1] * Math.sin(Math.PI * (j + 1) * s));
+      for (let j = 1; j + 1 < N; j += 2)
+        v += Math.SQRT2 * (c[j] * Math.cos(Math.PI * (j + 1) * s) + c[j + 1] * Math.sin(Math.PI * (j + 1) * s));
       worst = Math.max(worst, Math.abs(v - signal(T - 1 + s)));
     }
     assert.ok(worst < 0.1, `max error ${worst}`);

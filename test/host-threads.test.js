@@ -20,9 +20,30 @@ function values(n, seed, scale = 1) {
 const CASES = {
   cauchy: () => {
     const [H, N, M, L] = [5, 6, 4, 9];
-    const c = (shape, seed) => ({ re: tf.tensor(values(shape.reduce((a, b) => a * b), seed), shape), im: tf.tensor(values(shape.reduce((a, b) => a * b), seed + 1), shape) });
+    const c = (shape, seed) => ({
+      re: tf.tensor(
+        values(
+          shape.reduce((a, b) => a * b),
+          seed,
+        ),
+        shape,
+      ),
+      im: tf.tensor(
+        values(
+          shape.reduce((a, b) => a * b),
+          seed + 1,
+        ),
+        shape,
+      ),
+    });
     const v = c([H, M, N], 3);
-    const lambda = { re: tf.tensor(Float32Array.from(values(H * N, 1), (x) => -0.5 - Math.abs(x)), [H, N]), im: tf.tensor(values(H * N, 2), [H, N]) }; // Re λ < 0
+    const lambda = {
+      re: tf.tensor(
+        Float32Array.from(values(H * N, 1), (x) => -0.5 - Math.abs(x)),
+        [H, N],
+      ),
+      im: tf.tensor(values(H * N, 2), [H, N]),
+    }; // Re λ < 0
     const step = tf.tensor1d(Float32Array.from(values(H, 5), (x) => 0.01 + Math.abs(x) * 0.1));
     const omega = lib.rootsOfUnity(L);
     const z = { re: tf.tensor1d(Float32Array.from(omega.re)), im: tf.tensor1d(Float32Array.from(omega.im)) };
@@ -37,7 +58,17 @@ const CASES = {
   kernel_dplr: () => {
     const [H, N, L] = [5, 6, 10];
     const t = (seed, f = (x) => x) => tf.tensor(Float32Array.from(values(H * N, seed), f), [H, N]);
-    const xs = [t(61, (x) => -0.2 - Math.abs(x)), t(62, (x) => 5 * x), t(63), t(64), t(65), t(66), t(67), t(68), tf.tensor1d([-4, -3, -2.5, -2, -1])];
+    const xs = [
+      t(61, (x) => -0.2 - Math.abs(x)),
+      t(62, (x) => 5 * x),
+      t(63),
+      t(64),
+      t(65),
+      t(66),
+      t(67),
+      t(68),
+      tf.tensor1d([-4, -3, -2.5, -2, -1]),
+    ];
     const f = (lr, li, pr, pi, br, bi, cr, ci, logStep) => {
       const P = { re: pr, im: pi };
       return lib.kernelDPLR({ Lambda: { re: lr, im: li }, P, Q: P, B: { re: br, im: bi }, C: { re: cr, im: ci } }, tf.exp(logStep), L);
@@ -51,16 +82,44 @@ const CASES = {
   causal_conv: () => {
     // odd batch and odd channel count (rows paired across channels, a channel left alone), and
     // u (b, l) with k (l): one channel
-    const t = (shape, seed) => tf.tensor(values(shape.reduce((a, c) => a * c), seed), shape);
+    const t = (shape, seed) =>
+      tf.tensor(
+        values(
+          shape.reduce((a, c) => a * c),
+          seed,
+        ),
+        shape,
+      );
     const xs = [t([3, 5, 13], 41), t([5, 13], 42), t([4, 2, 3, 10], 43), t([3, 10], 44), t([2, 7], 45), t([7], 46)];
-    const f = (u1, k1, u2, k2, u3, k3) => tf.concat([lib.causalConv(u1, k1), lib.causalConv(u2, k2), lib.causalConv(u3, k3)].map((y) => y.flatten()));
+    const f = (u1, k1, u2, k2, u3, k3) =>
+      tf.concat([lib.causalConv(u1, k1), lib.causalConv(u2, k2), lib.causalConv(u3, k3)].map((y) => y.flatten()));
     return { xs, f, extra: [] };
   },
   selective_scan: () => {
     const [b, d, n, l] = [3, 5, 4, 7]; // odd d: the last channel pairs with itself
-    const t = (shape, seed, scale) => tf.tensor(values(shape.reduce((a, c) => a * c), seed, scale), shape);
-    const A = tf.tensor(Float32Array.from(values(d * n, 23), (x) => -0.2 - Math.abs(x)), [d, n]); // A < 0
-    const xs = [t([b, d, l], 21), t([b, d, l], 22, 0.5), A, t([b, n, l], 24), t([b, n, l], 25), t([d], 26), t([b, d, l], 27), t([d], 28, 0.5)];
+    const t = (shape, seed, scale) =>
+      tf.tensor(
+        values(
+          shape.reduce((a, c) => a * c),
+          seed,
+          scale,
+        ),
+        shape,
+      );
+    const A = tf.tensor(
+      Float32Array.from(values(d * n, 23), (x) => -0.2 - Math.abs(x)),
+      [d, n],
+    ); // A < 0
+    const xs = [
+      t([b, d, l], 21),
+      t([b, d, l], 22, 0.5),
+      A,
+      t([b, n, l], 24),
+      t([b, n, l], 25),
+      t([d], 26),
+      t([b, d, l], 27),
+      t([d], 28, 0.5),
+    ];
     // every option (gate, softplus, D, bias), then none, so both gate paths of the gradient run
     const f = (u, delta, A, B, C, D, z, deltaBias) => {
       const all = lib.selectiveScan(u, delta, A, B, C, { D, z, deltaBias, deltaSoftplus: true });
@@ -71,7 +130,12 @@ const CASES = {
   },
   depthwise_conv1d: () => {
     const [b, d, l] = [3, 5, 9];
-    const xs = [tf.tensor(values(b * d * l, 31), [b, d, l]), tf.tensor(values(d * 4, 32), [d, 4]), tf.tensor(values(d, 33), [d]), tf.tensor(values(d * 6, 34), [d, 6])];
+    const xs = [
+      tf.tensor(values(b * d * l, 31), [b, d, l]),
+      tf.tensor(values(d * 4, 32), [d, 4]),
+      tf.tensor(values(d, 33), [d]),
+      tf.tensor(values(d * 6, 34), [d, 6]),
+    ];
     // k = 4 (one pass per row) with a bias, k = 6 (one pass per tap) without
     const f = (x, w4, bias, w6) => tf.concat([lib.causalDepthwiseConv1d(x, w4, bias), lib.causalDepthwiseConv1d(x, w6)]);
     return { xs, f, extra: [] };
@@ -83,7 +147,14 @@ const CASES = {
   layer_norm: () => {
     // h = 7: 3003 rows in two blocks; h = 4097: 3 rows a block, and the dscale, dbias sums over
     // the blocks in two units of channels
-    const t = (shape, seed) => tf.tensor(values(shape.reduce((a, c) => a * c), seed), shape);
+    const t = (shape, seed) =>
+      tf.tensor(
+        values(
+          shape.reduce((a, c) => a * c),
+          seed,
+        ),
+        shape,
+      );
     const xs = [t([3, 1001, 7], 54), t([7], 55), t([7], 56), t([9, 4097], 57), t([4097], 58), t([4097], 59)];
     const f = (x1, s1, b1, x2, s2, b2) => tf.concat([lib.layerNorm(x1, s1, b1).flatten(), lib.layerNorm(x2, s2, b2).flatten()]);
     return { xs, f, extra: [] };
@@ -139,6 +210,7 @@ describe("host threads: settings", () => {
     const { threadsFromEnv } = require("../dist/kernels/host-threads");
     assert.equal(threadsFromEnv({}, 16), 16);
     assert.equal(threadsFromEnv({ S4_THREADS: "3" }, 16), 3);
-    for (const bad of ["0", "two", "1.5", "-2"]) assert.throws(() => threadsFromEnv({ S4_THREADS: bad }, 4), /S4_THREADS must be a whole number/);
+    for (const bad of ["0", "two", "1.5", "-2"])
+      assert.throws(() => threadsFromEnv({ S4_THREADS: bad }, 4), /S4_THREADS must be a whole number/);
   });
 });

@@ -19,18 +19,24 @@ function importsOf(file) {
   const text = fs.readFileSync(file, "utf8");
   const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+["'](\.[^"']*)["']/g)].map((m) => m[1]);
   for (const m of text.matchAll(/(?:^|\n)\s*import\s+["'](\.[^"']*)["']/g)) specs.push(m[1]);
-  return specs.map((spec) => {
-    const base = path.resolve(path.dirname(file), spec);
-    for (const candidate of [`${base}.ts`, path.join(base, "index.ts")]) if (fs.existsSync(candidate)) return candidate;
-    return null;
-  }).filter(Boolean);
+  return specs
+    .map((spec) => {
+      const base = path.resolve(path.dirname(file), spec);
+      for (const candidate of [`${base}.ts`, path.join(base, "index.ts")]) if (fs.existsSync(candidate)) return candidate;
+      return null;
+    })
+    .filter(Boolean);
 }
 
 /** The cycles of the import graph: each strongly connected component with more than one file. */
 function cycles(files) {
   const graph = new Map(files.map((f) => [f, importsOf(f)]));
   let counter = 0;
-  const index = new Map(), low = new Map(), stack = [], onStack = new Set(), found = [];
+  const index = new Map(),
+    low = new Map(),
+    stack = [],
+    onStack = new Set(),
+    found = [];
   function visit(v) {
     index.set(v, counter);
     low.set(v, counter++);

@@ -116,8 +116,7 @@ describe("executed notebooks in JupyterLab's output renderers (Chromium)", funct
     const required = process.env.S4_REQUIRE_BROWSER === "1";
     const skip = (what, enable) => {
       if (required) throw new Error(`${what} and S4_REQUIRE_BROWSER=1: ${enable}`);
-      console.log(`      skipped: JupyterLab renderer test: ${what}; ${enable} to run it ` +
-        "(S4_REQUIRE_BROWSER=1 makes this a failure)");
+      console.log(`      skipped: JupyterLab renderer test: ${what}; ${enable} to run it ` + "(S4_REQUIRE_BROWSER=1 makes this a failure)");
       this.skip();
     };
     if (!fs.existsSync(CHROMIUM)) {
@@ -176,11 +175,13 @@ describe("executed notebooks in JupyterLab's output renderers (Chromium)", funct
     const drawn = (n) => document.querySelectorAll(".s4-viz-figure svg.main-svg").length >= n;
     // A timeout is not an error here: the assertions below say which figures did not draw.
     await page.waitForFunction(drawn, count, { polling: 250, timeout: 90000 }).catch(() => {});
-    return page.evaluate(() => [...document.querySelectorAll(".s4-viz-figure")].map((el) => ({
-      title: el.layout?.title?.text ?? null,
-      drawn: Boolean(el.querySelector("svg.main-svg")),
-      note: el.querySelector("svg.main-svg") ? "" : el.textContent.slice(0, 160),
-    })));
+    return page.evaluate(() =>
+      [...document.querySelectorAll(".s4-viz-figure")].map((el) => ({
+        title: el.layout?.title?.text ?? null,
+        drawn: Boolean(el.querySelector("svg.main-svg")),
+        note: el.querySelector("svg.main-svg") ? "" : el.textContent.slice(0, 160),
+      })),
+    );
   }
 
   it(`finds the executed flagship notebook (${FLAGSHIP}) and its figures`, function () {

@@ -6,13 +6,25 @@ const { assert, lib } = require("./helpers");
 function fakeSocketClass(every) {
   const log = [];
   class Socket {
-    constructor() { this.count = 0; this.busy = false; }
+    constructor() {
+      this.count = 0;
+      this.busy = false;
+    }
     send(msg) {
       if (this.busy) throw new Error("Socket is busy writing; only one send operation may be in progress at any time");
       this.count++;
-      if (this.count % every !== 0) { log.push(msg); return Promise.resolve(); }
+      if (this.count % every !== 0) {
+        log.push(msg);
+        return Promise.resolve();
+      }
       this.busy = true;
-      return new Promise((resolve) => setImmediate(() => { this.busy = false; log.push(msg); resolve(); }));
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          this.busy = false;
+          log.push(msg);
+          resolve();
+        }),
+      );
     }
   }
   // Like the native class: `send` cannot be assigned.
@@ -24,7 +36,9 @@ describe("viz: queued kernel sends", function () {
   it("a burst through a deferring socket throws without the queue", function () {
     const { Socket } = fakeSocketClass(3);
     const s = new Socket();
-    assert.throws(() => { for (let i = 0; i < 10; i++) s.send(i); }, /busy writing/);
+    assert.throws(() => {
+      for (let i = 0; i < 10; i++) s.send(i);
+    }, /busy writing/);
   });
 
   it("with the queue every message goes out, in order, and wrapping twice changes nothing", async function () {
@@ -36,7 +50,13 @@ describe("viz: queued kernel sends", function () {
     const sent = [];
     for (let i = 0; i < 20; i++) sent.push(a.send(`a${i}`), b.send(`b${i}`));
     await Promise.all(sent);
-    assert.deepEqual(log.filter((m) => m.startsWith("a")), Array.from({ length: 20 }, (_, i) => `a${i}`));
-    assert.deepEqual(log.filter((m) => m.startsWith("b")), Array.from({ length: 20 }, (_, i) => `b${i}`));
+    assert.deepEqual(
+      log.filter((m) => m.startsWith("a")),
+      Array.from({ length: 20 }, (_, i) => `a${i}`),
+    );
+    assert.deepEqual(
+      log.filter((m) => m.startsWith("b")),
+      Array.from({ length: 20 }, (_, i) => `b${i}`),
+    );
   });
 });

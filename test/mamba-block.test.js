@@ -73,7 +73,9 @@ function refStep(P, dims, S, x) {
 /** The whole sequence from the zero state: x (b·l·d_model) → {out (b·l·d_model), conv, ssm}. */
 function refForward(P, dims, x, b, l) {
   const { dModel: dm, dInner: di, n, dConv: k } = dims;
-  const out = new Float64Array(b * l * dm), conv = new Float64Array(b * di * k), ssm = new Float64Array(b * di * n);
+  const out = new Float64Array(b * l * dm),
+    conv = new Float64Array(b * di * k),
+    ssm = new Float64Array(b * di * n);
   for (let i = 0; i < b; i++) {
     const S = { conv: new Float64Array(di * k), ssm: new Float64Array(di * n) };
     for (let t = 0; t < l; t++) out.set(refStep(P, dims, S, x.subarray((i * l + t) * dm, (i * l + t + 1) * dm)), (i * l + t) * dm);
@@ -93,7 +95,12 @@ function perturb(block, seed) {
 
 const SMALL = [
   ["defaults (bias off, conv bias on, d_conv 4)", { dModel: 6, n: 3, seed: 1 }, 2, 9],
-  ["in/out biases, no conv bias, d_conv 3, expand 1.5, dt_rank 2", { dModel: 4, n: 2, expand: 1.5, dConv: 3, dtRank: 2, bias: true, convBias: false, seed: 2 }, 3, 5],
+  [
+    "in/out biases, no conv bias, d_conv 3, expand 1.5, dt_rank 2",
+    { dModel: 4, n: 2, expand: 1.5, dConv: 3, dtRank: 2, bias: true, convBias: false, seed: 2 },
+    3,
+    5,
+  ],
   ["l < d_conv", { dModel: 4, n: 4, seed: 3 }, 2, 2],
 ];
 
@@ -116,7 +123,8 @@ forEachBackend("MambaBlock", () => {
     it(`forward (with final state) and step both match the float64 loop reference: ${what} (atol 1e-5·max|y|, rtol 1e-4)`, async () => {
       const blk = new lib.MambaBlock(opts);
       perturb(blk, 10);
-      const P = await readParams(blk), dims = dimsOf(blk);
+      const P = await readParams(blk),
+        dims = dimsOf(blk);
       const xs = randn(b * l * blk.dModel, 20);
       const ref = refForward(P, dims, Float64Array.from(xs), b, l);
       const x = tf.tensor3d(xs, [b, l, blk.dModel]);
@@ -150,11 +158,13 @@ forEachBackend("MambaBlock", () => {
   it("a prompt read in parallel (forward with returnState) and continued by step == forward of the whole (atol 1e-5·max|y|, rtol 1e-4)", async () => {
     const blk = new lib.MambaBlock({ dModel: 8, n: 4, seed: 5 });
     perturb(blk, 30);
-    const b = 2, l = 12;
+    const b = 2,
+      l = 12;
     const x = tf.tensor3d(randn(b * l * 8, 31), [b, l, 8]);
     const whole = blk.forward(x);
     const wholeData = await whole.data();
-    for (const split of [2, 7]) { // 2 < d_conv: the conv state is zero-padded
+    for (const split of [2, 7]) {
+      // 2 < d_conv: the conv state is zero-padded
       const prompt = tf.slice(x, [0, 0, 0], [-1, split, -1]);
       const r = blk.forward(prompt, { returnState: true });
       let state = r.state;
@@ -183,13 +193,17 @@ forEachBackend("MambaBlock", () => {
     // path (Δ, B, C from x_proj) carries a gradient as large as the rest.
     blk.dt_proj_bias.assign(tf.tidy(() => tf.tensor1d(randn(blk.dInner, 43))));
     blk.x_proj_weight.assign(tf.tidy(() => tf.mul(blk.x_proj_weight, 4)));
-    const b = 2, l = 5, dm = 3;
+    const b = 2,
+      l = 5,
+      dm = 3;
     const xs = Float64Array.from(randn(b * l * dm, 41), (v) => 4 * v);
     const G = Float64Array.from(randn(b * l * dm, 42)); // loss = Σ out ⊙ G
-    const P = await readParams(blk), dims = dimsOf(blk);
+    const P = await readParams(blk),
+      dims = dimsOf(blk);
     const lossRef = () => refForward(P, dims, xs, b, l).out.reduce((a, v, i) => a + v * G[i], 0);
     const params = blk.parameters();
-    const x = tf.tensor3d(Float32Array.from(xs), [b, l, dm]), g = tf.tensor3d(Float32Array.from(G), [b, l, dm]);
+    const x = tf.tensor3d(Float32Array.from(xs), [b, l, dm]),
+      g = tf.tensor3d(Float32Array.from(G), [b, l, dm]);
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(blk.forward(x), g)), Object.values(params));
     const h = 1e-6;
     for (const [name, v] of Object.entries(params)) {
@@ -242,7 +256,19 @@ forEachBackend("StackedModel with Mamba blocks", () => {
   it("names its parameters like the reference (mixer, norm, norm_f) and counts them", () => {
     const m = new lib.StackedModel(CLS);
     const names = Object.keys(m.parameters());
-    for (const k of ["blocks.0.mixer.in_proj_weight", "blocks.0.mixer.conv_weight", "blocks.0.mixer.conv_bias", "blocks.0.mixer.x_proj_weight", "blocks.0.mixer.dt_proj_weight", "blocks.0.mixer.dt_proj_bias", "blocks.0.mixer.A_log", "blocks.0.mixer.D", "blocks.0.mixer.out_proj_weight", "blocks.1.norm.weight", "norm_f.weight"]) {
+    for (const k of [
+      "blocks.0.mixer.in_proj_weight",
+      "blocks.0.mixer.conv_weight",
+      "blocks.0.mixer.conv_bias",
+      "blocks.0.mixer.x_proj_weight",
+      "blocks.0.mixer.dt_proj_weight",
+      "blocks.0.mixer.dt_proj_bias",
+      "blocks.0.mixer.A_log",
+      "blocks.0.mixer.D",
+      "blocks.0.mixer.out_proj_weight",
+      "blocks.1.norm.weight",
+      "norm_f.weight",
+    ]) {
       assert.ok(names.includes(k), `missing ${k} in ${names.join(", ")}`);
     }
     // d 6, d_inner 12, n 4, dt_rank 1, d_conv 4, per block: in 144, conv 48 + 12, x_proj 108, dt 12 + 12, A_log 48, D 12, out 72, norm 6
@@ -254,7 +280,11 @@ forEachBackend("StackedModel with Mamba blocks", () => {
   it("RNN mode (recurrentLogits, one Mamba step per position) == CNN mode logits, sequence task (atol 1e-4·max, rtol 1e-3)", async () => {
     const m = new lib.StackedModel(SEQ);
     for (const v of Object.values(m.parameters())) if (v.name.includes("A_log")) v.assign(tf.tidy(() => tf.add(v, 0.3)));
-    const x = tf.tensor2d(Int32Array.from({ length: 3 * 16 }, (_, i) => (i * 37) % 256), [3, 16], "int32");
+    const x = tf.tensor2d(
+      Int32Array.from({ length: 3 * 16 }, (_, i) => (i * 37) % 256),
+      [3, 16],
+      "int32",
+    );
     const cnn = m.forward(x);
     assert.deepEqual(cnn.shape, [3, 16, 256]);
     await m.setupRecurrence();
@@ -271,7 +301,10 @@ forEachBackend("StackedModel with Mamba blocks", () => {
     const m = new lib.StackedModel({ ...CLS, dropout: 0.1 });
     const x = tf.tensor2d(randn(3 * 12, 5), [3, 12]);
     const y = tf.oneHot(tf.tensor1d([1, 4, 7], "int32"), 10);
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.forward(x, { training: true })), Object.values(m.parameters()));
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(y, m.forward(x, { training: true })),
+      Object.values(m.parameters()),
+    );
     for (const [name, v] of Object.entries(m.parameters())) {
       const gr = await grads[v.name].data();
       assert.ok(gr.every(Number.isFinite), `${name}: finite gradient`);
@@ -282,9 +315,18 @@ forEachBackend("StackedModel with Mamba blocks", () => {
   });
 
   it("rejects bad options and inputs clearly", () => {
-    assert.throws(() => new lib.StackedModel({ ...CLS, layerKind: "lstm" }), /layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/);
-    assert.throws(() => new lib.StackedModel({ ...CLS, expand: 1.3 }), /expand must be a number > 0 with expand · dModel an integer, got expand 1.3 for dModel 6/);
-    assert.throws(() => new lib.StackedModel({ ...CLS, layerKind: "s4d", dConv: 3 }), /StackedModel: dConv applies to layerKind "mamba" only, got dConv 3 with layerKind "s4d"/);
+    assert.throws(
+      () => new lib.StackedModel({ ...CLS, layerKind: "lstm" }),
+      /layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/,
+    );
+    assert.throws(
+      () => new lib.StackedModel({ ...CLS, expand: 1.3 }),
+      /expand must be a number > 0 with expand · dModel an integer, got expand 1.3 for dModel 6/,
+    );
+    assert.throws(
+      () => new lib.StackedModel({ ...CLS, layerKind: "s4d", dConv: 3 }),
+      /StackedModel: dConv applies to layerKind "mamba" only, got dConv 3 with layerKind "s4d"/,
+    );
     const one = new lib.StackedModel({ ...CLS, nLayers: 1 });
     assert.deepEqual([one.opts.expand, one.opts.dConv], [2, 4]);
     one.dispose();
@@ -309,9 +351,18 @@ describe("MambaBlock: argument errors", () => {
     tf.tidy(() => {
       assert.throws(() => blk.forward(tf.zeros([2, 5, 3])), /MambaBlock.forward: x must have shape \(b, l, d_model = 4\), got \(2, 5, 3\)/);
       assert.throws(() => blk.forward(tf.zeros([5, 4])), /x must have shape \(b, l, d_model = 4\), got \(5, 4\)/);
-      assert.throws(() => blk.step(blk.initState(2), tf.zeros([2, 5])), /MambaBlock.step: x must have shape \(b, d_model = 4\), got \(2, 5\)/);
-      assert.throws(() => blk.step(blk.initState(3), tf.zeros([2, 4])), /state.conv must have shape \(b, d_inner, d_conv\) = \(2, 8, 4\), got \(3, 8, 4\)/);
-      assert.throws(() => blk.step({ conv: tf.zeros([2, 8, 4]), ssm: tf.zeros([2, 8, 3]) }, tf.zeros([2, 4])), /state.ssm must have shape \(b, d_inner, n\) = \(2, 8, 2\), got \(2, 8, 3\)/);
+      assert.throws(
+        () => blk.step(blk.initState(2), tf.zeros([2, 5])),
+        /MambaBlock.step: x must have shape \(b, d_model = 4\), got \(2, 5\)/,
+      );
+      assert.throws(
+        () => blk.step(blk.initState(3), tf.zeros([2, 4])),
+        /state.conv must have shape \(b, d_inner, d_conv\) = \(2, 8, 4\), got \(3, 8, 4\)/,
+      );
+      assert.throws(
+        () => blk.step({ conv: tf.zeros([2, 8, 4]), ssm: tf.zeros([2, 8, 3]) }, tf.zeros([2, 4])),
+        /state.ssm must have shape \(b, d_inner, n\) = \(2, 8, 2\), got \(2, 8, 3\)/,
+      );
       assert.throws(() => blk.step(tf.zeros([2, 8, 4]), tf.zeros([2, 4])), /state must be \{conv, ssm\} tensors/);
     });
     blk.dispose();
@@ -332,11 +383,27 @@ describe("MambaBlock: argument errors", () => {
     assert.deepEqual([blk.dModel, blk.dInner, blk.n, blk.dConv, blk.dtRank], [8, 16, 4, 4, 1]);
     const { A_log, ...noA } = p;
     assert.throws(() => blk.loadTorchParams(noA), /params lacks A_log, expected shape \(d_inner, n\) = \(16, 4\)/);
-    assert.throws(() => blk.loadTorchParams({ ...p, "in_proj.weight": p.in_proj_w }), /gives in_proj_weight twice, as in_proj\.weight and in_proj_w/);
+    assert.throws(
+      () => blk.loadTorchParams({ ...p, "in_proj.weight": p.in_proj_w }),
+      /gives in_proj_weight twice, as in_proj\.weight and in_proj_w/,
+    );
     assert.throws(() => blk.loadTorchParams({ ...p, lm_head: p.D }), /unknown parameter name\(s\) lm_head/);
-    assert.throws(() => blk.loadTorchParams({ ...p, out_proj_b: tf.zeros([8]) }), /params has out_proj_b, but this block has no out_proj_bias/);
+    assert.throws(
+      () => blk.loadTorchParams({ ...p, out_proj_b: tf.zeros([8]) }),
+      /params has out_proj_b, but this block has no out_proj_bias/,
+    );
     // PyTorch's own names and Conv1d's (d_inner, 1, d_conv) weight load as well.
-    const torchNames = { "in_proj.weight": p.in_proj_w, "conv1d.weight": p.conv_w.reshape([16, 1, 4]), "conv1d.bias": p.conv_b, "x_proj.weight": p.x_proj_w, "dt_proj.weight": p.dt_proj_w, "dt_proj.bias": p.dt_proj_b, A_log, D: p.D, "out_proj.weight": p.out_proj_w };
+    const torchNames = {
+      "in_proj.weight": p.in_proj_w,
+      "conv1d.weight": p.conv_w.reshape([16, 1, 4]),
+      "conv1d.bias": p.conv_b,
+      "x_proj.weight": p.x_proj_w,
+      "dt_proj.weight": p.dt_proj_w,
+      "dt_proj.bias": p.dt_proj_b,
+      A_log,
+      D: p.D,
+      "out_proj.weight": p.out_proj_w,
+    };
     blk.loadTorchParams(torchNames);
     assert.deepEqual(await blk.parameters().conv_weight.data(), await p.conv_w.data());
     const x = tf.tensor3d(cases[0].args.x.flat(2), [2, 13, 8]);
@@ -355,7 +422,10 @@ describe("MambaBlock: argument errors", () => {
     for (let c = 0; c < 64; c++) for (let j = 0; j < 5; j++) assert.ok(Math.abs(aLog[c * 5 + j] - Math.log(j + 1)) < 1e-6);
     assert.ok((await p.D.data()).every((v) => v === 1));
     const dt = Array.from(await p.dt_proj_bias.data(), softplus);
-    assert.ok(dt.every((v) => v >= 0.001 * (1 - 1e-4) && v <= 0.1 * (1 + 1e-4)), `dt in [0.001, 0.1]: ${Math.min(...dt)}..${Math.max(...dt)}`);
+    assert.ok(
+      dt.every((v) => v >= 0.001 * (1 - 1e-4) && v <= 0.1 * (1 + 1e-4)),
+      `dt in [0.001, 0.1]: ${Math.min(...dt)}..${Math.max(...dt)}`,
+    );
     assert.ok(Math.max(...dt) / Math.min(...dt) > 10, "dt spread over the log range");
     assert.ok(maxAbs(await p.dt_proj_weight.data()) <= 2 ** -0.5);
     blk.dispose();
@@ -370,31 +440,80 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
     const m = new lib.StackedModel({ task: "classification", layerKind: "mamba", dModel: 4, nLayers: 1, n: 2, l: 8, numClasses: 10 });
     const opt = new lib.AdamW(m.parameters(), lib.paramGroupsFor("mamba", 0.1), { weightDecay: 0.01 });
     const d = opt.describe();
-    for (const k of ["A_log", "D", "dt_proj_bias"]) assert.deepEqual(d[`blocks.0.mixer.${k}`], { group: "mamba-no-decay", lrScale: 1, weightDecay: 0 });
-    for (const k of ["blocks.0.mixer.in_proj_weight", "blocks.0.mixer.dt_proj_weight", "norm_f.weight"]) assert.equal(d[k].weightDecay, 0.01, k);
+    for (const k of ["A_log", "D", "dt_proj_bias"])
+      assert.deepEqual(d[`blocks.0.mixer.${k}`], { group: "mamba-no-decay", lrScale: 1, weightDecay: 0 });
+    for (const k of ["blocks.0.mixer.in_proj_weight", "blocks.0.mixer.dt_proj_weight", "norm_f.weight"])
+      assert.equal(d[k].weightDecay, 0.01, k);
     opt.dispose();
     m.dispose();
   });
 
   it("lowers the loss of a tiny Mamba classifier in a few steps, with a flat tensor count", async () => {
-    const losses = [], counts = [];
-    const s = await lib.train({ task: "mnist-classification", layer: "mamba", epochs: 6, bsz: 16, dModel: 4, nLayers: 1, n: 2, lr: 2e-2, trainLimit: 32, valLimit: 16, testLimit: 16, seed: 3, out: tmp("learn") }, {
-      onStep: (i) => { losses.push(i.loss); counts.push(tf.memory().numTensors); },
-    });
+    const losses = [],
+      counts = [];
+    const s = await lib.train(
+      {
+        task: "mnist-classification",
+        layer: "mamba",
+        epochs: 6,
+        bsz: 16,
+        dModel: 4,
+        nLayers: 1,
+        n: 2,
+        lr: 2e-2,
+        trainLimit: 32,
+        valLimit: 16,
+        testLimit: 16,
+        seed: 3,
+        out: tmp("learn"),
+      },
+      {
+        onStep: (i) => {
+          losses.push(i.loss);
+          counts.push(tf.memory().numTensors);
+        },
+      },
+    );
     assert.equal(s.layer, "mamba");
     assert.equal(s.config.expand, 2);
-    const first = (losses[0] + losses[1]) / 2, last = (losses[10] + losses[11]) / 2;
+    const first = (losses[0] + losses[1]) / 2,
+      last = (losses[10] + losses[11]) / 2;
     assert.ok(last < first - 0.05, `loss should fall: ${losses.map((l) => l.toFixed(3)).join(" ")}`);
-    assert.ok(counts.slice(1).every((c) => c === counts[1]), `numTensors should stay flat, got ${counts.join(" ")}`);
-    await assert.rejects(lib.train({ task: "mnist-classification", layer: "s4d", expand: 2, epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 2, lr: 1e-2 }), /train: expand must be unset unless layer is mamba/);
+    assert.ok(
+      counts.slice(1).every((c) => c === counts[1]),
+      `numTensors should stay flat, got ${counts.join(" ")}`,
+    );
+    await assert.rejects(
+      lib.train({ task: "mnist-classification", layer: "s4d", expand: 2, epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 2, lr: 1e-2 }),
+      /train: expand must be unset unless layer is mamba/,
+    );
   });
 
   it("sequence task: checkpoint round trip, exact resume (with dropout), and npm run sample in RNN mode", async function () {
-    const TINY = { task: "mnist", layer: "mamba", bsz: 8, dModel: 4, nLayers: 1, n: 2, lr: 1e-2, dropout: 0.1, trainLimit: 16, valLimit: 8, testLimit: 8, seed: 5, dConv: 3 };
-    const straight = tmp("straight"), resumed = tmp("resumed");
+    const TINY = {
+      task: "mnist",
+      layer: "mamba",
+      bsz: 8,
+      dModel: 4,
+      nLayers: 1,
+      n: 2,
+      lr: 1e-2,
+      dropout: 0.1,
+      trainLimit: 16,
+      valLimit: 8,
+      testLimit: 8,
+      seed: 5,
+      dConv: 3,
+    };
+    const straight = tmp("straight"),
+      resumed = tmp("resumed");
     await lib.train({ ...TINY, epochs: 2, out: straight });
     // Stopped by a hook once epoch 1 is saved, then resumed for the second.
-    const stop = { onEpoch: (r) => { if (r.epoch === 1) throw new Error("stop here"); } };
+    const stop = {
+      onEpoch: (r) => {
+        if (r.epoch === 1) throw new Error("stop here");
+      },
+    };
     await assert.rejects(lib.train({ ...TINY, epochs: 2, out: resumed }, stop), /stop here/);
     assert.equal((await lib.train({ ...TINY, epochs: 2, out: resumed, resume: true })).resumed_from_epoch, 1);
     await assert.rejects(lib.train({ ...TINY, dConv: 4, epochs: 3, out: resumed, resume: true }), /dConv = 3.*asks for 4/);
@@ -402,13 +521,18 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
     const b = await lib.loadModelCheckpoint(path.join(resumed, "last"));
     assert.equal(a.model.opts.layerKind, "mamba");
     assert.equal(a.model.opts.dConv, 3);
-    for (const [n, v] of Object.entries(a.model.parameters())) assertClose(await b.model.parameters()[n].data(), await v.data(), 1e-6, 0, `resume: ${n}`);
+    for (const [n, v] of Object.entries(a.model.parameters()))
+      assertClose(await b.model.parameters()[n].data(), await v.data(), 1e-6, 0, `resume: ${n}`);
     // Save and load again: the same logits, in CNN and in RNN mode.
     const again = path.join(resumed, "again");
     await lib.saveModelCheckpoint(again, a.model);
     const c = await lib.loadModelCheckpoint(again);
     assert.deepEqual(c.config.model, a.model.opts);
-    const x = tf.tensor2d(Int32Array.from({ length: 2 * 784 }, (_, i) => (i * 31) % 256), [2, 784], "int32");
+    const x = tf.tensor2d(
+      Int32Array.from({ length: 2 * 784 }, (_, i) => (i * 31) % 256),
+      [2, 784],
+      "int32",
+    );
     const [ya, yc] = [a.model.forward(x), c.model.forward(x)];
     assert.deepEqual(await yc.data(), await ya.data());
     const before = tf.memory().numTensors;
@@ -421,7 +545,23 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
       if (s.optimizerState) tf.dispose(Object.values(s.optimizerState.tensors));
     }
     const png = path.join(resumed, "s.png");
-    const r = spawnSync(process.execPath, [path.join(__dirname, "..", "dist", "cli", "sample.js"), "--checkpoint", path.join(resumed, "last"), "--count", "1", "--prefix", "760", "--backend", "wasm", "--out", png], { encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(__dirname, "..", "dist", "cli", "sample.js"),
+        "--checkpoint",
+        path.join(resumed, "last"),
+        "--count",
+        "1",
+        "--prefix",
+        "760",
+        "--backend",
+        "wasm",
+        "--out",
+        png,
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /wrote .*s\.png/);
     assert.ok(fs.statSync(png).size > 0);
@@ -430,7 +570,34 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
   it("the train command: --quick --layer mamba takes the Mamba preset, --expand and --d-conv apply to mamba only", function () {
     const CLI = path.join(__dirname, "..", "dist", "cli", "train.js");
     const out = tmp("cli");
-    let r = spawnSync(process.execPath, [CLI, "--quick", "--task", "mnist", "--layer", "mamba", "--expand", "1.5", "--d-conv", "2", "--bsz", "8", "--train-limit", "8", "--val-limit", "8", "--test-limit", "8", "--backend", "wasm", "--out", out], { encoding: "utf8" });
+    let r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "--quick",
+        "--task",
+        "mnist",
+        "--layer",
+        "mamba",
+        "--expand",
+        "1.5",
+        "--d-conv",
+        "2",
+        "--bsz",
+        "8",
+        "--train-limit",
+        "8",
+        "--val-limit",
+        "8",
+        "--test-limit",
+        "8",
+        "--backend",
+        "wasm",
+        "--out",
+        out,
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /model: mamba dModel 16 nLayers 1 n 4 expand 1.5 dConv 2, \d+ params/);
     assert.match(r.stdout, /epoch 1 done/);

@@ -44,7 +44,9 @@ function cumsumRows64(x, l) {
 /** Random scan inputs a, b: shape; |a| < 1 keeps h bounded; h0: the leading shape. */
 function scanInputs(shape, seed, { aLo = -0.95, aHi = 0.99 } = {}) {
   const n = prod(shape);
-  const a = uniform(n, seed, aLo, aHi), b = randn(n, seed + 1), h0 = randn(n / shape[shape.length - 1], seed + 2);
+  const a = uniform(n, seed, aLo, aHi),
+    b = randn(n, seed + 1),
+    h0 = randn(n / shape[shape.length - 1], seed + 2);
   return { a, b, h0, ta: tf.tensor(a, shape), tb: tf.tensor(b, shape), th0: tf.tensor(h0, shape.slice(0, -1)) };
 }
 
@@ -60,13 +62,24 @@ forEachBackend("mamba scans: cumulative sums", () => {
 
   // float32 sums of up to 1000 terms of size ~1: a few 1e-5 of rounding either way.
   for (const [shape, blockSize] of [
-    [[1], 4], [[7], 1], [[7], 3], [[7], 7], [[7], 16], [[784], 16], [[1000], 32], [[2, 3, 7], 2], [[2, 3, 1000], 16], [[4, 784], 28], [[3, 1000], 1000],
+    [[1], 4],
+    [[7], 1],
+    [[7], 3],
+    [[7], 7],
+    [[7], 16],
+    [[784], 16],
+    [[1000], 32],
+    [[2, 3, 7], 2],
+    [[2, 3, 1000], 16],
+    [[4, 784], 28],
+    [[3, 1000], 1000],
   ]) {
     it(`cumsumBlocked = float64 loop and = tf.cumsum for x ${JSON.stringify(shape)}, blockSize ${blockSize} (atol 1e-4, rtol 1e-4)`, async () => {
       const l = shape[shape.length - 1];
       const x = randn(prod(shape), 3 + l);
       const tx = tf.tensor(x, shape);
-      const got = mamba.cumsumBlocked(tx, blockSize), tfs = tf.cumsum(tx, shape.length - 1);
+      const got = mamba.cumsumBlocked(tx, blockSize),
+        tfs = tf.cumsum(tx, shape.length - 1);
       assert.deepEqual(got.shape, shape);
       const g = await got.data();
       assertClose(g, cumsumRows64(x, l), 1e-4, 1e-4, "vs float64 loop");
@@ -76,21 +89,56 @@ forEachBackend("mamba scans: cumulative sums", () => {
   }
 
   it("the stages: blocks, cumsum within blocks, totals, carries, result (l = 10, blockSize 4)", async () => {
-    const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [1, -1, 1, -1, 1, -1, 1, -1, 1, -1]]);
+    const x = tf.tensor2d([
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      [1, -1, 1, -1, 1, -1, 1, -1, 1, -1],
+    ]);
     const s = mamba.cumsumBlockedStages(x, 4);
     assert.deepEqual(s.blocks.shape, [2, 3, 4]);
-    assert.deepEqual(await s.blocks.array(), [[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 0, 0]], [[1, -1, 1, -1], [1, -1, 1, -1], [1, -1, 0, 0]]]);
-    assert.deepEqual(await s.withinBlocks.array(), [[[1, 3, 6, 10], [5, 11, 18, 26], [9, 19, 19, 19]], [[1, 0, 1, 0], [1, 0, 1, 0], [1, 0, 0, 0]]]);
-    assert.deepEqual(await s.totals.array(), [[10, 26, 19], [0, 0, 0]]);
-    assert.deepEqual(await s.carries.array(), [[0, 10, 36], [0, 0, 0]]);
-    assert.deepEqual(await s.result.array(), [[1, 3, 6, 10, 15, 21, 28, 36, 45, 55], [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]]);
+    assert.deepEqual(await s.blocks.array(), [
+      [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+        [9, 10, 0, 0],
+      ],
+      [
+        [1, -1, 1, -1],
+        [1, -1, 1, -1],
+        [1, -1, 0, 0],
+      ],
+    ]);
+    assert.deepEqual(await s.withinBlocks.array(), [
+      [
+        [1, 3, 6, 10],
+        [5, 11, 18, 26],
+        [9, 19, 19, 19],
+      ],
+      [
+        [1, 0, 1, 0],
+        [1, 0, 1, 0],
+        [1, 0, 0, 0],
+      ],
+    ]);
+    assert.deepEqual(await s.totals.array(), [
+      [10, 26, 19],
+      [0, 0, 0],
+    ]);
+    assert.deepEqual(await s.carries.array(), [
+      [0, 10, 36],
+      [0, 0, 0],
+    ]);
+    assert.deepEqual(await s.result.array(), [
+      [1, 3, 6, 10, 15, 21, 28, 36, 45, 55],
+      [1, 0, 1, 0, 1, 0, 1, 0, 1, 0],
+    ]);
     tf.dispose([x, ...Object.values(s)]);
   });
 
   it("stage 2 recurses when there are more blocks than a block holds (l = 1000, blockSize 3: 334 → 112 → 38 → 13 → 5 → 2 blocks)", async () => {
     const x = randn(1000, 5);
     const s = mamba.cumsumBlockedStages(tf.tensor1d(x), 3);
-    const totals = await s.totals.data(), carries = await s.carries.data();
+    const totals = await s.totals.data(),
+      carries = await s.carries.data();
     assert.equal(totals.length, 334);
     const incl = mamba.cumsumSequential(totals);
     assertClose(carries, [0, ...Array.from(incl).slice(0, -1)], 1e-4, 1e-4, "carries = exclusive cumsum of totals");
@@ -110,11 +158,23 @@ forEachBackend("mamba scans: cumulative sums", () => {
     assert.throws(() => mamba.cumsumBlocked(x, 2.5), /cumsumBlocked: blockSize must be a positive integer, got 2.5/);
     assert.throws(() => mamba.cumsumBlocked(x, 0), /cumsumBlocked: blockSize must be a positive integer, got 0/);
     assert.throws(() => mamba.cumsumBlocked(x, "4"), /cumsumBlocked: blockSize must be a positive integer, got "4"/);
-    assert.throws(() => mamba.cumsumBlocked([1, 2], 2), /cumsumBlocked: x must be a float32 tf.Tensor of shape \(\.\.\., l\), got an array/);
-    assert.throws(() => mamba.cumsumBlocked(tf.zeros([3], "int32"), 2), /x must be a float32 tf.Tensor .* got a int32 tensor of shape \(3\)/);
+    assert.throws(
+      () => mamba.cumsumBlocked([1, 2], 2),
+      /cumsumBlocked: x must be a float32 tf.Tensor of shape \(\.\.\., l\), got an array/,
+    );
+    assert.throws(
+      () => mamba.cumsumBlocked(tf.zeros([3], "int32"), 2),
+      /x must be a float32 tf.Tensor .* got a int32 tensor of shape \(3\)/,
+    );
     assert.throws(() => mamba.cumsumBlocked(tf.zeros([2, 0]), 2), /cumsumBlocked: x must have nonzero sizes \(\.\.\., l\), got \(2, 0\)/);
-    assert.throws(() => mamba.addCarries(tf.zeros([2, 3, 4]), tf.zeros([2, 4]), 10), /addCarries: carries must have shape \(\.\.\., nBlocks\) = \(2, 3\), got \(2, 4\)/);
-    assert.throws(() => mamba.addCarries(tf.zeros([2, 3, 4]), tf.zeros([2, 3]), 13), /addCarries: l must be at most nBlocks·blockSize = 12, got 13/);
+    assert.throws(
+      () => mamba.addCarries(tf.zeros([2, 3, 4]), tf.zeros([2, 4]), 10),
+      /addCarries: carries must have shape \(\.\.\., nBlocks\) = \(2, 3\), got \(2, 4\)/,
+    );
+    assert.throws(
+      () => mamba.addCarries(tf.zeros([2, 3, 4]), tf.zeros([2, 3]), 13),
+      /addCarries: l must be at most nBlocks·blockSize = 12, got 13/,
+    );
     x.dispose();
   });
 });
@@ -124,14 +184,19 @@ forEachBackend("mamba scans: cumulative sums", () => {
 forEachBackend("mamba scans: h_t = a_t·h_{t−1} + b_t", () => {
   it("combine is (a1·a2, a2·b1 + b2), associative, with identity (1, 0) (atol 1e-6)", async () => {
     const t = (v) => tf.tensor1d(v);
-    const p = { a: t([2, 0.5]), b: t([3, -1]) }, q = { a: t([5, 4]), b: t([7, 2]) }, r = { a: t([-1, 0.25]), b: t([0.5, 8]) };
+    const p = { a: t([2, 0.5]), b: t([3, -1]) },
+      q = { a: t([5, 4]), b: t([7, 2]) },
+      r = { a: t([-1, 0.25]), b: t([0.5, 8]) };
     const pq = mamba.combine(p, q);
     assert.deepEqual(Array.from(await pq.a.data()), [10, 2]);
     assert.deepEqual(Array.from(await pq.b.data()), [5 * 3 + 7, 4 * -1 + 2]);
-    const left = mamba.combine(pq, r), qr = mamba.combine(q, r), right = mamba.combine(p, qr);
+    const left = mamba.combine(pq, r),
+      qr = mamba.combine(q, r),
+      right = mamba.combine(p, qr);
     assertClose(await left.a.data(), await right.a.data(), 1e-6, 0, "a of (p⊕q)⊕r vs p⊕(q⊕r)");
     assertClose(await left.b.data(), await right.b.data(), 1e-6, 0, "b of (p⊕q)⊕r vs p⊕(q⊕r)");
-    const id = { a: tf.onesLike(p.a), b: tf.zerosLike(p.b) }, pid = mamba.combine(id, p);
+    const id = { a: tf.onesLike(p.a), b: tf.zerosLike(p.b) },
+      pid = mamba.combine(id, p);
     assert.deepEqual(Array.from(await pid.b.data()), Array.from(await p.b.data()));
     tf.dispose([p, q, r, pq, left, qr, right, id, pid].flatMap((x) => [x.a, x.b]));
   });
@@ -144,16 +209,20 @@ forEachBackend("mamba scans: h_t = a_t·h_{t−1} + b_t", () => {
     "linearScanChunked (chunk 5)": (a, b, h0) => mamba.linearScanChunked(a, b, 5, h0),
     "linearScanChunked (chunk 64)": (a, b, h0) => mamba.linearScanChunked(a, b, 64, h0),
     "linearScanChunked (chunk 1)": (a, b, h0) => mamba.linearScanChunked(a, b, 1, h0),
-    ...Object.fromEntries(METHODS.map((method) => [`linearScan (${method})`, (a, b, h0) => mamba.linearScan(a, b, { method, chunk: 16, h0 })])),
+    ...Object.fromEntries(
+      METHODS.map((method) => [`linearScan (${method})`, (a, b, h0) => mamba.linearScan(a, b, { method, chunk: 16, h0 })]),
+    ),
   };
   for (const shape of [[1], [7], [784], [1000], [2, 3, 7], [2, 3, 1000], [2, 1, 2, 33]]) {
     it(`every scan = float64 loop for a, b ${JSON.stringify(shape)}, with and without h0 (atol 1e-4, rtol 1e-4)`, async () => {
       const l = shape[shape.length - 1];
       const x = scanInputs(shape, 10 + l);
-      const want = linearScan64(x.a, x.b, l), want0 = linearScan64(x.a, x.b, l, x.h0);
+      const want = linearScan64(x.a, x.b, l),
+        want0 = linearScan64(x.a, x.b, l, x.h0);
       for (const [name, scan] of Object.entries(scans)) {
         if (name.includes("chunk 1)") && l > 100) continue; // l chunks of one step: slow and adds nothing at this size
-        const h = scan(x.ta, x.tb), h0 = scan(x.ta, x.tb, x.th0);
+        const h = scan(x.ta, x.tb),
+          h0 = scan(x.ta, x.tb, x.th0);
         assert.deepEqual(h.shape, shape, `${name} shape`);
         assertClose(await h.data(), want, 1e-4, 1e-4, `${name}`);
         assertClose(await h0.data(), want0, 1e-4, 1e-4, `${name} with h0`);
@@ -165,17 +234,22 @@ forEachBackend("mamba scans: h_t = a_t·h_{t−1} + b_t", () => {
 
   it("a_t = 1 gives the cumulative sum; a_t = 0 gives b (atol 1e-4)", async () => {
     const b = tf.tensor2d(randn(2 * 50, 20), [2, 50]);
-    const h = mamba.linearScanBlelloch(tf.onesLike(b), b), z = mamba.linearScanHillisSteele(tf.zerosLike(b), b);
+    const h = mamba.linearScanBlelloch(tf.onesLike(b), b),
+      z = mamba.linearScanHillisSteele(tf.zerosLike(b), b);
     assertClose(await h.data(), await tf.cumsum(b, 1).data(), 1e-4, 1e-4, "a = 1");
     assertClose(await z.data(), await b.data(), 0, 0, "a = 0");
   });
 
   it("ema = the float64 moving average (α = 0.1, 0.5, 1; from 0 and from h0; atol 1e-5)", async () => {
-    const x = randn(3 * 40, 30), h0 = randn(3, 31);
-    const tx = tf.tensor2d(x, [3, 40]), th0 = tf.tensor1d(h0);
+    const x = randn(3 * 40, 30),
+      h0 = randn(3, 31);
+    const tx = tf.tensor2d(x, [3, 40]),
+      th0 = tf.tensor1d(h0);
     for (const alpha of [0.1, 0.5, 1]) {
-      const a = new Float64Array(x.length).fill(1 - alpha), b = Float64Array.from(x, (v) => alpha * v);
-      const e = mamba.ema(tx, alpha), e0 = mamba.ema(tx, alpha, { h0: th0 });
+      const a = new Float64Array(x.length).fill(1 - alpha),
+        b = Float64Array.from(x, (v) => alpha * v);
+      const e = mamba.ema(tx, alpha),
+        e0 = mamba.ema(tx, alpha, { h0: th0 });
       assertClose(await e.data(), linearScan64(a, b, 40), 1e-5, 1e-5, `ema α=${alpha}`);
       assertClose(await e0.data(), linearScan64(a, b, 40, h0), 1e-5, 1e-5, `ema α=${alpha} from h0`);
       tf.dispose([e, e0]);
@@ -196,17 +270,30 @@ forEachBackend("mamba scans: h_t = a_t·h_{t−1} + b_t", () => {
   });
 
   it("rejects bad arguments with errors naming them", () => {
-    const a = tf.zeros([2, 3]), b = tf.zeros([2, 4]);
+    const a = tf.zeros([2, 3]),
+      b = tf.zeros([2, 4]);
     for (const name of ["linearScanSequential", "linearScanHillisSteele", "linearScanBlelloch", "linearScan"]) {
-      assert.throws(() => mamba[name](a, b), new RegExp(`${name}: a and b must have the same shape \\(\\.\\.\\., l\\), got \\(2, 3\\) and \\(2, 4\\)`));
+      assert.throws(
+        () => mamba[name](a, b),
+        new RegExp(`${name}: a and b must have the same shape \\(\\.\\.\\., l\\), got \\(2, 3\\) and \\(2, 4\\)`),
+      );
       const h0 = tf.zeros([3]);
-      assert.throws(() => mamba[name](a, a, name === "linearScan" ? { h0 } : h0), new RegExp(`${name}: h0 must be a float32 tf.Tensor of the leading shape of a, \\(2\\), got a float32 tensor of shape \\(3\\)`));
-      assert.throws(() => mamba[name]([1], a), new RegExp(`${name}: a must be a float32 tf.Tensor of shape \\(\\.\\.\\., l\\), got an array`));
+      assert.throws(
+        () => mamba[name](a, a, name === "linearScan" ? { h0 } : h0),
+        new RegExp(`${name}: h0 must be a float32 tf.Tensor of the leading shape of a, \\(2\\), got a float32 tensor of shape \\(3\\)`),
+      );
+      assert.throws(
+        () => mamba[name]([1], a),
+        new RegExp(`${name}: a must be a float32 tf.Tensor of shape \\(\\.\\.\\., l\\), got an array`),
+      );
       h0.dispose();
     }
     assert.throws(() => mamba.linearScanChunked(a, a, 2.5), /linearScanChunked: chunk must be a positive integer, got 2.5/);
     assert.throws(() => mamba.linearScanChunked(a, a, 0), /linearScanChunked: chunk must be a positive integer, got 0/);
-    assert.throws(() => mamba.linearScan(a, a, { method: "cyclic" }), /linearScan: method must be one of sequential, hillis-steele, blelloch, chunked, got "cyclic"/);
+    assert.throws(
+      () => mamba.linearScan(a, a, { method: "cyclic" }),
+      /linearScan: method must be one of sequential, hillis-steele, blelloch, chunked, got "cyclic"/,
+    );
     assert.throws(() => mamba.linearScan(a, a, { method: "chunked", chunk: -3 }), /linearScan: chunk must be a positive integer, got -3/);
     assert.throws(() => mamba.linearScanBackward(a, a, b), /linearScanBackward: g must have the shape of a, \(2, 3\), got \(2, 4\)/);
     assert.throws(() => mamba.linearScanBackward(a, b, a), /linearScanBackward: h must have the shape of a, \(2, 3\), got \(2, 4\)/);
@@ -223,7 +310,10 @@ forEachBackend("mamba scans: gradients by the reverse scan", () => {
     return tf.grads((a, b, h0) => tf.sum(tf.mul(scan(a, b, h0), w)))(inputs);
   };
 
-  for (const shape of [[2, 3, 9], [2, 1]]) {
+  for (const shape of [
+    [2, 3, 9],
+    [2, 1],
+  ]) {
     it(`linearScanBackward(a, h, g) = autodiff of the loop, without and with h0 (shape ${JSON.stringify(shape)}; atol 1e-5, rtol 1e-4)`, async () => {
       const x = scanInputs(shape, 50);
       const g = tf.tensor(randn(prod(shape), 53), shape);
@@ -258,7 +348,13 @@ forEachBackend("mamba scans: gradients by the reverse scan", () => {
           const got = gradsOf((a, b, s) => mamba.linearScan(a, b, { method, chunk: 8, h0: s }), x, w, withH0);
           for (let i = 0; i < got.length; i++) {
             assert.deepEqual(got[i].shape, want[i].shape);
-            assertClose(await got[i].data(), await want[i].data(), 1e-4, 1e-4, `d${["a", "b", "h0"][i]} (${method}${withH0 ? ", h0" : ""})`);
+            assertClose(
+              await got[i].data(),
+              await want[i].data(),
+              1e-4,
+              1e-4,
+              `d${["a", "b", "h0"][i]} (${method}${withH0 ? ", h0" : ""})`,
+            );
           }
           tf.dispose(got);
         }
@@ -272,13 +368,18 @@ forEachBackend("mamba scans: gradients by the reverse scan", () => {
   // The loss is evaluated in float64, so ε = 1e-6 gives differences good to ~1e-8; the float32
   // gradients are good to ~1e-6 relative. Tolerance: 1e-4 + 1e-3·|g|.
   it("gradients of linearScan = central finite differences of the float64 loop (shape (2, 25); eps 1e-6; atol 1e-4, rtol 1e-3)", async () => {
-    const shape = [2, 25], l = 25;
+    const shape = [2, 25],
+      l = 25;
     const x = scanInputs(shape, 70);
-    const w = randn(50, 73), tw = tf.tensor(w, shape);
+    const w = randn(50, 73),
+      tw = tf.tensor(w, shape);
     const loss64 = (a, b, h0) => linearScan64(a, b, l, h0).reduce((s, h, i) => s + w[i] * h, 0);
-    const a64 = Float64Array.from(x.a), b64 = Float64Array.from(x.b), h064 = Float64Array.from(x.h0);
+    const a64 = Float64Array.from(x.a),
+      b64 = Float64Array.from(x.b),
+      h064 = Float64Array.from(x.h0);
     const fd = (arr, i) => {
-      const keep = arr[i], eps = 1e-6;
+      const keep = arr[i],
+        eps = 1e-6;
       arr[i] = keep + eps;
       const up = loss64(a64, b64, h064);
       arr[i] = keep - eps;
@@ -290,9 +391,27 @@ forEachBackend("mamba scans: gradients by the reverse scan", () => {
       const [da, db, dh0] = gradsOf((a, b, s) => mamba.linearScan(a, b, { method, chunk: 4, h0: s }), x, tw, true);
       const [ga, gb, gh0] = [await da.data(), await db.data(), await dh0.data()];
       const idx = [0, 1, 12, 24, 25, 37, 49];
-      assertClose(idx.map((i) => ga[i]), idx.map((i) => fd(a64, i)), 1e-4, 1e-3, `da (${method})`);
-      assertClose(idx.map((i) => gb[i]), idx.map((i) => fd(b64, i)), 1e-4, 1e-3, `db (${method})`);
-      assertClose(gh0, [0, 1].map((i) => fd(h064, i)), 1e-4, 1e-3, `dh0 (${method})`);
+      assertClose(
+        idx.map((i) => ga[i]),
+        idx.map((i) => fd(a64, i)),
+        1e-4,
+        1e-3,
+        `da (${method})`,
+      );
+      assertClose(
+        idx.map((i) => gb[i]),
+        idx.map((i) => fd(b64, i)),
+        1e-4,
+        1e-3,
+        `db (${method})`,
+      );
+      assertClose(
+        gh0,
+        [0, 1].map((i) => fd(h064, i)),
+        1e-4,
+        1e-3,
+        `dh0 (${method})`,
+      );
       tf.dispose([da, db, dh0]);
     }
     tf.dispose([tw]);
@@ -300,7 +419,9 @@ forEachBackend("mamba scans: gradients by the reverse scan", () => {
   });
 
   it("ema's gradient with respect to x = α·(reverse scan of the weights) (atol 1e-5)", async () => {
-    const x = tf.tensor1d(randn(30, 80)), w = randn(30, 81), alpha = 0.2;
+    const x = tf.tensor1d(randn(30, 80)),
+      w = randn(30, 81),
+      alpha = 0.2;
     const [dx] = tf.grads((v) => tf.sum(tf.mul(mamba.ema(v, alpha), tf.tensor1d(w))))([x]);
     // dL/dx_t = α·Σ_{s≥t} (1 − α)^{s−t} w_s
     const want = new Float64Array(30);
@@ -313,7 +434,10 @@ forEachBackend("mamba scans: gradients by the reverse scan", () => {
     const x = scanInputs([2, 3, 21], 90);
     const w = tf.tensor(randn(126, 91), [2, 3, 21]);
     for (const method of METHODS) {
-      assertNoLeak(() => gradsOf((a, b, s) => mamba.linearScan(a, b, { method, chunk: 4, h0: s }), x, w, true), `tf.grads of linearScan (${method})`);
+      assertNoLeak(
+        () => gradsOf((a, b, s) => mamba.linearScan(a, b, { method, chunk: 4, h0: s }), x, w, true),
+        `tf.grads of linearScan (${method})`,
+      );
     }
     const h = mamba.linearScanBlelloch(x.ta, x.tb);
     assertNoLeak(() => mamba.linearScanBackward(x.ta, h, w, { h0: x.th0 }), "linearScanBackward");
@@ -340,16 +464,24 @@ const SSM_ARGS = ["u", "delta", "A", "B", "C", "D"];
 /** The SSM variants under test, each (u, delta, A, B, C, D) → {y, lastState}. */
 const ssmVariants = (chunk) => ({
   selectiveSSMLoop: (u, dt, A, B, C, D) => mamba.selectiveSSMLoop(u, dt, A, B, C, D),
-  ...Object.fromEntries(METHODS.map((method) => [`selectiveSSMParallel (${method})`, (u, dt, A, B, C, D) => mamba.selectiveSSMParallel(u, dt, A, B, C, D, { method, chunk })])),
-  "selectiveSSMParallel (blelloch, autodiff)": (u, dt, A, B, C, D) => mamba.selectiveSSMParallel(u, dt, A, B, C, D, { method: "blelloch", autodiff: true }),
+  ...Object.fromEntries(
+    METHODS.map((method) => [
+      `selectiveSSMParallel (${method})`,
+      (u, dt, A, B, C, D) => mamba.selectiveSSMParallel(u, dt, A, B, C, D, { method, chunk }),
+    ]),
+  ),
+  "selectiveSSMParallel (blelloch, autodiff)": (u, dt, A, B, C, D) =>
+    mamba.selectiveSSMParallel(u, dt, A, B, C, D, { method: "blelloch", autodiff: true }),
 });
 const fused = (u, delta, A, B, C, D) => lib.selectiveScan(u, delta, A, B, C, D ? { D } : {});
 
 /** Σ wy·y + Σ wl·lastState as a function of the six inputs. */
-const ssmLoss = (f, wy, wl) => (...xs) => {
-  const { y, lastState } = f(...xs);
-  return tf.add(tf.sum(tf.mul(y, wy)), tf.sum(tf.mul(lastState, wl)));
-};
+const ssmLoss =
+  (f, wy, wl) =>
+  (...xs) => {
+    const { y, lastState } = f(...xs);
+    return tf.add(tf.sum(tf.mul(y, wy)), tf.sum(tf.mul(lastState, wl)));
+  };
 
 /** Gradients of f at xs by autodiff; an input the loss does not reach gets zeros (A when l = 1:
  * h_0 = B̄_0 u_0 does not depend on Ā, and a scan may then never touch it). */
@@ -364,7 +496,8 @@ async function checkSSMAgainstFused(sizes, seed, { withD = true, variants = ssmV
   const x = ssmInputs(sizes, seed);
   const { b, d, n, l } = sizes;
   const xs = SSM_ARGS.map((k) => x[k]).slice(0, withD ? 6 : 5);
-  const wy = tf.tensor3d(randn(b * d * l, seed + 10), [b, d, l]), wl = tf.tensor3d(randn(b * d * n, seed + 11), [b, d, n]);
+  const wy = tf.tensor3d(randn(b * d * l, seed + 10), [b, d, l]),
+    wl = tf.tensor3d(randn(b * d * n, seed + 11), [b, d, n]);
   const want = fused(...xs);
   const wantGrads = grads ? tf.grads(ssmLoss(fused, wy, wl))(xs) : [];
   for (const [name, f] of Object.entries(variants)) {
@@ -389,7 +522,12 @@ forEachBackend("mamba scans: the selective SSM", () => {
     assert.deepEqual(Abar.shape, [2, 3, 4, 5]);
     const [u, dt, A, B] = await Promise.all([x.u.array(), x.delta.array(), x.A.array(), x.B.array()]);
     const [ab, bu] = [await Abar.array(), await BbarU.array()];
-    for (const [i, c, j, t] of [[0, 0, 0, 0], [1, 2, 3, 4], [1, 0, 2, 3], [0, 1, 1, 2]]) {
+    for (const [i, c, j, t] of [
+      [0, 0, 0, 0],
+      [1, 2, 3, 4],
+      [1, 0, 2, 3],
+      [0, 1, 1, 2],
+    ]) {
       assertClose([ab[i][c][j][t]], [Math.exp(dt[i][c][t] * A[c][j])], 0, 1e-5, `Ā[${i},${c},${j},${t}]`);
       assertClose([bu[i][c][j][t]], [dt[i][c][t] * B[i][j][t] * u[i][c][t]], 1e-7, 1e-5, `B̄u[${i},${c},${j},${t}]`);
     }
@@ -408,7 +546,11 @@ forEachBackend("mamba scans: the selective SSM", () => {
 
   it("forward and gradients at l = 784 (b=1 d=2 n=3; loop, Blelloch and chunked)", async () => {
     const all = ssmVariants(64);
-    const variants = { selectiveSSMLoop: all.selectiveSSMLoop, blelloch: all["selectiveSSMParallel (blelloch)"], chunked: all["selectiveSSMParallel (chunked)"] };
+    const variants = {
+      selectiveSSMLoop: all.selectiveSSMLoop,
+      blelloch: all["selectiveSSMParallel (blelloch)"],
+      chunked: all["selectiveSSMParallel (chunked)"],
+    };
     await checkSSMAgainstFused({ b: 1, d: 2, n: 3, l: 784 }, 140, { variants });
   });
 
@@ -421,7 +563,8 @@ forEachBackend("mamba scans: the selective SSM", () => {
   it("leaks no tensors (forward and tf.grads)", () => {
     const x = ssmInputs({ b: 2, d: 3, n: 4, l: 9 }, 160);
     const xs = SSM_ARGS.map((k) => x[k]);
-    const wy = tf.ones([2, 3, 9]), wl = tf.ones([2, 3, 4]);
+    const wy = tf.ones([2, 3, 9]),
+      wl = tf.ones([2, 3, 4]);
     for (const [name, f] of Object.entries(ssmVariants(4))) {
       assertNoLeak(() => f(...xs), name);
       assertNoLeak(() => tf.grads(ssmLoss(f, wy, wl))(xs), `tf.grads of ${name}`);
@@ -434,14 +577,35 @@ forEachBackend("mamba scans: the selective SSM", () => {
   it("rejects bad arguments with errors naming them", () => {
     const x = ssmInputs({ b: 2, d: 3, n: 4, l: 5 }, 170);
     for (const fn of ["selectiveSSMLoop", "selectiveSSMParallel"]) {
-      assert.throws(() => mamba[fn](x.u, x.delta, x.A, x.C.slice([0, 0, 0], [2, 4, 4]), x.C), new RegExp(`${fn}: B must have shape \\(b, n, l\\) = \\(2, 4, 5\\), got \\(2, 4, 4\\)`));
-      assert.throws(() => mamba[fn](x.u, x.delta, tf.zeros([2, 4]), x.B, x.C), new RegExp(`${fn}: A must have shape \\(d, n\\) = \\(3, 4\\), got \\(2, 4\\)`));
-      assert.throws(() => mamba[fn](x.u, x.delta, x.A, x.B, x.C, tf.zeros([4])), new RegExp(`${fn}: D must have shape \\(d\\) = \\(3\\), got \\(4\\)`));
-      assert.throws(() => mamba[fn](tf.zeros([2, 3]), x.delta, x.A, x.B, x.C), new RegExp(`${fn}: u must be a rank-3 tensor \\(b, d, l\\), got shape \\(2, 3\\)`));
+      assert.throws(
+        () => mamba[fn](x.u, x.delta, x.A, x.C.slice([0, 0, 0], [2, 4, 4]), x.C),
+        new RegExp(`${fn}: B must have shape \\(b, n, l\\) = \\(2, 4, 5\\), got \\(2, 4, 4\\)`),
+      );
+      assert.throws(
+        () => mamba[fn](x.u, x.delta, tf.zeros([2, 4]), x.B, x.C),
+        new RegExp(`${fn}: A must have shape \\(d, n\\) = \\(3, 4\\), got \\(2, 4\\)`),
+      );
+      assert.throws(
+        () => mamba[fn](x.u, x.delta, x.A, x.B, x.C, tf.zeros([4])),
+        new RegExp(`${fn}: D must have shape \\(d\\) = \\(3\\), got \\(4\\)`),
+      );
+      assert.throws(
+        () => mamba[fn](tf.zeros([2, 3]), x.delta, x.A, x.B, x.C),
+        new RegExp(`${fn}: u must be a rank-3 tensor \\(b, d, l\\), got shape \\(2, 3\\)`),
+      );
     }
-    assert.throws(() => mamba.selectiveSSMParallel(x.u, x.delta, x.A, x.B, x.C, x.D, { method: "zigzag" }), /linearScan: method must be one of/);
-    assert.throws(() => mamba.readOut(tf.zeros([2, 3, 4]), x.C, x.u), /readOut: h must be a tf.Tensor of shape \(b, d, n, l\), got \(2, 3, 4\)/);
-    assert.throws(() => mamba.readOut(tf.zeros([2, 3, 4, 5]), x.u, x.u), /readOut: C must have shape \(b, n, l\) = \(2, 4, 5\), got \(2, 3, 5\)/);
+    assert.throws(
+      () => mamba.selectiveSSMParallel(x.u, x.delta, x.A, x.B, x.C, x.D, { method: "zigzag" }),
+      /linearScan: method must be one of/,
+    );
+    assert.throws(
+      () => mamba.readOut(tf.zeros([2, 3, 4]), x.C, x.u),
+      /readOut: h must be a tf.Tensor of shape \(b, d, n, l\), got \(2, 3, 4\)/,
+    );
+    assert.throws(
+      () => mamba.readOut(tf.zeros([2, 3, 4, 5]), x.u, x.u),
+      /readOut: C must have shape \(b, n, l\) = \(2, 4, 5\), got \(2, 3, 5\)/,
+    );
     tf.dispose(Object.values(x));
   });
 });
@@ -501,8 +665,12 @@ describe("bench-scans --quick --json", function () {
       assert.deepEqual(names, ["sequential loop", "hillis-steele", "blelloch", "chunked", "fused kernel"]);
       for (const e of out.results) {
         for (const key of ["fwd_ms", "fwd_bwd_ms"]) assert.ok(Number.isFinite(e[key]) && e[key] > 0, `${e.variant} ${key}: ${e[key]}`);
-        for (const key of ["fwd_vs_fused", "fwd_bwd_vs_fused"]) assert.ok(Number.isFinite(e[key]) && e[key] > 0, `${e.variant} ${key}: ${e[key]}`);
-        assert.ok(Number.isInteger(e.reps.fwd) && e.reps.fwd >= 1 && Number.isInteger(e.reps.fwd_bwd) && e.reps.fwd_bwd >= 1, `${e.variant} reps`);
+        for (const key of ["fwd_vs_fused", "fwd_bwd_vs_fused"])
+          assert.ok(Number.isFinite(e[key]) && e[key] > 0, `${e.variant} ${key}: ${e[key]}`);
+        assert.ok(
+          Number.isInteger(e.reps.fwd) && e.reps.fwd >= 1 && Number.isInteger(e.reps.fwd_bwd) && e.reps.fwd_bwd >= 1,
+          `${e.variant} reps`,
+        );
       }
       assert.equal(out.results[4].fwd_vs_fused, 1);
     } finally {
@@ -511,7 +679,11 @@ describe("bench-scans --quick --json", function () {
   });
 
   it("refuses bad flags with exit status 2 and the usage", () => {
-    for (const [args, message] of [[["--frobnicate"], /bench-scans: unknown flag --frobnicate/], [["--backend", "tpu"], /bench-scans: --backend must be one of cpu, wasm, webgpu, got "tpu"/], [["--json"], /bench-scans: --json needs a value/]]) {
+    for (const [args, message] of [
+      [["--frobnicate"], /bench-scans: unknown flag --frobnicate/],
+      [["--backend", "tpu"], /bench-scans: --backend must be one of cpu, wasm, webgpu, got "tpu"/],
+      [["--json"], /bench-scans: --json needs a value/],
+    ]) {
       const r = run(args);
       assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stderr, message);

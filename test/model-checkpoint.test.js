@@ -70,7 +70,10 @@ describe("model checkpoints", () => {
   it("refuses a checkpoint that is not a model", async () => {
     const base = path.join(dir, "other");
     await lib.saveCheckpoint(base, { config: { something: "else" }, tensors: { a: tf.zeros([2]) } });
-    await assert.rejects(lib.loadModelCheckpoint(base), /does not hold a stacked model \(config\.kind is undefined, expected "stacked-model"\)/);
+    await assert.rejects(
+      lib.loadModelCheckpoint(base),
+      /does not hold a stacked model \(config\.kind is undefined, expected "stacked-model"\)/,
+    );
   });
 
   const mambaOpts = { task: "classification", layerKind: "mamba", dModel: 4, nLayers: 2, n: 3, l: 6, numClasses: 5, dConv: 3, seed: 11 };
@@ -82,11 +85,15 @@ describe("model checkpoints", () => {
     const m = JSON.parse(fs.readFileSync(`${base}.json`, "utf8"));
     const header = lib.decodeSafetensors(fs.readFileSync(path.join(dir, m.binary)));
     const names = header.tensors.map((t) => t.name);
-    const layer = (i) => ["in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight", "dt_proj.weight", "dt_proj.bias",
-      "A_log", "D", "out_proj.weight"].map((k) => `backbone.layers.${i}.mixer.${k}`).concat(`backbone.layers.${i}.norm.weight`);
+    const layer = (i) =>
+      ["in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight", "dt_proj.weight", "dt_proj.bias", "A_log", "D", "out_proj.weight"]
+        .map((k) => `backbone.layers.${i}.mixer.${k}`)
+        .concat(`backbone.layers.${i}.norm.weight`);
     const params = names.filter((n) => !n.startsWith("optim."));
-    assert.deepEqual([...params].sort(), ["encoder.kernel", "encoder.bias", ...layer(0), ...layer(1), "backbone.norm_f.weight",
-      "decoder.kernel", "decoder.bias"].sort());
+    assert.deepEqual(
+      [...params].sort(),
+      ["encoder.kernel", "encoder.bias", ...layer(0), ...layer(1), "backbone.norm_f.weight", "decoder.kernel", "decoder.bias"].sort(),
+    );
     assert.deepEqual(names.filter((n) => n.startsWith("optim.")).sort(), params.flatMap((n) => [`optim.m.${n}`, `optim.v.${n}`]).sort());
     const shape = (n) => header.tensors.find((t) => t.name === n).shape;
     const mixer = model.blocks[0].mixer;
@@ -124,8 +131,10 @@ describe("model checkpoints", () => {
     tensors["backbone.layers.0.mixer.conv1d.weight"] = tf.zeros([8, 3]);
     await lib.saveCheckpoint(base, { config: good.config, tensors, meta: good.meta });
     const before = tf.memory().numTensors;
-    await assert.rejects(lib.loadModelCheckpoint(base),
-      /shape mismatch backbone\.layers\.0\.mixer\.conv1d\.weight: expected \[8, 1, 3\], got \[8, 3\]/);
+    await assert.rejects(
+      lib.loadModelCheckpoint(base),
+      /shape mismatch backbone\.layers\.0\.mixer\.conv1d\.weight: expected \[8, 1, 3\], got \[8, 3\]/,
+    );
     assert.equal(tf.memory().numTensors, before);
     tf.dispose([...Object.values(good.tensors), tensors["backbone.layers.0.mixer.conv1d.weight"]]);
     model.dispose();
@@ -172,8 +181,12 @@ describe("model checkpoints", () => {
     before(function () {
       const probe = spawnSync(PYTHON, ["-c", "import json, struct, hashlib"], { encoding: "utf8" });
       if (probe.status !== 0) {
-        skipSuite(this, { kind: "Python checkpoint readers", why: `${PYTHON} is not available`, enable: "install python3 or set PYTHON",
-          requireVar: "S4_REQUIRE_PYTHON" });
+        skipSuite(this, {
+          kind: "Python checkpoint readers",
+          why: `${PYTHON} is not available`,
+          enable: "install python3 or set PYTHON",
+          requireVar: "S4_REQUIRE_PYTHON",
+        });
       }
     });
 
@@ -210,9 +223,12 @@ describe("model checkpoints", () => {
     it("PyTorch modules of the reference shapes take a block's tensors with load_state_dict(strict=True)", async function () {
       const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
       if (probe.status !== 0) {
-        skipSuite(this, { kind: "PyTorch checkpoint loading", why: `${PYTHON} has no torch`,
+        skipSuite(this, {
+          kind: "PyTorch checkpoint loading",
+          why: `${PYTHON} has no torch`,
           enable: "install python3-torch (Debian) or torch",
-          requireVar: "S4_REQUIRE_TORCH" });
+          requireVar: "S4_REQUIRE_TORCH",
+        });
       }
       const opts = { ...mambaOpts, dModel: 6, n: 4, l: 7 };
       const model = new lib.StackedModel(opts);
@@ -228,8 +244,9 @@ describe("model checkpoints", () => {
         const got = JSON.parse(r.stdout);
         const mixer = model.blocks[layer].mixer;
         const xt = tf.tensor(x, shape);
-        const [, weight] = Object.entries(model.parameters())
-          .find(([n, v]) => lib.stateDictName("mamba", n, v.shape).name === `backbone.layers.${layer}.mixer.in_proj.weight`);
+        const [, weight] = Object.entries(model.parameters()).find(
+          ([n, v]) => lib.stateDictName("mamba", n, v.shape).name === `backbone.layers.${layer}.mixer.in_proj.weight`,
+        );
         const inProj = tf.matMul(tf.reshape(xt, [-1, 6]), weight, false, true); // (b·l, 2·d_inner)
         const y = mixer.forward(xt);
         assertClose(Float64Array.from(got.in_proj), await inProj.data(), 1e-5, 1e-5, `layer ${layer} in_proj`);

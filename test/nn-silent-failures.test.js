@@ -5,12 +5,27 @@ const { forEachBackend, assertClose, rng, tf, lib, assert } = require("./helpers
 const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 
 function seqModel(layerKind, extra = {}) {
-  return new lib.StackedModel({ task: "sequence", layerKind, dModel: 6, nLayers: 2, n: 4, l: 12, numClasses: 256, embedding: true, seed: 5, ...extra });
+  return new lib.StackedModel({
+    task: "sequence",
+    layerKind,
+    dModel: 6,
+    nLayers: 2,
+    n: 4,
+    l: 12,
+    numClasses: 256,
+    embedding: true,
+    seed: 5,
+    ...extra,
+  });
 }
 
 function tokens(b, l, seed) {
   const r = rng(seed);
-  return tf.tensor2d(Array.from({ length: b * l }, () => Math.floor(r() * 256)), [b, l], "int32");
+  return tf.tensor2d(
+    Array.from({ length: b * l }, () => Math.floor(r() * 256)),
+    [b, l],
+    "int32",
+  );
 }
 
 /** RNN-mode logits (without a new setupRecurrence) against CNN-mode logits of the current parameters. */
@@ -26,13 +41,28 @@ forEachBackend("nn: Embedding ids are checked", () => {
   it("ids ≥ vocab, negative or fractional ids are errors naming the argument and the range; no leaks", () => {
     const emb = new lib.Embedding(8, 3, 1);
     const before = tf.memory().numTensors;
-    for (const [ids, dtype, bad] of [[[0, 8], "int32", "8"], [[2, -1], "int32", "-1"], [[1, 2.5], "float32", "2.5"], [[3, NaN], "float32", "NaN"]]) {
+    for (const [ids, dtype, bad] of [
+      [[0, 8], "int32", "8"],
+      [[2, -1], "int32", "-1"],
+      [[1, 2.5], "float32", "2.5"],
+      [[3, NaN], "float32", "NaN"],
+    ]) {
       const t = tf.tensor1d(ids, dtype);
-      assert.throws(() => emb.forward(t), new RegExp(`Embedding\\.forward: tokens must be integers in \\[0, 8\\), got ${bad} at flat index 1`));
+      assert.throws(
+        () => emb.forward(t),
+        new RegExp(`Embedding\\.forward: tokens must be integers in \\[0, 8\\), got ${bad} at flat index 1`),
+      );
       t.dispose();
     }
     assert.equal(tf.memory().numTensors, before, "a refused call leaked");
-    const ok = tf.tensor2d([[0, 7], [3.0, 1]], [2, 2], "float32");
+    const ok = tf.tensor2d(
+      [
+        [0, 7],
+        [3.0, 1],
+      ],
+      [2, 2],
+      "float32",
+    );
     const y = emb.forward(ok);
     assert.deepEqual(y.shape, [2, 2, 3]);
     tf.dispose([ok, y]);
@@ -67,7 +97,10 @@ forEachBackend("nn: RNN mode follows parameter changes", () => {
       const params = m.parameters();
       const optimizer = new lib.AdamW(params, lib.s4ParamGroups(), { lr: 5e-2 });
       const labels = tf.oneHot(tf.reshape(x, [-1]), 256);
-      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, tf.reshape(m.forward(x, { training: true }), [-1, 256])), Object.values(params));
+      const { grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(labels, tf.reshape(m.forward(x, { training: true }), [-1, 256])),
+        Object.values(params),
+      );
       optimizer.step(Object.fromEntries(Object.entries(params).map(([n, v]) => [n, grads[v.name]])), 5e-2);
       tf.dispose([...Object.values(grads), labels]);
       assert.equal(layer.recurrenceIsStale(), true, "the step must mark the RNN matrices stale");
@@ -92,7 +125,10 @@ describe("checks: checkPositiveInt takes both call styles", () => {
     assert.equal(lib.checkPositiveInt("kConv: L", 3), 3);
     assert.throws(() => lib.checkPositiveInt("kConv: L", 0), /^Error: kConv: L must be a positive integer, got 0$/);
     assert.equal(lib.checkPositiveInt("lineFigure", "width", 400), 400);
-    assert.throws(() => lib.checkPositiveInt("lineFigure", "width", 2.5), /^Error: lineFigure: width must be a positive integer, got 2\.5$/);
+    assert.throws(
+      () => lib.checkPositiveInt("lineFigure", "width", 2.5),
+      /^Error: lineFigure: width must be a positive integer, got 2\.5$/,
+    );
     assert.throws(() => lib.checkPositiveInt("lineFigure", "width", "7"), /lineFigure: width must be a positive integer, got 7/);
   });
 });

@@ -25,7 +25,18 @@ async function runRecurrent(layer, u) {
 }
 
 function tinyModel(overrides = {}) {
-  return new lib.StackedModel({ task: "sequence", layerKind: "s4", dModel: 6, nLayers: 2, n: 4, l: 16, numClasses: 256, embedding: true, seed: 3, ...overrides });
+  return new lib.StackedModel({
+    task: "sequence",
+    layerKind: "s4",
+    dModel: 6,
+    nLayers: 2,
+    n: 4,
+    l: 16,
+    numClasses: 256,
+    embedding: true,
+    seed: 3,
+    ...overrides,
+  });
 }
 
 forEachBackend("nn: SSM layers", () => {
@@ -35,7 +46,10 @@ forEachBackend("nn: SSM layers", () => {
     ["S4DLayer", (o) => new lib.S4DLayer(o)],
     ["SSMLayer", (o) => new lib.SSMLayer(o)],
   ]) {
-    for (const [l, n, h] of [[16, 4, 3], [784, 4, 2]]) {
+    for (const [l, n, h] of [
+      [16, 4, 3],
+      [784, 4, 2],
+    ]) {
       if (kind === "SSMLayer" && l > 16) continue; // dense Krylov kernel: kept to short sequences
       it(`${kind}: CNN mode (b, l, h) and RNN mode agree, l=${l} N=${n} h=${h} (atol 1e-4·max|y|, rtol 1e-3)`, async () => {
         const layer = make({ h, n, l, seed: 7 });
@@ -58,7 +72,10 @@ forEachBackend("nn: SSM layers", () => {
     const hippo = lib.makeDPLRHiPPO(4);
     assertClose(p.Lambda_im.dataSync().slice(4, 8), hippo.Lambda.im, 1e-5, 1e-5, "Lambda_im row 1");
     const ls = p.log_step.dataSync();
-    assert.ok(ls.every((x) => x >= Math.log(1e-3) && x <= Math.log(1e-1)), "log_step in [log dtMin, log dtMax]");
+    assert.ok(
+      ls.every((x) => x >= Math.log(1e-3) && x <= Math.log(1e-1)),
+      "log_step in [log dtMin, log dtMax]",
+    );
     layer.dispose();
   });
 });
@@ -75,7 +92,10 @@ forEachBackend("nn: blocks and StackedModel", () => {
       assert.deepEqual(new lib.Embedding(256, 4, 1).forward(tf.tensor2d([[0, 255, 3]], [1, 3], "int32")).shape, [1, 3, 4]);
       const blk = new lib.SequenceBlock({ layer: new lib.S4Layer({ h: 4, n: 4, l: 8 }), h: 4, dropout: 0.1 });
       assert.deepEqual(blk.forward(x, true).shape, [2, 8, 4]);
-      assert.deepEqual(Object.keys(blk.parameters()).filter((k) => !k.startsWith("layer.")), ["norm.scale", "norm.bias", "out.kernel", "out.bias"]);
+      assert.deepEqual(
+        Object.keys(blk.parameters()).filter((k) => !k.startsWith("layer.")),
+        ["norm.scale", "norm.bias", "out.kernel", "out.bias"],
+      );
       for (const m of [ln, blk]) m.dispose();
     });
   });
@@ -84,9 +104,26 @@ forEachBackend("nn: blocks and StackedModel", () => {
     for (const task of ["classification", "sequence"]) {
       it(`StackedModel ${layerKind}/${task}: logits shape; gradients reach every parameter; no leaks over 3 steps`, () => {
         const embedding = task === "sequence";
-        const m = new lib.StackedModel({ task, layerKind, dModel: 4, nLayers: 2, n: 4, l: 16, numClasses: 10, embedding, dropout: 0.1, seed: 5 });
+        const m = new lib.StackedModel({
+          task,
+          layerKind,
+          dModel: 4,
+          nLayers: 2,
+          n: 4,
+          l: 16,
+          numClasses: 10,
+          embedding,
+          dropout: 0.1,
+          seed: 5,
+        });
         const r = rng(2);
-        const x = embedding ? tf.tensor2d(Array.from({ length: 32 }, () => Math.floor(r() * 256)), [2, 16], "int32") : tf.tensor2d(randn(32, 2), [2, 16]);
+        const x = embedding
+          ? tf.tensor2d(
+              Array.from({ length: 32 }, () => Math.floor(r() * 256)),
+              [2, 16],
+              "int32",
+            )
+          : tf.tensor2d(randn(32, 2), [2, 16]);
         const logits = m.forward(x, { training: false });
         assert.deepEqual(logits.shape, task === "classification" ? [2, 10] : [2, 16, 10]);
         logits.dispose();
@@ -101,17 +138,27 @@ forEachBackend("nn: blocks and StackedModel", () => {
               assert.ok(g, `${name} has a gradient`);
               const d = g.dataSync();
               assert.ok(d.every(Number.isFinite), `${name}: gradient finite`);
-              assert.ok(d.some((z) => z !== 0), `${name}: gradient not all zero`);
+              assert.ok(
+                d.some((z) => z !== 0),
+                `${name}: gradient not all zero`,
+              );
             }
           }
           tf.dispose([value, ...Object.values(grads)]);
           assert.equal(tf.memory().numTensors, before, `step ${s}: tensors leaked`);
         }
         const leaves = new Set(Object.keys(params).map((k) => k.split(".").pop()));
-        const want = { s4: ["Lambda_re", "Lambda_im", "P_re", "P_im", "B_re", "B_im", "log_step"], s4d: ["Lambda_re", "Lambda_im", "B_re", "B_im", "log_step"], ssm: ["A", "B", "log_step"] }[layerKind];
+        const want = {
+          s4: ["Lambda_re", "Lambda_im", "P_re", "P_im", "B_re", "B_im", "log_step"],
+          s4d: ["Lambda_re", "Lambda_im", "B_re", "B_im", "log_step"],
+          ssm: ["A", "B", "log_step"],
+        }[layerKind];
         for (const w of want) assert.ok(leaves.has(w), `parameter leaf ${w} present`);
         assert.ok("blocks.0.layer.log_step" in params && "blocks.1.norm.scale" in params && "decoder.kernel" in params);
-        assert.equal(m.countParams(), Object.values(params).reduce((a, v) => a + v.size, 0));
+        assert.equal(
+          m.countParams(),
+          Object.values(params).reduce((a, v) => a + v.size, 0),
+        );
         assert.match(m.summary(), new RegExp(`total\\s+${m.countParams()}`));
         x.dispose();
         m.dispose();
@@ -119,13 +166,24 @@ forEachBackend("nn: blocks and StackedModel", () => {
     }
   }
 
-  for (const [layerKind, embedding, l, extra] of [["s4", true, 16], ["s4", false, 32], ["s4", true, 16, { conjugatePairs: true }], ["s4d", true, 16], ["ssm", false, 16]]) {
+  for (const [layerKind, embedding, l, extra] of [
+    ["s4", true, 16],
+    ["s4", false, 32],
+    ["s4", true, 16, { conjugatePairs: true }],
+    ["s4d", true, 16],
+    ["ssm", false, 16],
+  ]) {
     const variant = extra ? ", conjugate pairs" : "";
     it(`sequence StackedModel ${layerKind}${variant} (embedding ${embedding}, l=${l}): RNN-mode next-pixel logits = CNN-mode logits (atol 1e-4·max|logit|, rtol 1e-3)`, async () => {
       const m = tinyModel({ layerKind, embedding, l, dModel: 8, n: 8, ...extra });
       const r = rng(4);
       const px = Array.from({ length: 2 * l }, () => Math.floor(r() * 256));
-      const x = embedding ? tf.tensor2d(px, [2, l], "int32") : tf.tensor2d(px.map((p) => p / 255), [2, l]);
+      const x = embedding
+        ? tf.tensor2d(px, [2, l], "int32")
+        : tf.tensor2d(
+            px.map((p) => p / 255),
+            [2, l],
+          );
       const cnnT = m.forward(x);
       const cnn = cnnT.dataSync();
       await m.setupRecurrence();
@@ -144,10 +202,19 @@ forEachBackend("nn: blocks and StackedModel", () => {
 describe("nn: argument errors", () => {
   it("names the argument, the value and what was expected", async () => {
     assert.throws(() => new lib.S4Layer({ h: 0, n: 4, l: 8 }), /S4Layer: h must be an integer ≥ 1, got 0/);
-    assert.throws(() => tinyModel({ layerKind: "mamba", conjugatePairs: true }), /StackedModel: conjugatePairs applies to layerKind "s4" only, got conjugatePairs true with layerKind "mamba"/);
-    assert.throws(() => new lib.S4Layer({ h: 2, n: 5, l: 8, conjugatePairs: true }), /S4Layer: n must be even with conjugatePairs \(n\/2 modes and their conjugates\), got 5/);
+    assert.throws(
+      () => tinyModel({ layerKind: "mamba", conjugatePairs: true }),
+      /StackedModel: conjugatePairs applies to layerKind "s4" only, got conjugatePairs true with layerKind "mamba"/,
+    );
+    assert.throws(
+      () => new lib.S4Layer({ h: 2, n: 5, l: 8, conjugatePairs: true }),
+      /S4Layer: n must be even with conjugatePairs \(n\/2 modes and their conjugates\), got 5/,
+    );
     assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, conjugatePairs: "yes" }), /S4Layer: conjugatePairs must be a boolean, got yes/);
-    assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }), /S4Layer: dtMax must be a finite number ≥ dtMin = 0.1, got 0.01/);
+    assert.throws(
+      () => new lib.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }),
+      /S4Layer: dtMax must be a finite number ≥ dtMin = 0.1, got 0.01/,
+    );
     assert.throws(() => new lib.S4DLayer({ h: 2, n: 4, l: 8, init: "foo" }), /S4DLayer: init must be "lin" or "inv", got "foo"/);
     assert.throws(() => tinyModel({ task: "regression" }), /StackedModel: task must be "classification" or "sequence", got "regression"/);
     assert.throws(() => tinyModel({ layerKind: "lstm" }), /StackedModel: layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/);
@@ -165,11 +232,14 @@ describe("nn: argument errors", () => {
 
 describe("matMul2d (the dense layers' product)", () => {
   it("equals tf.matMul forward and in both gradients", async () => {
-    const x = tf.tensor2d(randn(7 * 5, 1), [7, 5]), w = tf.tensor2d(randn(5 * 3, 2), [5, 3]), r = tf.tensor2d(randn(7 * 3, 3), [7, 3]);
+    const x = tf.tensor2d(randn(7 * 5, 1), [7, 5]),
+      w = tf.tensor2d(randn(5 * 3, 2), [5, 3]),
+      r = tf.tensor2d(randn(7 * 3, 3), [7, 3]);
     const loss = (f) => (a, b) => tf.sum(tf.mul(f(a, b), r));
     const [gx, gw] = tf.grads(loss(lib.matMul2d))([x, w]);
     const [rx, rw] = tf.grads(loss((a, b) => tf.matMul(a, b)))([x, w]);
-    const y = lib.matMul2d(x, w), yr = tf.matMul(x, w);
+    const y = lib.matMul2d(x, w),
+      yr = tf.matMul(x, w);
     assertClose(await y.data(), await yr.data(), 1e-6, 1e-6, "y");
     assertClose(await gx.data(), await rx.data(), 1e-6, 1e-6, "dx");
     assertClose(await gw.data(), await rw.data(), 1e-6, 1e-6, "dw");

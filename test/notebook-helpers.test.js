@@ -23,9 +23,18 @@ describe("size tiers", function () {
   it("state the expected cost from measured rates, capped by time limits", function () {
     assert.equal(nb.itemMinutes({ what: "run", steps: 600, secondsPerStep: 2 }), 20);
     assert.equal(nb.itemMinutes({ what: "run", steps: 600, secondsPerStep: 2, timeLimitMinutes: 12, evalMinutes: 1 }), 13);
-    const line = nb.describeTier({ tier: "cpu", reason: "the wasm backend runs on the CPU" },
-      [{ what: "figures", minutes: 0.5 }, { what: "training", steps: 300, secondsPerStep: 2, timeLimitMinutes: 15 }], "2 CPU cores");
-    assert.equal(line, "Size tier: cpu (the wasm backend runs on the CPU). Expected cost ≈ 11 min (figures ≈ 30 s, training ≈ 10 min), from rates measured on 2 CPU cores. Every training run stops at its time limit.");
+    const line = nb.describeTier(
+      { tier: "cpu", reason: "the wasm backend runs on the CPU" },
+      [
+        { what: "figures", minutes: 0.5 },
+        { what: "training", steps: 300, secondsPerStep: 2, timeLimitMinutes: 15 },
+      ],
+      "2 CPU cores",
+    );
+    assert.equal(
+      line,
+      "Size tier: cpu (the wasm backend runs on the CPU). Expected cost ≈ 11 min (figures ≈ 30 s, training ≈ 10 min), from rates measured on 2 CPU cores. Every training run stops at its time limit.",
+    );
   });
 });
 
@@ -51,7 +60,10 @@ describe("notebook helpers", function () {
   it("take and fmt read tensors without leaking", async function () {
     const before = tf.memory().numTensors;
     assert.deepEqual(await nb.take(tf.tensor1d([1, 2])), [1, 2]);
-    const t = tf.tensor2d([[1, -2], [3, 4]]);
+    const t = tf.tensor2d([
+      [1, -2],
+      [3, 4],
+    ]);
     assert.equal(await nb.fmt(t, 1), "  1.0  -2.0\n  3.0   4.0");
     t.dispose();
     assert.equal(tf.memory().numTensors, before);
@@ -63,7 +75,13 @@ describe("notebook helpers", function () {
     assert.throws(() => nb.median([]), /must not be empty/);
     const before = tf.memory().numTensors;
     let calls = 0;
-    const ms = await nb.timeMs(() => { calls++; return tf.ones([4]); }, { minRuns: 3, budgetMs: 0 });
+    const ms = await nb.timeMs(
+      () => {
+        calls++;
+        return tf.ones([4]);
+      },
+      { minRuns: 3, budgetMs: 0 },
+    );
     assert.ok(ms >= 0);
     assert.equal(calls, 4, "one warm-up and three timed runs");
     assert.equal(tf.memory().numTensors, before);
@@ -74,7 +92,16 @@ describe("notebook helpers", function () {
 
   it("textTable lines up columns, CJK text included", function () {
     assert.equal(nb.displayWidth("扫描 ab"), 7);
-    assert.equal(nb.textTable(["方法", "ms"], [["循环", 12], ["scan", 3]]), "方法  ms\n----  --\n循环  12\nscan   3");
+    assert.equal(
+      nb.textTable(
+        ["方法", "ms"],
+        [
+          ["循环", 12],
+          ["scan", 3],
+        ],
+      ),
+      "方法  ms\n----  --\n循环  12\nscan   3",
+    );
     assert.throws(() => nb.textTable(["a", "b"], [["x"]]), /row 0 has 1 cells, the header 2/);
   });
 });
@@ -93,7 +120,11 @@ describe("training presets of the tiers", function () {
       }
     }
     const gpu = lib.tierPreset("mnist-classification", "s4", "gpu");
-    assert.deepEqual([gpu.dModel, gpu.nLayers, gpu.n, gpu.bsz, gpu.lr, gpu.dropout, gpu.epochs], [128, 4, 64, 128, 5e-3, 0.25, 20], "the Annotated S4 classification run");
+    assert.deepEqual(
+      [gpu.dModel, gpu.nLayers, gpu.n, gpu.bsz, gpu.lr, gpu.dropout, gpu.epochs],
+      [128, 4, 64, 128, 5e-3, 0.25, 20],
+      "the Annotated S4 classification run",
+    );
     assert.throws(() => lib.tierPreset("cifar", "s4", "cpu"), /tierPreset: task must be/);
     assert.throws(() => lib.tierPreset("mnist", "lstm", "cpu"), /tierPreset: layer must be/);
     assert.throws(() => lib.tierPreset("mnist", "s4", "huge"), /tierPreset: tier must be one of quick, cpu, gpu/);

@@ -17,7 +17,11 @@ function committedNotebooks() {
   return NOTEBOOK_DIRS.flatMap((dir) => {
     const abs = path.join(ROOT, dir);
     if (!fs.existsSync(abs)) return [];
-    return fs.readdirSync(abs).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(dir, f));
+    return fs
+      .readdirSync(abs)
+      .filter((f) => f.endsWith(".ipynb"))
+      .sort()
+      .map((f) => path.join(dir, f));
   });
 }
 
@@ -129,7 +133,10 @@ describe("notebook runner command line", function () {
     assert.equal(cli.parseArgs(["--size=gpu"]).size, "gpu");
     assert.equal(cli.parseArgs(["--size", "cpu"]).size, "cpu");
     const files = cli.selectNotebooks(opts).map((j) => path.relative(ROOT, j.file));
-    assert.deepEqual(files, notebooks.filter((f) => f.startsWith("notebooks")));
+    assert.deepEqual(
+      files,
+      notebooks.filter((f) => f.startsWith("notebooks")),
+    );
   });
 
   it("names outputs after the notebook's folder so notebooks/ and cn/ do not collide", function () {

@@ -1,16 +1,21 @@
 // AdamW against a float64 reference, gradient clipping, leaks, state round trips; schedules.
 const { forEachBackend, assertClose, adamwReferenceStep, randn, tf, lib, assert } = require("./helpers");
 
-
 /** Rounds a float64 array to float32 values. */
 const f32 = (a) => Array.from(Float32Array.from(a));
 
 forEachBackend("AdamW", () => {
   it("matches a float64 reference for 3 steps with two groups (lr multiplier, weight decay)", () => {
     const shapes = { "blocks.0.layer.Lambda_re": [2, 3], "blocks.0.norm.gamma": [4], "decoder.kernel": [3, 2] };
-    const init = {}, params = {};
+    const init = {},
+      params = {};
     Object.entries(shapes).forEach(([n, s], k) => {
-      init[n] = f32(randn(s.reduce((a, b) => a * b, 1), 10 + k));
+      init[n] = f32(
+        randn(
+          s.reduce((a, b) => a * b, 1),
+          10 + k,
+        ),
+      );
       params[n] = tf.variable(tf.tensor(init[n], s));
     });
     const groups = lib.s4ParamGroups({ ssmLrScale: 0.1 });
@@ -22,11 +27,16 @@ forEachBackend("AdamW", () => {
       "decoder.kernel": { scale: 1, wd: 0.05 },
     };
     assert.deepEqual(opt.describe()["blocks.0.layer.Lambda_re"], { group: "ssm", lrScale: 0.1, weightDecay: 0 });
-    const ref = {}, st = {};
-    for (const n of Object.keys(shapes)) { ref[n] = init[n].slice(); st[n] = { m: ref[n].map(() => 0), v: ref[n].map(() => 0), t: 0 }; }
+    const ref = {},
+      st = {};
+    for (const n of Object.keys(shapes)) {
+      ref[n] = init[n].slice();
+      st[n] = { m: ref[n].map(() => 0), v: ref[n].map(() => 0), t: 0 };
+    }
     const lrs = [0.01, 0.03, 0.02];
     for (let step = 0; step < 3; step++) {
-      const gArr = {}, grads = {};
+      const gArr = {},
+        grads = {};
       Object.entries(shapes).forEach(([n, s], k) => {
         gArr[n] = f32(randn(init[n].length, 100 * step + k));
         grads[n] = tf.tensor(gArr[n], s);
@@ -60,10 +70,12 @@ forEachBackend("AdamW", () => {
   });
 
   it("clips the global gradient norm exactly, on the device", async () => {
-    const a = tf.variable(tf.tensor([0, 0])), b = tf.variable(tf.tensor([0]));
+    const a = tf.variable(tf.tensor([0, 0])),
+      b = tf.variable(tf.tensor([0]));
     const opt = new lib.AdamW({ a, b }, [], { weightDecay: 0, clipNorm: 1, betas: [0, 0.999] });
     // Global norm of (3, 4, 12) is 13; clipped gradient is (3, 4, 12)/13.
-    const ga = tf.tensor([3, 4]), gb = tf.tensor([12]);
+    const ga = tf.tensor([3, 4]),
+      gb = tf.tensor([12]);
     const norm = opt.step({ a: ga, b: gb }, 1);
     assertClose(await norm.data(), [13], 1e-6, 0, "returned norm");
     norm.dispose();
@@ -73,7 +85,8 @@ forEachBackend("AdamW", () => {
     assertClose(st.tensors["v.b"].dataSync(), [0.001 * (12 / 13) ** 2], 1e-9, 1e-6, "clipped v.b");
     tf.dispose(Object.values(st.tensors));
     // Below the threshold gradients pass unchanged.
-    const small = tf.tensor([0.3, 0.4]), zero = tf.tensor([0]);
+    const small = tf.tensor([0.3, 0.4]),
+      zero = tf.tensor([0]);
     const norm2 = opt.step({ a: small, b: zero }, 1);
     assertClose(await norm2.data(), [0.5], 1e-6, 0, "small norm");
     norm2.dispose();
@@ -107,34 +120,53 @@ forEachBackend("AdamW", () => {
 
   it("state save/restore gives identical subsequent updates", () => {
     const mk = () => ({ w: tf.variable(tf.tensor(randn(6, 1), [2, 3])) });
-    const pa = mk(), pb = mk();
+    const pa = mk(),
+      pb = mk();
     const a = new lib.AdamW(pa, [], { weightDecay: 0.1 });
     const b = new lib.AdamW(pb, [], { weightDecay: 0.1 });
     const grad = (s) => ({ w: tf.tensor(randn(6, s), [2, 3]) });
-    for (let s = 0; s < 3; s++) { const g = grad(s); a.step(g, 0.01); b.step(g, 0.01); tf.dispose(g.w); }
+    for (let s = 0; s < 3; s++) {
+      const g = grad(s);
+      a.step(g, 0.01);
+      b.step(g, 0.01);
+      tf.dispose(g.w);
+    }
     const state = a.getState();
     const saved = pa.w.clone();
     // b diverges, then is restored to a's state and parameter values.
-    const noise = grad(99); b.step(noise, 0.5); b.step(noise, 0.5); tf.dispose(noise.w);
+    const noise = grad(99);
+    b.step(noise, 0.5);
+    b.step(noise, 0.5);
+    tf.dispose(noise.w);
     b.setState(state);
     pb.w.assign(saved);
     assert.equal(b.iterations, 3);
-    for (let s = 3; s < 6; s++) { const g = grad(s); a.step(g, 0.02); b.step(g, 0.02); tf.dispose(g.w); }
+    for (let s = 3; s < 6; s++) {
+      const g = grad(s);
+      a.step(g, 0.02);
+      b.step(g, 0.02);
+      tf.dispose(g.w);
+    }
     assert.deepEqual(Array.from(pb.w.dataSync()), Array.from(pa.w.dataSync()));
     tf.dispose([...Object.values(state.tensors), saved, pa.w, pb.w]);
-    a.dispose(); b.dispose();
+    a.dispose();
+    b.dispose();
   });
 
   it("rejects bad arguments with clear errors", () => {
     const w = tf.variable(tf.zeros([2, 2]));
     const opt = new lib.AdamW({ w });
-    const g = tf.zeros([2, 2]), g3 = tf.zeros([3]);
+    const g = tf.zeros([2, 2]),
+      g3 = tf.zeros([3]);
     assert.throws(() => opt.step({ nope: g }, 0.1), /unknown parameter "nope"/);
     assert.throws(() => opt.step({ w: g3 }, 0.1), /grads\["w"\] must have the parameter's shape \[2, 2\], got \[3\]/);
     assert.throws(() => opt.step({ w: g }, NaN), /lr must be a finite number >= 0, got NaN/);
     assert.throws(() => opt.step({ w: g }, Infinity), /got Infinity/);
     assert.throws(() => new lib.AdamW({ w }, [], { betas: [0.9, 1] }), /opts.betas\[1\] must be a number in \[0, 1\), got 1/);
-    assert.throws(() => new lib.AdamW({ w }, [{ name: "x", match: () => true, lr: -1 }]), /groups\[0\].lr \(group "x"\) must be a finite number >= 0, got -1/);
+    assert.throws(
+      () => new lib.AdamW({ w }, [{ name: "x", match: () => true, lr: -1 }]),
+      /groups\[0\].lr \(group "x"\) must be a finite number >= 0, got -1/,
+    );
     assert.throws(() => new lib.AdamW({ w }, [], { clipNorm: 0 }), /opts.clipNorm must be/);
     const st = opt.getState();
     assert.throws(() => opt.setState({ step: 1, tensors: { "m.w": st.tensors["m.w"] } }), /missing "v.w"/);
@@ -176,7 +208,10 @@ describe("learning-rate schedules", () => {
   it("validates arguments and step range", () => {
     assert.throws(() => oneCycleCosine({ maxLr: -1, totalSteps: 10 }), /maxLr must be a finite number > 0, got -1/);
     assert.throws(() => oneCycleCosine({ maxLr: 1, totalSteps: 1.5 }), /totalSteps must be an integer >= 2, got 1.5/);
-    assert.throws(() => oneCycleCosine({ maxLr: 1, totalSteps: 10, warmupFraction: 1 }), /warmupFraction must be a number in \[0, 1\), got 1/);
+    assert.throws(
+      () => oneCycleCosine({ maxLr: 1, totalSteps: 10, warmupFraction: 1 }),
+      /warmupFraction must be a number in \[0, 1\), got 1/,
+    );
     assert.throws(() => oneCycleCosine({ maxLr: 1, totalSteps: 10, warmup: "exp" }), /warmup must be "cos" or "linear", got "exp"/);
     const s = oneCycleCosine({ maxLr: 1, totalSteps: 10 });
     assert.throws(() => s(10), /step must be an integer in \[0, 9\] \(totalSteps 10\), got 10/);

@@ -25,7 +25,12 @@ function bytes(n, seed) {
 
 describe("PNG writer, read back by pngjs", function () {
   it("decodes to the same gray pixels, at odd and tiny sizes", function () {
-    for (const [w, h, seed] of [[1, 1, 1], [37, 11, 2], [92, 62, 3], [3, 200, 4]]) {
+    for (const [w, h, seed] of [
+      [1, 1, 1],
+      [37, 11, 2],
+      [92, 62, 3],
+      [3, 200, 4],
+    ]) {
       const gray = bytes(w * h, seed);
       const png = PNG.sync.read(Buffer.from(lib.encodePng(gray, w, h)));
       assert.deepEqual([png.width, png.height, png.colorType, png.depth], [w, h, 0, 8], `${w}×${h}`);
@@ -43,7 +48,10 @@ describe("PNG writer, read back by pngjs", function () {
     const whole = bytes(100, 5);
     const view = whole.subarray(10, 10 + 6 * 5);
     const png = PNG.sync.read(Buffer.from(lib.encodePng(view, 6, 5)));
-    assert.deepEqual(Array.from({ length: 30 }, (_, i) => png.data[4 * i]), [...view]);
+    assert.deepEqual(
+      Array.from({ length: 30 }, (_, i) => png.data[4 * i]),
+      [...view],
+    );
   });
 
   it("round-trips a digit grid", function () {
@@ -51,7 +59,10 @@ describe("PNG writer, read back by pngjs", function () {
     const completion = bytes(784, 7);
     const grid = lib.digitGrid([{ original, prefixLength: 300, completion }]);
     const png = PNG.sync.read(Buffer.from(lib.encodePng(grid.pixels, grid.width, grid.height)));
-    assert.deepEqual(Array.from({ length: grid.width * grid.height }, (_, i) => png.data[4 * i]), [...grid.pixels]);
+    assert.deepEqual(
+      Array.from({ length: grid.width * grid.height }, (_, i) => png.data[4 * i]),
+      [...grid.pixels],
+    );
   });
 });
 

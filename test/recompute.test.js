@@ -16,7 +16,8 @@ function step(model, x, y, numClasses, recompute) {
 }
 
 function maxRelDiff(a, b) {
-  let scale = 0, diff = 0;
+  let scale = 0,
+    diff = 0;
   for (let i = 0; i < a.length; i++) {
     scale = Math.max(scale, Math.abs(a[i]));
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
@@ -26,7 +27,19 @@ function maxRelDiff(a, b) {
 
 function makeModel(layerKind, task, extra = {}) {
   const sequence = task === "sequence";
-  return new lib.StackedModel({ layerKind, task, dModel: 6, nLayers: 3, n: 4, l: 12, numClasses: sequence ? 16 : 5, embedding: sequence, dropout: 0.25, seed: 7, ...extra });
+  return new lib.StackedModel({
+    layerKind,
+    task,
+    dModel: 6,
+    nLayers: 3,
+    n: 4,
+    l: 12,
+    numClasses: sequence ? 16 : 5,
+    embedding: sequence,
+    dropout: 0.25,
+    seed: 7,
+    ...extra,
+  });
 }
 
 function batch(task, b = 3) {
@@ -36,7 +49,13 @@ function batch(task, b = 3) {
 }
 
 forEachBackend("nn: recompute (activation checkpointing)", () => {
-  const CASES = [["s4", "classification"], ["s4d", "sequence"], ["ssm", "classification"], ["mamba", "sequence"], ["mamba", "classification"]];
+  const CASES = [
+    ["s4", "classification"],
+    ["s4d", "sequence"],
+    ["ssm", "classification"],
+    ["mamba", "sequence"],
+    ["mamba", "classification"],
+  ];
   for (const [layerKind, task] of CASES) {
     it(`${layerKind}/${task}, dropout 0.25: the loss and every parameter's gradient equal the plain backward pass (rtol 1e-6); dropout streams end where they would`, async () => {
       const model = makeModel(layerKind, task);
@@ -44,8 +63,14 @@ forEachBackend("nn: recompute (activation checkpointing)", () => {
       const plain = step(model, x, y, k, false);
       const plainPositions = model.blocks.map((b) => b.drop?.position);
       const again = step(model, x, y, k, true);
-      assert.deepEqual(model.blocks.map((b) => b.drop?.position), plainPositions);
-      assert.ok(plainPositions.every((p) => p > 0), "dropout should have drawn masks");
+      assert.deepEqual(
+        model.blocks.map((b) => b.drop?.position),
+        plainPositions,
+      );
+      assert.ok(
+        plainPositions.every((p) => p > 0),
+        "dropout should have drawn masks",
+      );
       assert.equal((await again.value.data())[0], (await plain.value.data())[0]);
       assert.deepEqual(Object.keys(again.grads).sort(), Object.keys(plain.grads).sort());
       for (const name of Object.keys(plain.grads)) {
@@ -77,7 +102,16 @@ forEachBackend("nn: recompute (activation checkpointing)", () => {
   });
 
   it("keeps less alive: the peak of tensor memory of an 8-block step is under half the plain step's (tf.profile peakBytes)", async () => {
-    const model = new lib.StackedModel({ layerKind: "s4d", task: "classification", dModel: 16, nLayers: 8, n: 8, l: 256, numClasses: 10, seed: 1 });
+    const model = new lib.StackedModel({
+      layerKind: "s4d",
+      task: "classification",
+      dModel: 16,
+      nLayers: 8,
+      n: 8,
+      l: 256,
+      numClasses: 10,
+      seed: 1,
+    });
     const x = tf.randomNormal([8, 256], 0, 1, "float32", 1);
     const y = tf.randomUniformInt([8], 0, 10, { seed: 2 });
     const peaks = {};
@@ -111,7 +145,21 @@ describe("train loop with recompute [wasm]", function () {
   before(async () => lib.useBackend("wasm", { quiet: true }));
 
   it("trains to the same parameters with and without recompute (dropout 0.1, two epochs)", async function () {
-    const base = { task: "mnist-classification", layer: "s4d", epochs: 2, bsz: 16, dModel: 4, nLayers: 2, n: 4, lr: 1e-2, trainLimit: 32, valLimit: 16, testLimit: 16, dropout: 0.1, seed: 5 };
+    const base = {
+      task: "mnist-classification",
+      layer: "s4d",
+      epochs: 2,
+      bsz: 16,
+      dModel: 4,
+      nLayers: 2,
+      n: 4,
+      lr: 1e-2,
+      trainLimit: 32,
+      valLimit: 16,
+      testLimit: 16,
+      dropout: 0.1,
+      seed: 5,
+    };
     const params = {};
     for (const recompute of [false, true]) {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), `s4-recompute-${recompute}-`));
@@ -129,6 +177,9 @@ describe("train loop with recompute [wasm]", function () {
   });
 
   it("refuses a recompute that is not a boolean, naming it", async () => {
-    await assert.rejects(lib.train({ task: "mnist", layer: "s4d", epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, recompute: "yes" }), /train: recompute must be true or false, got "yes"/);
+    await assert.rejects(
+      lib.train({ task: "mnist", layer: "s4d", epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, recompute: "yes" }),
+      /train: recompute must be true or false, got "yes"/,
+    );
   });
 });

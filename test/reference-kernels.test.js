@@ -28,18 +28,25 @@ function trainInChild(mode) {
 describe("S4_KERNELS: one switch for the hand-written kernels", function () {
   const { kernelModeFrom } = lib.kernels;
 
-  it("reads unset, empty, \"fast\" and \"reference\"; anything else is an error naming S4_KERNELS and its values", function () {
+  it('reads unset, empty, "fast" and "reference"; anything else is an error naming S4_KERNELS and its values', function () {
     assert.equal(kernelModeFrom({}), "fast");
     assert.equal(kernelModeFrom({ S4_KERNELS: "" }), "fast");
     assert.equal(kernelModeFrom({ S4_KERNELS: "fast" }), "fast");
     assert.equal(kernelModeFrom({ S4_KERNELS: "reference" }), "reference");
     for (const bad of ["Reference", "off", "1"]) {
-      assert.throws(() => kernelModeFrom({ S4_KERNELS: bad }), new RegExp(`S4_KERNELS must be unset, "fast" \\(hand-written kernels\\) or "reference" \\(plain tf ops only\\), got "${bad}"`));
+      assert.throws(
+        () => kernelModeFrom({ S4_KERNELS: bad }),
+        new RegExp(`S4_KERNELS must be unset, "fast" \\(hand-written kernels\\) or "reference" \\(plain tf ops only\\), got "${bad}"`),
+      );
     }
   });
 
   it("stops the library from loading with a bad value, saying what it accepts", function () {
-    const r = spawnSync(process.execPath, ["-e", "require('./dist')"], { cwd: ROOT, env: { ...process.env, S4_KERNELS: "gpu" }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["-e", "require('./dist')"], {
+      cwd: ROOT,
+      env: { ...process.env, S4_KERNELS: "gpu" },
+      encoding: "utf8",
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /S4_KERNELS must be unset, "fast" \(hand-written kernels\) or "reference" \(plain tf ops only\), got "gpu"/);
   });
@@ -56,8 +63,19 @@ describe("training on the reference paths [cpu]: S4_KERNELS=reference against th
   it("S4_KERNELS=reference registers none of the hand-written kernels on any backend; unset registers them all", function () {
     assert.equal(reference.mode, "reference");
     assert.equal(fast.mode, "fast");
-    for (const name of ["CauchyBilinear", "InverseRealDFT", "CausalConv", "SelectiveScan", "SelectiveScanGrad", "CausalDepthwiseConv1d", "SeededDropout"]) {
-      assert.ok(reference.names.includes(name) && fast.registered.includes(name), `${name} is a kernel of the library, registered in the fast run`);
+    for (const name of [
+      "CauchyBilinear",
+      "InverseRealDFT",
+      "CausalConv",
+      "SelectiveScan",
+      "SelectiveScanGrad",
+      "CausalDepthwiseConv1d",
+      "SeededDropout",
+    ]) {
+      assert.ok(
+        reference.names.includes(name) && fast.registered.includes(name),
+        `${name} is a kernel of the library, registered in the fast run`,
+      );
     }
     assert.deepEqual(reference.registered, [], "kernels registered with S4_KERNELS=reference");
     assert.deepEqual(fast.registered.sort(), fast.names.sort());
@@ -68,7 +86,8 @@ describe("training on the reference paths [cpu]: S4_KERNELS=reference against th
   // size, so the losses of four steps stay within float32 rounding (measured: the same values).
   for (const layer of LAYERS) {
     it(`${layer}: the same loss at every step as on the kernels (rtol 1e-4), a complete summary, no leaked tensors`, function () {
-      const got = reference.runs[layer], want = fast.runs[layer];
+      const got = reference.runs[layer],
+        want = fast.runs[layer];
       assert.equal(got.losses.length, 4);
       assert.equal(want.losses.length, 4);
       assertClose(got.losses, want.losses, 0, 1e-4, `${layer} losses (reference vs kernels)`);
@@ -77,7 +96,8 @@ describe("training on the reference paths [cpu]: S4_KERNELS=reference against th
       assert.equal(s.backend, "cpu");
       assert.equal(s.steps, 4);
       assert.equal(s.test_examples, 8);
-      for (const k of ["val_loss", "val_accuracy", "test_loss", "test_accuracy"]) assert.ok(Number.isFinite(s[k]), `summary ${k} = ${s[k]}`);
+      for (const k of ["val_loss", "val_accuracy", "test_loss", "test_accuracy"])
+        assert.ok(Number.isFinite(s[k]), `summary ${k} = ${s[k]}`);
       assertClose([s.test_loss, s.val_loss], [want.summary.test_loss, want.summary.val_loss], 0, 1e-4, `${layer} evaluation losses`);
       assert.equal(got.tensorsAfter, got.tensorsBefore, `${layer}: tensors left after train`);
     });
@@ -86,7 +106,16 @@ describe("training on the reference paths [cpu]: S4_KERNELS=reference against th
 
 // ---- The selective scan in recomputed chunks --------------------------------------------------
 
-const { makeInputs: scanInputs, ALL, NONE, label, optsOf, diffInputs: diffNames, lossFn: scanLoss, weights: lossWeights } = require("./selective-scan-cases");
+const {
+  makeInputs: scanInputs,
+  ALL,
+  NONE,
+  label,
+  optsOf,
+  diffInputs: diffNames,
+  lossFn: scanLoss,
+  weights: lossWeights,
+} = require("./selective-scan-cases");
 
 forEachBackend("selectiveScanReference in recomputed chunks", () => {
   const { selectiveScanReference, selectiveScan } = lib;
@@ -98,7 +127,8 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
       const sizes = { b: 2, d: 3, n: 4, l: 50 };
       const x = scanInputs(sizes, 10);
       const { w, wl } = lossWeights(sizes, 20);
-      const names = diffNames(v), xs = names.map((k) => x[k]);
+      const names = diffNames(v),
+        xs = names.map((k) => x[k]);
       const whole = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v, { chunk: Infinity }));
       const gWhole = tf.grads(scanLoss(selectiveScanReference, x, v, names, w, wl, { chunk: Infinity }))(xs);
       for (const chunk of [7, 1, 32, 64]) {
@@ -120,10 +150,14 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
     const sizes = { b: 1, d: 2, n: 3, l: 784 };
     const x = scanInputs(sizes, 30);
     const { w, wl } = lossWeights(sizes, 40);
-    const names = diffNames(ALL), xs = names.map((k) => x[k]);
+    const names = diffNames(ALL),
+      xs = names.map((k) => x[k]);
     const chunked = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, ALL));
     const gChunked = tf.grads(scanLoss(selectiveScanReference, x, ALL, names, w, wl))(xs);
-    for (const [what, scan, extra] of [["fused kernel", selectiveScan, {}], ["whole-sequence reference", selectiveScanReference, { chunk: Infinity }]]) {
+    for (const [what, scan, extra] of [
+      ["fused kernel", selectiveScan, {}],
+      ["whole-sequence reference", selectiveScanReference, { chunk: Infinity }],
+    ]) {
       const want = scan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, ALL, extra));
       assertClose(chunked.y.dataSync(), want.y.dataSync(), 1e-5, 1e-4, `y vs ${what}`);
       assertClose(chunked.lastState.dataSync(), want.lastState.dataSync(), 1e-5, 1e-4, `lastState vs ${what}`);
@@ -141,7 +175,8 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
       const sizes = { b: 2, d: 3, n: 3, l: 10 };
       const x = scanInputs(sizes, 50);
       const { w, wl } = lossWeights(sizes, 60);
-      const names = diffNames(v), xs = names.map((k) => x[k]);
+      const names = diffNames(v),
+        xs = names.map((k) => x[k]);
       const f = scanLoss(selectiveScanReference, x, v, names, w, wl, { chunk: 3 });
       assertDirectionalGradients(f, xs, names, { seed: 70 });
       tf.dispose([w, wl, ...Object.values(x)]);
@@ -152,11 +187,15 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
     const sizes = { b: 1, d: 2, n: 3, l: 1 };
     const x = scanInputs(sizes, 85);
     const { w, wl } = lossWeights(sizes, 86);
-    const names = diffNames(ALL), xs = names.map((k) => x[k]);
+    const names = diffNames(ALL),
+      xs = names.map((k) => x[k]);
     const got = tf.grads(scanLoss(selectiveScanReference, x, ALL, names, w, wl))(xs);
     const want = tf.grads(scanLoss(selectiveScan, x, ALL, names, w, wl))(xs);
     names.forEach((k, i) => assertClose(got[i].dataSync(), want[i].dataSync(), 1e-5, 1e-4, `d${k}`));
-    assert.ok(got[names.indexOf("A")].dataSync().every((v) => v === 0), "dA at l = 1");
+    assert.ok(
+      got[names.indexOf("A")].dataSync().every((v) => v === 0),
+      "dA at l = 1",
+    );
     tf.dispose([...got, ...want, w, wl, ...Object.values(x)]);
   });
 
@@ -167,11 +206,16 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
       const half = (t, i) => tf.split(t, 2, 2)[i];
       const whole = lib.mamba.selectiveSSMLoop(x.u, x.delta, x.A, x.B, x.C, x.D);
       const first = lib.mamba.selectiveSSMParallel(half(x.u, 0), half(x.delta, 0), x.A, half(x.B, 0), half(x.C, 0), x.D);
-      const second = lib.mamba.selectiveSSMParallel(half(x.u, 1), half(x.delta, 1), x.A, half(x.B, 1), half(x.C, 1), x.D, { h0: first.lastState });
+      const second = lib.mamba.selectiveSSMParallel(half(x.u, 1), half(x.delta, 1), x.A, half(x.B, 1), half(x.C, 1), x.D, {
+        h0: first.lastState,
+      });
       assertClose(tf.concat([first.y, second.y], 2).dataSync(), whole.y.dataSync(), 1e-5, 1e-4, "y");
       assertClose(second.lastState.dataSync(), whole.lastState.dataSync(), 1e-5, 1e-4, "lastState");
     });
-    assert.throws(() => lib.mamba.selectiveSSMParallel(x.u, x.delta, x.A, x.B, x.C, x.D, { h0: tf.zeros([2, 3]) }), /selectiveSSMParallel: h0 must have shape \(b, d, n\) = \(2, 3, 4\), got \(2, 3\)/);
+    assert.throws(
+      () => lib.mamba.selectiveSSMParallel(x.u, x.delta, x.A, x.B, x.C, x.D, { h0: tf.zeros([2, 3]) }),
+      /selectiveSSMParallel: h0 must have shape \(b, d, n\) = \(2, 3, 4\), got \(2, 3\)/,
+    );
     tf.dispose(Object.values(x));
   });
 
@@ -182,7 +226,10 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
     for (const v of [ALL, NONE]) {
       assertNoLeak(() => selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v, { chunk: 4 })), `forward (${label(v)})`);
       const names = diffNames(v);
-      assertNoLeak(() => tf.grads(scanLoss(selectiveScanReference, x, v, names, w, wl, { chunk: 4 }))(names.map((k) => x[k])), `tf.grads (${label(v)})`);
+      assertNoLeak(
+        () => tf.grads(scanLoss(selectiveScanReference, x, v, names, w, wl, { chunk: 4 }))(names.map((k) => x[k])),
+        `tf.grads (${label(v)})`,
+      );
     }
     // The scan's own recomputation nested inside a recomputed block (training with --recompute).
     const Av = tf.variable(x.A);
@@ -201,8 +248,14 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
   it("rejects a bad chunk length, naming it", () => {
     const x = scanInputs({ b: 1, d: 2, n: 2, l: 5 }, 110);
     for (const chunk of [0, 2.5, -1]) {
-      assert.throws(() => selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, { chunk }), new RegExp(`selectiveScanReference: chunk must be a positive integer, got ${chunk}`));
-      assert.throws(() => lib.mamba.selectiveSSMCheckpointed(x.u, x.delta, x.A, x.B, x.C, undefined, { chunk }), new RegExp(`selectiveSSMCheckpointed: chunk must be a positive integer, got ${chunk}`));
+      assert.throws(
+        () => selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, { chunk }),
+        new RegExp(`selectiveScanReference: chunk must be a positive integer, got ${chunk}`),
+      );
+      assert.throws(
+        () => lib.mamba.selectiveSSMCheckpointed(x.u, x.delta, x.A, x.B, x.C, undefined, { chunk }),
+        new RegExp(`selectiveSSMCheckpointed: chunk must be a positive integer, got ${chunk}`),
+      );
     }
     tf.dispose(Object.values(x));
   });
@@ -213,7 +266,8 @@ describe("selectiveScanReference: memory of a training step at l = 784 [cpu]", f
 
   /** Peak bytes above the start (tfjs's count) of one forward + gradient of every input. */
   async function peakOfGradients(x, chunk) {
-    const names = diffNames(ALL), xs = names.map((k) => x[k]);
+    const names = diffNames(ALL),
+      xs = names.map((k) => x[k]);
     const { b, d, n, l } = { b: x.u.shape[0], d: x.u.shape[1], n: x.A.shape[1], l: x.u.shape[2] };
     const { w, wl } = lossWeights({ b, d, n, l }, 130);
     const before = tf.memory().numBytes;
@@ -278,14 +332,18 @@ forEachBackend("cauchyBilinearReference in recomputed chunks of points", () => {
       tf.dispose([got.re, got.im, ...g]);
       assertNoLeak(() => tf.grads(call(chunk, w))(flat(p)), `tf.grads (chunk ${chunk})`);
     }
-    assert.throws(() => lib.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, 0), /cauchyBilinearReference: chunk must be a positive integer or Infinity, got 0/);
+    assert.throws(
+      () => lib.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, 0),
+      /cauchyBilinearReference: chunk must be a positive integer or Infinity, got 0/,
+    );
     tf.dispose([whole.re, whole.im, ...gWhole, w.re, w.im, ...flat(p)]);
   });
 });
 
 forEachBackend("causalConvReference (the DFT convolution, recomputed in the backward pass)", () => {
   it("= the direct sum and the matmul DFT convolution, values and gradients of u and k (b=2 h=3 l=40; atol 1e-4 rtol 1e-4); no leaks", () => {
-    const u = tf.randomNormal([2, 3, 40], 0, 1, "float32", 5), k = tf.randomNormal([3, 40], 0, 0.3, "float32", 6);
+    const u = tf.randomNormal([2, 3, 40], 0, 1, "float32", 5),
+      k = tf.randomNormal([3, 40], 0, 0.3, "float32", 6);
     const w = tf.randomNormal([2, 3, 40], 0, 1, "float32", 7);
     assertClose(lib.causalConvReference(u, k).dataSync(), lib.directCausalConv(u, k).dataSync(), 1e-4, 1e-4, "y vs direct");
     const loss = (conv) => (a, b) => tf.sum(tf.mul(conv(a, b), w));
@@ -294,26 +352,38 @@ forEachBackend("causalConvReference (the DFT convolution, recomputed in the back
     assertClose(got[0].dataSync(), want[0].dataSync(), 1e-4, 1e-4, "du");
     assertClose(got[1].dataSync(), want[1].dataSync(), 1e-4, 1e-4, "dk");
     assertNoLeak(() => tf.grads(loss(lib.causalConvReference))([u, k]), "tf.grads");
-    assert.throws(() => lib.causalConvReference(u, tf.zeros([3, 39])), /causalConvReference: k \(shape \(3, 39\)\) must match the trailing axes of u/);
+    assert.throws(
+      () => lib.causalConvReference(u, tf.zeros([3, 39])),
+      /causalConvReference: k \(shape \(3, 39\)\) must match the trailing axes of u/,
+    );
     tf.dispose([u, k, w, ...got, ...want]);
   });
 });
 
 forEachBackend("s4dKernel beyond 128 positions (the Vandermonde product in recomputed chunks)", () => {
-  const N = 6, L = 300, step = 0.05;
+  const N = 6,
+    L = 300,
+    step = 0.05;
   const Lambda = lib.s4dInvInit(N);
   const parts = (seed) => ({ re: Float64Array.from(randn(N, seed)), im: Float64Array.from(randn(N, seed + 1)) });
-  const B = parts(1), C = parts(3);
+  const B = parts(1),
+    C = parts(3);
 
   /** K_l = 2·Re Σ_n C_n B̄_n Ā_n^l with ZOH, Ā = e^{ΔΛ}, B̄ = (Ā − 1)/Λ · B, in float64. */
   function kernel64() {
     const K = new Float64Array(L);
     for (let n = 0; n < N; n++) {
       const [lr, li] = [Lambda.re[n], Lambda.im[n]];
-      const e = Math.exp(step * lr), ar = e * Math.cos(step * li), ai = e * Math.sin(step * li); // Ā
-      const d = lr * lr + li * li, qr = ((ar - 1) * lr + ai * li) / d, qi = (ai * lr - (ar - 1) * li) / d; // (Ā − 1)/Λ
-      const br = qr * B.re[n] - qi * B.im[n], bi = qr * B.im[n] + qi * B.re[n]; // B̄
-      let wr = C.re[n] * br - C.im[n] * bi, wi = C.re[n] * bi + C.im[n] * br; // C·B̄·Ā^0
+      const e = Math.exp(step * lr),
+        ar = e * Math.cos(step * li),
+        ai = e * Math.sin(step * li); // Ā
+      const d = lr * lr + li * li,
+        qr = ((ar - 1) * lr + ai * li) / d,
+        qi = (ai * lr - (ar - 1) * li) / d; // (Ā − 1)/Λ
+      const br = qr * B.re[n] - qi * B.im[n],
+        bi = qr * B.im[n] + qi * B.re[n]; // B̄
+      let wr = C.re[n] * br - C.im[n] * bi,
+        wi = C.re[n] * bi + C.im[n] * br; // C·B̄·Ā^0
       for (let l = 0; l < L; l++) {
         K[l] += 2 * wr;
         [wr, wi] = [wr * ar - wi * ai, wr * ai + wi * ar];
@@ -325,7 +395,8 @@ forEachBackend("s4dKernel beyond 128 positions (the Vandermonde product in recom
   it("= the float64 Vandermonde sum (L=300, three chunks; atol 1e-4, rtol 1e-3); gradients = central differences (eps 1e-2, rtol 2e-2); no leaks", () => {
     const t = (v) => tf.tensor1d(Float32Array.from(v));
     const x0 = [t(Lambda.re), t(Lambda.im), t(B.re), t(B.im), t(C.re), t(C.im), tf.scalar(Math.log(step))];
-    const K = (Lre, Lim, Bre, Bim, Cre, Cim, logStep) => lib.s4dKernel({ re: Lre, im: Lim }, { re: Bre, im: Bim }, { re: Cre, im: Cim }, tf.exp(logStep), L, "zoh");
+    const K = (Lre, Lim, Bre, Bim, Cre, Cim, logStep) =>
+      lib.s4dKernel({ re: Lre, im: Lim }, { re: Bre, im: Bim }, { re: Cre, im: Cim }, tf.exp(logStep), L, "zoh");
     tf.tidy(() => assertClose(K(...x0).dataSync(), kernel64(), 1e-4, 1e-3, "K"));
     const w = tf.tensor1d(randn(L, 9));
     const loss = (...xs) => tf.sum(tf.mul(w, K(...xs)));

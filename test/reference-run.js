@@ -21,10 +21,25 @@ async function main() {
   for (const layer of layers) {
     const losses = [];
     const tensorsBefore = tf.memory().numTensors;
-    const summary = await lib.train({
-      task: "mnist-classification", layer, epochs: 2, bsz: 8, dModel: 4, nLayers: 2, n: 4, lr: 1e-2, dropout: 0.1,
-      trainLimit: 16, valLimit: 8, testLimit: 8, seed: 11, out: path.join(outDir, layer),
-    }, { onStep: (info) => losses.push(info.loss) });
+    const summary = await lib.train(
+      {
+        task: "mnist-classification",
+        layer,
+        epochs: 2,
+        bsz: 8,
+        dModel: 4,
+        nLayers: 2,
+        n: 4,
+        lr: 1e-2,
+        dropout: 0.1,
+        trainLimit: 16,
+        valLimit: 8,
+        testLimit: 8,
+        seed: 11,
+        out: path.join(outDir, layer),
+      },
+      { onStep: (info) => losses.push(info.loss) },
+    );
     record.runs[layer] = { losses, summary, tensorsBefore, tensorsAfter: tf.memory().numTensors };
   }
   process.stdout.write(JSON.stringify(record) + "\n");

@@ -28,12 +28,36 @@ describe("run records and npm run report", function () {
     const runDir = path.join(docs, "run");
     fs.mkdirSync(runDir);
     const summary = {
-      task: "mnist-classification", layer: "s4", backend: "wasm", params: 1234, epochs: 1, steps: 10, wall_s: 90,
-      best_epoch: 1, val_loss: 0.5, val_accuracy: 0.9, test_loss: 0.6, test_accuracy: 0.875, test_examples: 100,
-      best: 0.9, out: "runs/x", resumed_from_epoch: null, stopped_by_time_limit: true,
+      task: "mnist-classification",
+      layer: "s4",
+      backend: "wasm",
+      params: 1234,
+      epochs: 1,
+      steps: 10,
+      wall_s: 90,
+      best_epoch: 1,
+      val_loss: 0.5,
+      val_accuracy: 0.9,
+      test_loss: 0.6,
+      test_accuracy: 0.875,
+      test_examples: 100,
+      best: 0.9,
+      out: "runs/x",
+      resumed_from_epoch: null,
+      stopped_by_time_limit: true,
       config: { layer: "s4", dModel: 8, nLayers: 2, n: 4, bsz: 16 },
-      run: { commit: "a".repeat(40), dirty: false, backend: "wasm", device: "Some CPU, 2 cores", node: "v20", tfjs: "4.22.0", started_at: "2026-12-07T00:00:00.000Z", finished_at: "2026-12-07T00:01:30.000Z" },
-      command: "npm run train -- --tier cpu", history: [{ epoch: 1 }],
+      run: {
+        commit: "a".repeat(40),
+        dirty: false,
+        backend: "wasm",
+        device: "Some CPU, 2 cores",
+        node: "v20",
+        tfjs: "4.22.0",
+        started_at: "2026-12-07T00:00:00.000Z",
+        finished_at: "2026-12-07T00:01:30.000Z",
+      },
+      command: "npm run train -- --tier cpu",
+      history: [{ epoch: 1 }],
     };
     fs.writeFileSync(path.join(runDir, "summary.json"), JSON.stringify(summary));
     fs.writeFileSync(path.join(runDir, "metrics.jsonl"), JSON.stringify({ epoch: 1 }) + "\n");
@@ -43,7 +67,10 @@ describe("run records and npm run report", function () {
     assert.equal(r.status, 0, r.stderr);
     for (const f of ["command.txt", "summary.json", "metrics.jsonl"]) assert.ok(fs.existsSync(path.join(docs, "runs", "tiny-run", f)), f);
     const page = fs.readFileSync(path.join(docs, "results.md"), "utf8");
-    assert.match(page, /\| \[tiny-run\]\(runs\/tiny-run\/\) \| s4, dModel 8, 2 layers, N 4, batch 16, 1 234 params \| 10 steps, 1 epoch, stopped by its time limit \| 90\.00 % \(epoch 1\) \| \*\*87\.50 %\*\* on 100 images \| 1\.5 min \| wasm on Some CPU, 2 cores; `aaaaaaa`; 2026-12-07 \|/);
+    assert.match(
+      page,
+      /\| \[tiny-run\]\(runs\/tiny-run\/\) \| s4, dModel 8, 2 layers, N 4, batch 16, 1 234 params \| 10 steps, 1 epoch, stopped by its time limit \| 90\.00 % \(epoch 1\) \| \*\*87\.50 %\*\* on 100 images \| 1\.5 min \| wasm on Some CPU, 2 cores; `aaaaaaa`; 2026-12-07 \|/,
+    );
     assert.match(page, /- `tiny-run`: `npm run train -- --tier cpu`/);
     assert.equal(run("--docs", docs, "--check").status, 0);
     r = run("--docs", docs, "--add", runDir, "tiny-run");

@@ -11,7 +11,8 @@ const ROOT = path.resolve(__dirname, "..");
 function projectFiles() {
   try {
     return execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
-      .split("\n").filter(Boolean);
+      .split("\n")
+      .filter(Boolean);
   } catch {
     const out = [];
     const walk = (dir) => {
@@ -30,7 +31,7 @@ function projectFiles() {
 describe("the repository stands alone", () => {
   it("no file refers to a shared folder beside the checkout", () => {
     // Spelled in two pieces so that this test does not find itself.
-    const pattern = new RegExp(["\\.\\.", "[\\\\/]shared\\b|\"\\.\\.\",\\s*\"shared\""].join(""));
+    const pattern = new RegExp(["\\.\\.", '[\\\\/]shared\\b|"\\.\\.",\\s*"shared"'].join(""));
     const offenders = [];
     for (const file of projectFiles()) {
       const full = path.join(ROOT, file);

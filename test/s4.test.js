@@ -5,15 +5,25 @@ const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 /** A random stable DPLR system in float64: Re Λ < 0, all vectors complex. */
 function randomDPLR(N, seed) {
   const r = rng(seed);
-  const vec = (scale = 1) => lib.cvector(Array.from({ length: N }, () => scale * (r() - 0.5)), Array.from({ length: N }, () => scale * (r() - 0.5)));
-  const Lambda = lib.cvector(Array.from({ length: N }, () => -0.1 - r()), Array.from({ length: N }, () => 10 * (r() - 0.5)));
+  const vec = (scale = 1) =>
+    lib.cvector(
+      Array.from({ length: N }, () => scale * (r() - 0.5)),
+      Array.from({ length: N }, () => scale * (r() - 0.5)),
+    );
+  const Lambda = lib.cvector(
+    Array.from({ length: N }, () => -0.1 - r()),
+    Array.from({ length: N }, () => 10 * (r() - 0.5)),
+  );
   return { Lambda, P: vec(0.5), B: vec(), C: vec() };
 }
 
 function hippoDPLR(N, seed) {
   const { Lambda, P, B } = lib.makeDPLRHiPPO(N);
   const r = rng(seed);
-  const C = lib.cvector(Array.from({ length: N }, () => r() - 0.5), Array.from({ length: N }, () => r() - 0.5));
+  const C = lib.cvector(
+    Array.from({ length: N }, () => r() - 0.5),
+    Array.from({ length: N }, () => r() - 0.5),
+  );
   return { Lambda, P, B, C };
 }
 
@@ -35,7 +45,9 @@ describe("Part 2 in float64: generating functions", () => {
   const real = (seed, N) => {
     const r = rng(seed);
     // A stable real SSM: A = −I·2 + small random part, discretized in float64 by hand.
-    const A = lib.CMatrix.from(Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (i === j ? -2 : 0) + 0.5 * (r() - 0.5))));
+    const A = lib.CMatrix.from(
+      Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (i === j ? -2 : 0) + 0.5 * (r() - 0.5))),
+    );
     const step = 0.1;
     const I = lib.CMatrix.eye(N);
     const BL = lib.inverse(lib.addScaled(I, A, -step / 2));
@@ -71,19 +83,31 @@ describe("Part 2 in float64: generating functions", () => {
       assertClose(A.re, lib.makeHiPPO(N).re, 1e-9, 0, `real part, N=${N}`);
       assert.ok(A.maxAbsImag() < 1e-9, `imaginary part ${A.maxAbsImag()}`);
       assertClose(lib.matmul(V.adjoint(), V).re, lib.CMatrix.eye(N).re, 1e-12, 0, "VᴴV = I");
-      assert.ok(Array.from(Lambda.re).every((x) => Math.abs(x + 0.5) < 1e-12), "Re Λ = −½");
+      assert.ok(
+        Array.from(Lambda.re).every((x) => Math.abs(x + 0.5) < 1e-12),
+        "Re Λ = −½",
+      );
     }
   });
 
   it("eigh diagonalizes a random Hermitian matrix (float64 atol 1e-10)", () => {
-    const N = 12, r = rng(5);
-    const M = new lib.CMatrix(N, N, Float64Array.from({ length: N * N }, () => r() - 0.5), Float64Array.from({ length: N * N }, () => r() - 0.5));
+    const N = 12,
+      r = rng(5);
+    const M = new lib.CMatrix(
+      N,
+      N,
+      Float64Array.from({ length: N * N }, () => r() - 0.5),
+      Float64Array.from({ length: N * N }, () => r() - 0.5),
+    );
     const H = lib.scale(lib.addScaled(M, M.adjoint()), 0.5);
     const { values, vectors } = lib.eigh(H);
     const rebuilt = lib.matmul(lib.matmul(vectors, lib.CMatrix.diag(lib.cvector(values))), vectors.adjoint());
     assertClose(rebuilt.re, H.re, 1e-10, 0, "re");
     assertClose(rebuilt.im, H.im, 1e-10, 0, "im");
-    assert.ok(values.every((v, i) => i === 0 || values[i - 1] <= v), "ascending");
+    assert.ok(
+      values.every((v, i) => i === 0 || values[i - 1] <= v),
+      "ascending",
+    );
     assert.throws(() => lib.eigh(M), /eigh: H must be Hermitian/);
   });
 
@@ -100,8 +124,15 @@ describe("Part 2 in float64: generating functions", () => {
 
 forEachBackend("Part 2: the DPLR kernel", () => {
   const cases = [
-    ["random", 8, 16, 0.1], ["random", 8, 784, 0.01], ["random", 64, 16, 0.1], ["random", 64, 784, 0.01],
-    ["HiPPO", 8, 16, 0.1], ["HiPPO", 8, 784, 0.01], ["HiPPO", 64, 16, 0.1], ["HiPPO", 64, 784, 0.01], ["HiPPO", 64, 785, 0.01],
+    ["random", 8, 16, 0.1],
+    ["random", 8, 784, 0.01],
+    ["random", 64, 16, 0.1],
+    ["random", 64, 784, 0.01],
+    ["HiPPO", 8, 16, 0.1],
+    ["HiPPO", 8, 784, 0.01],
+    ["HiPPO", 64, 16, 0.1],
+    ["HiPPO", 64, 784, 0.01],
+    ["HiPPO", 64, 785, 0.01],
   ];
   for (const [kind, N, L, step] of cases) {
     it(`kernelDPLR = dense kernel of discreteDPLR, ${kind} N=${N} L=${L} (float32 vs float64: atol 1e-4·max|K|, rtol 1e-3)`, () => {
@@ -121,7 +152,8 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     const step = 0.2;
     tf.tidy(() => {
       const at = lib.kGenDPLR(toTensors(sys), step)(lib.cx.complex([-1], [0]));
-      let re = 0, im = 0;
+      let re = 0,
+        im = 0;
       for (let n = 0; n < 6; n++) {
         re += sys.C.re[n] * sys.B.re[n] + sys.C.im[n] * sys.B.im[n];
         im += sys.C.re[n] * sys.B.im[n] - sys.C.im[n] * sys.B.re[n];
@@ -166,9 +198,19 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     /** Random DPLR parameters (H, M), stable (Re Λ < 0), Q = P. */
     function randomParams(H, M, seed) {
       const next = lib.mulberry32(seed);
-      const t = (f = (x) => x) => tf.tensor2d(Float32Array.from({ length: H * M }, () => f(next() - 0.5)), [H, M]);
+      const t = (f = (x) => x) =>
+        tf.tensor2d(
+          Float32Array.from({ length: H * M }, () => f(next() - 0.5)),
+          [H, M],
+        );
       const P = { re: t(), im: t() };
-      return { Lambda: { re: t((x) => -0.1 - Math.abs(x)), im: t((x) => 8 * x) }, P, Q: P, B: { re: t(), im: t() }, C: { re: t(), im: t() } };
+      return {
+        Lambda: { re: t((x) => -0.1 - Math.abs(x)), im: t((x) => 8 * x) },
+        P,
+        Q: P,
+        B: { re: t(), im: t() },
+        C: { re: t(), im: t() },
+      };
     }
     const disposeParams = (p) => tf.dispose([p.Lambda, p.P, p.B, p.C].flatMap((c) => [c.re, c.im]));
 
@@ -187,9 +229,20 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     }
 
     it("its gradients equal those through the appended system, and match central differences", () => {
-      const L = 20, params = randomParams(2, 3, 5);
+      const L = 20,
+        params = randomParams(2, 3, 5);
       const names = ["Lre", "Lim", "Pre", "Pim", "Bre", "Bim", "Cre", "Cim", "logStep"];
-      const x0 = [params.Lambda.re, params.Lambda.im, params.P.re, params.P.im, params.B.re, params.B.im, params.C.re, params.C.im, tf.tensor1d([Math.log(0.03), Math.log(0.2)])];
+      const x0 = [
+        params.Lambda.re,
+        params.Lambda.im,
+        params.P.re,
+        params.P.im,
+        params.B.re,
+        params.B.im,
+        params.C.re,
+        params.C.im,
+        tf.tensor1d([Math.log(0.03), Math.log(0.2)]),
+      ];
       const w = tf.tensor2d(randn(2 * L, 41), [2, L]);
       const make = (Lre, Lim, Pre, Pim, Bre, Bim, Cre, Cim) => {
         const P = { re: Pre, im: Pim };
@@ -197,7 +250,8 @@ forEachBackend("Part 2: the DPLR kernel", () => {
       };
       const lossHalf = (...x) => tf.sum(tf.mul(w, lib.kernelDPLR(make(...x), tf.exp(x[8]), L, undefined, { conjugatePairs: true })));
       const lossFull = (...x) => tf.sum(tf.mul(w, lib.kernelDPLR(lib.withConjugates(make(...x)), tf.exp(x[8]), L)));
-      const gHalf = tf.grads(lossHalf)(x0), gFull = tf.grads(lossFull)(x0);
+      const gHalf = tf.grads(lossHalf)(x0),
+        gFull = tf.grads(lossFull)(x0);
       const eps = 1e-2;
       gHalf.forEach((g, i) => {
         const gv = g.dataSync();
@@ -214,18 +268,31 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     });
 
     it("hippoModes keeps the n/2 HiPPO-LegS modes of positive frequency, whose conjugates are the other half", () => {
-      const all = lib.makeDPLRHiPPO(8), half = lib.hippoModes(8, true);
+      const all = lib.makeDPLRHiPPO(8),
+        half = lib.hippoModes(8, true);
       assert.equal(half.Lambda.re.length, 4);
       const sortedIm = (xs) => Array.from(xs).sort((a, b) => a - b);
       const expected = sortedIm(all.Lambda.im).filter((x) => x > 0);
       assertClose(sortedIm(half.Lambda.im), expected, 1e-12, 0, "positive frequencies");
-      assertClose(sortedIm(all.Lambda.im).filter((x) => x < 0).map((x) => -x).sort((a, b) => a - b), expected, 1e-9, 0, "the rest are their conjugates");
+      assertClose(
+        sortedIm(all.Lambda.im)
+          .filter((x) => x < 0)
+          .map((x) => -x)
+          .sort((a, b) => a - b),
+        expected,
+        1e-9,
+        0,
+        "the rest are their conjugates",
+      );
     });
 
     it("bad input: roots of the wrong length name the expected shape", () => {
       const params = randomParams(1, 2, 3);
       const roots = lib.rootsOfUnityPairs(8);
-      assert.throws(() => lib.kernelDPLR(params, 0.1, 8, roots, { conjugatePairs: true }), /kernelDPLR: roots must have shape \(5, 2\) \(⌊L\/2⌋ \+ 1 points with conjugate pairs\), got \(8, 2\)/);
+      assert.throws(
+        () => lib.kernelDPLR(params, 0.1, 8, roots, { conjugatePairs: true }),
+        /kernelDPLR: roots must have shape \(5, 2\) \(⌊L\/2⌋ \+ 1 points with conjugate pairs\), got \(8, 2\)/,
+      );
       assert.throws(() => lib.rootsOfUnityPairs(8, 9), /rootsOfUnityPairs: count must be a whole number from 1 to L = 8, got 9/);
       tf.dispose(roots);
       disposeParams(params);
@@ -233,7 +300,8 @@ forEachBackend("Part 2: the DPLR kernel", () => {
   });
 
   it("gradients through kernelDPLR w.r.t. Λ, P, B, C and log step are finite and match central differences", () => {
-    const N = 6, L = 32;
+    const N = 6,
+      L = 32;
     const sys = hippoDPLR(N, 8);
     const t = toTensors(sys);
     const w = tf.tensor1d(randn(L, 9));
@@ -242,7 +310,11 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     // Q is tied to P, as in the S4 layer.
     const loss = (Lre, Lim, Pre, Pim, Bre, Bim, Cre, Cim, logStep) => {
       const P = { re: Pre, im: Pim };
-      const K = lib.kernelDPLR({ Lambda: { re: Lre, im: Lim }, P, Q: P, B: { re: Bre, im: Bim }, C: { re: Cre, im: Cim } }, tf.exp(logStep), L);
+      const K = lib.kernelDPLR(
+        { Lambda: { re: Lre, im: Lim }, P, Q: P, B: { re: Bre, im: Bim }, C: { re: Cre, im: Cim } },
+        tf.exp(logStep),
+        L,
+      );
       return tf.sum(tf.mul(w, K));
     };
     const grads = tf.grads(loss)(x0);
@@ -262,7 +334,8 @@ forEachBackend("Part 2: the DPLR kernel", () => {
   it("irdft: the InverseRealDFT kernel equals the matmul DFT (values and gradients) for L = 1, 7, 64, 784", () => {
     for (const L of [1, 7, 64, 784]) {
       tf.tidy(() => {
-        const re = tf.tensor2d(randn(2 * L, L), [2, L]), im = tf.tensor2d(randn(2 * L, L + 1), [2, L]);
+        const re = tf.tensor2d(randn(2 * L, L), [2, L]),
+          im = tf.tensor2d(randn(2 * L, L + 1), [2, L]);
         const w = tf.tensor2d(randn(2 * L, L + 2), [2, L]);
         const f = (op) => (a, b) => tf.sum(tf.mul(w, op(a, b)));
         assertClose(lib.irdft(re, im).dataSync(), lib.matmulIrdft(re, im).dataSync(), 1e-5, 1e-4, `value L=${L}`);
@@ -276,7 +349,8 @@ forEachBackend("Part 2: the DPLR kernel", () => {
 
   it("matmulCausalConv (the fallback path) equals the causalConv kernel", () => {
     tf.tidy(() => {
-      const u = tf.tensor3d(randn(2 * 3 * 50, 1), [2, 3, 50]), k = tf.tensor2d(randn(150, 2), [3, 50]);
+      const u = tf.tensor3d(randn(2 * 3 * 50, 1), [2, 3, 50]),
+        k = tf.tensor2d(randn(150, 2), [3, 50]);
       assertClose(lib.matmulCausalConv(u, k).dataSync(), lib.causalConv(u, k).dataSync(), 1e-4, 1e-4, "y");
     });
   });
@@ -289,7 +363,10 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     const z = lib.cx.complex([0.5], [0.5]);
     assertNoLeak(() => Object.values(lib.kGenDPLR(t, 0.1)(z)), "kGenDPLR");
     assertNoLeak(() => Object.values(lib.cauchyDot(t.B, z, t.Lambda)), "cauchyDot");
-    assertNoLeak(() => tf.grads((a) => tf.sum(lib.kernelDPLR({ ...t, Lambda: { re: a, im: t.Lambda.im } }, 0.1, 16)))([t.Lambda.re]), "kernelDPLR gradient");
+    assertNoLeak(
+      () => tf.grads((a) => tf.sum(lib.kernelDPLR({ ...t, Lambda: { re: a, im: t.Lambda.im } }, 0.1, 16)))([t.Lambda.re]),
+      "kernelDPLR gradient",
+    );
     const s4d = { L: lib.cx.fromCVector(lib.s4dLinInit(4)), B: lib.cx.complex(tf.ones([4])), C: lib.cx.complex(tf.ones([4])) };
     assertNoLeak(() => lib.s4dKernel(s4d.L, s4d.B, s4d.C, 0.1, 16, "zoh"), "s4dKernel");
   });
@@ -299,12 +376,24 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     assert.throws(() => lib.kernelDPLR(t, 0, 16), /kGenDPLR: step must be a finite number > 0, got 0/);
     assert.throws(() => lib.kernelDPLR(t, NaN, 16), /step must be a finite number > 0, got NaN/);
     assert.throws(() => lib.kernelDPLR(t, 0.1, 0), /kernelDPLR: L must be a positive integer, got 0/);
-    assert.throws(() => lib.kernelDPLR({ ...t, B: lib.cx.complex(tf.zeros([5])) }, 0.1, 8), /B.re must have the shape of Lambda \(4\), got \(5\)/);
+    assert.throws(
+      () => lib.kernelDPLR({ ...t, B: lib.cx.complex(tf.zeros([5])) }, 0.1, 8),
+      /B.re must have the shape of Lambda \(4\), got \(5\)/,
+    );
     assert.throws(() => lib.kernelDPLR(t, tf.ones([3]), 8), /step must be a number, a scalar, or have the leading shape/);
     const sys = randomDPLR(4, 1);
-    assert.throws(() => lib.discreteDPLR(sys.Lambda, sys.P, sys.P, sys.B, sys.C, -0.1, 8), /discreteDPLR: step must be a finite number > 0/);
-    assert.throws(() => lib.discreteDPLR(lib.cvector([NaN, 1, 2, 3]), sys.P, sys.P, sys.B, sys.C, 0.1, 8), /discreteDPLR: Lambda.re must be finite, got NaN/);
-    assert.throws(() => lib.discreteDPLR(sys.Lambda, lib.cvector([1]), sys.P, sys.B, sys.C, 0.1, 8), /discreteDPLR: P must have length N = 4, got 1/);
+    assert.throws(
+      () => lib.discreteDPLR(sys.Lambda, sys.P, sys.P, sys.B, sys.C, -0.1, 8),
+      /discreteDPLR: step must be a finite number > 0/,
+    );
+    assert.throws(
+      () => lib.discreteDPLR(lib.cvector([NaN, 1, 2, 3]), sys.P, sys.P, sys.B, sys.C, 0.1, 8),
+      /discreteDPLR: Lambda.re must be finite, got NaN/,
+    );
+    assert.throws(
+      () => lib.discreteDPLR(sys.Lambda, lib.cvector([1]), sys.P, sys.B, sys.C, 0.1, 8),
+      /discreteDPLR: P must have length N = 4, got 1/,
+    );
     assert.throws(() => lib.makeHiPPO(0), /makeHiPPO: N must be a positive integer, got 0/);
     assert.throws(() => lib.makeDPLRHiPPO(2.5), /N must be a positive integer, got 2.5/);
     assert.throws(() => lib.s4dKernel(t.Lambda, t.B, t.C, 0.1, 8, "euler"), /method must be one of "zoh", "bilinear", got "euler"/);
@@ -317,38 +406,60 @@ forEachBackend("S4D: diagonal kernels", () => {
   for (const method of ["zoh", "bilinear"]) {
     for (const init of ["s4dLinInit", "s4dInvInit"]) {
       it(`${method} kernel (${init}, N=16, L=64) = its recurrence x_n ← Ā_n x_n + B̄_n u, y = 2 Re Σ C_n x_n (atol 1e-4)`, () => {
-        const N = 16, L = 64, step = 0.05;
+        const N = 16,
+          L = 64,
+          step = 0.05;
         const Lambda = lib[init](N);
         const r = rng(11);
-        const B = lib.cvector(Array.from({ length: N }, () => 1), new Array(N).fill(0));
-        const C = lib.cvector(Array.from({ length: N }, () => r() - 0.5), Array.from({ length: N }, () => r() - 0.5));
+        const B = lib.cvector(
+          Array.from({ length: N }, () => 1),
+          new Array(N).fill(0),
+        );
+        const C = lib.cvector(
+          Array.from({ length: N }, () => r() - 0.5),
+          Array.from({ length: N }, () => r() - 0.5),
+        );
         const u = randn(L, 12);
         // float64 recurrence with complex arithmetic
         const y = new Float64Array(L);
-        const xr = new Float64Array(N), xi = new Float64Array(N);
-        const Abr = [], Abi = [], Bbr = [], Bbi = [];
+        const xr = new Float64Array(N),
+          xi = new Float64Array(N);
+        const Abr = [],
+          Abi = [],
+          Bbr = [],
+          Bbi = [];
         for (let n = 0; n < N; n++) {
           const [a, b] = [Lambda.re[n] * step, Lambda.im[n] * step];
           let ar, ai, br, bi;
           if (method === "zoh") {
-            ar = Math.exp(a) * Math.cos(b); ai = Math.exp(a) * Math.sin(b);
+            ar = Math.exp(a) * Math.cos(b);
+            ai = Math.exp(a) * Math.sin(b);
             // (e^{ΔΛ} − 1)/Λ
-            const [nr, ni] = [ar - 1, ai], d = Lambda.re[n] ** 2 + Lambda.im[n] ** 2;
-            br = (nr * Lambda.re[n] + ni * Lambda.im[n]) / d; bi = (ni * Lambda.re[n] - nr * Lambda.im[n]) / d;
+            const [nr, ni] = [ar - 1, ai],
+              d = Lambda.re[n] ** 2 + Lambda.im[n] ** 2;
+            br = (nr * Lambda.re[n] + ni * Lambda.im[n]) / d;
+            bi = (ni * Lambda.re[n] - nr * Lambda.im[n]) / d;
           } else {
-            const [dr, di] = [1 - a / 2, -b / 2], d = dr * dr + di * di;
+            const [dr, di] = [1 - a / 2, -b / 2],
+              d = dr * dr + di * di;
             const [pr, pi] = [1 + a / 2, b / 2];
-            ar = (pr * dr + pi * di) / d; ai = (pi * dr - pr * di) / d;
-            br = (step * dr) / d; bi = (-step * di) / d;
+            ar = (pr * dr + pi * di) / d;
+            ai = (pi * dr - pr * di) / d;
+            br = (step * dr) / d;
+            bi = (-step * di) / d;
           }
-          Abr.push(ar); Abi.push(ai); Bbr.push(br); Bbi.push(bi);
+          Abr.push(ar);
+          Abi.push(ai);
+          Bbr.push(br);
+          Bbi.push(bi);
         }
         for (let k = 0; k < L; k++) {
           let acc = 0;
           for (let n = 0; n < N; n++) {
             const nr = Abr[n] * xr[n] - Abi[n] * xi[n] + Bbr[n] * u[k];
             const ni = Abr[n] * xi[n] + Abi[n] * xr[n] + Bbi[n] * u[k];
-            xr[n] = nr; xi[n] = ni;
+            xr[n] = nr;
+            xi[n] = ni;
             acc += 2 * (C.re[n] * nr - C.im[n] * ni);
           }
           y[k] = acc;
@@ -364,11 +475,16 @@ forEachBackend("S4D: diagonal kernels", () => {
 
   for (const method of ["zoh", "bilinear"]) {
     it(`${method} kernel gradients w.r.t. Λ, B, C and log step match central differences`, () => {
-      const N = 6, L = 40;
+      const N = 6,
+        L = 40;
       const Lambda = lib.s4dInvInit(N);
       const x0 = [
-        tf.tensor1d(Float32Array.from(Lambda.re)), tf.tensor1d(Float32Array.from(Lambda.im)),
-        tf.tensor1d(randn(N, 30)), tf.tensor1d(randn(N, 31)), tf.tensor1d(randn(N, 32)), tf.tensor1d(randn(N, 33)),
+        tf.tensor1d(Float32Array.from(Lambda.re)),
+        tf.tensor1d(Float32Array.from(Lambda.im)),
+        tf.tensor1d(randn(N, 30)),
+        tf.tensor1d(randn(N, 31)),
+        tf.tensor1d(randn(N, 32)),
+        tf.tensor1d(randn(N, 33)),
         tf.scalar(Math.log(0.03)),
       ];
       const w = tf.tensor1d(randn(L, 34));
@@ -389,7 +505,9 @@ forEachBackend("S4D: diagonal kernels", () => {
 
   it("S4D-Inv approximates the imaginary parts of diagonalized LegS (the larger ones within 15 %)", () => {
     const N = 64;
-    const legs = Array.from(lib.makeDPLRHiPPO(2 * N).Lambda.im).filter((x) => x > 0).sort((a, b) => b - a);
+    const legs = Array.from(lib.makeDPLRHiPPO(2 * N).Lambda.im)
+      .filter((x) => x > 0)
+      .sort((a, b) => b - a);
     const inv = Array.from(lib.s4dInvInit(N).im).sort((a, b) => b - a);
     for (let i = 0; i < 8; i++) assert.ok(Math.abs(inv[i] - legs[i]) / legs[i] < 0.15, `mode ${i}: ${inv[i]} vs ${legs[i]}`);
   });

@@ -13,10 +13,13 @@ const MODEL = { task: "sequence", layerKind: "s4", dModel: 8, nLayers: 2, n: 8, 
 function decodeGrayPng(buf) {
   const png = Buffer.from(buf);
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "PNG signature");
-  let off = 8, ihdr = null;
-  const idat = [], types = [];
+  let off = 8,
+    ihdr = null;
+  const idat = [],
+    types = [];
   while (off < png.length) {
-    const len = png.readUInt32BE(off), type = png.toString("latin1", off + 4, off + 8);
+    const len = png.readUInt32BE(off),
+      type = png.toString("latin1", off + 4, off + 8);
     const data = png.subarray(off + 8, off + 8 + len);
     assert.equal(png.readUInt32BE(off + 8 + len), zlib.crc32(png.subarray(off + 4, off + 8 + len)), `CRC of ${type}`);
     types.push(type);
@@ -25,7 +28,8 @@ function decodeGrayPng(buf) {
     off += 12 + len;
   }
   assert.deepEqual([types[0], types[types.length - 1]], ["IHDR", "IEND"]);
-  const width = ihdr.readUInt32BE(0), height = ihdr.readUInt32BE(4);
+  const width = ihdr.readUInt32BE(0),
+    height = ihdr.readUInt32BE(4);
   assert.deepEqual([...ihdr.subarray(8)], [8, 0, 0, 0, 0], "IHDR: bit depth 8, grayscale, deflate, filter 0, no interlace");
   const raw = zlib.inflateSync(Buffer.concat(idat));
   assert.equal(raw.length, height * (width + 1));
@@ -51,9 +55,14 @@ describe("sample: completion in RNN mode", function () {
     const steps = new Float32Array(2 * L * 256);
     let stats = null;
     const out = await lib.completeDigits(model, images, L, {
-      greedy: true, setup: false,
-      onStep: (t, logits) => { for (let i = 0; i < 2; i++) steps.set(logits.subarray(i * 256, (i + 1) * 256), (i * L + t) * 256); },
-      onStats: (s) => { stats = s; },
+      greedy: true,
+      setup: false,
+      onStep: (t, logits) => {
+        for (let i = 0; i < 2; i++) steps.set(logits.subarray(i * 256, (i + 1) * 256), (i * L + t) * 256);
+      },
+      onStats: (s) => {
+        stats = s;
+      },
     });
     assert.deepEqual(out, images);
     const x = tf.tensor2d(Int32Array.from(images), [2, L], "int32");
@@ -79,7 +88,8 @@ describe("sample: completion in RNN mode", function () {
     assert.ok(a instanceof Uint8Array && a.length === 2 * L);
     assert.deepEqual(a, b, "same seed, same pixels");
     assert.notDeepEqual(a, c, "another seed, other pixels (an untrained model is close to uniform)");
-    for (let i = 0; i < 2; i++) assert.deepEqual(a.subarray(i * L, i * L + prefix), images.subarray(i * L, i * L + prefix), `image ${i}: prefix kept`);
+    for (let i = 0; i < 2; i++)
+      assert.deepEqual(a.subarray(i * L, i * L + prefix), images.subarray(i * L, i * L + prefix), `image ${i}: prefix kept`);
     // An untrained model spreads its draws: many distinct values in the generated part.
     assert.ok(new Set(a.subarray(prefix, L)).size > 20);
   });
@@ -97,18 +107,28 @@ describe("sample: completion in RNN mode", function () {
   it("names the argument, the value and what was expected", async () => {
     await assert.rejects(lib.completeDigits(model, images, 785), /completeDigits: prefixLength must be an integer in \[0, 784\], got 785/);
     await assert.rejects(lib.completeDigits(model, images, -1), /prefixLength must be an integer in \[0, 784\], got -1/);
-    await assert.rejects(lib.completeDigits(model, images.subarray(0, 100), 0), /prefixes must hold b · 784 pixels for some b ≥ 1, got 100/);
-    await assert.rejects(lib.completeDigits(model, images, 0, { temperature: 0 }), /temperature must be a finite number > 0 \(or pass greedy: true\), got 0/);
+    await assert.rejects(
+      lib.completeDigits(model, images.subarray(0, 100), 0),
+      /prefixes must hold b · 784 pixels for some b ≥ 1, got 100/,
+    );
+    await assert.rejects(
+      lib.completeDigits(model, images, 0, { temperature: 0 }),
+      /temperature must be a finite number > 0 \(or pass greedy: true\), got 0/,
+    );
     await assert.rejects(lib.sampleDigits(model, 0), /sampleDigits: count must be an integer ≥ 1, got 0/);
     const cls = new lib.StackedModel({ ...MODEL, task: "classification", numClasses: 10, embedding: false });
-    await assert.rejects(lib.completeDigits(cls, images, 0), /model must be a sequence model \(task "sequence"\), got task "classification"/);
+    await assert.rejects(
+      lib.completeDigits(cls, images, 0),
+      /model must be a sequence model \(task "sequence"\), got task "classification"/,
+    );
     cls.dispose();
   });
 });
 
 describe("sample: PNG and digit grid", () => {
   it("encodes 8-bit grayscale that decodes back", () => {
-    const w = 37, h = 11;
+    const w = 37,
+      h = 11;
     const gray = Uint8Array.from({ length: w * h }, (_, i) => (i * 7 + (i >> 3)) & 255);
     const d = decodeGrayPng(lib.encodePng(gray, w, h));
     assert.deepEqual([d.width, d.height], [w, h]);
@@ -121,7 +141,10 @@ describe("sample: PNG and digit grid", () => {
   it("lays out original | prefix | completion with 2-px separators", () => {
     const original = Uint8Array.from({ length: L }, (_, i) => (i * 3) & 255);
     const completion = original.map((v) => 255 - v);
-    const g = lib.digitGrid([{ original, prefixLength: 300, completion }, { original, prefixLength: 0, completion }]);
+    const g = lib.digitGrid([
+      { original, prefixLength: 300, completion },
+      { original, prefixLength: 0, completion },
+    ]);
     assert.deepEqual([g.width, g.height], [3 * 28 + 4 * 2, 2 * 28 + 3 * 2]);
     const at = (row, col, p) => g.pixels[(2 + row * 30 + Math.floor(p / 28)) * g.width + 2 + col * 30 + (p % 28)];
     assert.equal(at(0, 0, 500), original[500]);
@@ -130,7 +153,10 @@ describe("sample: PNG and digit grid", () => {
     assert.equal(at(0, 2, 299), completion[299] >> 1, "the given prefix is dimmed in the completion");
     assert.equal(at(0, 2, 300), completion[300]);
     assert.equal(at(1, 1, 0), 96);
-    assert.throws(() => lib.digitGrid([{ original, prefixLength: 900, completion }]), /digitGrid: rows\[0\].prefixLength must be an integer in \[0, 784\], got 900/);
+    assert.throws(
+      () => lib.digitGrid([{ original, prefixLength: 900, completion }]),
+      /digitGrid: rows\[0\].prefixLength must be an integer in \[0, 784\], got 900/,
+    );
   });
 
   it("writes atomically", () => {

@@ -20,11 +20,21 @@ function makeInputs({ b, d, n, l }, seed = 1) {
 
 /** The options of a variant: which of D, z, deltaBias are given, and softplus; `extra` adds more. */
 function optsOf(x, v, extra = {}) {
-  return { D: v.D ? x.D : undefined, z: v.z ? x.z : undefined, deltaBias: v.bias ? x.deltaBias : undefined, deltaSoftplus: v.softplus, ...extra };
+  return {
+    D: v.D ? x.D : undefined,
+    z: v.z ? x.z : undefined,
+    deltaBias: v.bias ? x.deltaBias : undefined,
+    deltaSoftplus: v.softplus,
+    ...extra,
+  };
 }
 const ALL = { D: true, z: true, bias: true, softplus: true };
 const NONE = { D: false, z: false, bias: false, softplus: false };
-const label = (v) => Object.entries(v).filter(([, on]) => on).map(([k]) => k).join("+") || "plain";
+const label = (v) =>
+  Object.entries(v)
+    .filter(([, on]) => on)
+    .map(([k]) => k)
+    .join("+") || "plain";
 
 /** The inputs a variant differentiates: the five required ones plus the options it uses. */
 const diffInputs = (v) => INPUTS.filter((k) => !(k === "D" && !v.D) && !(k === "z" && !v.z) && !(k === "deltaBias" && !v.bias));

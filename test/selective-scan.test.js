@@ -2,10 +2,21 @@
 // reference, gradients against autodiff and finite differences, leaks, errors, golden values.
 const fs = require("node:fs");
 const path = require("node:path");
-const { FIXTURES, forEachBackend, assertClose, assertNoLeak, assertDirectionalGradients, randn, rng, tf, lib, assert, describeWebGPU } = require("./helpers");
+const {
+  FIXTURES,
+  forEachBackend,
+  assertClose,
+  assertNoLeak,
+  assertDirectionalGradients,
+  rng,
+  tf,
+  lib,
+  assert,
+  describeWebGPU,
+} = require("./helpers");
 
 const { selectiveScan, selectiveScanReference } = lib;
-const { INPUTS, makeInputs, optsOf, ALL, NONE, label, diffInputs, lossFn, weights } = require("./selective-scan-cases");
+const { makeInputs, optsOf, ALL, NONE, label, diffInputs, lossFn, weights } = require("./selective-scan-cases");
 
 /** Reference gradients by autodiff; an input the loss does not reach (A when l = 1: h_0 does not
  * depend on it) gets zeros, which is what the kernel must give too. */
@@ -59,7 +70,8 @@ forEachBackend("selectiveScan", (backend) => {
     const x = makeInputs(sizes, 25);
     const big = { ...x, A: tf.mul(x.A, 60) }; // δ·A reaches below −87 on some steps
     const { w, wl } = weights(sizes, 26);
-    const names = diffInputs(ALL), xs = names.map((k) => big[k]);
+    const names = diffInputs(ALL),
+      xs = names.map((k) => big[k]);
     const got = selectiveScan(big.u, big.delta, big.A, big.B, big.C, optsOf(big, ALL));
     const want = selectiveScanReference(big.u, big.delta, big.A, big.B, big.C, optsOf(big, ALL));
     assertClose(got.y.dataSync(), want.y.dataSync(), 1e-5, 1e-4, "y");
@@ -74,7 +86,10 @@ forEachBackend("selectiveScan", (backend) => {
     [{ b: 2, d: 3, n: 4, l: 9 }, ALL],
     [{ b: 2, d: 3, n: 4, l: 9 }, NONE],
     [{ b: 1, d: 1, n: 2, l: 1 }, ALL],
-    [{ b: 2, d: 3, n: 2, l: 5 }, { D: true, z: false, bias: true, softplus: false }],
+    [
+      { b: 2, d: 3, n: 2, l: 5 },
+      { D: true, z: false, bias: true, softplus: false },
+    ],
     [{ b: 1, d: 2, n: 3, l: 784 }, ALL],
   ]) {
     const names = diffInputs(v);
@@ -119,15 +134,19 @@ forEachBackend("selectiveScan", (backend) => {
     const sizes = { b: 2, d: 2, n: 3, l: 6 };
     const x = makeInputs(sizes, 50);
     const { w, wl } = weights(sizes, 60);
-    const names = diffInputs(ALL), xs = names.map((k) => x[k]);
+    const names = diffInputs(ALL),
+      xs = names.map((k) => x[k]);
     for (const pick of ["y", "lastState"]) {
-      const f = (scan) => (...vals) => {
-        const cur = { ...x };
-        names.forEach((k, i) => (cur[k] = vals[i]));
-        const r = scan(cur.u, cur.delta, cur.A, cur.B, cur.C, optsOf(cur, ALL));
-        return tf.sum(tf.mul(r[pick], pick === "y" ? w : wl));
-      };
-      const got = tf.grads(f(selectiveScan))(xs), want = referenceGrads(f(selectiveScanReference), xs);
+      const f =
+        (scan) =>
+        (...vals) => {
+          const cur = { ...x };
+          names.forEach((k, i) => (cur[k] = vals[i]));
+          const r = scan(cur.u, cur.delta, cur.A, cur.B, cur.C, optsOf(cur, ALL));
+          return tf.sum(tf.mul(r[pick], pick === "y" ? w : wl));
+        };
+      const got = tf.grads(f(selectiveScan))(xs),
+        want = referenceGrads(f(selectiveScanReference), xs);
       names.forEach((k, i) => assertClose(got[i].dataSync(), want[i].dataSync(), 1e-4, 1e-3, `d${k} (loss on ${pick})`));
       tf.dispose([...got, ...want]);
     }
@@ -178,7 +197,10 @@ forEachBackend("selectiveScan", (backend) => {
     assert.throws(call({ opts: { deltaSoftplus: 1 } }), /deltaSoftplus must be a boolean, got 1/);
     assert.throws(call({ B: bad([1, 2, 3]) }), /B must be a tf.Tensor of shape \(b, n, l\) = \(2, 3, 19\), got object/);
     assert.throws(call({ u: tf.zeros([2, 4, 19], "int32") }), /u must be float32, got int32/);
-    assert.throws(() => selectiveScanReference(x.u, x.delta, x.A, x.C.slice([0, 0, 0], [2, 2, 19]), x.C), /selectiveScanReference: B must have shape/);
+    assert.throws(
+      () => selectiveScanReference(x.u, x.delta, x.A, x.C.slice([0, 0, 0], [2, 2, 19]), x.C),
+      /selectiveScanReference: B must have shape/,
+    );
     tf.dispose(Object.values(x));
   });
 
@@ -190,7 +212,8 @@ forEachBackend("selectiveScan", (backend) => {
         const sizes = { b: 1, d: 2, n: 3, l: 4 };
         const x = makeInputs(sizes, 130);
         const { w, wl } = weights(sizes, 140);
-        const names = diffInputs(ALL), xs = names.map((k) => x[k]);
+        const names = diffInputs(ALL),
+          xs = names.map((k) => x[k]);
         const got = tf.grads(lossFn(selectiveScan, x, ALL, names, w, wl))(xs);
         const want = tf.grads(lossFn(selectiveScanReference, x, ALL, names, w, wl))(xs);
         names.forEach((k, i) => assertClose(got[i].dataSync(), want[i].dataSync(), 0, 0, `d${k}`));
@@ -229,7 +252,6 @@ describe("selectiveScan host math (fast exp, log1p, softplus, sigmoid)", () => {
 });
 
 describeWebGPU("selectiveScan on WebGPU", function () {
-
   it("runs the fused kernels here", () => {
     assert.ok(tf.getKernel("SelectiveScan", "webgpu") && tf.getKernel("SelectiveScanGrad", "webgpu"));
   });
@@ -262,7 +284,10 @@ describeWebGPU("selectiveScan on WebGPU", function () {
     [{ b: 2, d: 3, n: 4, l: 3 }, ALL],
     [{ b: 2, d: 3, n: 4, l: 7 }, ALL],
     [{ b: 1, d: 2, n: 3, l: 5 }, NONE],
-    [{ b: 2, d: 2, n: 16, l: 64 }, { D: true, z: true, bias: false, softplus: true }],
+    [
+      { b: 2, d: 2, n: 16, l: 64 },
+      { D: true, z: true, bias: false, softplus: true },
+    ],
     [{ b: 2, d: 3, n: 17, l: 257 }, ALL], // two groups of states, and one step into a second chunk
     [{ b: 1, d: 2, n: 4, l: 784 }, ALL],
     [{ b: 2, d: 1, n: 4, l: 1024 }, ALL],
@@ -300,7 +325,10 @@ describeWebGPU("selectiveScan on WebGPU", function () {
     await lib.useBackend("wasm", { quiet: true });
     const host = await outputs({});
     await lib.useBackend("webgpu", { quiet: true });
-    for (const [what, want] of [["host kernel", host], ["sequential twin", sequential]]) {
+    for (const [what, want] of [
+      ["host kernel", host],
+      ["sequential twin", sequential],
+    ]) {
       for (const key of Object.keys(chunked)) {
         const [atol, rtol] = key === "y" || key === "lastState" ? [1e-4, 1e-3] : [1e-3, 1e-3];
         assertClose(chunked[key], want[key], atol, rtol, `${key} vs ${what}`);
@@ -320,7 +348,10 @@ describeWebGPU("selectiveScan on WebGPU", function () {
     async function largestBuffer(f) {
       let largest = 0;
       backend.runWebGPUProgram = function (program, ...rest) {
-        largest = Math.max(largest, program.outputShape.reduce((a, b) => a * b, 1));
+        largest = Math.max(
+          largest,
+          program.outputShape.reduce((a, b) => a * b, 1),
+        );
         return original.call(this, program, ...rest);
       };
       try {
@@ -341,12 +372,18 @@ describeWebGPU("selectiveScan on WebGPU", function () {
     const chunked = await largestBuffer(fwdBwd({}));
     const sequential = await largestBuffer(fwdBwd({ scan: "sequential" }));
     assert.ok(sequential >= statesSize, `the sequential backward's largest buffer (${sequential}) holds every state (${statesSize})`);
-    assert.ok(chunked <= ownSize && ownSize < statesSize, `the chunked kernels' largest buffer has ${chunked} floats; b·d·l·n = ${statesSize}`);
+    assert.ok(
+      chunked <= ownSize && ownSize < statesSize,
+      `the chunked kernels' largest buffer has ${chunked} floats; b·d·l·n = ${statesSize}`,
+    );
   });
 
   it("rejects an unknown scan method, naming the option", () => {
     const x = makeInputs({ b: 1, d: 1, n: 2, l: 3 }, 230);
-    assert.throws(() => selectiveScan(x.u, x.delta, x.A, x.B, x.C, { scan: "parallel" }), /scan must be one of "chunked", "sequential", got "parallel"/);
+    assert.throws(
+      () => selectiveScan(x.u, x.delta, x.A, x.B, x.C, { scan: "parallel" }),
+      /scan must be one of "chunked", "sequential", got "parallel"/,
+    );
     tf.dispose(Object.values(x));
   });
 
@@ -363,7 +400,10 @@ describeWebGPU("selectiveScan on WebGPU", function () {
 
   it("says when the state size is too large for the forward shader", () => {
     const x = makeInputs({ b: 1, d: 1, n: 65, l: 2 }, 170);
-    assert.throws(() => selectiveScan(x.u, x.delta, x.A, x.B, x.C), /WebGPU kernel supports a state size n \(A is \(d, n\)\) of at most 64, got n = 65/);
+    assert.throws(
+      () => selectiveScan(x.u, x.delta, x.A, x.B, x.C),
+      /WebGPU kernel supports a state size n \(A is \(d, n\)\) of at most 64, got n = 65/,
+    );
     tf.dispose(Object.values(x));
   });
 });

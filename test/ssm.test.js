@@ -28,11 +28,20 @@ forEachBackend("Part 1: state space models", () => {
     });
   });
 
-  for (const [b, h, L] of [[1, 1, 1], [2, 3, 3], [1, 2, 64], [3, 2, 784], [1, 1, 1024]]) {
+  for (const [b, h, L] of [
+    [1, 1, 1],
+    [2, 3, 3],
+    [1, 2, 64],
+    [3, 2, 784],
+    [1, 1, 1024],
+  ]) {
     it(`FFT conv = direct conv, u (${b}, ${h}, ${L}) with k (${h}, ${L}) (float32: atol 1e-4, rtol 1e-4)`, () => {
       tf.tidy(() => {
         const u = tf.tensor3d(randn(b * h * L, L + b), [b, h, L]);
-        const k = tf.tensor2d(randn(h * L, L + 1).map((x, i) => x * Math.exp(-(i % L) / 50)), [h, L]);
+        const k = tf.tensor2d(
+          randn(h * L, L + 1).map((x, i) => x * Math.exp(-(i % L) / 50)),
+          [h, L],
+        );
         const fft = lib.causalConvolution(u, k, "fft");
         const direct = lib.causalConvolution(u, k, "direct");
         assertClose(fft.dataSync(), direct.dataSync(), 1e-4, 1e-4, "fft vs direct");
@@ -98,13 +107,16 @@ forEachBackend("Part 1: state space models", () => {
     const [k, b, m, L] = [40, 5, 1, 100];
     const dt = 1 / L;
     // (I − dt/2 A) x' = (I + dt/2 A) x + dt B u, A = [[0, 1], [−k/m, −b/m]]
-    const M = [[1, -dt / 2], [(dt / 2) * k / m, 1 + (dt / 2) * b / m]];
+    const M = [
+      [1, -dt / 2],
+      [((dt / 2) * k) / m, 1 + ((dt / 2) * b) / m],
+    ];
     const det = M[0][0] * M[1][1] - M[0][1] * M[1][0];
     let x = [0, 0];
     const ref = [];
     for (let i = 0; i < L; i++) {
       const r0 = x[0] + (dt / 2) * x[1];
-      const r1 = x[1] + (dt / 2) * (-k / m * x[0] - b / m * x[1]) + dt * u[i] / m;
+      const r1 = x[1] + (dt / 2) * ((-k / m) * x[0] - (b / m) * x[1]) + (dt * u[i]) / m;
       x = [(M[1][1] * r0 - M[0][1] * r1) / det, (-M[1][0] * r0 + M[0][0] * r1) / det];
       ref.push(x[0]);
     }

@@ -9,13 +9,17 @@ function checks() {
     if (lib.kernels.kernelMode?.() === "reference") this.skip(); // S4_KERNELS=reference registers no kernels
     assert.ok(lib.kernels.hasKernel("SumOfSquares"), `no SumOfSquares kernel on ${tf.getBackend()}`);
     for (const [k, shape] of [[0], [], [3], [255, 2], [257], [70001], [4, 64, 64]].entries()) {
-      const v = randn(shape.reduce((a, b) => a * b, 1), 5 + k);
+      const v = randn(
+        shape.reduce((a, b) => a * b, 1),
+        5 + k,
+      );
       const x = tf.tensor(v, shape);
       const want = Array.from(v).reduce((a, b) => a + b * b, 0);
       const got = sumOfSquares(x);
       assert.deepEqual(got.shape, []);
       assertClose(await got.data(), [want], 1e-6, 1e-5, `shape (${shape})`);
-      if (x.size > 0) { // (tfjs's own sum fails on an empty tensor on WebGPU)
+      if (x.size > 0) {
+        // (tfjs's own sum fails on an empty tensor on WebGPU)
         const ref = sumOfSquaresReference(x);
         assertClose(await ref.data(), [want], 1e-6, 1e-5, `reference, shape (${shape})`);
         ref.dispose();
@@ -24,12 +28,19 @@ function checks() {
     }
     const x = tf.ones([10]);
     const info = await tf.profile(() => sumOfSquares(x));
-    assert.deepEqual(info.kernels.map((k) => k.name), ["SumOfSquares"]);
+    assert.deepEqual(
+      info.kernels.map((k) => k.name),
+      ["SumOfSquares"],
+    );
     tf.dispose([x, info.result]);
   });
 
   it("is NaN with a NaN element and ∞ with an infinite one", async () => {
-    for (const [bad, check] of [[NaN, Number.isNaN], [Infinity, (s) => s === Infinity], [-Infinity, (s) => s === Infinity]]) {
+    for (const [bad, check] of [
+      [NaN, Number.isNaN],
+      [Infinity, (s) => s === Infinity],
+      [-Infinity, (s) => s === Infinity],
+    ]) {
       const v = Array.from(randn(1000, 3));
       v[617] = bad;
       const x = tf.tensor(v);
@@ -43,7 +54,13 @@ function checks() {
   it("has gradient 2x and leaks no tensors", async () => {
     const x = tf.tensor(randn(300, 9), [3, 100]);
     const g = tf.grad((a) => tf.mul(sumOfSquares(a), 3))(x);
-    assertClose(await g.data(), Array.from(await x.data()).map((a) => 6 * a), 1e-6, 1e-6, "d(3 Σ x²)/dx");
+    assertClose(
+      await g.data(),
+      Array.from(await x.data()).map((a) => 6 * a),
+      1e-6,
+      1e-6,
+      "d(3 Σ x²)/dx",
+    );
     assertNoLeak(() => sumOfSquares(x), "forward");
     assertNoLeak(() => tf.grad((a) => sumOfSquares(a))(x), "gradient");
     tf.dispose([x, g]);

@@ -13,8 +13,18 @@ const { SittingClock } = require("../dist/train/sitting-clock");
 const { checkpointMeta, freshState, disposeRunState, startState } = require("../dist/train/run-state");
 
 const TINY = {
-  task: "mnist-classification", layer: "s4d", epochs: 1, bsz: 16, dModel: 4, nLayers: 1, n: 4, lr: 1e-2,
-  trainLimit: 32, valLimit: 16, testLimit: 16, seed: 3,
+  task: "mnist-classification",
+  layer: "s4d",
+  epochs: 1,
+  bsz: 16,
+  dModel: 4,
+  nLayers: 1,
+  n: 4,
+  lr: 1e-2,
+  trainLimit: 32,
+  valLimit: 16,
+  testLimit: 16,
+  seed: 3,
 };
 
 describe("train() parts", function () {
@@ -73,8 +83,10 @@ describe("train() parts", function () {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "s4-train-parts-"));
     const cfg = resolveOptions({ ...TINY, out });
     const folder = new RunFolder(cfg);
-    assert.deepEqual([folder.lastPath, folder.bestPath, folder.metricsPath, folder.summaryPath],
-      ["last", "best", "metrics.jsonl", "summary.json"].map((f) => path.join(out, f)));
+    assert.deepEqual(
+      [folder.lastPath, folder.bestPath, folder.metricsPath, folder.summaryPath],
+      ["last", "best", "metrics.jsonl", "summary.json"].map((f) => path.join(out, f)),
+    );
     const before = tf.memory().numTensors;
     const task = lib.makeTask(cfg.task, "train", { limit: cfg.trainLimit });
     const st = await freshState(cfg, task);

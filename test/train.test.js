@@ -8,7 +8,20 @@ const { spawnSync } = require("node:child_process");
 const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
 
-const TINY = { task: "mnist-classification", layer: "s4d", epochs: 1, bsz: 16, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 64, valLimit: 32, testLimit: 32, seed: 3 };
+const TINY = {
+  task: "mnist-classification",
+  layer: "s4d",
+  epochs: 1,
+  bsz: 16,
+  dModel: 4,
+  nLayers: 1,
+  n: 4,
+  lr: 1e-2,
+  trainLimit: 64,
+  valLimit: 32,
+  testLimit: 32,
+  seed: 3,
+};
 const CLI = path.join(__dirname, "..", "dist", "cli", "train.js");
 
 function tmpDir(tag) {
@@ -16,7 +29,11 @@ function tmpDir(tag) {
 }
 
 function readJsonl(file) {
-  return fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  return fs
+    .readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 }
 
 async function paramsOf(ckpt) {
@@ -35,17 +52,23 @@ describe("train loop [wasm]", function () {
     const out = tmpDir("learn");
     const losses = [];
     const counts = [];
-    const s = await lib.train({ ...TINY, epochs: 6, trainLimit: 32, bsz: 16, dModel: 8, lr: 2e-2, out }, {
-      onStep: (i) => {
-        losses.push(i.loss);
-        counts.push(tf.memory().numTensors);
+    const s = await lib.train(
+      { ...TINY, epochs: 6, trainLimit: 32, bsz: 16, dModel: 8, lr: 2e-2, out },
+      {
+        onStep: (i) => {
+          losses.push(i.loss);
+          counts.push(tf.memory().numTensors);
+        },
       },
-    });
+    );
     assert.equal(losses.length, 12);
     const first = (losses[0] + losses[1]) / 2;
     const last = (losses[10] + losses[11]) / 2;
     assert.ok(last < first - 0.05, `loss should fall: first ${first}, last ${last} (${losses.map((l) => l.toFixed(3)).join(" ")})`);
-    assert.ok(counts.slice(1).every((c) => c === counts[1]), `numTensors should stay flat, got ${counts.join(" ")}`);
+    assert.ok(
+      counts.slice(1).every((c) => c === counts[1]),
+      `numTensors should stay flat, got ${counts.join(" ")}`,
+    );
     assert.equal(s.steps, 12);
   });
 
@@ -59,12 +82,27 @@ describe("train loop [wasm]", function () {
     for (const [i, r] of lines.entries()) {
       assert.equal(r.epoch, i + 1);
       assert.equal(r.step, 4 * (i + 1));
-      for (const k of ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "wall_s"]) assert.ok(Number.isFinite(r[k]), `${k} = ${r[k]}`);
+      for (const k of ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "wall_s"])
+        assert.ok(Number.isFinite(r[k]), `${k} = ${r[k]}`);
       assert.ok(r.val_accuracy >= 0 && r.val_accuracy <= 1);
       assert.ok(!("test_loss" in r) && !("test_accuracy" in r), "the test split is not evaluated per epoch");
     }
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
-    for (const k of ["task", "layer", "backend", "params", "epochs", "wall_s", "best_epoch", "val_accuracy", "test_accuracy", "test_examples", "config", "run"]) assert.ok(k in summary, `summary lacks ${k}`);
+    for (const k of [
+      "task",
+      "layer",
+      "backend",
+      "params",
+      "epochs",
+      "wall_s",
+      "best_epoch",
+      "val_accuracy",
+      "test_accuracy",
+      "test_examples",
+      "config",
+      "run",
+    ])
+      assert.ok(k in summary, `summary lacks ${k}`);
     assert.equal(summary.task, "mnist-classification");
     assert.equal(summary.layer, "s4d");
     assert.equal(summary.backend, "wasm");
@@ -83,8 +121,10 @@ describe("train loop [wasm]", function () {
     const best = await lib.loadModelCheckpoint(path.join(out, "best"));
     const ev = await lib.evaluate(best.model, lib.makeTask("mnist-classification", "test", { limit: 32 }), 64);
     best.model.dispose();
-    assert.ok(Math.abs(ev.accuracy - summary.test_accuracy) < 1e-9 && Math.abs(ev.loss - summary.test_loss) < 1e-6,
-      `test of best: ${JSON.stringify(ev)}, summary ${summary.test_accuracy} ${summary.test_loss}`);
+    assert.ok(
+      Math.abs(ev.accuracy - summary.test_accuracy) < 1e-9 && Math.abs(ev.loss - summary.test_loss) < 1e-6,
+      `test of best: ${JSON.stringify(ev)}, summary ${summary.test_accuracy} ${summary.test_loss}`,
+    );
     assert.equal(summary.params, s.params);
     assert.equal(summary.config.dModel, 4);
     assert.ok(!fs.readdirSync(out).some((f) => f.endsWith(".tmp")), "no temporary files left");
@@ -112,11 +152,14 @@ describe("train loop [wasm]", function () {
     // Stopped by a hook right after epoch 1 (its `last` checkpoint is written), then resumed.
     const split2 = tmpDir("split2");
     await assert.rejects(
-      lib.train({ ...opts, out: split2 }, {
-        onEpoch: (r) => {
-          if (r.epoch === 1) throw new Error("stop here");
+      lib.train(
+        { ...opts, out: split2 },
+        {
+          onEpoch: (r) => {
+            if (r.epoch === 1) throw new Error("stop here");
+          },
         },
-      }),
+      ),
       /stop here/,
     );
     const resumed = await lib.train({ ...opts, out: split2, resume: true });
@@ -202,11 +245,14 @@ describe("train CLI", function () {
   it("--tier quick trains the notebooks' quick configuration and records the command", function () {
     this.timeout(300000);
     const out = tmpDir("tier");
-    const r = spawnSync(process.execPath, [CLI, "--task", "mnist", "--layer", "s4", "--tier", "quick", "--backend", "wasm", "--out", out], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI, "--task", "mnist", "--layer", "s4", "--tier", "quick", "--backend", "wasm", "--out", out], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
     const preset = lib.tierPreset("mnist", "s4", "quick");
-    for (const k of ["dModel", "nLayers", "n", "bsz", "trainLimit", "valLimit", "testLimit", "timeLimitMinutes"]) assert.equal(summary.config[k], preset[k], k);
+    for (const k of ["dModel", "nLayers", "n", "bsz", "trainLimit", "valLimit", "testLimit", "timeLimitMinutes"])
+      assert.equal(summary.config[k], preset[k], k);
     assert.equal(summary.command, `npm run train -- --task mnist --layer s4 --tier quick --backend wasm --out ${out}`);
     assert.ok(summary.test_bits_per_dim > 0 && summary.val_bits_per_dim > 0);
     assert.match(r.stdout, /best checkpoint: epoch 1 \(chosen on validation\); test split \(32 examples\) evaluated once on it/);
@@ -214,10 +260,30 @@ describe("train CLI", function () {
 
   it("a step too large for wasm's 4 GiB heap fails with an error that names the sizes and --recompute, and --recompute runs it", function () {
     this.timeout(600000);
-    const big = ["--layer", "mamba", "--d-model", "64", "--bsz", "64", "--epochs", "1", "--train-limit", "64", "--val-limit", "8", "--test-limit", "8", "--backend", "wasm"];
+    const big = [
+      "--layer",
+      "mamba",
+      "--d-model",
+      "64",
+      "--bsz",
+      "64",
+      "--epochs",
+      "1",
+      "--train-limit",
+      "64",
+      "--val-limit",
+      "8",
+      "--test-limit",
+      "8",
+      "--backend",
+      "wasm",
+    ];
     let r = spawnSync(process.execPath, [CLI, ...big, "--out", tmpDir("oom")], { encoding: "utf8" });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /train: the wasm backend ran out of memory \(its heap holds at most 4 GiB\) in a training step with bsz 64, dModel 64, nLayers 4, layer mamba; set recompute \(--recompute\)/);
+    assert.match(
+      r.stderr,
+      /train: the wasm backend ran out of memory \(its heap holds at most 4 GiB\) in a training step with bsz 64, dModel 64, nLayers 4, layer mamba; set recompute \(--recompute\)/,
+    );
     r = spawnSync(process.execPath, [CLI, ...big, "--recompute", "--out", tmpDir("recompute")], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /test accuracy/);

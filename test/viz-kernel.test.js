@@ -71,12 +71,15 @@ describe("viz: finding the running tslab kernel's display", function () {
       const distDir = path.join(dir, "tslab", "dist");
       fs.mkdirSync(distDir, { recursive: true });
       fs.writeFileSync(path.join(distDir, "jupyter.js"), "exports.lastWriteDisplayData = null;\n");
-      fs.writeFileSync(path.join(distDir, "public.js"), `
+      fs.writeFileSync(
+        path.join(distDir, "public.js"),
+        `
         const jupyter = require("./jupyter");
         const write = (html, updatable) => jupyter.lastWriteDisplayData({ html, updatable });
         exports.display = { html: (s) => write(s, false) };
         exports.newDisplay = () => ({ html: (s) => write(s, true) });
-      `);
+      `,
+      );
       const r = inFreshProcess(`
         const sink = [];
         const idle = require(${JSON.stringify(path.join(dir, "tslab", "dist", "jupyter.js"))});
@@ -92,7 +95,12 @@ describe("viz: finding the running tslab kernel's display", function () {
       `);
       assert.equal(r.error, undefined, "show() once the stand-in serves cells");
       assert.match(r.before, /^show: no notebook to display in/, "a copy serving no cells is unused");
-      const expected = [["bundle", false], ["figure", false], ["figure", true], ["figure", true]];
+      const expected = [
+        ["bundle", false],
+        ["figure", false],
+        ["figure", true],
+        ["figure", true],
+      ];
       assert.deepEqual(r.outputs, expected);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -133,14 +141,22 @@ function ensureTslabPrefix() {
   const scratch = fs.mkdtempSync(`${TSLAB_PREFIX}.partial-`);
   try {
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-    const args = ["install", "--prefix", scratch, "--no-save", "--no-package-lock",
-      "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", `tslab@${TSLAB_VERSION}`];
+    const args = [
+      "install",
+      "--prefix",
+      scratch,
+      "--no-save",
+      "--no-package-lock",
+      "--ignore-scripts",
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      `tslab@${TSLAB_VERSION}`,
+    ];
     const install = spawnSync(npm, args, { encoding: "utf8", timeout: 300000 });
     const log = tail(`${install.stdout}${install.stderr}`);
-    assert.equal(install.status, 0,
-      `npm ${args.join(" ")} failed (it needs the npm registry or npm's cache):\n${log}`);
-    assert.ok(cachedTslab(scratch),
-      `tslab ${TSLAB_VERSION} installed into ${scratch}, but its zeromq addon does not load here`);
+    assert.equal(install.status, 0, `npm ${args.join(" ")} failed (it needs the npm registry or npm's cache):\n${log}`);
+    assert.ok(cachedTslab(scratch), `tslab ${TSLAB_VERSION} installed into ${scratch}, but its zeromq addon does not load here`);
     fs.rmSync(TSLAB_PREFIX, { recursive: true, force: true });
     fs.renameSync(scratch, TSLAB_PREFIX);
   } finally {
@@ -169,7 +185,12 @@ function registerKernel(scratch, jupyterPath) {
 function notebookOf(cells) {
   return {
     cells: cells.map((source, i) => ({
-      cell_type: "code", id: `cell-${i}`, execution_count: null, metadata: {}, outputs: [], source,
+      cell_type: "code",
+      id: `cell-${i}`,
+      execution_count: null,
+      metadata: {},
+      outputs: [],
+      source,
     })),
     metadata: {
       kernelspec: { display_name: "TypeScript (other)", language: "typescript", name: KERNEL_NAME },
@@ -262,13 +283,15 @@ describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)
     this.timeout(360000);
     const problem = jupyterProblem();
     if (problem) {
-      const enable = "run bash scripts/setup.sh (or apt-get install python3-nbclient " +
+      const enable =
+        "run bash scripts/setup.sh (or apt-get install python3-nbclient " +
         "jupyter-nbconvert python3-ipykernel, or point S4_PYTHON at a Python with Jupyter)";
       if (process.env.S4_REQUIRE_BROWSER === "1") {
         throw new Error(`${problem} and S4_REQUIRE_BROWSER=1: ${enable}`);
       }
-      console.log(`      skipped: real tslab kernel tests: ${problem}; ${enable} to run them ` +
-        "(S4_REQUIRE_BROWSER=1 makes this a failure)");
+      console.log(
+        `      skipped: real tslab kernel tests: ${problem}; ${enable} to run them ` + "(S4_REQUIRE_BROWSER=1 makes this a failure)",
+      );
       this.skip();
     }
     assert.ok(fs.existsSync(path.join(DIST, "index.js")), "no built library: npm run build");
@@ -307,7 +330,11 @@ describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)
   /** Checks what the cells printed and showed; `serving` and `library` are the expected files. */
   function checkOutputs(cells, { serving, library }) {
     const outputsOf = (c, type) => c.outputs.filter((o) => o.output_type === type);
-    const streams = cells.map((c) => outputsOf(c, "stream").map((o) => textOf(o.text)).join(""));
+    const streams = cells.map((c) =>
+      outputsOf(c, "stream")
+        .map((o) => textOf(o.text))
+        .join(""),
+    );
     const isError = (o) => o.output_type === "error" || o.name === "stderr";
     const errors = cells.flatMap((c) => c.outputs.filter(isError));
     assert.deepEqual(errors, [], "no cell reports an error");
@@ -322,8 +349,11 @@ describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)
 
     const htmlOf = (o) => textOf(o.data?.["text/html"]);
     const shown = cells.map((c) => outputsOf(c, "display_data").map(htmlOf));
-    assert.deepEqual(shown.map((s) => s.length), [0, 2, 1],
-      "display outputs per cell: none; plotly.js and the figure; the live chart");
+    assert.deepEqual(
+      shown.map((s) => s.length),
+      [0, 2, 1],
+      "display outputs per cell: none; plotly.js and the figure; the live chart",
+    );
     const [bundle, figure] = shown[1];
     assert.match(bundle, /^<script type="text\/javascript" data-s4-viz-plotly="/, "plotly.js first");
     assert.match(figure, /class="s4-viz-figure"[\s\S]*kernel check/, "the figure's HTML");
@@ -373,9 +403,17 @@ describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)
     fs.mkdirSync(folder);
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(folder, "node_modules"), "dir");
     const cells = execute(folder, notebookOf(BURST_CELLS));
-    const text = cells.map((c) => c.outputs.filter((o) => o.output_type === "stream").map((o) => textOf(o.text)).join(""));
+    const text = cells.map((c) =>
+      c.outputs
+        .filter((o) => o.output_type === "stream")
+        .map((o) => textOf(o.text))
+        .join(""),
+    );
     assert.match(text[0], /burst done/);
     assert.match(text[1], /the kernel is alive/);
-    assert.deepEqual(cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error")), []);
+    assert.deepEqual(
+      cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error")),
+      [],
+    );
   });
 });

@@ -19,7 +19,10 @@ describe("viz: springAnimation", function () {
     const fig = viz.springAnimation(m, { frameStep: 2, title: "spring" });
     assert.equal(fig.frames.length, 5); // samples 1, 3, 5, 7, 9
     const names = ["t = 0.00 s", "t = 0.25 s", "t = 0.50 s", "t = 0.75 s", "t = 1.00 s"];
-    assert.deepEqual(fig.frames.map((f) => f.name), names);
+    assert.deepEqual(
+      fig.frames.map((f) => f.name),
+      names,
+    );
     const last = fig.frames[4].data;
     assert.equal(last.length, 4);
     assert.deepEqual(last[0].x, m.t);
@@ -36,7 +39,10 @@ describe("viz: springAnimation", function () {
     assert.ok(Math.abs(coil[0] - wall) < 1e-12, "the spring starts at the wall");
     assert.ok(coil[coil.length - 1] < m.y[4], "the spring ends left of the mass");
     assert.equal(fig.layout.title.text, "spring");
-    assert.deepEqual(fig.data.map((tr) => tr.x.length), fig.frames[0].data.map((tr) => tr.x.length));
+    assert.deepEqual(
+      fig.data.map((tr) => tr.x.length),
+      fig.frames[0].data.map((tr) => tr.x.length),
+    );
   });
 
   it("fixes every axis range over the frames, the position axis at 1.2 × the largest |y|", function () {
@@ -51,7 +57,7 @@ describe("viz: springAnimation", function () {
     assert.equal(fig.frames.length, 5);
   });
 
-  it("labels in Chinese with lang: \"zh\", and takes the time and force axis titles", function () {
+  it('labels in Chinese with lang: "zh", and takes the time and force axis titles', function () {
     const fig = viz.springAnimation(motion(), { lang: "zh", frameStep: 4 });
     assert.equal(fig.layout.xaxis2.title.text, "时间 t（秒）");
     assert.equal(fig.layout.yaxis.title.text, "外力 u");
@@ -72,14 +78,13 @@ describe("viz: springAnimation", function () {
   it("names the argument that is wrong", function () {
     const m = motion();
     assert.throws(() => viz.springAnimation(null), /springAnimation: motion must be \{t, u, y\}/);
-    assert.throws(() => viz.springAnimation({ ...m, y: m.y.slice(1) }),
-      /springAnimation: motion.t, motion.u and motion.y must have the same length, got 9, 9 and 8/);
-    assert.throws(() => viz.springAnimation({ ...m, u: [1] }),
-      /springAnimation: motion.u must hold at least 2 numbers, got 1/);
-    assert.throws(() => viz.springAnimation(m, { frameStep: 0 }),
-      /springAnimation: options.frameStep must be a positive integer/);
-    assert.throws(() => viz.springAnimation(m, { lang: "fr" }),
-      /springAnimation: options.lang must be one of "en", "zh"/);
+    assert.throws(
+      () => viz.springAnimation({ ...m, y: m.y.slice(1) }),
+      /springAnimation: motion.t, motion.u and motion.y must have the same length, got 9, 9 and 8/,
+    );
+    assert.throws(() => viz.springAnimation({ ...m, u: [1] }), /springAnimation: motion.u must hold at least 2 numbers, got 1/);
+    assert.throws(() => viz.springAnimation(m, { frameStep: 0 }), /springAnimation: options.frameStep must be a positive integer/);
+    assert.throws(() => viz.springAnimation(m, { lang: "fr" }), /springAnimation: options.lang must be one of "en", "zh"/);
     assert.throws(() => viz.springAnimation(m, { speed: 2 }), /springAnimation: unknown option "speed"/);
   });
 });

@@ -33,7 +33,8 @@ function recordingDisplay() {
   };
 }
 
-const FIGURE_HTML = /^<div id="([A-Za-z][\w-]*)" class="s4-viz-figure" style="([^"<>]*)"><\/div>\n<script type="text\/javascript">\n([\s\S]*)\n<\/script>$/;
+const FIGURE_HTML =
+  /^<div id="([A-Za-z][\w-]*)" class="s4-viz-figure" style="([^"<>]*)"><\/div>\n<script type="text\/javascript">\n([\s\S]*)\n<\/script>$/;
 
 /**
  * Runs the script of figureHTML(...) in a sandbox with a stand-in document and Plotly; returns the
@@ -57,8 +58,15 @@ function runFigureHTML(html, { plotly = true } = {}) {
   };
   vm.runInNewContext(script, sandbox);
   return {
-    id, style, element, calls, timers, sandbox,
-    advance(ms) { now += ms; },
+    id,
+    style,
+    element,
+    calls,
+    timers,
+    sandbox,
+    advance(ms) {
+      now += ms;
+    },
   };
 }
 
@@ -72,7 +80,13 @@ describe("viz: linePlot", function () {
     const y2 = new Float32Array([3, 2, NaN]);
     const fig = viz.linePlot({ a: [1, 2, 3], b: y2 }, { title: "t" });
     assert.equal(fig.data.length, 2);
-    assert.deepEqual(fig.data.map((t) => [t.type, t.mode, t.name]), [["scatter", "lines", "a"], ["scatter", "lines", "b"]]);
+    assert.deepEqual(
+      fig.data.map((t) => [t.type, t.mode, t.name]),
+      [
+        ["scatter", "lines", "a"],
+        ["scatter", "lines", "b"],
+      ],
+    );
     assert.deepEqual(fig.data[0].x, [0, 1, 2]);
     assert.deepEqual(fig.data[0].y, [1, 2, 3]);
     assert.deepEqual(fig.data[1].y, [3, 2, null], "Float32Array becomes a plain array; NaN a gap (null)");
@@ -84,7 +98,10 @@ describe("viz: linePlot", function () {
 
   it("takes a shared x, per-series x, modes, log axes, and Chinese default labels", function () {
     const fig = viz.linePlot(
-      [{ name: "k", y: [1, 10, 100] }, { name: "m", y: [2, 20], x: [5, 6], mode: "markers" }],
+      [
+        { name: "k", y: [1, 10, 100] },
+        { name: "m", y: [2, 20], x: [5, 6], mode: "markers" },
+      ],
       { x: [0.5, 1, 1.5], logY: true, lang: "zh", xTitle: "t" },
     );
     assert.deepEqual(fig.data[0].x, [0.5, 1, 1.5]);
@@ -106,7 +123,10 @@ describe("viz: linePlot", function () {
     assert.throws(() => viz.linePlot([1, 2], { colour: "red" }), /linePlot: unknown option "colour"; known options: title, lang/);
     assert.throws(() => viz.linePlot([1, 2], { lang: "fr" }), /linePlot: options.lang must be one of "en", "zh", got string "fr"/);
     assert.throws(() => viz.linePlot([1, 2], { height: -5 }), /linePlot: options.height must be a finite number > 0, got number -5/);
-    assert.throws(() => viz.linePlot([1, 2], { mode: "dots" }), /linePlot: options.mode must be one of "lines", "markers", "lines\+markers"/);
+    assert.throws(
+      () => viz.linePlot([1, 2], { mode: "dots" }),
+      /linePlot: options.mode must be one of "lines", "markers", "lines\+markers"/,
+    );
     const t = lib.tf ?? require("@tensorflow/tfjs");
     const tensor = t.tensor1d([1, 2]);
     assert.throws(() => viz.linePlot(tensor), /a tensor of shape \[2\] \(read it first: await t.array\(\) or await t.data\(\)\)/);
@@ -118,7 +138,13 @@ describe("viz: barPlot", function () {
   it("groups one bar trace per series over shared categories", function () {
     const fig = viz.barPlot({ fast: [0.5, -1.2, 0.3], reference: new Float64Array([0.52, -1.18, 0.31]) }, { categories: ["Λ", "P", "B"] });
     assert.equal(fig.layout.barmode, "group");
-    assert.deepEqual(fig.data.map((t) => [t.type, t.name]), [["bar", "fast"], ["bar", "reference"]]);
+    assert.deepEqual(
+      fig.data.map((t) => [t.type, t.name]),
+      [
+        ["bar", "fast"],
+        ["bar", "reference"],
+      ],
+    );
     assert.deepEqual(fig.data[0].x, ["Λ", "P", "B"]);
     assert.deepEqual(fig.data[1].y, [0.52, -1.18, 0.31]);
     assert.equal(fig.layout.xaxis.title.text, "category");
@@ -131,7 +157,10 @@ describe("viz: barPlot", function () {
   });
 
   it("rejects series of different lengths and categories of the wrong length", function () {
-    assert.throws(() => viz.barPlot({ a: [1, 2], b: [1, 2, 3] }), /barPlot: every series must have one value per category: series\[0\] has 2, series\[1\] has 3/);
+    assert.throws(
+      () => viz.barPlot({ a: [1, 2], b: [1, 2, 3] }),
+      /barPlot: every series must have one value per category: series\[0\] has 2, series\[1\] has 3/,
+    );
     assert.throws(() => viz.barPlot({ a: [1, 2] }, { categories: ["x"] }), /barPlot: options.categories must have 2 entries/);
     assert.throws(() => viz.barPlot([{ name: "a", y: [1] }]), /barPlot: series\[0\] must be \{name\?, values\}/);
   });
@@ -157,12 +186,27 @@ describe("viz: heatmap", function () {
   });
 
   it("centres a diverging scale on zero when values have both signs; takes labels and a custom scale", function () {
-    const fig = viz.heatmap([[1, -2], [3, 4]], { x: ["a", "b"], y: [10, 20], colorbarTitle: "v" });
+    const fig = viz.heatmap(
+      [
+        [1, -2],
+        [3, 4],
+      ],
+      { x: ["a", "b"], y: [10, 20], colorbarTitle: "v" },
+    );
     assert.deepEqual([fig.data[0].colorscale, fig.data[0].zmid, fig.data[0].reversescale], ["RdBu", 0, true]);
     assert.deepEqual(fig.data[0].x, ["a", "b"]);
     assert.equal(fig.data[0].colorbar.title.text, "v");
-    const custom = viz.heatmap([[0, 1]], { colorscale: [[0, "#000"], [1, "#fff"]], matrixOrientation: false });
-    assert.deepEqual(custom.data[0].colorscale, [[0, "#000"], [1, "#fff"]]);
+    const custom = viz.heatmap([[0, 1]], {
+      colorscale: [
+        [0, "#000"],
+        [1, "#fff"],
+      ],
+      matrixOrientation: false,
+    });
+    assert.deepEqual(custom.data[0].colorscale, [
+      [0, "#000"],
+      [1, "#fff"],
+    ]);
     assert.equal(custom.layout.yaxis.autorange, undefined);
   });
 
@@ -170,7 +214,16 @@ describe("viz: heatmap", function () {
     assert.throws(() => viz.heatmap([[1, 2], [3]]), /heatmap: z must be rectangular: row 0 has 2 entries, row 1 has 1/);
     assert.throws(() => viz.heatmap([]), /heatmap: z must be a non-empty matrix/);
     assert.throws(() => viz.heatmap([[1, 2]], { y: [1, 2] }), /heatmap: options.y must have 1 entries/);
-    assert.throws(() => viz.heatmap([[1]], { colorscale: [[0.2, "#000"], [1, "#fff"]] }), /heatmap: options.colorscale must be a colorscale name/);
+    assert.throws(
+      () =>
+        viz.heatmap([[1]], {
+          colorscale: [
+            [0.2, "#000"],
+            [1, "#fff"],
+          ],
+        }),
+      /heatmap: options.colorscale must be a colorscale name/,
+    );
   });
 });
 
@@ -193,7 +246,10 @@ describe("viz: complexScatter", function () {
   });
 
   it("rejects parts of different lengths and missing parts", function () {
-    assert.throws(() => viz.complexScatter({ re: [1, 2], im: [1] }), /complexScatter: points.re and points.im must have the same length, got 2 and 1/);
+    assert.throws(
+      () => viz.complexScatter({ re: [1, 2], im: [1] }),
+      /complexScatter: points.re and points.im must have the same length, got 2 and 1/,
+    );
     assert.throws(() => viz.complexScatter([{ re: [1] }]), /complexScatter: points\[0\] must be \{name\?, re, im\}/);
   });
 });
@@ -217,20 +273,32 @@ describe("viz: surface", function () {
 
   it("rejects a grid too small to span a surface and coordinates of the wrong length", function () {
     assert.throws(() => viz.surface([[1, 2, 3]]), /surface: z must have at least 2 rows and 2 columns to span a surface, got 1 × 3/);
-    assert.throws(() => viz.surface([[1, 2], [3, 4]], { x: [1, 2, 3] }), /surface: options.x must have 2 entries/);
+    assert.throws(
+      () =>
+        viz.surface(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { x: [1, 2, 3] },
+        ),
+      /surface: options.x must have 2 entries/,
+    );
   });
 });
 
 describe("viz: imageGrid", function () {
-  const h = 5, w = 4;
+  const h = 5,
+    w = 4;
   // Distinct random images, so each can be found in the mosaic at exactly one place.
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const images = Array.from({ length: 5 }, () => Array.from({ length: h * w }, rand));
 
   /** Where image `img` (flat, h × w) sits in the mosaic given as the union of the traces' z. */
   function findPanels(mosaic) {
-    const H = mosaic.length, W = mosaic[0].length;
+    const H = mosaic.length,
+      W = mosaic[0].length;
     return images.map((img, i) => {
       const hits = [];
       for (let top = 0; top + h <= H; top++) {
@@ -257,14 +325,20 @@ describe("viz: imageGrid", function () {
     const mosaic = union(fig);
     const panels = findPanels(mosaic);
     // Row-major order: the first three on one row left to right, the other two below.
-    assert.deepEqual(panels.map((p) => p.top === panels[0].top), [true, true, true, false, false]);
+    assert.deepEqual(
+      panels.map((p) => p.top === panels[0].top),
+      [true, true, true, false, false],
+    );
     assert.ok(panels[0].left < panels[1].left && panels[1].left < panels[2].left && panels[3].top > panels[0].top);
     const filled = mosaic.flat().filter((v) => v !== null).length;
     assert.equal(filled, images.length * h * w, "every other cell is a gap");
     fig.layout.annotations.forEach((a, i) => {
       assert.equal(a.text, titles[i]);
       assert.equal(a.x, panels[i].left + (w - 1) / 2, "centred over its panel");
-      assert.ok(a.y < panels[i].top - 0.5 && a.y > panels[i].top - 0.5 - (panels[3].top - panels[0].top - h), "above its panel, below the panel over it");
+      assert.ok(
+        a.y < panels[i].top - 0.5 && a.y > panels[i].top - 0.5 - (panels[3].top - panels[0].top - h),
+        "above its panel, below the panel over it",
+      );
     });
     assert.equal(fig.layout.yaxis.scaleanchor, "x", "square pixels");
     assert.deepEqual([fig.data[0].zmin, fig.data[0].zmax], [Math.min(...images.flat()), Math.max(...images.flat())]);
@@ -279,30 +353,50 @@ describe("viz: imageGrid", function () {
     const [gray, tint] = fig.data.map((t) => t.z);
     panels.forEach(({ top, left }, i) => {
       for (let p = 0; p < h * w; p++) {
-        const r = top + Math.floor(p / w), c = left + (p % w);
+        const r = top + Math.floor(p / w),
+          c = left + (p % w);
         assert.equal(tint[r][c] !== null, p < k[i], `image ${i} pixel ${p}: tinted iff p < ${k[i]}`);
         assert.equal(gray[r][c] !== null, p >= k[i]);
       }
     });
     const mask = Array.from({ length: h * w }, (_, p) => p % 2 === 0);
     const masked = viz.imageGrid(images.slice(0, 1), { shape: [h, w], tintMask: mask });
-    assert.equal(masked.data[1].z.flat().filter((v) => v !== null).length, h * w / 2);
+    assert.equal(masked.data[1].z.flat().filter((v) => v !== null).length, (h * w) / 2);
   });
 
   it("accepts matrices and square flat images (28 × 28 inferred from 784 pixels)", function () {
     const digit = Array.from({ length: 784 }, (_, p) => p % 255);
     const fig = viz.imageGrid([digit, new Float32Array(digit)]);
     assert.equal(fig.data[0].z.flat().filter((v) => v !== null).length, 2 * 784);
-    const rows = [[0, 1], [2, 3]];
+    const rows = [
+      [0, 1],
+      [2, 3],
+    ];
     assert.equal(viz.imageGrid([rows]).data[0].z.length, 2);
   });
 
   it("names what is wrong with the images and options", function () {
     assert.throws(() => viz.imageGrid([[1, 2, 3]]), /imageGrid: images\[0\] has 3 pixels, not a square number; give options.shape/);
-    assert.throws(() => viz.imageGrid([[1, 2, 3, 4], [1, 2, 3, 4, 5, 6, 7, 8, 9]]), /imageGrid: all images must have one shape: images\[0\] is 2 × 2, images\[1\] is 3 × 3/);
-    assert.throws(() => viz.imageGrid([[1, 2, 3, 4]], { tintPrefix: 5 }), /imageGrid: options.tintPrefix must be an integer in \[0, 4\], got number 5/);
-    assert.throws(() => viz.imageGrid([[1, 2, 3, 4]], { titles: ["a", "b"] }), /imageGrid: options.titles must be one string per image \(1\)/);
-    assert.throws(() => viz.imageGrid([[1, 2, 3, 4]], { tintPrefix: 1, tintMask: [1, 0, 0, 0] }), /give options.tintPrefix or options.tintMask, not both/);
+    assert.throws(
+      () =>
+        viz.imageGrid([
+          [1, 2, 3, 4],
+          [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        ]),
+      /imageGrid: all images must have one shape: images\[0\] is 2 × 2, images\[1\] is 3 × 3/,
+    );
+    assert.throws(
+      () => viz.imageGrid([[1, 2, 3, 4]], { tintPrefix: 5 }),
+      /imageGrid: options.tintPrefix must be an integer in \[0, 4\], got number 5/,
+    );
+    assert.throws(
+      () => viz.imageGrid([[1, 2, 3, 4]], { titles: ["a", "b"] }),
+      /imageGrid: options.titles must be one string per image \(1\)/,
+    );
+    assert.throws(
+      () => viz.imageGrid([[1, 2, 3, 4]], { tintPrefix: 1, tintMask: [1, 0, 0, 0] }),
+      /give options.tintPrefix or options.tintMask, not both/,
+    );
     assert.throws(() => viz.imageGrid([[1, 2, 3, 4]], { tintColor: "green" }), /imageGrid: options.tintColor must be a color "#rrggbb"/);
     assert.throws(() => viz.imageGrid([]), /imageGrid: images must be a non-empty array of images/);
   });
@@ -325,7 +419,10 @@ describe("viz: animation", function () {
       assert.deepEqual(f.data, frames[k]);
     });
     const steps = fig.layout.sliders[0].steps;
-    assert.deepEqual(steps.map((s) => s.args[0][0]), fig.frames.map((f) => f.name));
+    assert.deepEqual(
+      steps.map((s) => s.args[0][0]),
+      fig.frames.map((f) => f.name),
+    );
     const [play, pause] = fig.layout.updatemenus[0].buttons;
     assert.deepEqual([play.label, play.method, play.args[0], play.args[1].frame.duration], ["Play", "animate", null, 40]);
     assert.equal(pause.label, "Pause");
@@ -339,7 +436,13 @@ describe("viz: animation", function () {
     assert.ok(x0 <= Math.min(...xs) && x1 >= Math.max(...xs), `x range [${x0}, ${x1}] must hold [${Math.min(...xs)}, ${Math.max(...xs)}]`);
     assert.equal(fig.layout.xaxis.autorange, false);
     const given = viz.animation(frames, { xRange: [-2, 2], yRange: [-1, 1], frameNames: positions.map((_, k) => `t${k}`), lang: "zh" });
-    assert.deepEqual([given.layout.xaxis.range, given.layout.yaxis.range], [[-2, 2], [-1, 1]]);
+    assert.deepEqual(
+      [given.layout.xaxis.range, given.layout.yaxis.range],
+      [
+        [-2, 2],
+        [-1, 1],
+      ],
+    );
     assert.equal(given.frames[3].name, "t3");
     assert.equal(given.layout.updatemenus[0].buttons[0].label, "播放");
   });
@@ -347,7 +450,10 @@ describe("viz: animation", function () {
   it("redraws fully for non-scatter traces and rejects inconsistent frames", function () {
     const heat = viz.animation([[{ type: "heatmap", z: [[1]] }], [{ type: "heatmap", z: [[2]] }]]);
     assert.equal(heat.layout.updatemenus[0].buttons[0].args[1].frame.redraw, true);
-    assert.throws(() => viz.animation([[{ x: [1] }], [{ x: [1] }, { x: [2] }]]), /animation: every frame must have the same number of traces: frames\[0\] has 1, frames\[1\] has 2/);
+    assert.throws(
+      () => viz.animation([[{ x: [1] }], [{ x: [1] }, { x: [2] }]]),
+      /animation: every frame must have the same number of traces: frames\[0\] has 1, frames\[1\] has 2/,
+    );
     assert.throws(() => viz.animation([]), /animation: frames must be a non-empty array of frames/);
     assert.throws(() => viz.animation([[{ x: [1] }], [{ x: [1] }]], { frameNames: ["a", "a"] }), /options.frameNames must be distinct/);
     assert.throws(() => viz.animation([[1]]), /animation: frames\[0\]\[0\] must be a trace object/);
@@ -397,9 +503,15 @@ describe("viz: figure HTML", function () {
   it("gives each figure a fresh element id, and rejects what is not a figure", function () {
     const ids = new Set([1, 2, 3].map(() => FIGURE_HTML.exec(viz.figureHTML(viz.linePlot([1])))[1]));
     assert.equal(ids.size, 3);
-    assert.throws(() => viz.figureHTML({ data: "x", layout: {} }), /figureHTML: fig must be a figure \{data: traces\[\], layout, frames\?\}/);
+    assert.throws(
+      () => viz.figureHTML({ data: "x", layout: {} }),
+      /figureHTML: fig must be a figure \{data: traces\[\], layout, frames\?\}/,
+    );
     assert.throws(() => viz.figureHTML(viz.linePlot([1]), { id: "1 bad" }), /figureHTML: options.id must be letters/);
-    assert.throws(() => viz.show({ data: [], layout: {} }, { display: { html() {} } }), /show: options.display must have html\(s\) and newDisplay\(\) methods/);
+    assert.throws(
+      () => viz.show({ data: [], layout: {} }, { display: { html() {} } }),
+      /show: options.display must have html\(s\) and newDisplay\(\) methods/,
+    );
   });
 
   it("puts the local plotly.js bundle in one script that compiles and cannot be cut short", function () {
@@ -413,7 +525,11 @@ describe("viz: figure HTML", function () {
     const source = fs.readFileSync(require.resolve("plotly.js-dist/plotly.js"), "utf8");
     assert.ok(body.includes(source.slice(0, 2000)) && body.includes(source.slice(-2000)), "the installed bundle, inlined");
     assert.doesNotThrow(() => new vm.Script(body, { filename: "bundle.js" }), "the script compiles");
-    assert.match(body, /^if \(!\(window\.Plotly && window\.Plotly\.version === "[^"]+"\)\) \{\n\(function \(module, exports, define\) \{/, "runs only when missing, with module/exports/define hidden");
+    assert.match(
+      body,
+      /^if \(!\(window\.Plotly && window\.Plotly\.version === "[^"]+"\)\) \{\n\(function \(module, exports, define\) \{/,
+      "runs only when missing, with module/exports/define hidden",
+    );
   });
 
   it("writes a standalone page with the bundle once and every figure", function () {
@@ -465,13 +581,16 @@ describe("viz: show and liveChart", function () {
       viz.show(viz.barPlot([3]));
       report();
     `);
-    assert.deepEqual(r.outputs.map((o) => [o.kind, o.bundle, o.figure]), [
-      ["display", true, false],
-      ["display", false, true],
-      ["display", false, true],
-      ["updatable", false, true],
-      ["display", false, true],
-    ]);
+    assert.deepEqual(
+      r.outputs.map((o) => [o.kind, o.bundle, o.figure]),
+      [
+        ["display", true, false],
+        ["display", false, true],
+        ["display", false, true],
+        ["updatable", false, true],
+        ["display", false, true],
+      ],
+    );
   });
 
   it("does not send plotly.js again after loadPlotly(), which always sends it", function () {
@@ -482,7 +601,10 @@ describe("viz: show and liveChart", function () {
       viz.loadPlotly({ display });
       report();
     `);
-    assert.deepEqual(r.outputs.map((o) => o.bundle), [true, false, true]);
+    assert.deepEqual(
+      r.outputs.map((o) => o.bundle),
+      [true, false, true],
+    );
   });
 
   it("explains that show() needs a notebook when no kernel is running, and sends nothing", function () {
@@ -512,8 +634,17 @@ describe("viz: show and liveChart", function () {
     assert.equal(slot.updates, before + 1, "nothing pending: no redraw");
     const drawn = runFigureHTML(slot.html).calls[0].fig;
     assert.deepEqual(drawn.data[0].x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert.deepEqual(drawn.data[0].y, Array.from({ length: 10 }, (_, s) => 1 / (s + 1)));
-    assert.deepEqual([drawn.data[1].x, drawn.data[1].y], [[4, 9], [0.4, 0.9]]);
+    assert.deepEqual(
+      drawn.data[0].y,
+      Array.from({ length: 10 }, (_, s) => 1 / (s + 1)),
+    );
+    assert.deepEqual(
+      [drawn.data[1].x, drawn.data[1].y],
+      [
+        [4, 9],
+        [0.4, 0.9],
+      ],
+    );
     assert.equal(drawn.layout.title.text, "training");
     assert.equal(drawn.layout.xaxis.title.text, "step");
     assert.equal(d.outputs.filter((o) => o.kind === "updatable").length, 1, "one output, updated");
@@ -528,7 +659,10 @@ describe("viz: show and liveChart", function () {
     assert.equal(slot.updates, 101);
     const drawn = runFigureHTML(slot.html).calls[0].fig.data[0];
     assert.deepEqual(drawn.x, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], "evenly spread, last point kept");
-    assert.deepEqual(drawn.y, drawn.x.map((s) => 2 * s));
+    assert.deepEqual(
+      drawn.y,
+      drawn.x.map((s) => 2 * s),
+    );
     assert.equal(chart.figure().data[0].x.length, 101, "the figure keeps every point");
   });
 

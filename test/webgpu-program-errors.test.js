@@ -7,11 +7,17 @@ describeWebGPU("WebGPU kernels: programs the device rejects", function () {
 
   it("a WGSL error throws with the kernel's name and the compiler's message", () => {
     registerWebGPUKernel("TestRejectedProgram", ["x"], (shapes) => [
-      { program: flatProgram("testRejectedProgram", ["x"], shapes[0], "fn main(index : i32) { result[index] = notDeclared; }"), inputs: [0] },
+      {
+        program: flatProgram("testRejectedProgram", ["x"], shapes[0], "fn main(index : i32) { result[index] = notDeclared; }"),
+        inputs: [0],
+      },
     ]);
     const x = tf.ones([4]);
     try {
-      assert.throws(() => runKernel("TestRejectedProgram", { x }), /TestRejectedProgram \(webgpu\): the device rejected a program: .*notDeclared/);
+      assert.throws(
+        () => runKernel("TestRejectedProgram", { x }),
+        /TestRejectedProgram \(webgpu\): the device rejected a program: .*notDeclared/,
+      );
     } finally {
       x.dispose();
       tf.unregisterKernel("TestRejectedProgram", "webgpu");
@@ -20,7 +26,15 @@ describeWebGPU("WebGPU kernels: programs the device rejects", function () {
 
   it("a valid program after it runs as before", async () => {
     registerWebGPUKernel("TestDoubling", ["x"], (shapes) => [
-      { program: flatProgram("testDoubling", ["x"], shapes[0], "fn main(index : i32) { if (index < uniforms.size) { result[index] = 2.0 * x[index]; } }"), inputs: [0] },
+      {
+        program: flatProgram(
+          "testDoubling",
+          ["x"],
+          shapes[0],
+          "fn main(index : i32) { if (index < uniforms.size) { result[index] = 2.0 * x[index]; } }",
+        ),
+        inputs: [0],
+      },
     ]);
     const x = tf.tensor1d([1, 2, 3]);
     try {

@@ -58,7 +58,8 @@ function randn(n: number, seed: number, scale = 1): Float32Array {
 }
 
 /** Uniform values in [lo, hi) from the same generator. */
-const uniform = (n: number, seed: number, lo: number, hi: number) => Float32Array.from(randn(n, seed), (x) => lo + (hi - lo) * (x / 6 + 0.5));
+const uniform = (n: number, seed: number, lo: number, hi: number) =>
+  Float32Array.from(randn(n, seed), (x) => lo + (hi - lo) * (x / 6 + 0.5));
 
 /**
  * The S4 convolution path: the DPLR kernel (h, l) from HiPPO parameters (h, n) tiled over the
@@ -79,7 +80,9 @@ function s4Case(b: number, h: number, n: number, l: number, large: boolean, conj
       ? (backend, where) => {
           if (backend === "webgpu") return where.realGpu ? null : "the full layer is skipped on a software WebGPU adapter";
           if (backend === "tensorflow-gpu") return null;
-          return backend === where.fastestCpu ? null : `the full layer runs only on the fastest CPU backend (${where.fastestCpu ?? "none"}) and on a real GPU`;
+          return backend === where.fastestCpu
+            ? null
+            : `the full layer runs only on the fastest CPU backend (${where.fastestCpu ?? "none"}) and on a real GPU`;
         }
       : () => null,
     prepare: () => {
@@ -92,16 +95,29 @@ function s4Case(b: number, h: number, n: number, l: number, large: boolean, conj
       };
       const inputs = [
         tf.tensor3d(randn(b * h * l, 1), [b, h, l]), // u (b, h, l)
-        tile(hippo.Lambda.re), tile(hippo.Lambda.im), // Λ (h, m)
-        tile(hippo.P.re), tile(hippo.P.im), // P = Q (h, m)
-        tile(hippo.B.re), tile(hippo.B.im), // B (h, m)
-        tf.tensor2d(randn(h * m, 2, 0.5), [h, m]), tf.tensor2d(randn(h * m, 3, 0.5), [h, m]), // C̃ (h, m)
+        tile(hippo.Lambda.re),
+        tile(hippo.Lambda.im), // Λ (h, m)
+        tile(hippo.P.re),
+        tile(hippo.P.im), // P = Q (h, m)
+        tile(hippo.B.re),
+        tile(hippo.B.im), // B (h, m)
+        tf.tensor2d(randn(h * m, 2, 0.5), [h, m]),
+        tf.tensor2d(randn(h * m, 3, 0.5), [h, m]), // C̃ (h, m)
         tf.tensor1d(uniform(h, 4, Math.log(1e-3), Math.log(1e-1))), // log Δ (h)
         tf.tensor1d(randn(h, 5)), // D (h)
       ];
       const omega = lib.rootsOfUnity(l);
       const roots = { re: tf.tensor1d(Float32Array.from(omega.re)), im: tf.tensor1d(Float32Array.from(omega.im)) }; // (l) complex
-      const params = (lr: tf.Tensor, li: tf.Tensor, pr: tf.Tensor, pi: tf.Tensor, br: tf.Tensor, bi: tf.Tensor, cr: tf.Tensor, ci: tf.Tensor): lib.DPLRParams => {
+      const params = (
+        lr: tf.Tensor,
+        li: tf.Tensor,
+        pr: tf.Tensor,
+        pi: tf.Tensor,
+        br: tf.Tensor,
+        bi: tf.Tensor,
+        cr: tf.Tensor,
+        ci: tf.Tensor,
+      ): lib.DPLRParams => {
         const P = { re: pr, im: pi };
         return { Lambda: { re: lr, im: li }, P, Q: P, B: { re: br, im: bi }, C: { re: cr, im: ci } };
       };
@@ -144,7 +160,14 @@ const causalConvCase = (b: number, h: number, l: number): Case => ({
 });
 
 /** The selective scan, looked up at run time: a build without it skips the case. */
-type ScanFn = (u: tf.Tensor, delta: tf.Tensor, A: tf.Tensor, B: tf.Tensor, C: tf.Tensor, opts: Record<string, unknown>) => { y: tf.Tensor; lastState: tf.Tensor };
+type ScanFn = (
+  u: tf.Tensor,
+  delta: tf.Tensor,
+  A: tf.Tensor,
+  B: tf.Tensor,
+  C: tf.Tensor,
+  opts: Record<string, unknown>,
+) => { y: tf.Tensor; lastState: tf.Tensor };
 function scanFns(): { fast?: ScanFn; reference?: ScanFn } {
   const l = lib as unknown as Record<string, unknown>;
   return { fast: l.selectiveScan as ScanFn | undefined, reference: l.selectiveScanReference as ScanFn | undefined };
@@ -180,11 +203,13 @@ const selectiveScanCase = (b: number, d: number, n: number, l: number, twins = f
       tf.tensor3d(randn(b * d * l, 37), [b, d, l]), // z (b, d, l)
       tf.tensor1d(deltaBias), // deltaBias (d)
     ];
-    const call = (f: ScanFn, extra: Record<string, unknown>): Fn => (u, delta, A, B, C, D, z, bias) => {
-      const { y, lastState } = f(u, delta, A, B, C, { D, z, deltaBias: bias, deltaSoftplus: true, ...extra });
-      lastState.dispose();
-      return y;
-    };
+    const call =
+      (f: ScanFn, extra: Record<string, unknown>): Fn =>
+      (u, delta, A, B, C, D, z, bias) => {
+        const { y, lastState } = f(u, delta, A, B, C, { D, z, deltaBias: bias, deltaSoftplus: true, ...extra });
+        lastState.dispose();
+        return y;
+      };
     const r = tf.tensor3d(randn(b * d * l, 38), [b, d, l]);
     return twins
       ? { inputs, r, extra: [], fast: call(fast, { scan: "chunked" }), reference: call(fast, { scan: "sequential" }) }
@@ -202,7 +227,7 @@ function webgpuScanCase(key: string, b: number, d: number, n: number, l: number,
     ...base,
     key,
     shape: `${base.shape} (WebGPU chunked vs sequential)`,
-    referenceName: "the sequential WGSL twin (selectiveScan with scan: \"sequential\")",
+    referenceName: 'the sequential WGSL twin (selectiveScan with scan: "sequential")',
     referenceIsKernel: true,
     large,
     skip: (backend, where) => {

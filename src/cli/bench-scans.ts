@@ -18,8 +18,17 @@ import { selectiveSSMLoop, selectiveSSMParallel } from "../mamba";
 import { mulberry32 } from "../random";
 import type { Fn } from "./bench-cases";
 import {
-  MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, forwardBackwardOnce, forwardOnce, isSingleRun,
-  measure, planFor, textTable, writeJsonAtomic,
+  MIN_WARM_RUNS,
+  SINGLE_RUN,
+  Timing,
+  describePlan,
+  forwardBackwardOnce,
+  forwardOnce,
+  isSingleRun,
+  measure,
+  planFor,
+  textTable,
+  writeJsonAtomic,
 } from "./bench-timing";
 import { FlagError, ParsedFlags, parseFlags } from "./flags";
 
@@ -96,9 +105,17 @@ const yOnly = (r: { y: tf.Tensor; lastState: tf.Tensor }): tf.Tensor => {
 
 const VARIANTS: Variant[] = [
   { name: "sequential loop", slow: true, f: (u, dt, A, B, C, D) => yOnly(selectiveSSMLoop(u, dt, A, B, C, D)) },
-  { name: "hillis-steele", slow: false, f: (u, dt, A, B, C, D) => yOnly(selectiveSSMParallel(u, dt, A, B, C, D, { method: "hillis-steele" })) },
+  {
+    name: "hillis-steele",
+    slow: false,
+    f: (u, dt, A, B, C, D) => yOnly(selectiveSSMParallel(u, dt, A, B, C, D, { method: "hillis-steele" })),
+  },
   { name: "blelloch", slow: false, f: (u, dt, A, B, C, D) => yOnly(selectiveSSMParallel(u, dt, A, B, C, D, { method: "blelloch" })) },
-  { name: "chunked", slow: false, f: (u, dt, A, B, C, D) => yOnly(selectiveSSMParallel(u, dt, A, B, C, D, { method: "chunked", chunk: CHUNK })) },
+  {
+    name: "chunked",
+    slow: false,
+    f: (u, dt, A, B, C, D) => yOnly(selectiveSSMParallel(u, dt, A, B, C, D, { method: "chunked", chunk: CHUNK })),
+  },
   { name: "fused kernel", slow: false, f: (u, dt, A, B, C, D) => yOnly(selectiveScan(u, dt, A, B, C, { D })) },
 ];
 
@@ -116,7 +133,10 @@ function makeInputs({ b, d, n, l }: Sizes): { inputs: tf.Tensor[]; r: tf.Tensor 
     inputs: [
       tf.tensor3d(randn(b * d * l, 1), [b, d, l]), // u (b, d, l)
       tf.tensor3d(delta, [b, d, l]), // delta (b, d, l)
-      tf.tensor2d(Float32Array.from({ length: d * n }, (_, i) => -(1 + (i % n))), [d, n]), // A (d, n)
+      tf.tensor2d(
+        Float32Array.from({ length: d * n }, (_, i) => -(1 + (i % n))),
+        [d, n],
+      ), // A (d, n)
       tf.tensor3d(randn(b * n * l, 3), [b, n, l]), // B (b, n, l)
       tf.tensor3d(randn(b * n * l, 4), [b, n, l]), // C (b, n, l)
       tf.tensor1d(randn(d, 5)), // D (d)
@@ -147,15 +167,18 @@ const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed
 /** Marks a time in the table that comes from a single run. */
 const SINGLE_MARK = "*";
 
-const cell = (r: Result, side: "fwd" | "fwd_bwd", ms: number) =>
-  fmtMs(ms) + (r.single_run.includes(side) ? SINGLE_MARK : "");
+const cell = (r: Result, side: "fwd" | "fwd_bwd", ms: number) => fmtMs(ms) + (r.single_run.includes(side) ? SINGLE_MARK : "");
 
 function table(results: Result[]): string {
   const head = ["variant", "fwd ms", "fwd+bwd ms", "fwd ×fused", "fwd+bwd ×fused", "reps", "max |Δy|"];
   const rows = results.map((r) => [
-    r.variant, cell(r, "fwd", r.fwd_ms), cell(r, "fwd_bwd", r.fwd_bwd_ms),
-    `${r.fwd_vs_fused.toFixed(1)}×`, `${r.fwd_bwd_vs_fused.toFixed(1)}×`,
-    `${r.reps.fwd}/${r.reps.fwd_bwd}`, r.max_abs_diff_y.toExponential(1),
+    r.variant,
+    cell(r, "fwd", r.fwd_ms),
+    cell(r, "fwd_bwd", r.fwd_bwd_ms),
+    `${r.fwd_vs_fused.toFixed(1)}×`,
+    `${r.fwd_bwd_vs_fused.toFixed(1)}×`,
+    `${r.reps.fwd}/${r.reps.fwd_bwd}`,
+    r.max_abs_diff_y.toExponential(1),
   ]);
   return textTable(head, rows, 1);
 }
@@ -173,7 +196,9 @@ async function maxAbsDiff(x: tf.Tensor, y: tf.Tensor): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const opts = parseArgs(argv);
   const started = performance.now();
-  const choice = opts.backend ? await useBackend(opts.backend, { quiet: true }) : await chooseBackend({ quiet: true, order: ["webgpu", "wasm", "cpu"] });
+  const choice = opts.backend
+    ? await useBackend(opts.backend, { quiet: true })
+    : await chooseBackend({ quiet: true, order: ["webgpu", "wasm", "cpu"] });
   const sizes = opts.quick ? QUICK : FULL;
   const { inputs, r } = makeInputs(sizes);
   const notes: string[] = [];
@@ -217,10 +242,7 @@ async function main(argv: string[]): Promise<number> {
       fwd_vs_fused: m.fwd.ms / fused.fwd.ms,
       fwd_bwd_vs_fused: m.fwdBwd.ms / fused.fwdBwd.ms,
       reps: { fwd: m.fwd.reps, fwd_bwd: m.fwdBwd.reps },
-      single_run: [
-        ...(isSingleRun(m.fwd) ? ["fwd" as const] : []),
-        ...(isSingleRun(m.fwdBwd) ? ["fwd_bwd" as const] : []),
-      ],
+      single_run: [...(isSingleRun(m.fwd) ? ["fwd" as const] : []), ...(isSingleRun(m.fwdBwd) ? ["fwd_bwd" as const] : [])],
       max_abs_diff_y: m.diff,
     });
   }
@@ -229,7 +251,8 @@ async function main(argv: string[]): Promise<number> {
 
   console.log(`selective SSM, b=${b} d=${d} n=${n} l=${l}, backend ${choice.name}${opts.quick ? " (--quick)" : ""}\n`);
   console.log(table(results));
-  const slowPlan = planFor(opts.quick, true), plan = planFor(opts.quick, false);
+  const slowPlan = planFor(opts.quick, true),
+    plan = planFor(opts.quick, false);
   console.log(
     [
       "",
@@ -240,9 +263,9 @@ async function main(argv: string[]): Promise<number> {
       `The sequential loop is slow, so it is timed with fewer runs: ${describePlan(slowPlan)}.`,
       ...(results.some((x) => x.single_run.length)
         ? [
-          `${SINGLE_MARK} ${SINGLE_RUN} (reps 1): too slow for a warm-up and ${MIN_WARM_RUNS} more` +
-            " runs, so the first run, cold (one-time costs included), is the only sample.",
-        ]
+            `${SINGLE_MARK} ${SINGLE_RUN} (reps 1): too slow for a warm-up and ${MIN_WARM_RUNS} more` +
+              " runs, so the first run, cold (one-time costs included), is the only sample.",
+          ]
         : []),
       "max |Δy|: the largest difference from the fused kernel's y (float32 tf ops against the kernel's float64 host loop or WGSL).",
     ].join("\n"),

@@ -107,7 +107,8 @@ function parseStepArgs(argv: string[]): StepBenchOptions | "help" {
   }
   let dropout: number | undefined;
   if (values.dropout !== undefined) {
-    const raw = values.dropout as string, v = Number(raw);
+    const raw = values.dropout as string,
+      v = Number(raw);
     if (!(raw.trim() !== "" && Number.isFinite(v) && v >= 0 && v < 1)) {
       throw new UsageError(`--dropout must be a number in [0, 1), got "${raw}"`);
     }
@@ -166,11 +167,24 @@ function resolveSizes(cfg: LoadedConfig, opts: StepBenchOptions, task: Task): St
   const bsz = pick(opts.bsz, o.bsz, "bsz");
   if (bsz > task.n) throw new UsageError(`--bsz ${bsz} is larger than the training split (${task.n} examples)`);
   const sizes: StepSizes = {
-    task: o.task, layer: o.layer, bsz, dModel: pick(opts.dModel, o.dModel, "dModel"), nLayers: pick(opts.nLayers, o.nLayers, "nLayers"),
-    n: pick(opts.n, o.n, "n"), l: task.seqLen, expand: o.expand, dConv: o.dConv, dropout: opts.dropout ?? o.dropout, prenorm: o.prenorm,
+    task: o.task,
+    layer: o.layer,
+    bsz,
+    dModel: pick(opts.dModel, o.dModel, "dModel"),
+    nLayers: pick(opts.nLayers, o.nLayers, "nLayers"),
+    n: pick(opts.n, o.n, "n"),
+    l: task.seqLen,
+    expand: o.expand,
+    dConv: o.dConv,
+    dropout: opts.dropout ?? o.dropout,
+    prenorm: o.prenorm,
     conjugatePairs: opts.conjugatePairs || o.conjugatePairs || undefined,
-    recompute: opts.recompute || (o.recompute ?? false), lr: pick(undefined, o.lr, "lr"),
-    weightDecay: o.weightDecay, ssmLrScale: o.ssmLrScale, clipNorm: o.clipNorm, seed: o.seed,
+    recompute: opts.recompute || (o.recompute ?? false),
+    lr: pick(undefined, o.lr, "lr"),
+    weightDecay: o.weightDecay,
+    ssmLrScale: o.ssmLrScale,
+    clipNorm: o.clipNorm,
+    seed: o.seed,
   };
   // Unset options stay unset, so that the model and optimizer keep their defaults (training's).
   return Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined)) as unknown as StepSizes;
@@ -180,11 +194,17 @@ function resolveSizes(cfg: LoadedConfig, opts: StepBenchOptions, task: Task): St
 function buildModel(s: StepSizes, task: Task): StackedModel {
   const opts: StackedModelOptions = {
     task: s.task === "mnist" ? "sequence" : "classification",
-    layerKind: s.layer, dModel: s.dModel, nLayers: s.nLayers, n: s.n, l: task.seqLen, numClasses: task.numClasses,
+    layerKind: s.layer,
+    dModel: s.dModel,
+    nLayers: s.nLayers,
+    n: s.n,
+    l: task.seqLen,
+    numClasses: task.numClasses,
     embedding: task.inputKind === "tokens",
   };
   if (s.conjugatePairs && s.layer !== "s4") throw new UsageError(`--conjugate-pairs applies to s4 presets only, got layer ${s.layer}`);
-  for (const k of ["prenorm", "dropout", "expand", "dConv", "conjugatePairs", "seed"] as const) if (s[k] !== undefined) (opts as unknown as Record<string, unknown>)[k] = s[k];
+  for (const k of ["prenorm", "dropout", "expand", "dConv", "conjugatePairs", "seed"] as const)
+    if (s[k] !== undefined) (opts as unknown as Record<string, unknown>)[k] = s[k];
   return new StackedModel(opts);
 }
 
@@ -202,7 +222,11 @@ function stepRunner(s: StepSizes, task: Task): StepRunner {
   const model = buildModel(s, task);
   let optimizer: AdamW;
   try {
-    optimizer = new AdamW(model.parameters(), paramGroupsFor(s.layer, s.ssmLrScale), { lr: s.lr, weightDecay: s.weightDecay, clipNorm: s.clipNorm });
+    optimizer = new AdamW(model.parameters(), paramGroupsFor(s.layer, s.ssmLrScale), {
+      lr: s.lr,
+      weightDecay: s.weightDecay,
+      clipNorm: s.clipNorm,
+    });
   } catch (e) {
     model.dispose();
     throw e;
@@ -303,15 +327,21 @@ async function measureSteps(runner: StepRunner, opts: StepBenchOptions) {
     stepMs.push(performance.now() - t0);
   }
   return {
-    kernels: kernels[0].kernels, kernels_before_read: kernelsBeforeRead[0],
+    kernels: kernels[0].kernels,
+    kernels_before_read: kernelsBeforeRead[0],
     kernel_histogram: topCounts(kernels[0].by_name, HISTOGRAM_TOP),
     kernel_time_ms: kernelTimes.slice(0, HISTOGRAM_TOP),
     kernel_time_total_ms: Math.round(kernelTimes.reduce((a, k) => a + k.ms, 0) * 100) / 100,
-    traffic: traffic[0], traffic_before_read: trafficBeforeRead[0],
+    traffic: traffic[0],
+    traffic_before_read: trafficBeforeRead[0],
     deterministic: same(traffic) && same(trafficBeforeRead) && same(kernels) && same(kernelsBeforeRead),
     counted_steps: { kernels, traffic },
-    warmup_steps: opts.warmup, median_step_ms: median(stepMs), warm_runs: stepMs.length, step_ms: stepMs,
-    last_loss: last.loss, last_accuracy: last.accuracy,
+    warmup_steps: opts.warmup,
+    median_step_ms: median(stepMs),
+    warm_runs: stepMs.length,
+    step_ms: stepMs,
+    last_loss: last.loss,
+    last_accuracy: last.accuracy,
   };
 }
 
@@ -336,21 +366,46 @@ const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed
 const orDash = (v: number | null) => (v === null ? "-" : String(v));
 
 function table(results: StepBenchResult[]): string {
-  const head = ["backend", "kernels", "GPU programs", "uploads", "upload bytes", "uniform bytes", "read-backs", "read-back bytes", "syncs", "median step ms", "warm runs"];
+  const head = [
+    "backend",
+    "kernels",
+    "GPU programs",
+    "uploads",
+    "upload bytes",
+    "uniform bytes",
+    "read-backs",
+    "read-back bytes",
+    "syncs",
+    "median step ms",
+    "warm runs",
+  ];
   const rows = results.map((r) => [
-    r.backend, r.kernels, orDash(r.traffic.programs), r.traffic.uploads, r.traffic.upload_bytes, orDash(r.traffic.uniform_bytes),
-    r.traffic.readbacks, r.traffic.readback_bytes, r.traffic.syncs, fmtMs(r.median_step_ms), r.warm_runs,
+    r.backend,
+    r.kernels,
+    orDash(r.traffic.programs),
+    r.traffic.uploads,
+    r.traffic.upload_bytes,
+    orDash(r.traffic.uniform_bytes),
+    r.traffic.readbacks,
+    r.traffic.readback_bytes,
+    r.traffic.syncs,
+    fmtMs(r.median_step_ms),
+    r.warm_runs,
   ]);
   return textTable(head, rows, 1);
 }
 
 function describeRead(r: StepBenchResult): string {
-  const t = r.traffic, b = r.traffic_before_read;
+  const t = r.traffic,
+    b = r.traffic_before_read;
   const parts = [`${r.kernels - r.kernels_before_read} kernel(s)`];
   if (t.programs !== null && b.programs !== null) parts.push(`${t.programs - b.programs} GPU program(s)`);
   parts.push(`${t.readbacks - b.readbacks} read-back(s) of ${t.readback_bytes - b.readback_bytes} bytes`, `${t.syncs - b.syncs} sync(s)`);
-  return `${r.backend}: the final read adds ${parts.join(", ")}; before it the step ran ${r.kernels_before_read} kernels` +
-    (b.programs !== null ? `, ${b.programs} GPU programs` : "") + ` and uploaded ${b.uploads} tensors (${b.upload_bytes} bytes)`;
+  return (
+    `${r.backend}: the final read adds ${parts.join(", ")}; before it the step ran ${r.kernels_before_read} kernels` +
+    (b.programs !== null ? `, ${b.programs} GPU programs` : "") +
+    ` and uploaded ${b.uploads} tensors (${b.upload_bytes} bytes)`
+  );
 }
 
 // ---- Main -----------------------------------------------------------------------------------------
@@ -392,7 +447,8 @@ export async function benchStep(argv: string[]): Promise<number> {
   const results: StepBenchResult[] = [];
   const doc = () => ({
     what: "whole training steps: make the batch, trainStep (forward, gradients, AdamW), then one read of loss and accuracy",
-    counts_note: "the counts are deterministic (they do not depend on timing) and include the final read; *_before_read stop just before it",
+    counts_note:
+      "the counts are deterministic (they do not depend on timing) and include the final read; *_before_read stop just before it",
     preset: cfg.name,
     config_file: path.relative(process.cwd(), cfg.file) || cfg.file,
     command: `npm run bench -- --step ${argv.join(" ")}`,
@@ -414,28 +470,39 @@ export async function benchStep(argv: string[]): Promise<number> {
   }
   writeJsonAtomic(opts.json, doc());
 
-  console.log(`${cfg.name}: ${sizes.task}, ${sizes.layer}, bsz ${sizes.bsz}, d_model ${sizes.dModel}, ${sizes.nLayers} layers, N ${sizes.n}, L ${sizes.l}` +
-    `${sizes.recompute ? ", recompute" : ""}${sizes.conjugatePairs ? ", conjugate pairs" : ""}, dropout ${sizes.dropout ?? 0}; ${sizes.params} parameters`);
+  console.log(
+    `${cfg.name}: ${sizes.task}, ${sizes.layer}, bsz ${sizes.bsz}, d_model ${sizes.dModel}, ${sizes.nLayers} layers, N ${sizes.n}, L ${sizes.l}` +
+      `${sizes.recompute ? ", recompute" : ""}${sizes.conjugatePairs ? ", conjugate pairs" : ""}, dropout ${sizes.dropout ?? 0}; ${sizes.params} parameters`,
+  );
   console.log(table(results));
-  console.log([
-    "",
-    "Counts per training step (make the batch, trainStep, one read of loss and accuracy), the read included.",
-    "kernels: tfjs kernel invocations (tf.profile); GPU programs: compute dispatches (webgpu only);",
-    "uploads: tensors copied from host arrays to the backend and their bytes; uniform bytes: the shape",
-    "uniforms every webgpu dispatch writes; read-backs: buffers copied back to the host; syncs: reads that",
-    `waited for the device. Median step ms: ${opts.warmup} warm-up step(s), then the median of the warm runs.`,
-  ].join("\n"));
+  console.log(
+    [
+      "",
+      "Counts per training step (make the batch, trainStep, one read of loss and accuracy), the read included.",
+      "kernels: tfjs kernel invocations (tf.profile); GPU programs: compute dispatches (webgpu only);",
+      "uploads: tensors copied from host arrays to the backend and their bytes; uniform bytes: the shape",
+      "uniforms every webgpu dispatch writes; read-backs: buffers copied back to the host; syncs: reads that",
+      `waited for the device. Median step ms: ${opts.warmup} warm-up step(s), then the median of the warm runs.`,
+    ].join("\n"),
+  );
   for (const r of results) console.log(describeRead(r));
   for (const r of results) {
-    console.log(r.deterministic
-      ? `${r.backend}: counts are deterministic: identical in ${COUNTED_STEPS} counted steps`
-      : `${r.backend}: WARNING: the ${COUNTED_STEPS} counted steps gave different counts (see counted_steps in the JSON)`);
+    console.log(
+      r.deterministic
+        ? `${r.backend}: counts are deterministic: identical in ${COUNTED_STEPS} counted steps`
+        : `${r.backend}: WARNING: the ${COUNTED_STEPS} counted steps gave different counts (see counted_steps in the JSON)`,
+    );
     console.log(`${r.backend}: device ${r.device}`);
   }
   for (const r of results) {
     // Where the time goes (one profiled step): the kernels that took longest, and the rest.
     const rows = r.kernel_time_ms.map((k) => [k.name, k.count, fmtMs(k.ms), `${((100 * k.ms) / r.median_step_ms).toFixed(1)} %`]);
-    rows.push(["(all kernels)", r.kernels, fmtMs(r.kernel_time_total_ms), `${((100 * r.kernel_time_total_ms) / r.median_step_ms).toFixed(1)} %`]);
+    rows.push([
+      "(all kernels)",
+      r.kernels,
+      fmtMs(r.kernel_time_total_ms),
+      `${((100 * r.kernel_time_total_ms) / r.median_step_ms).toFixed(1)} %`,
+    ]);
     console.log(`\n${r.backend}: where one step's time goes (kernel times from tf.profile, share of the median step)`);
     console.log(textTable(["kernel", "calls", "ms", "share"], rows, 1));
   }

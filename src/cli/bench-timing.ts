@@ -40,9 +40,7 @@ export const isSingleRun = (t: Timing): boolean => t.reps === 1;
 /** Plans for small and large cases, normal and --quick. */
 export function planFor(quick: boolean, large: boolean): Plan {
   if (large) {
-    return quick
-      ? { warmup: 1, budgetMs: 0, maxReps: 3, singleRunMs: 1000 }
-      : { warmup: 1, budgetMs: 6000, maxReps: 5, singleRunMs: 5000 };
+    return quick ? { warmup: 1, budgetMs: 0, maxReps: 3, singleRunMs: 1000 } : { warmup: 1, budgetMs: 6000, maxReps: 5, singleRunMs: 5000 };
   }
   return quick
     ? { warmup: 1, budgetMs: 300, maxReps: 5, singleRunMs: 1000 }
@@ -69,8 +67,10 @@ export function describePlan(p: Plan): string {
   const warmup = p.warmup === 1 ? "1 warm-up run" : `up to ${p.warmup} warm-up runs`;
   const runs = p.maxReps > MIN_WARM_RUNS ? `${MIN_WARM_RUNS}–${p.maxReps}` : `${MIN_WARM_RUNS}`;
   const budget = p.budgetMs > 0 ? ` (as many as fit in ${p.budgetMs / 1000} s)` : "";
-  return `${warmup}, then the median of ${runs} warm runs${budget};` +
-    ` ${SINGLE_RUN} when the first run takes ${p.singleRunMs / 1000} s or more`;
+  return (
+    `${warmup}, then the median of ${runs} warm runs${budget};` +
+    ` ${SINGLE_RUN} when the first run takes ${p.singleRunMs / 1000} s or more`
+  );
 }
 
 /** One forward pass, read back. */
@@ -105,4 +105,3 @@ export function disableKernels(): void {
     if (tf.getKernel(name, backend)) tf.unregisterKernel(name, backend);
   }
 }
-

@@ -22,9 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BACKEND_ORDER, BackendName, availableBackends, useBackend } from "../backend";
 import { CASES, Case, OPS, OpName, Where } from "./bench-cases";
-import {
-  MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, isSingleRun, planFor, textTable, writeJsonAtomic,
-} from "./bench-timing";
+import { MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, isSingleRun, planFor, textTable, writeJsonAtomic } from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
 import { benchStep } from "./bench-step";
 import { FlagError, ParsedFlags, commaList, parseFlags } from "./flags";
@@ -127,7 +125,8 @@ function runWorker(backend: BackendName, c: Case, variant: "fast" | "reference",
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     const out: Measured = {};
-    let buffered = "", stderr = "";
+    let buffered = "",
+      stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       buffered += chunk;
       const lines = buffered.split("\n");
@@ -203,11 +202,16 @@ function parsePeerRow(line: string): PeerRow | null {
 function runPeer(python: string, c: Case, threads: number, quick: boolean): Promise<PeerOutcome> {
   if (!fs.existsSync(PEER_SCRIPT)) return Promise.resolve({ unavailable: `${PEER_SCRIPT} is missing` });
   const limitS = PEER_LIMIT_S[quick ? "quick" : "normal"];
-  const dims = Object.entries(c.peerDims).map(([k, v]) => `${k}=${v}`).join(",");
+  const dims = Object.entries(c.peerDims)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
   const args = [PEER_SCRIPT, "--only", c.op, "--dims", dims, "--threads", String(threads), ...(quick ? ["--quick"] : [])];
   return new Promise((resolve) => {
     const child = spawn(python, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "", stopped = false, spawnError: string | null = null;
+    let stdout = "",
+      stderr = "",
+      stopped = false,
+      spawnError: string | null = null;
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-8000)));
     child.on("error", (e: NodeJS.ErrnoException) => {
@@ -219,14 +223,25 @@ function runPeer(python: string, c: Case, threads: number, quick: boolean): Prom
     }, limitS * 1000);
     child.on("close", (code) => {
       clearTimeout(timer);
-      const lastLine = stderr.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
+      const lastLine =
+        stderr
+          .split("\n")
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .pop() ?? "";
       if (spawnError) return resolve({ unavailable: spawnError });
       if (code === PEER_NO_TORCH) {
-        const why = stderr.split("\n").find((l) => l.startsWith("torch_peer: "))?.slice("torch_peer: ".length);
+        const why = stderr
+          .split("\n")
+          .find((l) => l.startsWith("torch_peer: "))
+          ?.slice("torch_peer: ".length);
         return resolve({ unavailable: why ?? `PyTorch is not installed for ${python}` });
       }
       if (stopped) return resolve({ failed: `stopped at its ${limitS} s limit` });
-      const row = stdout.split("\n").map(parsePeerRow).find((r) => r?.op === c.op);
+      const row = stdout
+        .split("\n")
+        .map(parsePeerRow)
+        .find((r) => r?.op === c.op);
       if (row && !row.error) return resolve({ row });
       resolve({ failed: row?.error ?? `ended with code ${code}${lastLine ? `: ${lastLine.slice(0, 200)}` : ""}` });
     });
@@ -239,7 +254,12 @@ const peerLabel = (row: PeerRow) => `pytorch ${row.torch} ${row.device}, ${row.t
 // ---- Choosing backends ------------------------------------------------------------------------------
 
 async function isRealGpu(): Promise<boolean> {
-  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<any> } } }).navigator?.gpu;
+  interface AdapterInfo {
+    isFallbackAdapter?: boolean;
+    architecture?: string;
+  }
+  type Adapter = { info?: AdapterInfo; isFallbackAdapter?: boolean } | null;
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<Adapter> } } }).navigator?.gpu;
   const adapter = await gpu?.requestAdapter();
   if (!adapter) return false;
   const info = adapter.info ?? {};
@@ -304,7 +324,15 @@ type Side = "fwd" | "fwd_bwd" | "ref_fwd" | "ref_fwd_bwd";
 const SINGLE_MARK = "*";
 
 const fmtMs = (ms: number | null | undefined, stoppedS?: number) =>
-  ms === undefined || ms === null ? (stoppedS ? `> ${stoppedS} s` : "-") : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+  ms === undefined || ms === null
+    ? stoppedS
+      ? `> ${stoppedS} s`
+      : "-"
+    : ms >= 100
+      ? ms.toFixed(0)
+      : ms >= 10
+        ? ms.toFixed(1)
+        : ms.toFixed(2);
 
 const cell = (r: Result, side: Side, ms: number | null | undefined, stoppedS?: number) =>
   fmtMs(ms, stoppedS) + (r.single_run.includes(side) ? SINGLE_MARK : "");
@@ -324,16 +352,32 @@ function ratio(r: Result): string {
 }
 
 /** Our time over PyTorch's: < 1 where ours is faster. */
-const peerRatio = (ours: number | null, peer: number | undefined) => (peer === undefined || ours === null ? "-" : `${(ours / peer).toFixed(2)}×`);
+const peerRatio = (ours: number | null, peer: number | undefined) =>
+  peer === undefined || ours === null ? "-" : `${(ours / peer).toFixed(2)}×`;
 
 function table(results: Result[], withPeer: boolean): string {
-  const head = ["op", "backend", "shape", "fwd ms", "fwd+bwd ms", "ref fwd ms", "ref fwd+bwd ms", "ref/fast fwd", "ref/fast fwd+bwd", "reps"];
+  const head = [
+    "op",
+    "backend",
+    "shape",
+    "fwd ms",
+    "fwd+bwd ms",
+    "ref fwd ms",
+    "ref fwd+bwd ms",
+    "ref/fast fwd",
+    "ref/fast fwd+bwd",
+    "reps",
+  ];
   if (withPeer) head.push("PyTorch fwd ms", "PyTorch fwd+bwd ms", "ours/PyTorch fwd+bwd");
   const rows = results.map((r) => {
     // a reference stopped during its forward shows "> N s" there and "-" for forward + backward
     const stoppedInBwd = r.ref_fwd_ms === undefined ? undefined : r.ref_stopped_after_s;
     const row = [
-      r.op, r.backend, r.shape, cell(r, "fwd", r.fwd_ms), cell(r, "fwd_bwd", r.fwd_bwd_ms),
+      r.op,
+      r.backend,
+      r.shape,
+      cell(r, "fwd", r.fwd_ms),
+      cell(r, "fwd_bwd", r.fwd_bwd_ms),
       cell(r, "ref_fwd", r.ref_fwd_ms, r.ref_stopped_after_s),
       cell(r, "ref_fwd_bwd", r.ref_fwd_bwd_ms, stoppedInBwd),
       r.ref_fwd_ms === undefined ? "-" : `${(r.ref_fwd_ms / r.fwd_ms).toFixed(2)}×`,
@@ -363,8 +407,9 @@ async function main(argv: string[]): Promise<number> {
   // The PyTorch peer runs beside the fastest CPU backend of this run, right after our row of each
   // op so that both are timed close together, on as many threads as our host kernels.
   const peerPython = process.env.S4_PEER_PYTHON || DEFAULT_PEER_PYTHON;
-  const peerBackend = opts.peer ? (["tensorflow", "wasm", "cpu"] as BackendName[]).find((b) => run.includes(b)) ?? null : null;
-  if (opts.peer && !peerBackend) notes.push("PyTorch peer skipped: it is compared with a CPU backend (tensorflow, wasm or cpu), and this run measures none");
+  const peerBackend = opts.peer ? ((["tensorflow", "wasm", "cpu"] as BackendName[]).find((b) => run.includes(b)) ?? null) : null;
+  if (opts.peer && !peerBackend)
+    notes.push("PyTorch peer skipped: it is compared with a CPU backend (tensorflow, wasm or cpu), and this run measures none");
   let peerOff: string | null = null;
   const peerDetails: string[] = [];
   for (const backend of run) {
@@ -383,8 +428,13 @@ async function main(argv: string[]): Promise<number> {
         continue;
       }
       const r: Result = {
-        op: c.op, backend, shape: c.shape, fwd_ms: fast.fwd.ms, fwd_bwd_ms: fast.fwd_bwd?.ms ?? null,
-        reps: { fwd: fast.fwd.reps }, single_run: [],
+        op: c.op,
+        backend,
+        shape: c.shape,
+        fwd_ms: fast.fwd.ms,
+        fwd_bwd_ms: fast.fwd_bwd?.ms ?? null,
+        reps: { fwd: fast.fwd.reps },
+        single_run: [],
       };
       record(r, "fwd", fast.fwd);
       if (fast.fwd_bwd) record(r, "fwd_bwd", fast.fwd_bwd);
@@ -402,7 +452,9 @@ async function main(argv: string[]): Promise<number> {
         }
         if (ref.stoppedAfterS) {
           r.ref_stopped_after_s = ref.stoppedAfterS;
-          notes.push(`${c.op} ${c.shape} on ${backend}: the reference was stopped at its ${ref.stoppedAfterS} s limit${ref.fwd ? " during forward + backward" : ""}`);
+          notes.push(
+            `${c.op} ${c.shape} on ${backend}: the reference was stopped at its ${ref.stoppedAfterS} s limit${ref.fwd ? " during forward + backward" : ""}`,
+          );
         } else if (ref.error) {
           notes.push(`${c.op} ${c.shape} on ${backend}: the reference failed: ${ref.error}`);
         }
@@ -449,22 +501,22 @@ async function main(argv: string[]): Promise<number> {
       `The full S4 layer: ${describePlan(planFor(opts.quick, true))}.`,
       ...(singles
         ? [
-          `${SINGLE_MARK} ${SINGLE_RUN} (reps 1; ${singles} in this table): too slow for a warm-up` +
-            ` and ${MIN_WARM_RUNS} more runs within the time limit, so the first run, cold` +
-            " (one-time costs included), is the only sample.",
-        ]
+            `${SINGLE_MARK} ${SINGLE_RUN} (reps 1; ${singles} in this table): too slow for a warm-up` +
+              ` and ${MIN_WARM_RUNS} more runs within the time limit, so the first run, cold` +
+              " (one-time costs included), is the only sample.",
+          ]
         : []),
       `References are stopped after ${refLimitS} s (then "> N s").`,
       ...(peered.length
         ? [
-          `PyTorch: bench/torch_peer.py on ${[...new Set(peered.map((r) => r.peer))].join("; ")} (${peerPython}),` +
-            ` the same ops and sizes, timed right after our ${peerBackend} row of each op, medians of` +
-            ` at least ${MIN_WARM_RUNS} warm runs; ours/PyTorch < 1: ours is faster. Its S4 layer keeps one` +
-            " mode of each conjugate pair and evaluates L/2 + 1 frequencies (irfft), as the official S4" +
-            " does, where ours sums all N modes at all L roots; its selective scan, alone and in its" +
-            " Mamba block, is Mamba's Python-loop reference (selective_scan_ref).",
-          ...peerDetails.map((d) => `PyTorch ${d}.`),
-        ]
+            `PyTorch: bench/torch_peer.py on ${[...new Set(peered.map((r) => r.peer))].join("; ")} (${peerPython}),` +
+              ` the same ops and sizes, timed right after our ${peerBackend} row of each op, medians of` +
+              ` at least ${MIN_WARM_RUNS} warm runs; ours/PyTorch < 1: ours is faster. Its S4 layer keeps one` +
+              " mode of each conjugate pair and evaluates L/2 + 1 frequencies (irfft), as the official S4" +
+              " does, where ours sums all N modes at all L roots; its selective scan, alone and in its" +
+              " Mamba block, is Mamba's Python-loop reference (selective_scan_ref).",
+            ...peerDetails.map((d) => `PyTorch ${d}.`),
+          ]
         : []),
     ].join("\n"),
   );
@@ -472,8 +524,10 @@ async function main(argv: string[]): Promise<number> {
   if (opts.reference && refs.length) console.log(`references: ${refs.join("; ")}`);
   for (const n of notes) console.log(`note: ${n}`);
   if (peerOff) {
-    console.log(`note: PyTorch peer skipped: ${peerOff}; install PyTorch (Debian: apt-get install python3-torch)` +
-      ` or set S4_PEER_PYTHON to a Python that has torch`);
+    console.log(
+      `note: PyTorch peer skipped: ${peerOff}; install PyTorch (Debian: apt-get install python3-torch)` +
+        ` or set S4_PEER_PYTHON to a Python that has torch`,
+    );
   }
   for (const f of failures) console.log(`FAILED: ${f}`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s; results in ${opts.json}`);

@@ -10,7 +10,9 @@ import { parseFixtureFile, runFixtureCase } from "../fixtures";
 import { FlagError, parseFlags } from "./flags";
 
 function usage(msg: string): never {
-  console.error(`check-fixtures: ${msg}\nusage: npm run check-fixtures -- [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] <file.json> [...]`);
+  console.error(
+    `check-fixtures: ${msg}\nusage: npm run check-fixtures -- [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] <file.json> [...]`,
+  );
   process.exit(2);
 }
 
@@ -28,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
   if (files.length === 0) usage("no fixture file given");
   const choice = backend ? await useBackend(backend, { quiet: true }) : await chooseBackend({ quiet: true });
   console.log(`backend: ${choice.name}`);
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   for (const file of files) {
     let cases;
     try {
@@ -46,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(`pass ${where}  max|err| ${r.maxAbsErr.toExponential(2)}  (${(r.worstRatio * 100).toFixed(1)}% of tolerance)`);
       } else {
         failed++;
-        const why = r.error ?? `max|err| ${r.maxAbsErr.toExponential(2)}, ${r.worstRatio.toFixed(2)}× the tolerance (atol ${c.atol}, rtol ${c.rtol})`;
+        const why =
+          r.error ?? `max|err| ${r.maxAbsErr.toExponential(2)}, ${r.worstRatio.toFixed(2)}× the tolerance (atol ${c.atol}, rtol ${c.rtol})`;
         console.log(`FAIL ${where}  ${why}`);
       }
     }

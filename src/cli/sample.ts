@@ -125,7 +125,9 @@ async function main(): Promise<void> {
   try {
     const { task, numClasses, l } = model.opts;
     if (task !== "sequence" || numClasses !== 256 || l !== DIGIT_PIXELS) {
-      usage(`--checkpoint ${o.checkpoint} needs a sequence-model checkpoint (task "sequence", 256 classes, l = ${DIGIT_PIXELS}); this one has task "${task}", ${numClasses} classes, l = ${l}`);
+      usage(
+        `--checkpoint ${o.checkpoint} needs a sequence-model checkpoint (task "sequence", 256 classes, l = ${DIGIT_PIXELS}); this one has task "${task}", ${numClasses} classes, l = ${l}`,
+      );
     }
     const data = loadMnist("test", { limit: o.count });
     if (data.n < o.count) usage(`--count ${o.count} is more than the ${data.n} test images`);
@@ -134,7 +136,12 @@ async function main(): Promise<void> {
     const what = o.greedy ? "greedy" : `temperature ${o.temperature}, seed ${o.seed}`;
     console.log(`sample: completing ${o.count} test image(s) from ${o.prefix} of ${DIGIT_PIXELS} pixels (${what})`);
     const done = await completeDigits(model, originals, o.prefix, {
-      temperature: o.temperature, seed: o.seed, greedy: o.greedy, onStats: (s) => { stats = s; },
+      temperature: o.temperature,
+      seed: o.seed,
+      greedy: o.greedy,
+      onStats: (s) => {
+        stats = s;
+      },
     });
     const rows = Array.from({ length: o.count }, (_, i) => ({
       original: originals.slice(i * DIGIT_PIXELS, (i + 1) * DIGIT_PIXELS),

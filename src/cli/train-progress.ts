@@ -47,15 +47,22 @@ export function makeProgress(out: ProgressStream) {
       const rate = i.stepInEpoch / Math.max(elapsed, 1e-9);
       const eta = (i.stepsPerEpoch - i.stepInEpoch) / rate;
       const now = Date.now();
-      const text = `epoch ${i.epoch + 1} ${i.stepInEpoch}/${i.stepsPerEpoch} loss ${(lossSum / count).toFixed(4)} ` +
+      const text =
+        `epoch ${i.epoch + 1} ${i.stepInEpoch}/${i.stepsPerEpoch} loss ${(lossSum / count).toFixed(4)} ` +
         `acc ${(accSum / count).toFixed(3)} ${rate.toFixed(2)} steps/s ETA ${fmtTime(eta)}`;
       if (tty) {
         if (!bar) {
           // Nothing that changes the terminal's modes (hidden cursor, no line wrap) and no signal
           // handlers: Ctrl-C must stop training at once and leave the terminal as it was.
           bar = new SingleBar({
-            format: "[{bar}] {text}", barsize: 20, barCompleteChar: "#", barIncompleteChar: ".",
-            linewrap: true, hideCursor: false, gracefulExit: false, stream: out as NodeJS.WriteStream,
+            format: "[{bar}] {text}",
+            barsize: 20,
+            barCompleteChar: "#",
+            barIncompleteChar: ".",
+            linewrap: true,
+            hideCursor: false,
+            gracefulExit: false,
+            stream: out as NodeJS.WriteStream,
           });
           bar.start(i.stepsPerEpoch, 0, { text });
         }
@@ -68,11 +75,14 @@ export function makeProgress(out: ProgressStream) {
     onEpoch(r: EpochRecord): void {
       epochStart = Date.now();
       stopBar();
-      const val = r.val_bits_per_dim !== undefined
-        ? `val nll ${r.val_loss.toFixed(4)} bits/dim ${r.val_bits_per_dim.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}`
-        : `val loss ${r.val_loss.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}`;
-      out.write(`epoch ${r.epoch} done: step ${r.step} train loss ${r.train_loss.toFixed(4)} acc ${r.train_accuracy.toFixed(4)} | ` +
-        `${val} | lr ${r.lr.toExponential(2)} | ${r.wall_s.toFixed(1)}s\n`);
+      const val =
+        r.val_bits_per_dim !== undefined
+          ? `val nll ${r.val_loss.toFixed(4)} bits/dim ${r.val_bits_per_dim.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}`
+          : `val loss ${r.val_loss.toFixed(4)} acc ${r.val_accuracy.toFixed(4)}`;
+      out.write(
+        `epoch ${r.epoch} done: step ${r.step} train loss ${r.train_loss.toFixed(4)} acc ${r.train_accuracy.toFixed(4)} | ` +
+          `${val} | lr ${r.lr.toExponential(2)} | ${r.wall_s.toFixed(1)}s\n`,
+      );
     },
     /** Ends an unfinished bar's line (training stopped by the time limit or an error). */
     stop: stopBar,

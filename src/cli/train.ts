@@ -40,33 +40,96 @@ const FLAGS: Record<string, FlagSpec> = {
   "--expand": { key: "expand", kind: "float", help: "mamba only: d_inner = expand · d_model (default 2)", check: positive },
   "--d-conv": { key: "dConv", kind: "int", help: "mamba only: width of the causal convolution (default 4)", check: positive },
   "--lr": { key: "lr", kind: "float", help: "peak learning rate of the one-cycle schedule (default 1e-2)", check: positive },
-  "--weight-decay": { key: "weightDecay", kind: "float", help: "AdamW weight decay of non-SSM parameters (default 0.01)", check: nonNegative },
+  "--weight-decay": {
+    key: "weightDecay",
+    kind: "float",
+    help: "AdamW weight decay of non-SSM parameters (default 0.01)",
+    check: nonNegative,
+  },
   "--dropout": { key: "dropout", kind: "float", help: "dropout rate (default 0)", check: rate },
   "--seed": { key: "seed", kind: "int", help: "seed of initialization, batch order and dropout (default 0)" },
-  "--clip-norm": { key: "clipNorm", kind: "float", help: "clip the global gradient norm to this value (default: no clipping)", check: positive },
-  "--conjugate-pairs": { key: "conjugatePairs", kind: "bool", help: "s4 only: store n/2 modes as conjugate pairs (as the official S4 code): about half the kernel's cost" },
-  "--recompute": { key: "recompute", kind: "bool", help: "recompute each block's activations in the backward pass: less memory, one more forward pass" },
-  "--time-limit": { key: "timeLimitMinutes", kind: "float", help: "stop training after this many minutes, then evaluate and save (default: none)", check: positive },
+  "--clip-norm": {
+    key: "clipNorm",
+    kind: "float",
+    help: "clip the global gradient norm to this value (default: no clipping)",
+    check: positive,
+  },
+  "--conjugate-pairs": {
+    key: "conjugatePairs",
+    kind: "bool",
+    help: "s4 only: store n/2 modes as conjugate pairs (as the official S4 code): about half the kernel's cost",
+  },
+  "--recompute": {
+    key: "recompute",
+    kind: "bool",
+    help: "recompute each block's activations in the backward pass: less memory, one more forward pass",
+  },
+  "--time-limit": {
+    key: "timeLimitMinutes",
+    kind: "float",
+    help: "stop training after this many minutes, then evaluate and save (default: none)",
+    check: positive,
+  },
   "--train-limit": { key: "trainLimit", kind: "int", help: "use only the first N training examples", check: positive },
-  "--val-limit": { key: "valLimit", kind: "int", help: "use only the first N validation examples (of the 5 000 held out)", check: positive },
+  "--val-limit": {
+    key: "valLimit",
+    kind: "int",
+    help: "use only the first N validation examples (of the 5 000 held out)",
+    check: positive,
+  },
   "--test-limit": { key: "testLimit", kind: "int", help: "use only the first N test examples", check: positive },
-  "--log-every": { key: "logEvery", kind: "int", help: "read loss and accuracy back every N steps (default 1 on cpu/wasm, 50 on GPU backends)", check: positive },
+  "--log-every": {
+    key: "logEvery",
+    kind: "int",
+    help: "read loss and accuracy back every N steps (default 1 on cpu/wasm, 50 on GPU backends)",
+    check: positive,
+  },
   "--backend": { key: "backend", kind: "string", help: `force a backend: ${BACKEND_ORDER.join(" | ")} (default: the best that works)` },
   "--out": { key: "out", kind: "string", help: "output folder (default runs/<task>-<layer>)" },
   "--resume": { key: "resume", kind: "bool", help: "continue from <out>/last if it exists" },
   "--preset": { key: "preset", kind: "string", help: "train a preset of configs/ (listed below); other flags override its values" },
-  "--config": { key: "config", kind: "string", help: "train the options of a JSON file of the same form as configs/*.json; other flags override them" },
+  "--config": {
+    key: "config",
+    kind: "string",
+    help: "train the options of a JSON file of the same form as configs/*.json; other flags override them",
+  },
   "--quick": { key: "quick", kind: "bool", help: "small preset that trains in a few minutes on a laptop CPU (other flags override it)" },
-  "--tier": { key: "tier", kind: "string", help: `the notebooks' configuration of a size tier: ${SIZE_TIERS.join(" | ")} (other flags override it)` },
+  "--tier": {
+    key: "tier",
+    kind: "string",
+    help: `the notebooks' configuration of a size tier: ${SIZE_TIERS.join(" | ")} (other flags override it)`,
+  },
   "--dry-run": { key: "dryRun", kind: "bool", help: "print the training options as JSON and exit without training" },
   "--help": { key: "help", kind: "bool", help: "show this help" },
 };
 
-const DEFAULTS = { task: "mnist-classification", layer: "s4d", epochs: 10, bsz: 64, dModel: 64, nLayers: 4, n: 64, lr: 1e-2, dropout: 0, seed: 0 };
+const DEFAULTS = {
+  task: "mnist-classification",
+  layer: "s4d",
+  epochs: 10,
+  bsz: 64,
+  dModel: 64,
+  nLayers: 4,
+  n: 64,
+  lr: 1e-2,
+  dropout: 0,
+  seed: 0,
+};
 
 /** The --quick presets: small enough to finish in under 3 minutes on 2 CPU cores with wasm, yet learn. */
 export const QUICK_PRESETS: Record<TaskName, Record<string, number | string>> = {
-  "mnist-classification": { layer: "s4d", epochs: 2, bsz: 32, dModel: 32, nLayers: 2, n: 8, lr: 1e-2, trainLimit: 2000, valLimit: 500, testLimit: 500 },
+  "mnist-classification": {
+    layer: "s4d",
+    epochs: 2,
+    bsz: 32,
+    dModel: 32,
+    nLayers: 2,
+    n: 8,
+    lr: 1e-2,
+    trainLimit: 2000,
+    valLimit: 500,
+    testLimit: 500,
+  },
   mnist: { layer: "s4d", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 8, lr: 1e-2, trainLimit: 256, valLimit: 64, testLimit: 64 },
 };
 
@@ -76,7 +139,18 @@ export const QUICK_PRESETS: Record<TaskName, Record<string, number | string>> = 
  */
 const MAMBA_DEFAULTS = { n: 16 };
 export const QUICK_MAMBA_PRESETS: Record<TaskName, Record<string, number | string>> = {
-  "mnist-classification": { layer: "mamba", epochs: 2, bsz: 32, dModel: 16, nLayers: 2, n: 4, lr: 3e-2, trainLimit: 2000, valLimit: 500, testLimit: 500 },
+  "mnist-classification": {
+    layer: "mamba",
+    epochs: 2,
+    bsz: 32,
+    dModel: 16,
+    nLayers: 2,
+    n: 4,
+    lr: 3e-2,
+    trainLimit: 2000,
+    valLimit: 500,
+    testLimit: 500,
+  },
   mnist: { layer: "mamba", epochs: 1, bsz: 16, dModel: 16, nLayers: 1, n: 4, lr: 1e-2, trainLimit: 256, valLimit: 64, testLimit: 64 },
 };
 
@@ -138,7 +212,8 @@ export function parseArgs(argv: string[]): Record<string, unknown> {
     throw new UsageError(`flag --tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(out.tier)}`);
   }
   const wholeConfigs = ["--preset", "--config", "--tier", "--quick"].filter((f) => out[FLAGS[f].key] !== undefined);
-  if (wholeConfigs.length > 1) throw new UsageError(`flags ${wholeConfigs.join(" and ")} each give a whole configuration; give one of them`);
+  if (wholeConfigs.length > 1)
+    throw new UsageError(`flags ${wholeConfigs.join(" and ")} each give a whole configuration; give one of them`);
   if (out.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(out.backend as string)) {
     throw new UsageError(`flag --backend must be one of ${BACKEND_ORDER.join(", ")}, got ${JSON.stringify(out.backend)}`);
   }
@@ -161,7 +236,10 @@ function packagePath(file: string): string {
 export function trainOptions(args: Record<string, unknown>, argv: string[] = []): TrainOptions {
   const preset = args.preset as string | undefined;
   const configFile = args.config as string | undefined;
-  if (preset !== undefined && /[\\/]|\.json$/.test(preset)) throw new UsageError(`flag --preset takes a preset name (${configNames().join(", ")}), got ${JSON.stringify(preset)}; give a file with --config`);
+  if (preset !== undefined && /[\\/]|\.json$/.test(preset))
+    throw new UsageError(
+      `flag --preset takes a preset name (${configNames().join(", ")}), got ${JSON.stringify(preset)}; give a file with --config`,
+    );
   const source = preset ?? configFile;
   let loaded: ReturnType<typeof loadConfig> | null = null;
   if (source !== undefined) {
@@ -169,7 +247,9 @@ export function trainOptions(args: Record<string, unknown>, argv: string[] = [])
       // A bare --config name is still a file in the working directory, never a preset.
       loaded = loadConfig(preset ?? (/[\\/]|\.json$/.test(source) ? source : `./${source}`));
     } catch (e) {
-      throw new UsageError(`flag ${preset !== undefined ? "--preset" : "--config"}: ${e instanceof Error ? e.message.replace(/^loadConfig: /, "") : String(e)}`);
+      throw new UsageError(
+        `flag ${preset !== undefined ? "--preset" : "--config"}: ${e instanceof Error ? e.message.replace(/^loadConfig: /, "") : String(e)}`,
+      );
     }
   }
   const fromFile: Record<string, unknown> = { ...(loaded?.options ?? {}) };
@@ -187,9 +267,13 @@ export function trainOptions(args: Record<string, unknown>, argv: string[] = [])
       ? tierPreset(task, layer, args.tier as SizeTier)
       : fromFile;
   const merged: Record<string, unknown> = { ...DEFAULTS, ...(mamba ? MAMBA_DEFAULTS : {}), ...whole, ...args, task, layer };
-  if (args.conjugatePairs !== undefined && layer !== "s4") throw new UsageError(`flag --conjugate-pairs applies to --layer s4 only, got --layer ${layer}`);
+  if (args.conjugatePairs !== undefined && layer !== "s4")
+    throw new UsageError(`flag --conjugate-pairs applies to --layer s4 only, got --layer ${layer}`);
   for (const flag of ["--expand", "--d-conv"]) {
-    if (args[FLAGS[flag].key] !== undefined && !mamba) throw new UsageError(`flag ${flag} applies to --layer mamba only, got --layer ${args.layer ?? (loaded ? `${layer} (from ${source})` : `${layer} (the default)`)}`);
+    if (args[FLAGS[flag].key] !== undefined && !mamba)
+      throw new UsageError(
+        `flag ${flag} applies to --layer mamba only, got --layer ${args.layer ?? (loaded ? `${layer} (from ${source})` : `${layer} (the default)`)}`,
+      );
   }
   return {
     task,
@@ -275,10 +359,13 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     progress.stop();
   }
-  const final = summary.test_bits_per_dim !== undefined
-    ? `test nll ${summary.test_nll!.toFixed(4)} nats, ${summary.test_bits_per_dim.toFixed(4)} bits/dim`
-    : `test accuracy ${summary.test_accuracy.toFixed(4)}`;
-  process.stdout.write(`best checkpoint: epoch ${summary.best_epoch} (chosen on validation); test split (${summary.test_examples} examples) evaluated once on it\n`);
+  const final =
+    summary.test_bits_per_dim !== undefined
+      ? `test nll ${summary.test_nll!.toFixed(4)} nats, ${summary.test_bits_per_dim.toFixed(4)} bits/dim`
+      : `test accuracy ${summary.test_accuracy.toFixed(4)}`;
+  process.stdout.write(
+    `best checkpoint: epoch ${summary.best_epoch} (chosen on validation); test split (${summary.test_examples} examples) evaluated once on it\n`,
+  );
   const early = summary.stopped_by_time_limit ? ` (stopped by --time-limit after ${summary.steps} steps)` : "";
   process.stdout.write(`done in ${summary.wall_s.toFixed(1)}s${early}: ${final}; wrote ${summary.out}/summary.json\n`);
   return 0;

@@ -38,7 +38,9 @@ export function parseIdx(buffer: Uint8Array, source: string): IdxArray {
   const type = buffer[2];
   if (type !== 0x08) {
     const name = IDX_TYPE_NAMES[type] ?? "unknown type";
-    throw new Error(`IDX file ${source}: type code 0x${type.toString(16).padStart(2, "0")} (${name}) is not supported; expected 0x08 (unsigned byte)`);
+    throw new Error(
+      `IDX file ${source}: type code 0x${type.toString(16).padStart(2, "0")} (${name}) is not supported; expected 0x08 (unsigned byte)`,
+    );
   }
   const ndims = buffer[3];
   if (ndims < 1) {
@@ -46,7 +48,9 @@ export function parseIdx(buffer: Uint8Array, source: string): IdxArray {
   }
   const headerBytes = 4 + 4 * ndims;
   if (buffer.length < headerBytes) {
-    throw new Error(`IDX file ${source}: ${buffer.length} byte(s) is too short for a header with ${ndims} dimension(s) (${headerBytes} bytes)`);
+    throw new Error(
+      `IDX file ${source}: ${buffer.length} byte(s) is too short for a header with ${ndims} dimension(s) (${headerBytes} bytes)`,
+    );
   }
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const dims: number[] = [];

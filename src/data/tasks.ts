@@ -145,7 +145,9 @@ function splitData(split: TaskSplit, opts: MakeTaskOptions): MnistData {
  */
 export function makeTask(name: TaskName, split: TaskSplit, opts: MakeTaskOptions = {}): Task {
   if (!TASK_NAMES.includes(name)) {
-    throw new Error(`makeTask: unknown task ${JSON.stringify(name)}; expected one of ${TASK_NAMES.map((t) => JSON.stringify(t)).join(", ")}`);
+    throw new Error(
+      `makeTask: unknown task ${JSON.stringify(name)}; expected one of ${TASK_NAMES.map((t) => JSON.stringify(t)).join(", ")}`,
+    );
   }
   const data = splitData(split, opts);
   return name === "mnist" ? sequenceTask(data, split) : classificationTask(data, split);

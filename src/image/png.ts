@@ -13,11 +13,16 @@ export function crc32(bytes: Uint8Array): number {
 
 /** Encodes width × height 8-bit gray pixels (row-major) as a PNG file. */
 export function encodePng(gray: Uint8Array, width: number, height: number): Uint8Array {
-  for (const [name, v] of [["width", width], ["height", height]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > 0x7fffffff) throw new Error(`encodePng: ${name} must be an integer in [1, 2^31 − 1], got ${v}`);
+  for (const [name, v] of [
+    ["width", width],
+    ["height", height],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 0x7fffffff)
+      throw new Error(`encodePng: ${name} must be an integer in [1, 2^31 − 1], got ${v}`);
   }
   if (!(gray instanceof Uint8Array)) throw new Error(`encodePng: gray must be a Uint8Array, got ${String(gray)}`);
-  if (gray.length !== width * height) throw new Error(`encodePng: gray must hold width · height = ${width * height} pixels, got ${gray.length}`);
+  if (gray.length !== width * height)
+    throw new Error(`encodePng: gray must hold width · height = ${width * height} pixels, got ${gray.length}`);
   const data = Buffer.from(gray.buffer, gray.byteOffset, gray.byteLength);
   // Gray in, gray out, one byte a pixel. No row filter and zlib's default level and strategy, not
   // pngjs's defaults (adaptive filters, level 9, run-length strategy): on a 16-row grid of MNIST
@@ -25,7 +30,13 @@ export function encodePng(gray: Uint8Array, width: number, height: number): Uint
   // level 9 with the default strategy 5 120 bytes in 12 ms (medians of 15 runs, 2 shared cores),
   // and the same bytes as the hand-written encoder this replaced.
   const png = PNG.sync.write({ width, height, data } as PNG, {
-    colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8, filterType: 0, deflateLevel: 6, deflateStrategy: 0,
+    colorType: 0,
+    inputColorType: 0,
+    inputHasAlpha: false,
+    bitDepth: 8,
+    filterType: 0,
+    deflateLevel: 6,
+    deflateStrategy: 0,
   });
   // A plain Uint8Array of its own (a small Buffer can be a view into node's shared pool).
   return new Uint8Array(png);
@@ -59,13 +70,17 @@ const HIDDEN_GRAY = 96;
  * prefix drawn at half brightness, so the generated part stands out.
  */
 export function digitGrid(rows: DigitRow[]): { pixels: Uint8Array; width: number; height: number } {
-  if (!Array.isArray(rows) || rows.length === 0) throw new Error(`digitGrid: rows must be a non-empty array, got ${Array.isArray(rows) ? "[]" : String(rows)}`);
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new Error(`digitGrid: rows must be a non-empty array, got ${Array.isArray(rows) ? "[]" : String(rows)}`);
   const width = 3 * SIDE + 4 * SEP;
   const height = rows.length * SIDE + (rows.length + 1) * SEP;
   const pixels = new Uint8Array(width * height).fill(SEP_GRAY);
   rows.forEach((r, i) => {
     for (const k of ["original", "completion"] as const) {
-      if (!(r[k] instanceof Uint8Array) || r[k].length !== PIXELS) throw new Error(`digitGrid: rows[${i}].${k} must be a Uint8Array of ${PIXELS} pixels, got ${r[k] instanceof Uint8Array ? `${r[k].length} pixels` : String(r[k])}`);
+      if (!(r[k] instanceof Uint8Array) || r[k].length !== PIXELS)
+        throw new Error(
+          `digitGrid: rows[${i}].${k} must be a Uint8Array of ${PIXELS} pixels, got ${r[k] instanceof Uint8Array ? `${r[k].length} pixels` : String(r[k])}`,
+        );
     }
     if (!Number.isInteger(r.prefixLength) || r.prefixLength < 0 || r.prefixLength > PIXELS) {
       throw new Error(`digitGrid: rows[${i}].prefixLength must be an integer in [0, ${PIXELS}], got ${r.prefixLength}`);

@@ -74,7 +74,8 @@ export function splitRange(n: number, parts: number): [number, number][] {
   const k = Math.max(1, Math.min(parts, n));
   const out: [number, number][] = [];
   for (let i = 0; i < k; i++) {
-    const from = Math.floor((i * n) / k), to = Math.floor(((i + 1) * n) / k);
+    const from = Math.floor((i * n) / k),
+      to = Math.floor(((i + 1) * n) / k);
     if (to > from) out.push([from, to]);
   }
   return out;

@@ -40,7 +40,6 @@ const isNode = typeof process !== "undefined" && !!process.versions?.node;
 
 function coreCount(): number {
   if (!isNode) return 1;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const os = require("node:os") as typeof import("node:os");
   return os.availableParallelism ? os.availableParallelism() : os.cpus().length;
 }
@@ -61,7 +60,8 @@ export function setHostThreads(n: number): void {
 // ---- Worker pool ----------------------------------------------------------------------------------
 
 /** Control words shared with every worker: [finished ranges, failures]. */
-const DONE = 0, FAILED = 1;
+const DONE = 0,
+  FAILED = 1;
 
 interface Pool {
   workers: { worker: NodeWorker; errors: import("node:worker_threads").MessagePort }[];
@@ -77,9 +77,7 @@ function findWorkerScript(): { file: string } | { unavailable: string } {
   if (!workerScript) {
     if (!isNode) workerScript = { unavailable: "not running in Node.js" };
     else {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const fs = require("node:fs") as typeof import("node:fs");
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const path = require("node:path") as typeof import("node:path");
       const file = path.join(__dirname, "host-worker.js");
       workerScript = fs.existsSync(file) ? { file } : { unavailable: "the worker script host-worker.js is not beside host-threads.js" };
@@ -93,7 +91,6 @@ function workersFor(n: number): Pool | null {
   const script = findWorkerScript();
   if ("unavailable" in script) return null;
   pool ??= { workers: [], ctrl: new Int32Array(new SharedArrayBuffer(8)) };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wt = require("node:worker_threads") as typeof import("node:worker_threads");
   while (pool.workers.length < n) {
     const { port1, port2 } = new wt.MessageChannel();
@@ -129,7 +126,12 @@ export interface ArenaLayout {
 }
 
 /** Views of the buffers of a call in `buffer`. */
-export function viewsOf(buffer: ArrayBufferLike, layout: ArenaLayout, shapes: number[][], attrs: HostKernelBuffers["attrs"]): HostKernelBuffers {
+export function viewsOf(
+  buffer: ArrayBufferLike,
+  layout: ArenaLayout,
+  shapes: number[][],
+  attrs: HostKernelBuffers["attrs"],
+): HostKernelBuffers {
   return {
     ins: layout.ins.map(([at, n]) => new Float32Array(buffer, at, n)),
     outs: layout.outs.map(([at, n]) => new Float32Array(buffer, at, n)),
@@ -151,7 +153,6 @@ export interface Job {
   attrs: HostKernelBuffers["attrs"];
 }
 
-
 function runPhasesHere(spec: HostKernelSpec, plan: HostKernelPlan, b: HostKernelBuffers): void {
   plan.phases.forEach((units, phase) => {
     if (units > 0) spec.run(phase, b, 0, units);
@@ -164,8 +165,12 @@ function runPhasesHere(spec: HostKernelSpec, plan: HostKernelPlan, b: HostKernel
  * splits; otherwise runs on the calling thread, reading `ins` and writing `outs` in place.
  */
 export function runHostKernel(
-  spec: HostKernelSpec, plan: HostKernelPlan, ins: Float32Array[], shapes: number[][],
-  attrs: HostKernelBuffers["attrs"], outs: Float32Array[],
+  spec: HostKernelSpec,
+  plan: HostKernelPlan,
+  ins: Float32Array[],
+  shapes: number[][],
+  attrs: HostKernelBuffers["attrs"],
+  outs: Float32Array[],
 ): void {
   const widest = Math.max(0, ...plan.phases);
   const n = Math.min(threads, widest);
@@ -212,7 +217,6 @@ export function runHostKernel(
     for (let done = Atomics.load(ctrl, DONE); done < others; done = Atomics.load(ctrl, DONE)) Atomics.wait(ctrl, DONE, done);
     if (mine) throw mine;
     if (Atomics.load(ctrl, FAILED) > 0) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const wt = require("node:worker_threads") as typeof import("node:worker_threads");
       const why = p.workers.map((w) => wt.receiveMessageOnPort(w.errors)?.message).find((m) => m !== undefined);
       throw new Error(`${spec.name}: a worker thread failed: ${why ?? "no message"}`);

@@ -25,7 +25,9 @@ export function kernelModeFrom(env: Record<string, string | undefined>): KernelM
   const value = env.S4_KERNELS;
   if (value === undefined || value === "") return "fast";
   if ((KERNEL_MODES as readonly string[]).includes(value)) return value as KernelMode;
-  throw new Error(`S4_KERNELS must be unset, "fast" (hand-written kernels) or "reference" (plain tf ops only), got ${JSON.stringify(value)}`);
+  throw new Error(
+    `S4_KERNELS must be unset, "fast" (hand-written kernels) or "reference" (plain tf ops only), got ${JSON.stringify(value)}`,
+  );
 }
 
 /** Read once, when the kernels register at import (a bundle without `process` is "fast"). */
@@ -129,7 +131,6 @@ interface HostBackend {
   wasm?: { HEAPU8: Uint8Array };
 }
 
-
 /** A kernel's inputs in the order of `names`, with a clear error for a missing one. */
 function inputTensors(kernelName: string, names: readonly string[], inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
   return names.map((name) => {
@@ -170,7 +171,10 @@ export function registerHostKernel(
       kernelFunc: ({ inputs, backend, attrs }) => {
         const b = backend as unknown as HostBackend;
         const tensors = inputTensors(kernelName, inputNames, inputs);
-        const out = run(tensors.map((t) => ({ values: hostView(b, t), shape: t.shape })), (attrs ?? {}) as Attrs);
+        const out = run(
+          tensors.map((t) => ({ values: hostView(b, t), shape: t.shape })),
+          (attrs ?? {}) as Attrs,
+        );
         // after run: a new tensor can grow the wasm heap, which invalidates the views
         const make = (o: HostOutput) =>
           b.makeTensorInfo ? b.makeTensorInfo(o.shape, "float32", o.values) : b.makeOutput!(o.shape, "float32", undefined, o.values);
@@ -234,8 +238,13 @@ export interface WgslProgram {
  * `var<workgroup>` memory and synchronises with `workgroupBarrier()`.
  */
 export function flatProgram(
-  shaderKey: string, variableNames: string[], outputShape: number[], body: string, uniforms = "",
-  threads = outputShape.reduce((a, b) => a * b, 1), workgroupSize = 64,
+  shaderKey: string,
+  variableNames: string[],
+  outputShape: number[],
+  body: string,
+  uniforms = "",
+  threads = outputShape.reduce((a, b) => a * b, 1),
+  workgroupSize = 64,
 ): WgslProgram {
   if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize > 256) {
     throw new Error(`flatProgram: workgroupSize must be an integer from 1 to 256 (WebGPU's guaranteed limit), got ${workgroupSize}`);
@@ -301,11 +310,20 @@ export function registerWebGPUKernel(
         if (!t) throw new Error(`${kernelName}: missing input "${name}"`);
         return t;
       });
-      const plan = programs(pool.map((t) => t.shape), (attrs ?? {}) as Attrs);
-      const outs: { at: number; info: tf.TensorInfo }[] = [], temps: tf.TensorInfo[] = [];
+      const plan = programs(
+        pool.map((t) => t.shape),
+        (attrs ?? {}) as Attrs,
+      );
+      const outs: { at: number; info: tf.TensorInfo }[] = [],
+        temps: tf.TensorInfo[] = [];
       for (const { program, inputs: which, uniforms, output, outputIndex } of plan) {
         const values = uniforms?.map((v) => (typeof v === "number" ? { type: "int32", data: [v] } : { type: "float32", data: [v.f32] }));
-        const out = b.runWebGPUProgram(program, which.map((i) => pool[i]), "float32", values);
+        const out = b.runWebGPUProgram(
+          program,
+          which.map((i) => pool[i]),
+          "float32",
+          values,
+        );
         pool.push(out);
         if (output === false) temps.push(out);
         else outs.push({ at: outputIndex ?? outs.length, info: out });
@@ -324,7 +342,8 @@ export function hasKernel(kernelName: string): boolean {
 
 /** Runs a registered kernel (recorded on the gradient tape like any tfjs op). */
 export function runKernel(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Attrs = {}): tf.Tensor | tf.Tensor[] {
-  return tf.engine().runKernel(kernelName, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+  return tf.engine().runKernel(kernelName, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as
+    tf.Tensor | tf.Tensor[];
 }
 
 export { hostThreads, setHostThreads } from "./host-threads";

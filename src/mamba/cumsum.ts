@@ -42,7 +42,8 @@ export function toBlocks(x: tf.Tensor, blockSize: number): tf.Tensor {
   checkSequence("toBlocks", "x", x);
   checkSize("toBlocks", "blockSize", blockSize);
   return tf.tidy(() => {
-    const l = lastDim(x), nBlocks = Math.ceil(l / blockSize);
+    const l = lastDim(x),
+      nBlocks = Math.ceil(l / blockSize);
     // zeros change no sum, so padding the end is harmless; it is cut off again in stage 3
     return tf.reshape(padLast(x, 0, nBlocks * blockSize - l), [...leadingShape(x), nBlocks, blockSize]);
   });
@@ -69,7 +70,8 @@ export function cumsumWithinBlocks(blocks: tf.Tensor): tf.Tensor {
 /** The total of each block: the last entry of its cumulative sum, (..., nBlocks, k) → (..., nBlocks). */
 export function blockTotals(withinBlocks: tf.Tensor): tf.Tensor {
   checkSequence("blockTotals", "withinBlocks", withinBlocks, "(..., nBlocks, blockSize)");
-  if (withinBlocks.rank < 2) throw new Error(`blockTotals: withinBlocks must have shape (..., nBlocks, blockSize), got ${fmtShape(withinBlocks.shape)}`);
+  if (withinBlocks.rank < 2)
+    throw new Error(`blockTotals: withinBlocks must have shape (..., nBlocks, blockSize), got ${fmtShape(withinBlocks.shape)}`);
   return tf.tidy(() => tf.squeeze(sliceLast(withinBlocks, lastDim(withinBlocks) - 1, 1), [withinBlocks.rank - 1]));
 }
 
@@ -90,10 +92,13 @@ export function carriesFromTotals(totals: tf.Tensor, blockSize: number): tf.Tens
 /** Stage 3: add each block's carry, flatten the blocks and drop the padding: → (..., l). */
 export function addCarries(withinBlocks: tf.Tensor, carries: tf.Tensor, l: number): tf.Tensor {
   checkSequence("addCarries", "withinBlocks", withinBlocks, "(..., nBlocks, blockSize)");
-  const nb = withinBlocks.shape[withinBlocks.rank - 2], k = lastDim(withinBlocks);
+  const nb = withinBlocks.shape[withinBlocks.rank - 2],
+    k = lastDim(withinBlocks);
   const lead = withinBlocks.shape.slice(0, -2);
   if (!(carries instanceof tf.Tensor) || fmtShape(carries.shape) !== fmtShape([...lead, nb])) {
-    throw new Error(`addCarries: carries must have shape (..., nBlocks) = ${fmtShape([...lead, nb])}, got ${carries instanceof tf.Tensor ? fmtShape(carries.shape) : typeof carries}`);
+    throw new Error(
+      `addCarries: carries must have shape (..., nBlocks) = ${fmtShape([...lead, nb])}, got ${carries instanceof tf.Tensor ? fmtShape(carries.shape) : typeof carries}`,
+    );
   }
   checkSize("addCarries", "l", l);
   if (l > nb * k) throw new Error(`addCarries: l must be at most nBlocks·blockSize = ${nb * k}, got ${l}`);

@@ -49,7 +49,8 @@ export function shiftLeft(x: tf.Tensor, s: number, fill: number): tf.Tensor {
 
 /** [x_0, x_2, x_4, …] and [x_1, x_3, x_5, …] for an even length: (..., 2m) → two (..., m). */
 export function evensAndOdds(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  const lead = leadingShape(x), m = lastDim(x) / 2;
+  const lead = leadingShape(x),
+    m = lastDim(x) / 2;
   const split = tf.transpose(tf.reshape(x, [-1, m, 2]), [2, 0, 1]); // (2, rows, m): evens, then odds
   const [even, odd] = tf.unstack(split, 0);
   return [tf.reshape(even, [...lead, m]), tf.reshape(odd, [...lead, m])];
@@ -57,7 +58,8 @@ export function evensAndOdds(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
 
 /** The inverse of `evensAndOdds`: two (..., m) → (..., 2m) with even[j] at 2j and odd[j] at 2j + 1. */
 export function interleave(even: tf.Tensor, odd: tf.Tensor): tf.Tensor {
-  const lead = leadingShape(even), m = lastDim(even);
+  const lead = leadingShape(even),
+    m = lastDim(even);
   const both = tf.stack([tf.reshape(even, [-1, m]), tf.reshape(odd, [-1, m])], 0); // (2, rows, m)
   return tf.reshape(tf.transpose(both, [1, 2, 0]), [...lead, 2 * m]); // (rows, m, 2) → (..., 2m)
 }

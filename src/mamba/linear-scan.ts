@@ -83,7 +83,8 @@ export function foldInitialState(a: tf.Tensor, b: tf.Tensor, h0?: tf.Tensor): tf
 export function linearScanSequential(a: tf.Tensor, b: tf.Tensor, h0?: tf.Tensor): tf.Tensor {
   checkScanInputs("linearScanSequential", a, b, h0);
   return tf.tidy(() => {
-    const as = unstackTime(a), bs = unstackTime(b); // l × (...)
+    const as = unstackTime(a),
+      bs = unstackTime(b); // l × (...)
     let h = h0 ?? tf.zeros(leadingShape(a)); // (...)
     const hs: tf.Tensor[] = [];
     for (let t = 0; t < as.length; t++) {
@@ -146,7 +147,8 @@ export function scanPairsBlelloch(p: ScanPair): ScanPair {
   while (lastDim(level.a) > 1) {
     const below = level;
     const { up, evens } = tf.tidy(() => {
-      const [aEven, aOdd] = evensAndOdds(below.a), [bEven, bOdd] = evensAndOdds(below.b);
+      const [aEven, aOdd] = evensAndOdds(below.a),
+        [bEven, bOdd] = evensAndOdds(below.b);
       const evens = { a: aEven, b: bEven };
       return { up: combine(evens, { a: aOdd, b: bOdd }), evens }; // (..., m / 2) each
     });
@@ -193,7 +195,8 @@ export function linearScanChunked(a: tf.Tensor, b: tf.Tensor, chunk: number, h0?
   checkScanInputs("linearScanChunked", a, b, h0);
   checkSize("linearScanChunked", "chunk", chunk);
   return tf.tidy(() => {
-    const l = lastDim(a), nChunks = Math.ceil(l / chunk);
+    const l = lastDim(a),
+      nChunks = Math.ceil(l / chunk);
     const padded = padPair(asRows({ a, b: foldInitialState(a, b, h0) }), nChunks * chunk - l); // (rows, nChunks·chunk)
     const chunks = { a: tf.reshape(padded.a, [-1, nChunks, chunk]), b: tf.reshape(padded.b, [-1, nChunks, chunk]) };
     const local = scanPairsHillisSteele(chunks); // stage 1: (rows, nChunks, chunk)

@@ -7,7 +7,13 @@ import * as tf from "@tensorflow/tfjs";
 export const fmtShape = (shape: readonly number[]): string => `(${shape.join(", ")})`;
 
 const describeValue = (t: unknown): string =>
-  t instanceof tf.Tensor ? `a ${t.dtype} tensor of shape ${fmtShape(t.shape)}` : t === null ? "null" : Array.isArray(t) ? "an array" : typeof t;
+  t instanceof tf.Tensor
+    ? `a ${t.dtype} tensor of shape ${fmtShape(t.shape)}`
+    : t === null
+      ? "null"
+      : Array.isArray(t)
+        ? "an array"
+        : typeof t;
 
 /** A float32 tensor with at least one axis and a nonzero last (time) axis. */
 export function checkSequence(fn: string, name: string, x: unknown, axes = "(..., l)"): asserts x is tf.Tensor {
@@ -29,7 +35,8 @@ export function checkScanInputs(fn: string, a: unknown, b: unknown, h0?: unknown
   if (h0 !== undefined) {
     const lead = a.shape.slice(0, -1);
     const ok = h0 instanceof tf.Tensor && h0.dtype === "float32" && h0.rank === lead.length && lead.every((s, i) => s === h0.shape[i]);
-    if (!ok) throw new Error(`${fn}: h0 must be a float32 tf.Tensor of the leading shape of a, ${fmtShape(lead)}, got ${describeValue(h0)}`);
+    if (!ok)
+      throw new Error(`${fn}: h0 must be a float32 tf.Tensor of the leading shape of a, ${fmtShape(lead)}, got ${describeValue(h0)}`);
   }
 }
 

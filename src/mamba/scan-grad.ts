@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import { lastDim, padLast, shiftLeft, shiftRight, sliceLast } from "./last-axis";
 import { DEFAULT_CHUNK, foldInitialState, linearScanBy, SCAN_METHODS, ScanMethod } from "./linear-scan";
 import { checkScanInputs, checkSize, fmtShape } from "./scan-args";
+import { customOp2, SaveFn } from "../custom-grad";
 
 /** Which scan to run (forward and backward), its chunk length, and an initial state h0: (...). */
 export interface LinearScanOptions {
@@ -36,7 +37,8 @@ export type LinearScanGrads = {
 };
 
 function checkMethod(fn: string, opts: LinearScanOptions): { method: ScanMethod; chunk: number } {
-  if (opts === null || typeof opts !== "object") throw new Error(`${fn}: opts must be an object, got ${opts === null ? "null" : typeof opts}`);
+  if (opts === null || typeof opts !== "object")
+    throw new Error(`${fn}: opts must be an object, got ${opts === null ? "null" : typeof opts}`);
   const method = opts.method ?? "blelloch";
   if (!(SCAN_METHODS as readonly string[]).includes(method)) {
     throw new Error(`${fn}: method must be one of ${SCAN_METHODS.join(", ")}, got ${JSON.stringify(method)}`);
@@ -56,9 +58,14 @@ const reverseTime = (x: tf.Tensor): tf.Tensor => tf.reverse(x, x.rank - 1);
 export function linearScanBackward(a: tf.Tensor, h: tf.Tensor, g: tf.Tensor, opts: LinearScanOptions = {}): LinearScanGrads {
   const fn = "linearScanBackward";
   checkScanInputs(fn, a, a, opts?.h0);
-  for (const [name, t] of [["h", h], ["g", g]] as const) {
+  for (const [name, t] of [
+    ["h", h],
+    ["g", g],
+  ] as const) {
     if (!(t instanceof tf.Tensor) || fmtShape(t.shape) !== fmtShape(a.shape)) {
-      throw new Error(`${fn}: ${name} must have the shape of a, ${fmtShape(a.shape)}, got ${t instanceof tf.Tensor ? fmtShape(t.shape) : typeof t}`);
+      throw new Error(
+        `${fn}: ${name} must have the shape of a, ${fmtShape(a.shape)}, got ${t instanceof tf.Tensor ? fmtShape(t.shape) : typeof t}`,
+      );
     }
   }
   const { method, chunk } = checkMethod(fn, opts);
@@ -74,8 +81,6 @@ export function linearScanBackward(a: tf.Tensor, h: tf.Tensor, g: tf.Tensor, opt
   });
 }
 
-type SaveFn = (tensors: tf.Tensor[]) => void;
-
 /**
  * h_t = a_t·h_{t−1} + b_t along the last axis of a, b: (..., l) → h: (..., l), by the chosen
  * parallel scan, with a custom gradient: autodiff runs `linearScanBackward` (the reverse scan)
@@ -84,7 +89,7 @@ type SaveFn = (tensors: tf.Tensor[]) => void;
 export function linearScan(a: tf.Tensor, b: tf.Tensor, opts: LinearScanOptions = {}): tf.Tensor {
   checkScanInputs("linearScan", a, b, opts?.h0);
   const { method, chunk } = checkMethod("linearScan", opts);
-  const scanOp = tf.customGrad(((aIn: tf.Tensor, bIn: tf.Tensor, save: SaveFn) => {
+  const scanOp = customOp2((aIn: tf.Tensor, bIn: tf.Tensor, save: SaveFn) => {
     const h = linearScanBy(method, aIn, bIn, { chunk });
     save([aIn, h]); // all the backward pass needs
     return {
@@ -94,7 +99,7 @@ export function linearScan(a: tf.Tensor, b: tf.Tensor, opts: LinearScanOptions =
         return [da, db];
       },
     };
-  }) as any) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  });
   // h0 enters as a_0·h0 added to b_0 (see foldInitialState), outside the custom op, so autodiff
   // carries its gradient (and a_0's share of it) through that one product.
   return tf.tidy(() => scanOp(a, foldInitialState(a, b, opts.h0)));

@@ -58,7 +58,8 @@ export function selectiveSSMCheckpointed(
 ): SelectiveScanResult {
   const fn = "selectiveSSMCheckpointed";
   const { n, l } = checkSelectiveScanArgs(fn, u, delta, A, B, C, { D });
-  if (opts === null || typeof opts !== "object") throw new Error(`${fn}: opts must be an object, got ${opts === null ? "null" : typeof opts}`);
+  if (opts === null || typeof opts !== "object")
+    throw new Error(`${fn}: opts must be an object, got ${opts === null ? "null" : typeof opts}`);
   const T = opts.chunk ?? DEFAULT_CHECKPOINT_CHUNK;
   checkSize(fn, "chunk", T);
   const lengths = Array.from({ length: Math.ceil(l / T) }, (_, c) => Math.min(T, l - c * T));

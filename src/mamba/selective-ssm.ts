@@ -31,11 +31,20 @@ export function addSkip(y: tf.Tensor, u: tf.Tensor, D: tf.Tensor | undefined): t
  * parallel and fused versions are checked against (autodiff differentiates it, step by step).
  * Returns y: (b, d, l) and lastState = h_{l−1}: (b, d, n).
  */
-export function selectiveSSMLoop(u: tf.Tensor, delta: tf.Tensor, A: tf.Tensor, B: tf.Tensor, C: tf.Tensor, D?: tf.Tensor): SelectiveScanResult {
+export function selectiveSSMLoop(
+  u: tf.Tensor,
+  delta: tf.Tensor,
+  A: tf.Tensor,
+  B: tf.Tensor,
+  C: tf.Tensor,
+  D?: tf.Tensor,
+): SelectiveScanResult {
   const { b, d, n } = checkSelectiveScanArgs("selectiveSSMLoop", u, delta, A, B, C, { D });
   return tf.tidy(() => {
-    const us = unstackTime(u), deltas = unstackTime(delta); // l × (b, d)
-    const Bs = unstackTime(B), Cs = unstackTime(C); // l × (b, n)
+    const us = unstackTime(u),
+      deltas = unstackTime(delta); // l × (b, d)
+    const Bs = unstackTime(B),
+      Cs = unstackTime(C); // l × (b, n)
     const A3 = tf.reshape(A, [1, d, n]);
     let h = tf.zeros([b, d, n]);
     const ys: tf.Tensor[] = [];
@@ -75,7 +84,8 @@ export function discretizeSelective(u: tf.Tensor, delta: tf.Tensor, A: tf.Tensor
 /** y_t = C_t · h_t summed over the n states, plus D·u: h (b, d, n, l), C (b, n, l) → y (b, d, l). */
 export function readOut(h: tf.Tensor, C: tf.Tensor, u: tf.Tensor, D?: tf.Tensor): tf.Tensor {
   const fn = "readOut";
-  if (!(h instanceof tf.Tensor) || h.rank !== 4) throw new Error(`${fn}: h must be a tf.Tensor of shape (b, d, n, l), got ${h instanceof tf.Tensor ? fmtShape(h.shape) : typeof h}`);
+  if (!(h instanceof tf.Tensor) || h.rank !== 4)
+    throw new Error(`${fn}: h must be a tf.Tensor of shape (b, d, n, l), got ${h instanceof tf.Tensor ? fmtShape(h.shape) : typeof h}`);
   const [b, d, n, l] = h.shape;
   expectShape(fn, "C", C, "(b, n, l)", [b, n, l]);
   expectShape(fn, "u", u, "(b, d, l)", [b, d, l]);
@@ -86,7 +96,10 @@ export function readOut(h: tf.Tensor, C: tf.Tensor, u: tf.Tensor, D?: tf.Tensor)
 /** Throws unless t is a tensor of exactly the shape `want`. */
 function expectShape(fn: string, name: string, t: unknown, axes: string, want: number[]): void {
   const ok = t instanceof tf.Tensor && fmtShape(t.shape) === fmtShape(want);
-  if (!ok) throw new Error(`${fn}: ${name} must have shape ${axes} = ${fmtShape(want)}, got ${t instanceof tf.Tensor ? fmtShape(t.shape) : typeof t}`);
+  if (!ok)
+    throw new Error(
+      `${fn}: ${name} must have shape ${axes} = ${fmtShape(want)}, got ${t instanceof tf.Tensor ? fmtShape(t.shape) : typeof t}`,
+    );
 }
 
 /** How `selectiveSSMParallel` scans. */
@@ -137,7 +150,10 @@ export function selectiveSSMParallel(
  * With A < 0, a larger Δ forgets faster (the state resets towards the input), a smaller Δ keeps it.
  */
 export function zohDecaySurface(As: readonly number[], deltas: readonly number[]): number[][] {
-  for (const [name, xs] of [["As", As], ["deltas", deltas]] as const) {
+  for (const [name, xs] of [
+    ["As", As],
+    ["deltas", deltas],
+  ] as const) {
     if (!Array.isArray(xs) || xs.length === 0 || !xs.every((x) => typeof x === "number" && Number.isFinite(x))) {
       throw new Error(`zohDecaySurface: ${name} must be a nonempty array of finite numbers, got ${JSON.stringify(xs)?.slice(0, 80)}`);
     }

@@ -9,7 +9,11 @@ import { Module } from "./module";
 export class Dense extends Module {
   readonly kernel: tf.Variable; // (in, out)
   readonly bias: tf.Variable; // (out)
-  constructor(readonly inFeatures: number, readonly outFeatures: number, seed = 0) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    seed = 0,
+  ) {
     super();
     checkIntArg("Dense", "inFeatures", inFeatures);
     checkIntArg("Dense", "outFeatures", outFeatures);
@@ -18,7 +22,8 @@ export class Dense extends Module {
     this.bias = this.addParam("bias", new Float32Array(outFeatures), [outFeatures]);
   }
   forward(x: tf.Tensor): tf.Tensor {
-    if (x.shape[x.rank - 1] !== this.inFeatures) throw new Error(`Dense.forward: x must have last axis ${this.inFeatures}, got (${x.shape.join(", ")})`);
+    if (x.shape[x.rank - 1] !== this.inFeatures)
+      throw new Error(`Dense.forward: x must have last axis ${this.inFeatures}, got (${x.shape.join(", ")})`);
     return tf.tidy(() => {
       const flat = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D; // (N, in)
       const y = tf.add(matMul2d(flat, this.kernel as tf.Tensor2D), this.bias); // (N, out)

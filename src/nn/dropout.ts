@@ -15,7 +15,10 @@ export class Dropout {
    * resume); recomputation sets it back so that the second pass draws the same masks.
    */
   position = 0;
-  constructor(readonly rate: number, readonly seed = 0) {
+  constructor(
+    readonly rate: number,
+    readonly seed = 0,
+  ) {
     checkRate("Dropout", "rate", rate);
   }
   apply(x: tf.Tensor, training: boolean): tf.Tensor {

@@ -40,7 +40,11 @@ export function checkTokenIds(fn: string, name: string, ids: tf.Tensor, vocab: n
  */
 export class Embedding extends Module {
   readonly table: tf.Variable; // (vocab, h)
-  constructor(readonly vocab: number, readonly h: number, seed = 0) {
+  constructor(
+    readonly vocab: number,
+    readonly h: number,
+    seed = 0,
+  ) {
     super();
     checkIntArg("Embedding", "vocab", vocab);
     checkIntArg("Embedding", "h", h);

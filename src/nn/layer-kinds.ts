@@ -62,10 +62,11 @@ export const LAYER_KIND_SPECS: Readonly<Record<LayerKind, LayerKindSpec>> = {
   // x + Mamba(RMSNorm(x)) blocks and a final RMSNorm of the stream; prenorm and glu do not apply.
   mamba: {
     options: { expand: 2, dConv: 4 },
-    makeBlock: (o, seed) => new MambaResidualBlock({
-      mixer: new MambaBlock({ dModel: o.dModel, n: o.n, expand: o.expand, dConv: o.dConv, seed }),
-      dropout: new Dropout(o.dropout, subSeed(seed, "dropout")),
-    }),
+    makeBlock: (o, seed) =>
+      new MambaResidualBlock({
+        mixer: new MambaBlock({ dModel: o.dModel, n: o.n, expand: o.expand, dConv: o.dConv, seed }),
+        dropout: new Dropout(o.dropout, subSeed(seed, "dropout")),
+      }),
     makeFinalNorm: (dModel) => new RMSNorm(dModel),
   },
 };

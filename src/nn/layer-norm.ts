@@ -8,14 +8,18 @@ import { Module } from "./module";
 export class LayerNorm extends Module {
   readonly scale: tf.Variable; // (h)
   readonly bias: tf.Variable; // (h)
-  constructor(readonly h: number, readonly eps = 1e-5) {
+  constructor(
+    readonly h: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     checkIntArg("LayerNorm", "h", h);
     this.scale = this.addParam("scale", new Float32Array(h).fill(1), [h]);
     this.bias = this.addParam("bias", new Float32Array(h), [h]);
   }
   forward(x: tf.Tensor): tf.Tensor {
-    if (x.shape[x.rank - 1] !== this.h) throw new Error(`LayerNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
+    if (x.shape[x.rank - 1] !== this.h)
+      throw new Error(`LayerNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
     return layerNorm(x, this.scale, this.bias, this.eps); // one fused kernel each way where one exists
   }
 }

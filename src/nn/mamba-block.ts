@@ -146,15 +146,20 @@ export class MambaBlock extends Module {
     else {
       const expand = opts.expand ?? 2;
       if (!(typeof expand === "number" && expand > 0 && Number.isInteger(expand * dModel))) {
-        throw new Error(`${fn}: expand must be a number > 0 with expand · dModel an integer, got expand ${String(expand)} for dModel ${dModel}`);
+        throw new Error(
+          `${fn}: expand must be a number > 0 with expand · dModel an integer, got expand ${String(expand)} for dModel ${dModel}`,
+        );
       }
       this.dInner = expand * dModel;
     }
     const dInner = this.dInner;
     const k = (this.dConv = checkIntArg(fn, "dConv", opts.dConv ?? 4));
     const R = (this.dtRank = checkIntArg(fn, "dtRank", opts.dtRank ?? Math.ceil(dModel / 16)));
-    const dtMin = opts.dtMin ?? 0.001, dtMax = opts.dtMax ?? 0.1, floor = opts.dtInitFloor ?? 1e-4;
-    if (!(dtMin > 0 && dtMax >= dtMin && Number.isFinite(dtMax))) throw new Error(`${fn}: dtMin and dtMax must satisfy 0 < dtMin ≤ dtMax < ∞, got dtMin ${dtMin}, dtMax ${dtMax}`);
+    const dtMin = opts.dtMin ?? 0.001,
+      dtMax = opts.dtMax ?? 0.1,
+      floor = opts.dtInitFloor ?? 1e-4;
+    if (!(dtMin > 0 && dtMax >= dtMin && Number.isFinite(dtMax)))
+      throw new Error(`${fn}: dtMin and dtMax must satisfy 0 < dtMin ≤ dtMax < ∞, got dtMin ${dtMin}, dtMax ${dtMax}`);
     if (!(floor > 0)) throw new Error(`${fn}: dtInitFloor must be > 0, got ${floor}`);
     const seed = checkSeed(fn, opts.seed ?? 0);
     const s = (name: string) => subSeed(seed, name);
@@ -162,10 +167,13 @@ export class MambaBlock extends Module {
     // Linear and Conv1d layers start as PyTorch's do: U(±1/√fan_in), fan_in = in (conv: d_conv).
     const bound = (fanIn: number) => 1 / Math.sqrt(fanIn);
     const uniform = (name: string, count: number, b: number) => seededUniform(count, s(name), -b, b);
-    this.in_proj_weight = this.addParam("in_proj_weight", uniform("in_proj_weight", 2 * dInner * dModel, bound(dModel)), [2 * dInner, dModel]);
+    this.in_proj_weight = this.addParam("in_proj_weight", uniform("in_proj_weight", 2 * dInner * dModel, bound(dModel)), [
+      2 * dInner,
+      dModel,
+    ]);
     this.in_proj_bias = opts.bias ? this.addParam("in_proj_bias", uniform("in_proj_bias", 2 * dInner, bound(dModel)), [2 * dInner]) : null;
     this.conv_weight = this.addParam("conv_weight", uniform("conv_weight", dInner * k, bound(k)), [dInner, k]);
-    this.conv_bias = opts.convBias ?? true ? this.addParam("conv_bias", uniform("conv_bias", dInner, bound(k)), [dInner]) : null;
+    this.conv_bias = (opts.convBias ?? true) ? this.addParam("conv_bias", uniform("conv_bias", dInner, bound(k)), [dInner]) : null;
     this.x_proj_weight = this.addParam("x_proj_weight", uniform("x_proj_weight", (R + 2 * n) * dInner, bound(dInner)), [R + 2 * n, dInner]);
     // Δ: the projection starts at U(±dt_rank^−½) and the bias at softplus⁻¹(dt) for dt
     // log-uniform in [dtMin, dtMax], so that softplus(bias) spans the chosen range of step sizes.
@@ -196,7 +204,9 @@ export class MambaBlock extends Module {
   forward(x: tf.Tensor, opts?: { returnState?: boolean }): tf.Tensor | { y: tf.Tensor; state: MambaState };
   forward(x: tf.Tensor, opts: { returnState?: boolean } = {}): tf.Tensor | { y: tf.Tensor; state: MambaState } {
     if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[2] !== this.dModel || x.size === 0) {
-      throw new Error(`MambaBlock.forward: x must have shape (b, l, d_model = ${this.dModel}), got ${x instanceof tf.Tensor ? show(x.shape) : String(x)}`);
+      throw new Error(
+        `MambaBlock.forward: x must have shape (b, l, d_model = ${this.dModel}), got ${x instanceof tf.Tensor ? show(x.shape) : String(x)}`,
+      );
     }
     const [, l] = x.shape;
     const { n, dtRank: R, dConv: k } = this;
@@ -212,12 +222,22 @@ export class MambaBlock extends Module {
       const delta = swapLast(linear(dtLow, this.dt_proj_weight, null)); // (b, d_inner, l)
       const A = tf.neg(tf.exp(this.A_log)); // (d_inner, n)
       const scan = selectiveScan(u, delta, A, swapLast(B), swapLast(C), {
-        D: this.D, z: swapLast(z), deltaBias: this.dt_proj_bias, deltaSoftplus: true,
+        D: this.D,
+        z: swapLast(z),
+        deltaBias: this.dt_proj_bias,
+        deltaSoftplus: true,
       }); // y: (b, d_inner, l), lastState: (b, d_inner, n)
       const out = linear(swapLast(scan.y), this.out_proj_weight, this.out_proj_bias); // (b, l, d_model)
       if (!opts.returnState) return out;
       // The convolution's state is its last d_conv inputs, zero-padded in front when l < d_conv.
-      const conv = l >= k ? tf.slice(xT, [0, 0, l - k], [-1, -1, k]) : tf.pad(xT, [[0, 0], [0, 0], [k - l, 0]]); // (b, d_inner, d_conv)
+      const conv =
+        l >= k
+          ? tf.slice(xT, [0, 0, l - k], [-1, -1, k])
+          : tf.pad(xT, [
+              [0, 0],
+              [0, 0],
+              [k - l, 0],
+            ]); // (b, d_inner, d_conv)
       return { y: out, state: { conv, ssm: scan.lastState } };
     });
   }
@@ -238,9 +258,11 @@ export class MambaBlock extends Module {
       throw new Error(`${fn}: x must have shape (b, d_model = ${this.dModel}), got ${x instanceof tf.Tensor ? show(x.shape) : String(x)}`);
     }
     const b = x.shape[0];
-    if (!isMambaState(state)) throw new Error(`${fn}: state must be {conv, ssm} tensors (from initState or forward with returnState), got ${String(state)}`);
+    if (!isMambaState(state))
+      throw new Error(`${fn}: state must be {conv, ssm} tensors (from initState or forward with returnState), got ${String(state)}`);
     const want = (t: tf.Tensor, name: string, shape: number[], what: string) => {
-      if (t.rank !== shape.length || t.shape.some((s, i) => s !== shape[i])) throw new Error(`${fn}: state.${name} must have shape ${what} = ${show(shape)}, got ${show(t.shape)}`);
+      if (t.rank !== shape.length || t.shape.some((s, i) => s !== shape[i]))
+        throw new Error(`${fn}: state.${name} must have shape ${what} = ${show(shape)}, got ${show(t.shape)}`);
     };
     want(state.conv, "conv", [b, this.dInner, this.dConv], "(b, d_inner, d_conv)");
     want(state.ssm, "ssm", [b, this.dInner, this.n], "(b, d_inner, n)");
@@ -287,7 +309,10 @@ export class MambaBlock extends Module {
         if (given.length) throw new Error(`${fn}: params has ${given[0]}, but this block has no ${ours} (it was built without that bias)`);
         continue;
       }
-      if (given.length === 0) throw new Error(`${fn}: params lacks ${short}${torch !== short ? ` (or ${torch})` : ""}, expected shape ${this.describeShape(ours)}`);
+      if (given.length === 0)
+        throw new Error(
+          `${fn}: params lacks ${short}${torch !== short ? ` (or ${torch})` : ""}, expected shape ${this.describeShape(ours)}`,
+        );
       if (given.length > 1) throw new Error(`${fn}: params gives ${ours} twice, as ${given.join(" and ")}`);
       const t = params[given[0]];
       if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${given[0]} must be a tf.Tensor, got ${typeof t}`);
@@ -299,7 +324,8 @@ export class MambaBlock extends Module {
       pairs.push([v, t]);
     }
     const unknown = Object.keys(params).filter((name) => !known.has(name));
-    if (unknown.length) throw new Error(`${fn}: unknown parameter name(s) ${unknown.join(", ")}; expected the names of a PyTorch Mamba block`);
+    if (unknown.length)
+      throw new Error(`${fn}: unknown parameter name(s) ${unknown.join(", ")}; expected the names of a PyTorch Mamba block`);
     for (const [v, t] of pairs) tf.tidy(() => v.assign(tf.reshape(tf.cast(t, "float32"), v.shape)));
   }
 
@@ -337,7 +363,10 @@ export class MambaBlock extends Module {
     const need = (ours: string, rank: number, what: string): tf.Tensor => {
       const t = get(ours);
       const names = TORCH_NAMES.find((r) => r[0] === ours)!;
-      if (!(t instanceof tf.Tensor) || t.rank < rank) throw new Error(`${fn}: params must hold ${names[2]} (or ${names[1]}) of shape ${what}, got ${t instanceof tf.Tensor ? show(t.shape) : String(t)}`);
+      if (!(t instanceof tf.Tensor) || t.rank < rank)
+        throw new Error(
+          `${fn}: params must hold ${names[2]} (or ${names[1]}) of shape ${what}, got ${t instanceof tf.Tensor ? show(t.shape) : String(t)}`,
+        );
       return t;
     };
     const inProj = need("in_proj_weight", 2, "(2·d_inner, d_model)");

@@ -23,7 +23,8 @@ export class MambaResidualBlock extends Module {
 
   constructor(opts: MambaResidualBlockOptions) {
     super();
-    if (!opts || !(opts.mixer instanceof MambaBlock)) throw new Error(`MambaResidualBlock: mixer must be a MambaBlock, got ${String(opts?.mixer)}`);
+    if (!opts || !(opts.mixer instanceof MambaBlock))
+      throw new Error(`MambaResidualBlock: mixer must be a MambaBlock, got ${String(opts?.mixer)}`);
     this.mixer = this.addChild("mixer", opts.mixer);
     this.norm = this.addChild("norm", new RMSNorm(opts.mixer.dModel));
     this.drop = opts.dropout ?? null;
@@ -48,7 +49,8 @@ export class MambaResidualBlock extends Module {
 
   /** One position (inference): x (b, d_model) → (b, d_model) and the mixer's next state. */
   step(state: LayerState, x: tf.Tensor): { y: tf.Tensor; state: LayerState } {
-    if (!isMambaState(state)) throw new Error(`MambaResidualBlock.step: state must be a Mamba state {conv, ssm} (from initState), got ${String(state)}`);
+    if (!isMambaState(state))
+      throw new Error(`MambaResidualBlock.step: state must be a Mamba state {conv, ssm} (from initState), got ${String(state)}`);
     return tf.tidy(() => {
       const r = this.mixer.step(state, this.norm.forward(x));
       return { y: tf.add(x, r.y), state: r.state };

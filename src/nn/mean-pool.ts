@@ -18,6 +18,9 @@ const pooled = customOp1((x, save) => {
 });
 
 export function meanOverLength(x: tf.Tensor): tf.Tensor {
-  if (!(x instanceof tf.Tensor) || x.rank !== 3) throw new Error(`meanOverLength: x must be a tensor of shape (b, l, h), got ${x instanceof tf.Tensor ? `(${x.shape.join(", ")})` : typeof x}`);
+  if (!(x instanceof tf.Tensor) || x.rank !== 3)
+    throw new Error(
+      `meanOverLength: x must be a tensor of shape (b, l, h), got ${x instanceof tf.Tensor ? `(${x.shape.join(", ")})` : typeof x}`,
+    );
   return pooled(x);
 }

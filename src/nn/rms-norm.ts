@@ -24,16 +24,21 @@ const meanSquare = customOp1((x, save) => {
 
 export class RMSNorm extends Module {
   readonly weight: tf.Variable; // (h)
-  constructor(readonly h: number, readonly eps = 1e-5) {
+  constructor(
+    readonly h: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     checkIntArg("RMSNorm", "h", h);
-    if (!(typeof eps === "number" && eps > 0 && Number.isFinite(eps))) throw new Error(`RMSNorm: eps must be a finite number > 0, got ${String(eps)}`);
+    if (!(typeof eps === "number" && eps > 0 && Number.isFinite(eps)))
+      throw new Error(`RMSNorm: eps must be a finite number > 0, got ${String(eps)}`);
     this.weight = this.addParam("weight", new Float32Array(h).fill(1), [h]);
   }
 
   /** x (..., h) → (..., h). */
   forward(x: tf.Tensor): tf.Tensor {
-    if (x.rank < 1 || x.shape[x.rank - 1] !== this.h) throw new Error(`RMSNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.h)
+      throw new Error(`RMSNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
     return tf.tidy(() => {
       const ms = meanSquare(x); // (..., 1)
       return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, tf.fill([], this.eps)))), this.weight);

@@ -30,7 +30,8 @@ export function hippoModes(n: number, conjugatePairs: boolean): { Lambda: CVecto
   const hippo = makeDPLRHiPPO(n);
   if (!conjugatePairs) return hippo;
   const keep = Array.from({ length: n }, (_, i) => i).filter((i) => hippo.Lambda.im[i] > 0);
-  if (keep.length !== n / 2) throw new Error(`hippoModes: expected ${n / 2} modes of positive frequency in HiPPO-LegS of size ${n}, found ${keep.length}`);
+  if (keep.length !== n / 2)
+    throw new Error(`hippoModes: expected ${n / 2} modes of positive frequency in HiPPO-LegS of size ${n}, found ${keep.length}`);
   const pick = (v: CVector): CVector => ({ re: Float64Array.from(keep, (i) => v.re[i]), im: Float64Array.from(keep, (i) => v.im[i]) });
   return { Lambda: pick(hippo.Lambda), P: pick(hippo.P), B: pick(hippo.B) };
 }
@@ -39,7 +40,8 @@ export function hippoModes(n: number, conjugatePairs: boolean): { Lambda: CVecto
 export function complexStateStep(Ab: CTensor, Bb: CTensor, x: CTensor, u: tf.Tensor): CTensor {
   return tf.tidy(() => {
     // matmul over the channel batch: (h, N, N) @ (h, N, b) → (h, N, b)
-    const xr = tf.transpose(x.re, [1, 2, 0]), xi = tf.transpose(x.im, [1, 2, 0]);
+    const xr = tf.transpose(x.re, [1, 2, 0]),
+      xi = tf.transpose(x.im, [1, 2, 0]);
     const ar = tf.sub(tf.matMul(Ab.re, xr), tf.matMul(Ab.im, xi));
     const ai = tf.add(tf.matMul(Ab.re, xi), tf.matMul(Ab.im, xr));
     const u3 = tf.expandDims(u, -1); // (b, h, 1)
@@ -76,7 +78,8 @@ export class S4Layer extends SSMLayerBase<CTensor, S4Recurrence> {
     const { h, n: N, l } = this;
     const conjugatePairs = opts.conjugatePairs ?? false;
     if (typeof conjugatePairs !== "boolean") throw new Error(`${fn}: conjugatePairs must be a boolean, got ${String(conjugatePairs)}`);
-    if (conjugatePairs && N % 2 !== 0) throw new Error(`${fn}: n must be even with conjugatePairs (n/2 modes and their conjugates), got ${N}`);
+    if (conjugatePairs && N % 2 !== 0)
+      throw new Error(`${fn}: n must be even with conjugatePairs (n/2 modes and their conjugates), got ${N}`);
     this.conjugatePairs = conjugatePairs;
     const M = (this.modes = conjugatePairs ? N / 2 : N);
     const hippo = hippoModes(N, conjugatePairs);
@@ -98,7 +101,13 @@ export class S4Layer extends SSMLayerBase<CTensor, S4Recurrence> {
     return tf.tidy(() => {
       const P = { re: this.P_re, im: this.P_im };
       return kernelDPLR(
-        { Lambda: { re: tf.minimum(this.Lambda_re, this.maxLambdaRe), im: this.Lambda_im }, P, Q: P, B: { re: this.B_re, im: this.B_im }, C: { re: this.C_re, im: this.C_im } },
+        {
+          Lambda: { re: tf.minimum(this.Lambda_re, this.maxLambdaRe), im: this.Lambda_im },
+          P,
+          Q: P,
+          B: { re: this.B_re, im: this.B_im },
+          C: { re: this.C_re, im: this.C_im },
+        },
         tf.exp(this.log_step),
         this.l,
         this.roots,
@@ -155,18 +164,29 @@ export class S4Layer extends SSMLayerBase<CTensor, S4Recurrence> {
       const i = Float64Array.from(im.subarray(c * M, (c + 1) * M));
       if (!this.conjugatePairs) return { re: r, im: i };
       const full = { re: new Float64Array(N), im: new Float64Array(N) };
-      full.re.set(r); full.re.set(r, M);
-      full.im.set(i); full.im.set(i.map((x) => -x), M);
+      full.re.set(r);
+      full.re.set(r, M);
+      full.im.set(i);
+      full.im.set(
+        i.map((x) => -x),
+        M,
+      );
       return full;
     };
     for (let c = 0; c < h; c++) {
       const P = row(pr, pi, c);
       const d = discreteDPLR(row(lr, li, c, true), P, P, row(br, bi, c), row(cr, ci, c), Math.exp(ls[c]), this.l);
-      out.Ab.re.set(d.Ab.re, c * N * N); out.Ab.im.set(d.Ab.im, c * N * N);
-      out.Bb.re.set(d.Bb.re, c * N); out.Bb.im.set(d.Bb.im, c * N);
-      out.Cb.re.set(d.Cb.re, c * N); out.Cb.im.set(d.Cb.im, c * N);
+      out.Ab.re.set(d.Ab.re, c * N * N);
+      out.Ab.im.set(d.Ab.im, c * N * N);
+      out.Bb.re.set(d.Bb.re, c * N);
+      out.Bb.im.set(d.Bb.im, c * N);
+      out.Cb.re.set(d.Cb.re, c * N);
+      out.Cb.im.set(d.Cb.im, c * N);
     }
-    const t = (v: { re: Float32Array; im: Float32Array }, shape: number[]): CTensor => ({ re: tf.tensor(v.re, shape), im: tf.tensor(v.im, shape) });
+    const t = (v: { re: Float32Array; im: Float32Array }, shape: number[]): CTensor => ({
+      re: tf.tensor(v.re, shape),
+      im: tf.tensor(v.im, shape),
+    });
     return { Ab: t(out.Ab, [h, N, N]), Bb: t(out.Bb, [h, N]), Cb: t(out.Cb, [h, N]) };
   }
 
@@ -179,7 +199,8 @@ export class S4Layer extends SSMLayerBase<CTensor, S4Recurrence> {
   /** RNN mode, one position: x ← Ā x + B̄ u, y = Re(C̄ x) + D u; u (b, h) → y (b, h). */
   step(state: CTensor, u: tf.Tensor): { y: tf.Tensor; state: CTensor } {
     const { Ab, Bb, Cb } = this.recurrence();
-    if (state instanceof tf.Tensor || !("re" in state)) throw new Error("S4Layer.step: state must be a complex {re, im} state from initState()");
+    if (state instanceof tf.Tensor || !("re" in state))
+      throw new Error("S4Layer.step: state must be a complex {re, im} state from initState()");
     checkDims("S4Layer.step: u", u, [-1, this.h], `(b, h = ${this.h})`);
     checkDims("S4Layer.step: state.re", state.re, [u.shape[0], this.h, this.n], `(b = ${u.shape[0]}, h = ${this.h}, N = ${this.n})`);
     return tf.tidy(() => {

@@ -47,7 +47,9 @@ export class S4DLayer extends SSMLayerBase<CTensor, S4DRecurrence> {
 
   /** K̄ per channel: (h, l). */
   kernel(): tf.Tensor {
-    return tf.tidy(() => s4dKernel(this.lambda(), { re: this.B_re, im: this.B_im }, { re: this.C_re, im: this.C_im }, tf.exp(this.log_step), this.l, "zoh"));
+    return tf.tidy(() =>
+      s4dKernel(this.lambda(), { re: this.B_re, im: this.B_im }, { re: this.C_re, im: this.C_im }, tf.exp(this.log_step), this.l, "zoh"),
+    );
   }
 
   /** CNN mode: u (b, l, h) → (b, l, h). */
@@ -74,7 +76,8 @@ export class S4DLayer extends SSMLayerBase<CTensor, S4DRecurrence> {
   /** x ← Ā ⊙ x + B̄ u, y = 2 Re(C·x) + D u; u (b, h) → y (b, h). */
   step(state: CTensor, u: tf.Tensor): { y: tf.Tensor; state: CTensor } {
     const { Ab, Bb } = this.recurrence();
-    if (state instanceof tf.Tensor || !("re" in state)) throw new Error("S4DLayer.step: state must be a complex {re, im} state from initState()");
+    if (state instanceof tf.Tensor || !("re" in state))
+      throw new Error("S4DLayer.step: state must be a complex {re, im} state from initState()");
     checkDims("S4DLayer.step: u", u, [-1, this.h], `(b, h = ${this.h})`);
     return tf.tidy(() => {
       const u3 = tf.expandDims(u, -1); // (b, h, 1)

@@ -38,7 +38,10 @@ export class SequenceBlock extends Module {
     super();
     const fn = "SequenceBlock";
     this.h = checkIntArg(fn, "h", opts.h);
-    if (!opts.layer || opts.layer.h !== this.h) throw new Error(`${fn}: layer must be an SSM layer with h = ${this.h}, got ${opts.layer ? `h = ${opts.layer.h}` : String(opts.layer)}`);
+    if (!opts.layer || opts.layer.h !== this.h)
+      throw new Error(
+        `${fn}: layer must be an SSM layer with h = ${this.h}, got ${opts.layer ? `h = ${opts.layer.h}` : String(opts.layer)}`,
+      );
     this.prenorm = opts.prenorm ?? true;
     this.glu = opts.glu ?? true;
     this.drop = new Dropout(checkRate(fn, "dropout", opts.dropout ?? 0), subSeed(opts.seed ?? 0, "dropout"));

@@ -43,13 +43,15 @@ export function checkStepRange(fn: string, dtMin: unknown, dtMax: unknown): void
 /** log Δ, (h): uniform in [log dtMin, log dtMax]. */
 export function initLogStep(h: number, dtMin: number, dtMax: number, seed: number): Float32Array {
   const r = mulberry32(seed);
-  const lo = Math.log(dtMin), hi = Math.log(dtMax);
+  const lo = Math.log(dtMin),
+    hi = Math.log(dtMax);
   return Float32Array.from({ length: h }, () => lo + r() * (hi - lo));
 }
 
 /** Repeats a length-N float64 vector h times: (h, N) row-major. */
 export function tile(v: Float64Array, h: number): Float32Array {
-  const N = v.length, out = new Float32Array(h * N);
+  const N = v.length,
+    out = new Float32Array(h * N);
   for (let i = 0; i < h; i++) for (let n = 0; n < N; n++) out[i * N + n] = v[n];
   return out;
 }
@@ -75,7 +77,10 @@ export abstract class SSMLayerBase<State extends LayerState, Rnn extends Recurre
   private rnnKey: object[] = [];
 
   /** Checks the shared options; `fn` names the layer in error messages. */
-  protected constructor(protected readonly fn: string, opts: SSMLayerBaseOptions) {
+  protected constructor(
+    protected readonly fn: string,
+    opts: SSMLayerBaseOptions,
+  ) {
     super();
     if (typeof opts !== "object" || opts === null) throw new Error(`${fn}: options must be an object, got ${String(opts)}`);
     this.h = checkIntArg(fn, "h", opts.h);

@@ -42,8 +42,12 @@ export class StackedModel extends Module {
     super();
     const fn = "StackedModel";
     if (typeof opts !== "object" || opts === null) throw new Error(`${fn}: options must be an object, got ${String(opts)}`);
-    if (opts.task !== "classification" && opts.task !== "sequence") throw new Error(`${fn}: task must be "classification" or "sequence", got ${JSON.stringify(opts.task)}`);
-    if (!LAYER_KINDS.includes(opts.layerKind)) throw new Error(`${fn}: layerKind must be one of ${LAYER_KINDS.map((k) => `"${k}"`).join(", ")}, got ${JSON.stringify(opts.layerKind)}`);
+    if (opts.task !== "classification" && opts.task !== "sequence")
+      throw new Error(`${fn}: task must be "classification" or "sequence", got ${JSON.stringify(opts.task)}`);
+    if (!LAYER_KINDS.includes(opts.layerKind))
+      throw new Error(
+        `${fn}: layerKind must be one of ${LAYER_KINDS.map((k) => `"${k}"`).join(", ")}, got ${JSON.stringify(opts.layerKind)}`,
+      );
     for (const k of ["dModel", "nLayers", "n", "l", "numClasses"] as const) checkIntArg(fn, k, opts[k]);
     const seed = checkSeed(fn, opts.seed ?? 0);
     const kind = LAYER_KIND_SPECS[opts.layerKind];
@@ -61,7 +65,10 @@ export class StackedModel extends Module {
     this.opts = { prenorm: true, dropout: 0, glu: true, embedding: false, seed, ...opts, ...kindDefaults };
     checkRate(fn, "dropout", this.opts.dropout);
     const { dModel, nLayers, numClasses } = this.opts;
-    this.encoder = this.addChild("encoder", this.opts.embedding ? new Embedding(256, dModel, subSeed(seed, "encoder")) : new Dense(1, dModel, subSeed(seed, "encoder")));
+    this.encoder = this.addChild(
+      "encoder",
+      this.opts.embedding ? new Embedding(256, dModel, subSeed(seed, "encoder")) : new Dense(1, dModel, subSeed(seed, "encoder")),
+    );
     for (let i = 0; i < nLayers; i++) this.blocks.push(this.addChild(`blocks.${i}`, kind.makeBlock(this.opts, subSeed(seed, `block${i}`))));
     const finalNorm = kind.makeFinalNorm(dModel);
     if (finalNorm) this.finalNorm = this.addChild("norm_f", finalNorm);
@@ -71,7 +78,10 @@ export class StackedModel extends Module {
   private checkInput(x: tf.Tensor): void {
     const l = this.opts.l;
     const ok = (x.rank === 2 && x.shape[1] === l) || (!this.opts.embedding && x.rank === 3 && x.shape[1] === l && x.shape[2] === 1);
-    if (!ok) throw new Error(`StackedModel.forward: x must have shape (b, l = ${l})${this.opts.embedding ? "" : " or (b, l, 1)"}, got (${x.shape.join(", ")})`);
+    if (!ok)
+      throw new Error(
+        `StackedModel.forward: x must have shape (b, l = ${l})${this.opts.embedding ? "" : " or (b, l, 1)"}, got (${x.shape.join(", ")})`,
+      );
   }
 
   /** Inputs (b, l) or (b, l, 1) → (b, l, dModel). */
@@ -89,7 +99,8 @@ export class StackedModel extends Module {
     this.checkInput(x);
     return tf.tidy(() => {
       let u = tf.reshape(x, [x.shape[0], this.opts.l]); // (b, l)
-      if (this.opts.task === "sequence") u = tf.concat([tf.zerosLike(tf.slice(u, [0, 0], [-1, 1])), tf.slice(u, [0, 0], [-1, this.opts.l - 1])], 1);
+      if (this.opts.task === "sequence")
+        u = tf.concat([tf.zerosLike(tf.slice(u, [0, 0], [-1, 1])), tf.slice(u, [0, 0], [-1, this.opts.l - 1])], 1);
       let h = this.encode(u); // (b, l, dModel)
       for (const b of this.blocks) h = recompute ? forwardRecomputed(b, h, training) : b.forward(h, training);
       if (this.finalNorm) h = this.finalNorm.forward(h);
@@ -114,7 +125,8 @@ export class StackedModel extends Module {
    */
   stepModel(states: LayerState[], input: tf.Tensor): { logits: tf.Tensor; states: LayerState[] } {
     if (this.opts.task !== "sequence") throw new Error(`StackedModel.stepModel: RNN mode needs task "sequence", got "${this.opts.task}"`);
-    if (states.length !== this.blocks.length) throw new Error(`StackedModel.stepModel: states must hold one state per block (${this.blocks.length}), got ${states.length}`);
+    if (states.length !== this.blocks.length)
+      throw new Error(`StackedModel.stepModel: states must hold one state per block (${this.blocks.length}), got ${states.length}`);
     checkDims("StackedModel.stepModel: input", input, [-1], "(b)");
     return tf.tidy(() => {
       let h = this.opts.embedding ? this.encoder.forward(input) : this.encoder.forward(tf.reshape(tf.cast(input, "float32"), [-1, 1])); // (b, dModel)
@@ -134,7 +146,8 @@ export class StackedModel extends Module {
    */
   recurrentLogits(x: tf.Tensor): tf.Tensor {
     this.checkInput(x);
-    const b = x.shape[0], l = this.opts.l;
+    const b = x.shape[0],
+      l = this.opts.l;
     const cols = tf.tidy(() => tf.unstack(tf.reshape(x, [b, l]), 1)); // l × (b)
     let states = this.initState(b);
     let prev: tf.Tensor = tf.zeros([b], x.dtype);

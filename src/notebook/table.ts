@@ -15,7 +15,11 @@ export function textTable(head: string[], rows: (string | number)[][], leftColum
   }
   const widths = head.map((_, j) => Math.max(...cells.map((r) => displayWidth(r[j]))));
   const pad = (c: string, j: number) => " ".repeat(widths[j] - displayWidth(c));
-  const line = (r: string[]) => r.map((c, j) => (j < leftColumns ? c + pad(c, j) : pad(c, j) + c)).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, j) => (j < leftColumns ? c + pad(c, j) : pad(c, j) + c))
+      .join("  ")
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 

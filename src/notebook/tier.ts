@@ -42,7 +42,8 @@ export function sizeTier(backend: Pick<BackendChoice, "name"> | null, env: Recor
 
 /** Picks the value of the current tier from one value per tier. */
 export function byTier<T>(tier: SizeTier, values: Record<SizeTier, T>): T {
-  if (!(SIZE_TIERS as readonly string[]).includes(tier)) throw new Error(`byTier: tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(tier)}`);
+  if (!(SIZE_TIERS as readonly string[]).includes(tier))
+    throw new Error(`byTier: tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(tier)}`);
   return values[tier];
 }
 

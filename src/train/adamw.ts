@@ -19,9 +19,7 @@ import { sumOfSquares } from "../kernels/sum-of-squares";
 import { ScalarCache } from "./scalar-cache";
 
 /** Last name components that mark a structured state space parameter in the S4 recipe. */
-export const SSM_PARAM_NAMES: readonly string[] = [
-  "Lambda_re", "Lambda_im", "P_re", "P_im", "B_re", "B_im", "log_step", "A", "A_log",
-];
+export const SSM_PARAM_NAMES: readonly string[] = ["Lambda_re", "Lambda_im", "P_re", "P_im", "B_re", "B_im", "log_step", "A", "A_log"];
 
 /** True when the last dotted component of `name` is one of SSM_PARAM_NAMES. */
 export function isSsmParam(name: string): boolean {
@@ -170,7 +168,14 @@ export class AdamW {
       weightDecays.add(group?.weightDecay ?? weightDecay);
     }
     this.constants = new ScalarCache([
-      this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, eps, 0, ...weightDecays, ...(clipNorm === undefined ? [] : [clipNorm]),
+      this.beta1,
+      1 - this.beta1,
+      this.beta2,
+      1 - this.beta2,
+      eps,
+      0,
+      ...weightDecays,
+      ...(clipNorm === undefined ? [] : [clipNorm]),
     ]);
   }
 
@@ -205,7 +210,9 @@ export class AdamW {
     for (const name of names) {
       const slot = this.slots.get(name);
       if (!slot) {
-        throw new Error(`grads has unknown parameter "${name}"; expected one of the optimizer's parameters (${[...this.slots.keys()].join(", ")})`);
+        throw new Error(
+          `grads has unknown parameter "${name}"; expected one of the optimizer's parameters (${[...this.slots.keys()].join(", ")})`,
+        );
       }
       const g = grads[name];
       if (!(g instanceof tf.Tensor)) throw new Error(`grads["${name}"] must be a tf.Tensor, got ${g === null ? "null" : typeof g}`);
@@ -221,7 +228,8 @@ export class AdamW {
     let norm: tf.Scalar | undefined;
     let scale: tf.Scalar | undefined;
     if (this.clipNorm !== undefined) {
-      const clip = this.constants.get(this.clipNorm), zero = this.constants.get(0);
+      const clip = this.constants.get(this.clipNorm),
+        zero = this.constants.get(0);
       [norm, scale] = tf.tidy(() => {
         const nrm = tf.sqrt(tf.addN(names.map((n) => sumOfSquares(asFloat32(grads[n]))))) as tf.Scalar;
         return [nrm, tf.where(tf.isFinite(nrm), tf.div(clip, tf.maximum(nrm, clip)), zero) as tf.Scalar];

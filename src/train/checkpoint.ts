@@ -108,8 +108,12 @@ function tensorFileName(p: string, checksum: string): string {
 /** Reverses byte order of each 4-byte word in place (for big-endian hosts). */
 function swap32(bytes: Uint8Array): void {
   for (let i = 0; i + 3 < bytes.length; i += 4) {
-    let t = bytes[i]; bytes[i] = bytes[i + 3]; bytes[i + 3] = t;
-    t = bytes[i + 1]; bytes[i + 1] = bytes[i + 2]; bytes[i + 2] = t;
+    let t = bytes[i];
+    bytes[i] = bytes[i + 3];
+    bytes[i + 3] = t;
+    t = bytes[i + 1];
+    bytes[i + 1] = bytes[i + 2];
+    bytes[i + 2] = t;
   }
 }
 
@@ -151,7 +155,8 @@ export async function saveCheckpoint(filePath: string, ckpt: Checkpoint): Promis
   for (const [name, t] of Object.entries(tensors)) {
     if (name === "") throw new Error(`checkpoint tensor names must be non-empty`);
     if (name === "__metadata__") throw new Error(`checkpoint tensor name "__metadata__" is reserved by the safetensors format`);
-    if (!(t instanceof tf.Tensor)) throw new Error(`checkpoint tensors["${name}"] must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
+    if (!(t instanceof tf.Tensor))
+      throw new Error(`checkpoint tensors["${name}"] must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.isDisposed) throw new Error(`checkpoint tensors["${name}"] is disposed`);
     if (t.dtype !== "float32" && t.dtype !== "int32") {
       throw new Error(`checkpoint tensors["${name}"] must have dtype float32 or int32, got ${t.dtype}`);
@@ -216,14 +221,17 @@ function validateCommon(file: string, m: unknown): Record<string, unknown> {
   const o = m as Record<string, unknown>;
   if (o.format !== CHECKPOINT_FORMAT) fail(file, `format must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(o.format)}`);
   if (o.version !== CHECKPOINT_VERSION && o.version !== CHECKPOINT_VERSION_V1) {
-    throw new Error(`checkpoint ${file} has unsupported version ${JSON.stringify(o.version)}; this library reads versions `
-      + `${CHECKPOINT_VERSION_V1} and ${CHECKPOINT_VERSION} (a newer library may read it)`);
+    throw new Error(
+      `checkpoint ${file} has unsupported version ${JSON.stringify(o.version)}; this library reads versions ` +
+        `${CHECKPOINT_VERSION_V1} and ${CHECKPOINT_VERSION} (a newer library may read it)`,
+    );
   }
   if (!isNonNegInt(o.byteLength)) fail(file, `byteLength must be a non-negative integer, got ${JSON.stringify(o.byteLength)}`);
   if (typeof o.checksum !== "string" || !/^[0-9a-f]{64}$/.test(o.checksum)) {
     fail(file, `checksum must be a 64-digit hex SHA-256, got ${JSON.stringify(o.checksum)}`);
   }
-  if (o.meta === null || typeof o.meta !== "object" || Array.isArray(o.meta)) fail(file, `meta must be an object, got ${JSON.stringify(o.meta)}`);
+  if (o.meta === null || typeof o.meta !== "object" || Array.isArray(o.meta))
+    fail(file, `meta must be an object, got ${JSON.stringify(o.meta)}`);
   return o;
 }
 
@@ -247,20 +255,27 @@ function validateManifestV1(file: string, o: Record<string, unknown>): Checkpoin
   (o.tensors as unknown[]).forEach((e, i) => {
     if (e === null || typeof e !== "object") fail(file, `tensors[${i}] must be an object, got ${JSON.stringify(e)}`);
     const t = e as Record<string, unknown>;
-    if (typeof t.name !== "string" || t.name === "") fail(file, `tensors[${i}].name must be a non-empty string, got ${JSON.stringify(t.name)}`);
+    if (typeof t.name !== "string" || t.name === "")
+      fail(file, `tensors[${i}].name must be a non-empty string, got ${JSON.stringify(t.name)}`);
     const where = `tensor "${t.name}" (tensors[${i}])`;
     if (seen.has(t.name)) fail(file, `${where}: duplicate name`);
     seen.add(t.name);
     if (!Array.isArray(t.shape) || !t.shape.every(isNonNegInt)) {
       fail(file, `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
     }
-    if (t.dtype !== "float32" && t.dtype !== "int32") fail(file, `${where}: dtype must be "float32" or "int32", got ${JSON.stringify(t.dtype)}`);
-    if (!isNonNegInt(t.offset) || t.offset % 4 !== 0) fail(file, `${where}: offset must be a non-negative multiple of 4, got ${JSON.stringify(t.offset)}`);
+    if (t.dtype !== "float32" && t.dtype !== "int32")
+      fail(file, `${where}: dtype must be "float32" or "int32", got ${JSON.stringify(t.dtype)}`);
+    if (!isNonNegInt(t.offset) || t.offset % 4 !== 0)
+      fail(file, `${where}: offset must be a non-negative multiple of 4, got ${JSON.stringify(t.offset)}`);
     if (!isNonNegInt(t.length)) fail(file, `${where}: length must be a non-negative integer, got ${JSON.stringify(t.length)}`);
     const size = (t.shape as number[]).reduce((a, b) => a * b, 1);
-    if (t.length !== size * 4) fail(file, `${where}: length ${t.length} does not match shape [${(t.shape as number[]).join(", ")}] (expected ${size * 4} bytes)`);
+    if (t.length !== size * 4)
+      fail(file, `${where}: length ${t.length} does not match shape [${(t.shape as number[]).join(", ")}] (expected ${size * 4} bytes)`);
     if ((t.offset as number) + (t.length as number) > byteLength) {
-      fail(file, `${where}: bytes ${t.offset}..${(t.offset as number) + (t.length as number)} run past the end of the binary (byteLength ${byteLength})`);
+      fail(
+        file,
+        `${where}: bytes ${t.offset}..${(t.offset as number) + (t.length as number)} run past the end of the binary (byteLength ${byteLength})`,
+      );
     }
     spans.push([t.offset as number, (t.offset as number) + (t.length as number), t.name]);
   });
@@ -270,7 +285,6 @@ function validateManifestV1(file: string, o: Record<string, unknown>): Checkpoin
   }
   return o as unknown as CheckpointManifestV1;
 }
-
 
 /** Checks a parsed manifest field by field; returns it typed by version. */
 function validateManifest(file: string, m: unknown): CheckpointManifest {
@@ -307,8 +321,10 @@ export async function readCheckpointManifest(filePath: string): Promise<Checkpoi
 /** A tensor from little-endian bytes (an aligned copy the caller hands over). */
 function tensorFromBytes(bytes: Uint8Array, shape: number[], dtype: CheckpointDtype): tf.Tensor {
   if (!LITTLE_ENDIAN_HOST) swap32(bytes);
-  const values = dtype === "float32" ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
-    : new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  const values =
+    dtype === "float32"
+      ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
+      : new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   return tf.tensor(values, shape, dtype);
 }
 
@@ -363,10 +379,7 @@ export async function loadCheckpoint(filePath: string): Promise<LoadedCheckpoint
  * Throws one error listing every missing, unexpected and mismatched name when `loaded` does not
  * have exactly the names and shapes in `expected`.
  */
-export function checkShapes(
-  expected: Record<string, readonly number[]>,
-  loaded: Record<string, { shape: readonly number[] }>,
-): void {
+export function checkShapes(expected: Record<string, readonly number[]>, loaded: Record<string, { shape: readonly number[] }>): void {
   if (!expected || typeof expected !== "object") throw new Error(`expected must be a Record<string, number[]>, got ${expected}`);
   if (!loaded || typeof loaded !== "object") throw new Error(`loaded must be a Record<string, tf.Tensor>, got ${loaded}`);
   const missing = Object.keys(expected).filter((k) => !(k in loaded));

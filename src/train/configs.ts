@@ -15,7 +15,10 @@ import type { TrainOptions } from "./train-options";
 export const CONFIGS_DIR = path.join(__dirname, "..", "..", "configs");
 
 /** The training options a config file may set: everything but where a run writes and how it was started. */
-export type ConfigOptions = Partial<Omit<TrainOptions, "out" | "resume" | "command" | "preset" | "configFile">> & { task: TaskName; layer: LayerKind };
+export type ConfigOptions = Partial<Omit<TrainOptions, "out" | "resume" | "command" | "preset" | "configFile">> & {
+  task: TaskName;
+  layer: LayerKind;
+};
 
 export interface LoadedConfig {
   /** The preset's name, or for another file its base name without ".json". */
@@ -68,7 +71,11 @@ const TEXT_KEYS = ["description", "source"] as const;
 /** The names of the presets in CONFIGS_DIR, sorted. */
 export function configNames(): string[] {
   if (!fs.existsSync(CONFIGS_DIR)) return [];
-  return fs.readdirSync(CONFIGS_DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
+  return fs
+    .readdirSync(CONFIGS_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -".json".length))
+    .sort();
 }
 
 /** A path rather than a preset name: it has a folder separator or ends in ".json". */
@@ -82,7 +89,8 @@ function looksLikeFile(s: string): boolean {
  * kind; errors name the file, the key and what was expected.
  */
 export function loadConfig(nameOrFile: string): LoadedConfig {
-  if (typeof nameOrFile !== "string" || nameOrFile === "") throw new Error(`loadConfig: nameOrFile must be a preset name or a path to a .json file, got ${JSON.stringify(nameOrFile)}`);
+  if (typeof nameOrFile !== "string" || nameOrFile === "")
+    throw new Error(`loadConfig: nameOrFile must be a preset name or a path to a .json file, got ${JSON.stringify(nameOrFile)}`);
   let file: string;
   const isFile = looksLikeFile(nameOrFile);
   if (isFile) {
@@ -90,7 +98,10 @@ export function loadConfig(nameOrFile: string): LoadedConfig {
     if (!fs.existsSync(file)) throw new Error(`loadConfig: config file ${nameOrFile} does not exist`);
   } else {
     file = path.join(CONFIGS_DIR, `${nameOrFile}.json`);
-    if (!fs.existsSync(file)) throw new Error(`loadConfig: no preset named ${JSON.stringify(nameOrFile)}; the presets are ${configNames().join(", ")} (or give a path to a .json file)`);
+    if (!fs.existsSync(file))
+      throw new Error(
+        `loadConfig: no preset named ${JSON.stringify(nameOrFile)}; the presets are ${configNames().join(", ")} (or give a path to a .json file)`,
+      );
   }
   const where = isFile ? `config file ${nameOrFile}` : `preset ${nameOrFile} (configs/${nameOrFile}.json)`;
   let raw: unknown;
@@ -99,21 +110,34 @@ export function loadConfig(nameOrFile: string): LoadedConfig {
   } catch (e) {
     throw new Error(`loadConfig: ${where} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`loadConfig: ${where} must hold a JSON object, got ${Array.isArray(raw) ? "an array" : JSON.stringify(raw)}`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new Error(`loadConfig: ${where} must hold a JSON object, got ${Array.isArray(raw) ? "an array" : JSON.stringify(raw)}`);
   const obj = raw as Record<string, unknown>;
   const known = [...TEXT_KEYS, ...Object.keys(OPTION_CHECKS)];
   for (const [key, value] of Object.entries(obj)) {
-    if (!known.includes(key)) throw new Error(`loadConfig: ${where}: unknown key ${JSON.stringify(key)}; expected one of ${known.join(", ")}`);
+    if (!known.includes(key))
+      throw new Error(`loadConfig: ${where}: unknown key ${JSON.stringify(key)}; expected one of ${known.join(", ")}`);
     const expected = (TEXT_KEYS as readonly string[]).includes(key)
-      ? typeof value === "string" && value.trim() !== "" ? null : "a non-empty string"
+      ? typeof value === "string" && value.trim() !== ""
+        ? null
+        : "a non-empty string"
       : OPTION_CHECKS[key as keyof ConfigOptions](value);
     if (expected) throw new Error(`loadConfig: ${where}: "${key}" must be ${expected}, got ${JSON.stringify(value)}`);
   }
   for (const key of ["task", "layer", ...TEXT_KEYS]) if (!(key in obj)) throw new Error(`loadConfig: ${where}: "${key}" is missing`);
   if (obj.layer !== "mamba") {
-    for (const key of ["expand", "dConv"]) if (key in obj) throw new Error(`loadConfig: ${where}: "${key}" applies to layer "mamba" only, got layer ${JSON.stringify(obj.layer)}`);
+    for (const key of ["expand", "dConv"])
+      if (key in obj)
+        throw new Error(`loadConfig: ${where}: "${key}" applies to layer "mamba" only, got layer ${JSON.stringify(obj.layer)}`);
   }
-  if (obj.layer !== "s4" && "conjugatePairs" in obj) throw new Error(`loadConfig: ${where}: "conjugatePairs" applies to layer "s4" only, got layer ${JSON.stringify(obj.layer)}`);
+  if (obj.layer !== "s4" && "conjugatePairs" in obj)
+    throw new Error(`loadConfig: ${where}: "conjugatePairs" applies to layer "s4" only, got layer ${JSON.stringify(obj.layer)}`);
   const { description, source, ...options } = obj;
-  return { name: path.basename(file, ".json"), file, description: description as string, source: source as string, options: options as ConfigOptions };
+  return {
+    name: path.basename(file, ".json"),
+    file,
+    description: description as string,
+    source: source as string,
+    options: options as ConfigOptions,
+  };
 }

@@ -25,7 +25,8 @@ export class DeviceLog {
 
   /** Reads every row in one transfer, frees the scalars and empties the log. */
   async read(): Promise<{ values: number[][]; weights: number[] }> {
-    const rows = this.rows, weights = this.weights;
+    const rows = this.rows,
+      weights = this.weights;
     this.rows = [];
     this.weights = [];
     if (rows.length === 0) return { values: [], weights: [] };

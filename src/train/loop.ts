@@ -38,7 +38,12 @@ export interface TrainHooks {
   onEpoch?: (record: EpochRecord) => void;
   /** Called once the model exists, before the first step. */
   onStart?: (info: {
-    model: StackedModel; trainSize: number; valSize: number; testSize: number; stepsPerEpoch: number; resumedFromEpoch: number | null;
+    model: StackedModel;
+    trainSize: number;
+    valSize: number;
+    testSize: number;
+    stepsPerEpoch: number;
+    resumedFromEpoch: number | null;
   }) => void;
 }
 
@@ -60,7 +65,12 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   const wall = () => st.priorWall + clock.seconds();
 
   hooks.onStart?.({
-    model: st.model, trainSize: trainTask.n, valSize: valTask.n, testSize: testTask.n, stepsPerEpoch, resumedFromEpoch: st.resumedFrom,
+    model: st.model,
+    trainSize: trainTask.n,
+    valSize: valTask.n,
+    testSize: testTask.n,
+    stepsPerEpoch,
+    resumedFromEpoch: st.resumedFrom,
   });
   try {
     for (; st.epoch < cfg.epochs && !clock.outOfTime; st.epoch++) {

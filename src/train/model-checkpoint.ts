@@ -124,7 +124,9 @@ function toOurNames(
       }
       const want = layout.get(name)!.shape;
       if (!tf.util.arraysEqual(t.shape, want)) {
-        throw new Error(`checkpoint ${filePath}: optimizer tensor "${key}" must have shape [${want.join(", ")}], got [${t.shape.join(", ")}]`);
+        throw new Error(
+          `checkpoint ${filePath}: optimizer tensor "${key}" must have shape [${want.join(", ")}], got [${t.shape.join(", ")}]`,
+        );
       }
       moments.push([rest.slice(0, dot), name, t]);
     } else {
@@ -143,7 +145,9 @@ export async function loadModelCheckpoint(filePath: string): Promise<SavedModel>
   const config = loaded.config as ModelCheckpointConfig | null;
   if (!config || config.kind !== "stacked-model" || typeof config.model !== "object" || config.model === null) {
     tf.dispose(Object.values(loaded.tensors));
-    throw new Error(`checkpoint ${filePath} does not hold a stacked model (config.kind is ${JSON.stringify(config?.kind)}, expected "stacked-model")`);
+    throw new Error(
+      `checkpoint ${filePath} does not hold a stacked model (config.kind is ${JSON.stringify(config?.kind)}, expected "stacked-model")`,
+    );
   }
   let model: StackedModel | null = null;
   let split: { params: Record<string, tf.Tensor>; optim: Record<string, tf.Tensor> } | null = null;

@@ -43,13 +43,35 @@ const GPU_TIER_EPOCHS: Partial<Record<TaskName, number>> = { mnist: 10 };
 const CLASSIFICATION: Record<ReducedTier, { s4: Sizes; mamba: Sizes }> = {
   quick: {
     s4: { dModel: 16, nLayers: 2, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 256, valLimit: 128, testLimit: 128, timeLimitMinutes: 3 },
-    mamba: { dModel: 16, nLayers: 2, n: 4, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 256, valLimit: 128, testLimit: 128, timeLimitMinutes: 3 },
+    mamba: {
+      dModel: 16,
+      nLayers: 2,
+      n: 4,
+      bsz: 16,
+      lr: 1e-2,
+      epochs: 1,
+      trainLimit: 256,
+      valLimit: 128,
+      testLimit: 128,
+      timeLimitMinutes: 3,
+    },
   },
   cpu: {
     // 760 steps at ≈ 1.22 s, then 1 000 validation and all 10 000 test images: ≈ 18 minutes.
     s4: { dModel: 32, nLayers: 4, n: 64, bsz: 32, lr: 1e-2, epochs: 1, trainLimit: 24320, valLimit: 1000, timeLimitMinutes: 16.5 },
     // ≈ 2 s per step measured: 400 steps in about 13 minutes.
-    mamba: { dModel: 32, nLayers: 2, n: 8, bsz: 32, lr: 1e-2, epochs: 1, trainLimit: 12800, valLimit: 500, testLimit: 2000, timeLimitMinutes: 15 },
+    mamba: {
+      dModel: 32,
+      nLayers: 2,
+      n: 8,
+      bsz: 32,
+      lr: 1e-2,
+      epochs: 1,
+      trainLimit: 12800,
+      valLimit: 500,
+      testLimit: 2000,
+      timeLimitMinutes: 15,
+    },
   },
 };
 
@@ -62,7 +84,18 @@ const SEQUENCE: Record<ReducedTier, { s4: Sizes; mamba: Sizes }> = {
     // 640 steps at ≈ 1.2 s, then 500 validation and all 10 000 test images: ≈ 18 minutes.
     s4: { dModel: 32, nLayers: 4, n: 64, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 10240, valLimit: 500, timeLimitMinutes: 14 },
     // ≈ 1 s per step measured: 600 steps in about 10 minutes.
-    mamba: { dModel: 32, nLayers: 2, n: 8, bsz: 16, lr: 1e-2, epochs: 1, trainLimit: 9600, valLimit: 500, testLimit: 2000, timeLimitMinutes: 15 },
+    mamba: {
+      dModel: 32,
+      nLayers: 2,
+      n: 8,
+      bsz: 16,
+      lr: 1e-2,
+      epochs: 1,
+      trainLimit: 9600,
+      valLimit: 500,
+      testLimit: 2000,
+      timeLimitMinutes: 15,
+    },
   },
 };
 
@@ -70,15 +103,24 @@ const SEQUENCE: Record<ReducedTier, { s4: Sizes; mamba: Sizes }> = {
 export function tierPreset(task: TaskName, layer: LayerKind, tier: SizeTier): TierPreset {
   const table = task === "mnist-classification" ? CLASSIFICATION : task === "mnist" ? SEQUENCE : undefined;
   if (!table) throw new Error(`tierPreset: task must be "mnist-classification" or "mnist", got ${JSON.stringify(task)}`);
-  if (!["s4", "s4d", "mamba"].includes(layer)) throw new Error(`tierPreset: layer must be "s4", "s4d" or "mamba", got ${JSON.stringify(layer)}`);
-  if (!(SIZE_TIERS as readonly string[]).includes(tier)) throw new Error(`tierPreset: tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(tier)}`);
+  if (!["s4", "s4d", "mamba"].includes(layer))
+    throw new Error(`tierPreset: layer must be "s4", "s4d" or "mamba", got ${JSON.stringify(layer)}`);
+  if (!(SIZE_TIERS as readonly string[]).includes(tier))
+    throw new Error(`tierPreset: tier must be one of ${SIZE_TIERS.join(", ")}, got ${JSON.stringify(tier)}`);
   const kind = layer === "mamba" ? "mamba" : "s4";
   if (tier === "gpu") {
     const { name, options } = loadConfig(GPU_PRESETS[task as "mnist" | "mnist-classification"][kind]);
     const missing = (["epochs", "bsz", "dModel", "nLayers", "n", "lr"] as const).filter((k) => options[k] === undefined);
-    if (missing.length > 0) throw new Error(`tierPreset: the gpu tier's preset ${name} (configs/${name}.json) must set ${missing.join(", ")}`);
+    if (missing.length > 0)
+      throw new Error(`tierPreset: the gpu tier's preset ${name} (configs/${name}.json) must set ${missing.join(", ")}`);
     // The preset's own layer is s4 or mamba; s4d trains the S4 preset with its layer swapped.
-    return { ...(options as TierPreset), task, layer, epochs: GPU_TIER_EPOCHS[task] ?? (options.epochs as number), timeLimitMinutes: GPU_TIME_LIMIT_MINUTES };
+    return {
+      ...(options as TierPreset),
+      task,
+      layer,
+      epochs: GPU_TIER_EPOCHS[task] ?? (options.epochs as number),
+      timeLimitMinutes: GPU_TIME_LIMIT_MINUTES,
+    };
   }
   return { task, layer, ...table[tier][kind] };
 }

@@ -67,8 +67,15 @@ export function epochRecord(
   val: SplitMetrics,
 ): EpochRecord {
   const record: EpochRecord = {
-    epoch: at.epoch, step: at.step, train_loss: train.loss, train_accuracy: train.accuracy,
-    val_loss: val.loss, val_accuracy: val.accuracy, lr: at.lr, wall_s: at.wallSeconds, ...(at.partial ? { partial: true } : {}),
+    epoch: at.epoch,
+    step: at.step,
+    train_loss: train.loss,
+    train_accuracy: train.accuracy,
+    val_loss: val.loss,
+    val_accuracy: val.accuracy,
+    lr: at.lr,
+    wall_s: at.wallSeconds,
+    ...(at.partial ? { partial: true } : {}),
   };
   if (isNextPixel(task)) record.val_bits_per_dim = nllToBitsPerDim(val.loss);
   return record;

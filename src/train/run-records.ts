@@ -19,7 +19,8 @@ const FILES = ["command.txt", "summary.json", "metrics.jsonl"];
 
 /** Copies a finished run (`<runDir>/summary.json`, metrics.jsonl) to `<recordsDir>/<name>/`, whole or not at all. */
 export function addRunRecord(runDir: string, recordsDir: string, name: string): RunRecord {
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw new Error(`addRunRecord: name must be lower-case letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`);
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name))
+    throw new Error(`addRunRecord: name must be lower-case letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`);
   const summaryPath = path.join(runDir, "summary.json");
   if (!fs.existsSync(summaryPath)) throw new Error(`addRunRecord: ${summaryPath} does not exist; expected a finished run folder`);
   const summary = JSON.parse(fs.readFileSync(summaryPath, "utf8")) as TrainSummary;
@@ -43,14 +44,16 @@ export function readRunRecord(recordsDir: string, name: string): RunRecord {
   const command = fs.readFileSync(path.join(dir, "command.txt"), "utf8").trim();
   if (command !== summary.command) throw new Error(`run record ${dir}: command.txt and summary.json's command differ`);
   const lines = fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8").trim().split("\n").filter(Boolean);
-  if (lines.length !== summary.history.length) throw new Error(`run record ${dir}: metrics.jsonl has ${lines.length} lines, the summary's history ${summary.history.length}`);
+  if (lines.length !== summary.history.length)
+    throw new Error(`run record ${dir}: metrics.jsonl has ${lines.length} lines, the summary's history ${summary.history.length}`);
   return { name, summary, command };
 }
 
 /** Every record under `recordsDir`, by name. */
 export function readRunRecords(recordsDir: string): RunRecord[] {
   if (!fs.existsSync(recordsDir)) return [];
-  return fs.readdirSync(recordsDir, { withFileTypes: true })
+  return fs
+    .readdirSync(recordsDir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.endsWith(".tmp"))
     .map((e) => readRunRecord(recordsDir, e.name))
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -78,10 +81,16 @@ function where(s: TrainSummary): string {
 export function renderRunTables(records: RunRecord[]): string {
   const out: string[] = [];
   const tasks: [string, string, (s: TrainSummary) => [string, string]][] = [
-    ["mnist-classification", "Sequential MNIST classification (784 pixels → 10 classes)",
-      (s) => [pct(s.val_accuracy), `**${pct(s.test_accuracy)}**`]],
-    ["mnist", "MNIST next-pixel modeling (784 × 256-way), bits/dim",
-      (s) => [(s.val_bits_per_dim ?? NaN).toFixed(3), `**${(s.test_bits_per_dim ?? NaN).toFixed(3)}**`]],
+    [
+      "mnist-classification",
+      "Sequential MNIST classification (784 pixels → 10 classes)",
+      (s) => [pct(s.val_accuracy), `**${pct(s.test_accuracy)}**`],
+    ],
+    [
+      "mnist",
+      "MNIST next-pixel modeling (784 × 256-way), bits/dim",
+      (s) => [(s.val_bits_per_dim ?? NaN).toFixed(3), `**${(s.test_bits_per_dim ?? NaN).toFixed(3)}**`],
+    ],
   ];
   for (const [task, title, metric] of tasks) {
     const rows = records.filter((r) => r.summary.task === task);
@@ -93,7 +102,9 @@ export function renderRunTables(records: RunRecord[]): string {
       const [val, test] = metric(s);
       const stop = s.stopped_by_time_limit ? ", stopped by its time limit" : "";
       const training = `${thousands(s.steps)} steps, ${s.history.length} epoch${s.history.length === 1 ? "" : "s"}${stop}`;
-      out.push(`| [${name}](runs/${name}/) | ${sizes(s)} | ${training} | ${val} (epoch ${s.best_epoch}) | ${test} on ${thousands(s.test_examples)} images | ${minutes(s.wall_s)} | ${where(s)} |`);
+      out.push(
+        `| [${name}](runs/${name}/) | ${sizes(s)} | ${training} | ${val} (epoch ${s.best_epoch}) | ${test} on ${thousands(s.test_examples)} images | ${minutes(s.wall_s)} | ${where(s)} |`,
+      );
     }
     out.push("");
     for (const { name, command } of rows) out.push(`- \`${name}\`: \`${command}\``);
@@ -109,6 +120,7 @@ export const REPORT_END = "<!-- report:end -->";
 export function spliceReport(doc: string, tables: string): string {
   const a = doc.indexOf(REPORT_BEGIN);
   const b = doc.indexOf(REPORT_END);
-  if (a < 0 || b < a) throw new Error(`spliceReport: the document must contain the markers ${REPORT_BEGIN} and ${REPORT_END}, in that order`);
+  if (a < 0 || b < a)
+    throw new Error(`spliceReport: the document must contain the markers ${REPORT_BEGIN} and ${REPORT_END}, in that order`);
   return doc.slice(0, a + REPORT_BEGIN.length) + "\n\n" + tables + "\n" + doc.slice(b);
 }

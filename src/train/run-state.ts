@@ -69,14 +69,35 @@ function optimizerFor(model: StackedModel, cfg: ResolvedOptions): AdamW {
 }
 
 /** Settings a resumed run must share with the run that wrote the checkpoint. */
-const RESUME_KEYS = ["task", "layer", "dModel", "nLayers", "n", "expand", "dConv", "conjugatePairs", "seed", "bsz", "trainLimit", "valLimit"] as const;
+const RESUME_KEYS = [
+  "task",
+  "layer",
+  "dModel",
+  "nLayers",
+  "n",
+  "expand",
+  "dConv",
+  "conjugatePairs",
+  "seed",
+  "bsz",
+  "trainLimit",
+  "valLimit",
+] as const;
 
 /** A new model (seeded by cfg.seed) and optimizer, before the first step. */
 export async function freshState(cfg: ResolvedOptions, trainTask: Task): Promise<RunState> {
   const model = new StackedModel(modelOptions(cfg, trainTask));
   return {
-    model, optimizer: optimizerFor(model, cfg), epoch: 0, batchInEpoch: 0, step: 0,
-    best: initialBest(cfg.task), bestEpoch: 0, history: [], priorWall: 0, resumedFrom: null,
+    model,
+    optimizer: optimizerFor(model, cfg),
+    epoch: 0,
+    batchInEpoch: 0,
+    step: 0,
+    best: initialBest(cfg.task),
+    bestEpoch: 0,
+    history: [],
+    priorWall: 0,
+    resumedFrom: null,
     run: await runInfo(),
   };
 }
@@ -92,7 +113,9 @@ export async function resumedState(cfg: ResolvedOptions, lastPath: string): Prom
   if (mismatch) {
     saved.model.dispose();
     if (saved.optimizerState) tf.dispose(Object.values(saved.optimizerState.tensors));
-    throw new Error(`train: cannot resume from ${lastPath}: it was trained with ${mismatch} = ${JSON.stringify(savedCfg[mismatch])}, this run asks for ${JSON.stringify(cfg[mismatch])}`);
+    throw new Error(
+      `train: cannot resume from ${lastPath}: it was trained with ${mismatch} = ${JSON.stringify(savedCfg[mismatch])}, this run asks for ${JSON.stringify(cfg[mismatch])}`,
+    );
   }
   const optimizer = optimizerFor(saved.model, cfg);
   if (saved.optimizerState) {
@@ -102,7 +125,11 @@ export async function resumedState(cfg: ResolvedOptions, lastPath: string): Prom
   const m = saved.meta;
   const epoch = Number(m.epoch);
   return {
-    model: saved.model, optimizer, epoch, batchInEpoch: typeof m.batch_in_epoch === "number" ? m.batch_in_epoch : 0, step: Number(m.step),
+    model: saved.model,
+    optimizer,
+    epoch,
+    batchInEpoch: typeof m.batch_in_epoch === "number" ? m.batch_in_epoch : 0,
+    step: Number(m.step),
     best: typeof m.best === "number" ? m.best : initialBest(cfg.task),
     bestEpoch: typeof m.best_epoch === "number" ? m.best_epoch : 0,
     history: Array.isArray(m.history) ? (m.history as EpochRecord[]) : [],
@@ -125,8 +152,15 @@ export function checkpointMeta(
   wallSeconds: number,
 ): Record<string, unknown> {
   return {
-    epoch: resumeAt.epoch, batch_in_epoch: resumeAt.batch, step: st.step, best: st.best, best_epoch: st.bestEpoch,
-    seed, wall_s: wallSeconds, history: st.history, run: st.run,
+    epoch: resumeAt.epoch,
+    batch_in_epoch: resumeAt.batch,
+    step: st.step,
+    best: st.best,
+    best_epoch: st.bestEpoch,
+    seed,
+    wall_s: wallSeconds,
+    history: st.history,
+    run: st.run,
   };
 }
 

@@ -139,8 +139,11 @@ export function decodeSafetensors(data: Uint8Array, file = "safetensors data"): 
   let expected = 0;
   for (const s of spans) {
     if (s.begin !== expected) {
-      fail(s.begin < expected ? `tensor "${s.name}" overlaps the tensor before it (it begins at ${s.begin}, before ${expected})`
-        : `bytes ${expected}..${s.begin} before tensor "${s.name}" belong to no tensor`);
+      fail(
+        s.begin < expected
+          ? `tensor "${s.name}" overlaps the tensor before it (it begins at ${s.begin}, before ${expected})`
+          : `bytes ${expected}..${s.begin} before tensor "${s.name}" belong to no tensor`,
+      );
     }
     expected = s.end;
   }

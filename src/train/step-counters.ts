@@ -43,6 +43,7 @@ export interface KernelCounts {
   by_name: Record<string, number>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- wraps backend methods of every signature
 type AnyFn = (...args: any[]) => any;
 type Patchable = Record<string, unknown>;
 
@@ -79,8 +80,15 @@ export class DeviceTrafficCounter {
   private constructor(readonly backendName: string) {
     const gpu = backendName === "webgpu";
     this.counts = {
-      programs: gpu ? 0 : null, uploads: 0, upload_bytes: 0, upload_sizes: {},
-      uniform_writes: gpu ? 0 : null, uniform_bytes: gpu ? 0 : null, readbacks: 0, readback_bytes: 0, syncs: 0,
+      programs: gpu ? 0 : null,
+      uploads: 0,
+      upload_bytes: 0,
+      upload_sizes: {},
+      uniform_writes: gpu ? 0 : null,
+      uniform_bytes: gpu ? 0 : null,
+      readbacks: 0,
+      readback_bytes: 0,
+      syncs: 0,
     };
   }
 
@@ -88,7 +96,8 @@ export class DeviceTrafficCounter {
   static start(): DeviceTrafficCounter {
     if (active) throw new Error("DeviceTrafficCounter.start: a counter is already running; stop it first");
     const name = tf.getBackend();
-    if (!["webgpu", "cpu", "wasm"].includes(name)) throw new Error(`DeviceTrafficCounter.start: the active backend must be webgpu, cpu or wasm, got ${name}`);
+    if (!["webgpu", "cpu", "wasm"].includes(name))
+      throw new Error(`DeviceTrafficCounter.start: the active backend must be webgpu, cpu or wasm, got ${name}`);
     const c = new DeviceTrafficCounter(name);
     try {
       if (name === "webgpu") c.installWebGPU(tf.engine().backend as unknown as Patchable);
@@ -135,71 +144,124 @@ export class DeviceTrafficCounter {
     const c = this.counts;
     const tensorMap = backend.tensorMap as Map<object, WebGPUTensorData>;
     // Every dispatch records its uniforms and is counted once.
-    this.restores.push(patch(backend, "recordAndSubmit", (orig) => function (this: unknown, ...args: unknown[]) {
-      c.programs!++;
-      return orig.apply(this, args);
-    }));
+    this.restores.push(
+      patch(
+        backend,
+        "recordAndSubmit",
+        (orig) =>
+          function (this: unknown, ...args: unknown[]) {
+            c.programs!++;
+            return orig.apply(this, args);
+          },
+      ),
+    );
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrappers below have their own `this` (the backend)
     const self = this;
-    this.restores.push(patch(backend, "uploadToGPU", (orig) => function (this: unknown, dataId: object) {
-      const d = tensorMap.get(dataId);
-      // Only tensors whose values wait on the host are copied; outputs only get a buffer.
-      if (d && d.resource == null && d.values != null) self.upload(4 * tf.util.sizeFromShape(d.shape) * (d.dtype === "complex64" ? 2 : 1));
-      return orig.call(this, dataId);
-    }));
-    this.restores.push(patch(backend, "makeUniforms", (orig) => function (this: unknown, ...args: unknown[]) {
-      const u = orig.apply(this, args) as { size: number };
-      c.uniform_writes!++;
-      c.uniform_bytes! += u.size;
-      return u;
-    }));
-    this.restores.push(patch(backend, "getBufferData", (orig) => function (this: unknown, buffer: { size: number }) {
-      self.readback(buffer.size);
-      return orig.call(this, buffer);
-    }));
+    this.restores.push(
+      patch(
+        backend,
+        "uploadToGPU",
+        (orig) =>
+          function (this: unknown, dataId: object) {
+            const d = tensorMap.get(dataId);
+            // Only tensors whose values wait on the host are copied; outputs only get a buffer.
+            if (d && d.resource == null && d.values != null)
+              self.upload(4 * tf.util.sizeFromShape(d.shape) * (d.dtype === "complex64" ? 2 : 1));
+            return orig.call(this, dataId);
+          },
+      ),
+    );
+    this.restores.push(
+      patch(
+        backend,
+        "makeUniforms",
+        (orig) =>
+          function (this: unknown, ...args: unknown[]) {
+            const u = orig.apply(this, args) as { size: number };
+            c.uniform_writes!++;
+            c.uniform_bytes! += u.size;
+            return u;
+          },
+      ),
+    );
+    this.restores.push(
+      patch(
+        backend,
+        "getBufferData",
+        (orig) =>
+          function (this: unknown, buffer: { size: number }) {
+            self.readback(buffer.size);
+            return orig.call(this, buffer);
+          },
+      ),
+    );
     // A top-level read of a tensor without a host copy makes the host wait for the device.
     let depth = 0;
     for (const method of ["read", "readSync"]) {
-      this.restores.push(patch(backend, method, (orig) => function (this: unknown, dataId: object, ...rest: unknown[]) {
-        const d = tensorMap.get(dataId);
-        if (depth === 0 && d && d.values == null && d.dtype !== "string") c.syncs++;
-        // readSync maps the buffer itself (through a canvas) instead of getBufferData.
-        if (method === "readSync" && d && d.values == null && d.dtype !== "complex64" && d.dtype !== "string" && d.resource != null) {
-          self.readback(4 * tf.util.sizeFromShape(d.shape));
-        }
-        depth++;
-        try {
-          return orig.call(this, dataId, ...rest);
-        } finally {
-          depth--;
-        }
-      }));
+      this.restores.push(
+        patch(
+          backend,
+          method,
+          (orig) =>
+            function (this: unknown, dataId: object, ...rest: unknown[]) {
+              const d = tensorMap.get(dataId);
+              if (depth === 0 && d && d.values == null && d.dtype !== "string") c.syncs++;
+              // readSync maps the buffer itself (through a canvas) instead of getBufferData.
+              if (method === "readSync" && d && d.values == null && d.dtype !== "complex64" && d.dtype !== "string" && d.resource != null) {
+                self.readback(4 * tf.util.sizeFromShape(d.shape));
+              }
+              depth++;
+              try {
+                return orig.call(this, dataId, ...rest);
+              } finally {
+                depth--;
+              }
+            },
+        ),
+      );
     }
   }
 
   private installHost(backend: Patchable): void {
     const engine = tf.engine() as unknown as Patchable;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrappers below have their own `this` (the backend)
     const self = this;
-    this.restores.push(patch(engine, "makeTensor", (orig) => function (this: unknown, values: unknown, shape: number[], dtype?: tf.DataType, ...rest: unknown[]) {
-      const dt = dtype ?? "float32";
-      if (kernelDepth() === 0 && values != null && dt !== "string") self.upload(tf.util.sizeFromShape(shape) * tf.util.bytesPerElement(dt));
-      return orig.call(this, values, shape, dtype, ...rest);
-    }));
+    this.restores.push(
+      patch(
+        engine,
+        "makeTensor",
+        (orig) =>
+          function (this: unknown, values: unknown, shape: number[], dtype?: tf.DataType, ...rest: unknown[]) {
+            const dt = dtype ?? "float32";
+            if (kernelDepth() === 0 && values != null && dt !== "string")
+              self.upload(tf.util.sizeFromShape(shape) * tf.util.bytesPerElement(dt));
+            return orig.call(this, values, shape, dtype, ...rest);
+          },
+      ),
+    );
     // cpu's and wasm's read calls readSync: count the outermost call only.
     let depth = 0;
     const tensorInfo = (tf.engine().state as unknown as { tensorInfo: WeakMap<object, { bytes: number }> }).tensorInfo;
     for (const method of ["read", "readSync"]) {
-      this.restores.push(patch(backend, method, (orig) => function (this: unknown, dataId: object, ...rest: unknown[]) {
-        if (depth === 0 && kernelDepth() === 0) {
-          self.readback(tensorInfo.get(dataId)?.bytes ?? 0);
-          self.counts.syncs++;
-        }
-        depth++;
-        try {
-          return orig.call(this, dataId, ...rest);
-        } finally {
-          depth--;
-        }
-      }));
+      this.restores.push(
+        patch(
+          backend,
+          method,
+          (orig) =>
+            function (this: unknown, dataId: object, ...rest: unknown[]) {
+              if (depth === 0 && kernelDepth() === 0) {
+                self.readback(tensorInfo.get(dataId)?.bytes ?? 0);
+                self.counts.syncs++;
+              }
+              depth++;
+              try {
+                return orig.call(this, dataId, ...rest);
+              } finally {
+                depth--;
+              }
+            },
+        ),
+      );
     }
   }
 }
@@ -208,7 +270,9 @@ export class DeviceTrafficCounter {
  * Runs `f` with a DeviceTrafficCounter on the active backend and returns its result and the
  * counts of everything that happened until it settled (`f` may take snapshots on the way).
  */
-export async function countDeviceTraffic<T>(f: (counter: DeviceTrafficCounter) => Promise<T> | T): Promise<{ result: T; traffic: DeviceTraffic }> {
+export async function countDeviceTraffic<T>(
+  f: (counter: DeviceTrafficCounter) => Promise<T> | T,
+): Promise<{ result: T; traffic: DeviceTraffic }> {
   const counter = DeviceTrafficCounter.start();
   try {
     const result = await f(counter);
@@ -237,7 +301,8 @@ export async function countKernels<T>(
     const profile = await tf.profile(async () => {
       result = await f(() => state.activeProfile.kernels.length);
     });
-    const byName: Record<string, number> = {}, msByName: Record<string, number> = {};
+    const byName: Record<string, number> = {},
+      msByName: Record<string, number> = {};
     for (const k of profile.kernels) {
       byName[k.name] = (byName[k.name] ?? 0) + 1;
       // the time the backend reports for the kernel (wall time of the call on cpu and wasm; GPU

@@ -44,7 +44,12 @@ export function positionDropout(model: StackedModel, step: number): void {
  * tensors stay the caller's.
  */
 export function trainStep(
-  model: StackedModel, optimizer: AdamW, batch: TaskBatch, numClasses: number, step: number, lr: number,
+  model: StackedModel,
+  optimizer: AdamW,
+  batch: TaskBatch,
+  numClasses: number,
+  step: number,
+  lr: number,
   opts: { recompute?: boolean } = {},
 ): StepTensors {
   const params = model.parameters();
@@ -56,11 +61,16 @@ export function trainStep(
   const seed = tf.fill([], 1) as tf.Scalar;
   let value: tf.Scalar, grads: tf.Tensor[];
   try {
-    ({ value, grads } = tf.engine().gradients(() => {
-      const r = lossAndAccuracy(model.forward(batch.x, { training: true, recompute: opts.recompute }), batch.y, numClasses);
-      accuracy = tf.keep(r.accuracy);
-      return r.loss;
-    }, vars, seed, false));
+    ({ value, grads } = tf.engine().gradients(
+      () => {
+        const r = lossAndAccuracy(model.forward(batch.x, { training: true, recompute: opts.recompute }), batch.y, numClasses);
+        accuracy = tf.keep(r.accuracy);
+        return r.loss;
+      },
+      vars,
+      seed,
+      false,
+    ));
   } finally {
     seed.dispose();
   }

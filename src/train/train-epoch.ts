@@ -47,7 +47,9 @@ export interface EpochTraining {
 function explainOutOfMemory(e: unknown, cfg: ResolvedOptions): unknown {
   if (tf.getBackend() !== "wasm" || !/Aborted\(|out of memory|Cannot enlarge memory|memory access out of bounds/i.test(String(e))) return e;
   const fix = cfg.recompute ? "lower bsz or dModel" : "set recompute (--recompute), or lower bsz or dModel";
-  return new Error(`train: the wasm backend ran out of memory (its heap holds at most 4 GiB) in a training step with bsz ${cfg.bsz}, dModel ${cfg.dModel}, nLayers ${cfg.nLayers}, layer ${cfg.layer}; ${fix}. (wasm said: ${String(e)})`);
+  return new Error(
+    `train: the wasm backend ran out of memory (its heap holds at most 4 GiB) in a training step with bsz ${cfg.bsz}, dModel ${cfg.dModel}, nLayers ${cfg.nLayers}, layer ${cfg.layer}; ${fix}. (wasm said: ${String(e)})`,
+  );
 }
 
 /**
@@ -75,13 +77,22 @@ export async function trainEpoch(
     const first = st.step - log.length;
     const { values, weights } = await log.read();
     values.forEach(([loss, acc, gradNorm], k) => {
-      if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${first + k} (epoch ${st.epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`);
+      if (!Number.isFinite(loss))
+        throw new Error(
+          `train: the loss became ${loss} at step ${first + k} (epoch ${st.epoch}); try a smaller lr (now ${cfg.lr}) or a clipNorm`,
+        );
       lossSum += loss * weights[k];
       accSum += acc * weights[k];
       seen += weights[k];
       onStep?.({
-        epoch: st.epoch, stepInEpoch: stepInEpoch - values.length + k + 1, stepsPerEpoch: batches.length, step: first + k + 1,
-        loss, accuracy: acc, lr: logLr[k], ...(gradNorm !== undefined ? { gradNorm } : {}),
+        epoch: st.epoch,
+        stepInEpoch: stepInEpoch - values.length + k + 1,
+        stepsPerEpoch: batches.length,
+        step: first + k + 1,
+        loss,
+        accuracy: acc,
+        lr: logLr[k],
+        ...(gradNorm !== undefined ? { gradNorm } : {}),
       });
     });
     logLr = [];
@@ -113,6 +124,9 @@ export async function trainEpoch(
   }
   return {
     train: { loss: lossSum / seen, accuracy: accSum / seen },
-    lr, batchesDone: done, batches: batches.length, partial: done < batches.length,
+    lr,
+    batchesDone: done,
+    batches: batches.length,
+    partial: done < batches.length,
   };
 }

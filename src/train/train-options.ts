@@ -70,7 +70,8 @@ export interface TrainOptions {
 
 type OptionalKeys = "clipNorm" | "trainLimit" | "valLimit" | "testLimit" | "expand" | "dConv" | "conjugatePairs" | "timeLimitMinutes";
 /** The options with every default filled in. */
-export type ResolvedOptions = Required<Omit<TrainOptions, OptionalKeys | "resume" | "command" | "preset" | "configFile">> & Pick<TrainOptions, OptionalKeys>;
+export type ResolvedOptions = Required<Omit<TrainOptions, OptionalKeys | "resume" | "command" | "preset" | "configFile">> &
+  Pick<TrainOptions, OptionalKeys>;
 
 function fail(name: string, value: unknown, expected: string): never {
   throw new Error(`train: ${name} must be ${expected}, got ${JSON.stringify(value)}`);
@@ -88,12 +89,16 @@ export function resolveOptions(opts: TrainOptions): ResolvedOptions {
   if (!LAYER_KINDS.includes(opts.layer)) fail("layer", opts.layer, `one of ${LAYER_KINDS.join(", ")}`);
   for (const k of ["epochs", "bsz", "dModel", "nLayers", "n"] as const) posInt(k, opts[k]);
   const mamba = opts.layer === "mamba";
-  for (const k of ["expand", "dConv"] as const) if (!mamba && opts[k] !== undefined) fail(k, opts[k], `unset unless layer is mamba (layer is ${opts.layer})`);
-  const expand = mamba ? opts.expand ?? 2 : undefined;
-  if (mamba && !(typeof expand === "number" && expand > 0 && Number.isInteger(expand * opts.dModel))) fail("expand", expand, "a number > 0 with expand · dModel an integer");
+  for (const k of ["expand", "dConv"] as const)
+    if (!mamba && opts[k] !== undefined) fail(k, opts[k], `unset unless layer is mamba (layer is ${opts.layer})`);
+  const expand = mamba ? (opts.expand ?? 2) : undefined;
+  if (mamba && !(typeof expand === "number" && expand > 0 && Number.isInteger(expand * opts.dModel)))
+    fail("expand", expand, "a number > 0 with expand · dModel an integer");
   const dConv = mamba ? posInt("dConv", opts.dConv ?? 4) : undefined;
-  if (opts.conjugatePairs !== undefined && opts.conjugatePairs !== false && opts.layer !== "s4") fail("conjugatePairs", opts.conjugatePairs, `unset unless layer is s4 (layer is ${opts.layer})`);
-  if (opts.conjugatePairs !== undefined && typeof opts.conjugatePairs !== "boolean") fail("conjugatePairs", opts.conjugatePairs, "true or false");
+  if (opts.conjugatePairs !== undefined && opts.conjugatePairs !== false && opts.layer !== "s4")
+    fail("conjugatePairs", opts.conjugatePairs, `unset unless layer is s4 (layer is ${opts.layer})`);
+  if (opts.conjugatePairs !== undefined && typeof opts.conjugatePairs !== "boolean")
+    fail("conjugatePairs", opts.conjugatePairs, "true or false");
   if (opts.conjugatePairs && opts.n % 2 !== 0) fail("n", opts.n, "even with conjugatePairs");
   const conjugatePairs = opts.layer === "s4" && opts.conjugatePairs ? true : undefined;
   if (opts.evalBsz !== undefined) posInt("evalBsz", opts.evalBsz);
@@ -108,8 +113,10 @@ export function resolveOptions(opts: TrainOptions): ResolvedOptions {
   if (!(Number.isFinite(ssmLrScale) && ssmLrScale >= 0)) fail("ssmLrScale", ssmLrScale, "a number >= 0");
   const dropout = opts.dropout ?? 0;
   if (!(Number.isFinite(dropout) && dropout >= 0 && dropout < 1)) fail("dropout", dropout, "a number in [0, 1)");
-  if (opts.clipNorm !== undefined && !(Number.isFinite(opts.clipNorm) && opts.clipNorm > 0)) fail("clipNorm", opts.clipNorm, "a number > 0");
-  if (opts.timeLimitMinutes !== undefined && !(Number.isFinite(opts.timeLimitMinutes) && opts.timeLimitMinutes > 0)) fail("timeLimitMinutes", opts.timeLimitMinutes, "a number > 0");
+  if (opts.clipNorm !== undefined && !(Number.isFinite(opts.clipNorm) && opts.clipNorm > 0))
+    fail("clipNorm", opts.clipNorm, "a number > 0");
+  if (opts.timeLimitMinutes !== undefined && !(Number.isFinite(opts.timeLimitMinutes) && opts.timeLimitMinutes > 0))
+    fail("timeLimitMinutes", opts.timeLimitMinutes, "a number > 0");
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed)) fail("seed", seed, "an integer");
   const recompute = opts.recompute ?? false;

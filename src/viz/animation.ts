@@ -54,17 +54,24 @@ function extentOf(frames: Trace[][], key: "x" | "y"): [number, number] | undefin
  */
 export function animation(frames: Trace[][], options: AnimationOptions = {}): Figure {
   const opts = checkOptions<AnimationOptions>(FN, options, KEYS);
-  if (!isArrayLike(frames) || frames.length === 0) throw new Error(`${FN}: frames must be a non-empty array of frames (each an array of traces), got ${describe(frames)}`);
+  if (!isArrayLike(frames) || frames.length === 0)
+    throw new Error(`${FN}: frames must be a non-empty array of frames (each an array of traces), got ${describe(frames)}`);
   const list = Array.from(frames);
   let traceCount = -1;
   list.forEach((frame, k) => {
-    if (!Array.isArray(frame) || frame.length === 0) throw new Error(`${FN}: frames[${k}] must be a non-empty array of traces, got ${describe(frame)}`);
+    if (!Array.isArray(frame) || frame.length === 0)
+      throw new Error(`${FN}: frames[${k}] must be a non-empty array of traces, got ${describe(frame)}`);
     frame.forEach((trace, t) => {
-      if (!isRecord(trace)) throw new Error(`${FN}: frames[${k}][${t}] must be a trace object such as {type: "scatter", x, y}, got ${describe(trace)}`);
-      if (trace.type !== undefined && typeof trace.type !== "string") throw new Error(`${FN}: frames[${k}][${t}].type must be a string, got ${describe(trace.type)}`);
+      if (!isRecord(trace))
+        throw new Error(`${FN}: frames[${k}][${t}] must be a trace object such as {type: "scatter", x, y}, got ${describe(trace)}`);
+      if (trace.type !== undefined && typeof trace.type !== "string")
+        throw new Error(`${FN}: frames[${k}][${t}].type must be a string, got ${describe(trace.type)}`);
     });
     if (traceCount < 0) traceCount = frame.length;
-    else if (frame.length !== traceCount) throw new Error(`${FN}: every frame must have the same number of traces: frames[0] has ${traceCount}, frames[${k}] has ${frame.length}`);
+    else if (frame.length !== traceCount)
+      throw new Error(
+        `${FN}: every frame must have the same number of traces: frames[0] has ${traceCount}, frames[${k}] has ${frame.length}`,
+      );
   });
   let names: string[];
   if (opts.frameNames !== undefined) {
@@ -73,12 +80,14 @@ export function animation(frames: Trace[][], options: AnimationOptions = {}): Fi
       throw new Error(`${FN}: options.frameNames must be one string per frame (${list.length}), got ${describe(fn)}`);
     }
     names = Array.from(fn);
-    if (new Set(names).size !== names.length) throw new Error(`${FN}: options.frameNames must be distinct (the slider finds frames by name)`);
+    if (new Set(names).size !== names.length)
+      throw new Error(`${FN}: options.frameNames must be distinct (the slider finds frames by name)`);
   } else {
     names = list.map((_, k) => String(k));
   }
   const duration = checkPositiveNumber(FN, "options.frameDuration", opts.frameDuration) ?? 50;
-  if (opts.layout !== undefined && !isRecord(opts.layout)) throw new Error(`${FN}: options.layout must be an object of layout attributes, got ${describe(opts.layout)}`);
+  if (opts.layout !== undefined && !isRecord(opts.layout))
+    throw new Error(`${FN}: options.layout must be an object of layout attributes, got ${describe(opts.layout)}`);
   const { lang, layout } = baseLayout(FN, opts, () => ({ xTitle: "x", yTitle: "y", height: 450 }));
   const xRange = checkRange(FN, "options.xRange", opts.xRange) ?? extentOf(list, "x");
   const yRange = checkRange(FN, "options.yRange", opts.yRange) ?? extentOf(list, "y");

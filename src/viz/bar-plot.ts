@@ -34,7 +34,9 @@ function seriesList(series: unknown): BarSeries[] {
     return series as BarSeries[];
   }
   if (isRecord(series)) return Object.entries(series).map(([name, values]) => ({ name, values: values as Numbers }));
-  throw new Error(`${FN}: series must be an array of numbers, a {name: numbers} object or an array of {name?, values}, got ${describe(series)}`);
+  throw new Error(
+    `${FN}: series must be an array of numbers, a {name: numbers} object or an array of {name?, values}, got ${describe(series)}`,
+  );
 }
 
 /**
@@ -47,17 +49,24 @@ export function barPlot(series: Numbers | BarSeries[] | Record<string, Numbers>,
   const list = seriesList(series);
   if (list.length === 0) throw new Error(`${FN}: series must hold at least one series, got none`);
   const horizontal = checkBoolean(FN, "options.horizontal", opts.horizontal) ?? false;
-  const { layout } = baseLayout(FN, opts, (lang) => (horizontal ? { xTitle: text(lang, "value"), yTitle: text(lang, "category") } : { xTitle: text(lang, "category"), yTitle: text(lang, "value") }));
+  const { layout } = baseLayout(FN, opts, (lang) =>
+    horizontal
+      ? { xTitle: text(lang, "value"), yTitle: text(lang, "category") }
+      : { xTitle: text(lang, "category"), yTitle: text(lang, "value") },
+  );
   const valueLists = list.map((s, i) => {
     const label = `series[${i}]${s.name !== undefined ? ` ("${s.name}")` : ""}`;
-    if (s.name !== undefined && typeof s.name !== "string") throw new Error(`${FN}: ${label}.name must be a string, got ${describe(s.name)}`);
+    if (s.name !== undefined && typeof s.name !== "string")
+      throw new Error(`${FN}: ${label}.name must be a string, got ${describe(s.name)}`);
     return numbers(FN, `${label}.values`, s.values);
   });
   const count = valueLists[0].length;
   valueLists.forEach((v, i) => {
-    if (v.length !== count) throw new Error(`${FN}: every series must have one value per category: series[0] has ${count}, series[${i}] has ${v.length}`);
+    if (v.length !== count)
+      throw new Error(`${FN}: every series must have one value per category: series[0] has ${count}, series[${i}] has ${v.length}`);
   });
-  const categories = opts.categories === undefined ? valueLists[0].map((_, k) => k) : coordinates(FN, "options.categories", opts.categories, count);
+  const categories =
+    opts.categories === undefined ? valueLists[0].map((_, k) => k) : coordinates(FN, "options.categories", opts.categories, count);
   const data: Trace[] = list.map((s, i) => {
     const trace: Trace = horizontal
       ? { type: "bar", orientation: "h", x: valueLists[i], y: categories }
@@ -68,7 +77,8 @@ export function barPlot(series: Numbers | BarSeries[] | Record<string, Numbers>,
   layout.barmode = "group";
   layout.showlegend = list.length > 1 && list.some((s) => s.name !== undefined);
   // Numbered categories: one tick per bar group, not a continuous axis with half-steps.
-  if (opts.categories === undefined || categories.every((c) => typeof c === "number")) axis(layout, horizontal ? "yaxis" : "xaxis").type = "category";
+  if (opts.categories === undefined || categories.every((c) => typeof c === "number"))
+    axis(layout, horizontal ? "yaxis" : "xaxis").type = "category";
   if (checkBoolean(FN, "options.logY", opts.logY)) axis(layout, horizontal ? "xaxis" : "yaxis").type = "log";
   return { data, layout };
 }

@@ -6,6 +6,7 @@
  */
 import { LANGS, type Lang } from "./labels";
 import type { FigureOptions, MatrixLike } from "./types";
+import { checkPositiveInt as checkPositiveIntegerArg } from "../checks";
 
 /** A short description of a value for error messages. */
 export function describe(v: unknown): string {
@@ -22,7 +23,12 @@ export function describe(v: unknown): string {
 }
 
 function isTensorLike(v: unknown): v is { shape: number[] } {
-  return typeof v === "object" && v !== null && Array.isArray((v as { shape?: unknown }).shape) && typeof (v as { dataSync?: unknown }).dataSync === "function";
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    Array.isArray((v as { shape?: unknown }).shape) &&
+    typeof (v as { dataSync?: unknown }).dataSync === "function"
+  );
 }
 
 /** Tensors are objects too: stop one before it is read as a set of named series. */
@@ -56,7 +62,8 @@ export function numbers(fn: string, name: string, v: unknown, minLength = 1): (n
     if (typeof x !== "number") throw new Error(`${fn}: ${name}[${i}] must be a number, got ${describe(x)}`);
     out[i] = Number.isFinite(x) ? x : null;
   }
-  if (out.length < minLength) throw new Error(`${fn}: ${name} must hold at least ${minLength} number${minLength === 1 ? "" : "s"}, got ${out.length}`);
+  if (out.length < minLength)
+    throw new Error(`${fn}: ${name} must hold at least ${minLength} number${minLength === 1 ? "" : "s"}, got ${out.length}`);
   return out;
 }
 
@@ -94,7 +101,8 @@ export function toMatrix(fn: string, name: string, v: MatrixLike): (number | nul
 
 export function checkLang(fn: string, lang: unknown): Lang {
   if (lang === undefined) return "en";
-  if (!LANGS.includes(lang as Lang)) throw new Error(`${fn}: options.lang must be one of ${LANGS.map((l) => `"${l}"`).join(", ")}, got ${describe(lang)}`);
+  if (!LANGS.includes(lang as Lang))
+    throw new Error(`${fn}: options.lang must be one of ${LANGS.map((l) => `"${l}"`).join(", ")}, got ${describe(lang)}`);
   return lang as Lang;
 }
 
@@ -106,14 +114,14 @@ export function checkString(fn: string, name: string, v: unknown): string | unde
 
 export function checkPositiveNumber(fn: string, name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`${fn}: ${name} must be a finite number > 0, got ${describe(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
+    throw new Error(`${fn}: ${name} must be a finite number > 0, got ${describe(v)}`);
   return v;
 }
 
+/** An optional positive integer (the library's check, letting undefined through). */
 export function checkPositiveInt(fn: string, name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new Error(`${fn}: ${name} must be a positive integer, got ${describe(v)}`);
-  return v;
+  return v === undefined ? undefined : checkPositiveIntegerArg(fn, name, v);
 }
 
 export function checkBoolean(fn: string, name: string, v: unknown): boolean | undefined {
@@ -125,8 +133,15 @@ export function checkBoolean(fn: string, name: string, v: unknown): boolean | un
 /** A [low, high] pair of finite numbers with low < high. */
 export function checkRange(fn: string, name: string, v: unknown): [number, number] | undefined {
   if (v === undefined) return undefined;
-  if (!isArrayLike(v) || v.length !== 2 || !Array.prototype.every.call(v, (x: unknown) => typeof x === "number" && Number.isFinite(x)) || !((v[0] as number) < (v[1] as number))) {
-    throw new Error(`${fn}: ${name} must be [low, high] with finite low < high, got ${isArrayLike(v) ? JSON.stringify(Array.from(v)) : describe(v)}`);
+  if (
+    !isArrayLike(v) ||
+    v.length !== 2 ||
+    !Array.prototype.every.call(v, (x: unknown) => typeof x === "number" && Number.isFinite(x)) ||
+    !((v[0] as number) < (v[1] as number))
+  ) {
+    throw new Error(
+      `${fn}: ${name} must be [low, high] with finite low < high, got ${isArrayLike(v) ? JSON.stringify(Array.from(v)) : describe(v)}`,
+    );
   }
   return [v[0] as number, v[1] as number];
 }
@@ -142,7 +157,14 @@ export function checkOptions<T extends object>(fn: string, options: unknown, kno
 }
 
 /** The keys of FigureOptions, which every builder accepts. */
-export const FIGURE_OPTION_KEYS = ["title", "lang", "height", "width", "xTitle", "yTitle"] as const satisfies readonly (keyof FigureOptions)[];
+export const FIGURE_OPTION_KEYS = [
+  "title",
+  "lang",
+  "height",
+  "width",
+  "xTitle",
+  "yTitle",
+] as const satisfies readonly (keyof FigureOptions)[];
 
 /** Smallest and largest finite entry of nested number arrays, or undefined when there is none. */
 export function finiteExtent(values: Iterable<ArrayLike<number | null>>): [number, number] | undefined {

@@ -2,7 +2,17 @@
  * Points in the complex plane: eigenvalues Λ of the DPLR HiPPO matrix, S4D initializations, the
  * discrete poles exp(Δ·λ) against the unit circle.
  */
-import { FIGURE_OPTION_KEYS, rejectTensor, checkBoolean, checkOptions, checkPositiveNumber, describe, isArrayLike, isRecord, numbers } from "./check";
+import {
+  FIGURE_OPTION_KEYS,
+  rejectTensor,
+  checkBoolean,
+  checkOptions,
+  checkPositiveNumber,
+  describe,
+  isArrayLike,
+  isRecord,
+  numbers,
+} from "./check";
 import { text } from "./labels";
 import { axis, baseLayout } from "./layout";
 import type { Figure, FigureOptions, Numbers, Trace } from "./types";
@@ -37,11 +47,14 @@ export function complexScatter(points: ComplexSeries | ComplexSeries[], options:
   const size = checkPositiveNumber(FN, "options.markerSize", opts.markerSize) ?? 7;
   const data: Trace[] = list.map((s, i) => {
     const label = Array.isArray(points) ? `points[${i}]` : "points";
-    if (!isRecord(s) || !isArrayLike(s.re) || !isArrayLike(s.im)) throw new Error(`${FN}: ${label} must be {name?, re, im} with arrays of numbers, got ${describe(s)}`);
-    if (s.name !== undefined && typeof s.name !== "string") throw new Error(`${FN}: ${label}.name must be a string, got ${describe(s.name)}`);
+    if (!isRecord(s) || !isArrayLike(s.re) || !isArrayLike(s.im))
+      throw new Error(`${FN}: ${label} must be {name?, re, im} with arrays of numbers, got ${describe(s)}`);
+    if (s.name !== undefined && typeof s.name !== "string")
+      throw new Error(`${FN}: ${label}.name must be a string, got ${describe(s.name)}`);
     const re = numbers(FN, `${label}.re`, s.re);
     const im = numbers(FN, `${label}.im`, s.im);
-    if (re.length !== im.length) throw new Error(`${FN}: ${label}.re and ${label}.im must have the same length, got ${re.length} and ${im.length}`);
+    if (re.length !== im.length)
+      throw new Error(`${FN}: ${label}.re and ${label}.im must have the same length, got ${re.length} and ${im.length}`);
     const trace: Trace = { type: "scatter", mode: "markers", x: re, y: im, marker: { size } };
     if (s.name !== undefined) trace.name = s.name;
     return trace;
@@ -61,6 +74,7 @@ export function complexScatter(points: ComplexSeries | ComplexSeries[], options:
   layout.showlegend = data.length > 1;
   axis(layout, "xaxis").zeroline = true;
   axis(layout, "yaxis").zeroline = true;
-  if (checkBoolean(FN, "options.equalAxes", opts.equalAxes) ?? true) Object.assign(axis(layout, "yaxis"), { scaleanchor: "x", scaleratio: 1 });
+  if (checkBoolean(FN, "options.equalAxes", opts.equalAxes) ?? true)
+    Object.assign(axis(layout, "yaxis"), { scaleanchor: "x", scaleratio: 1 });
   return { data, layout };
 }

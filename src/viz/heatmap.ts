@@ -2,7 +2,17 @@
  * Heatmaps of a matrix, drawn the way a matrix is written (row 0 at the top): the HiPPO matrix,
  * a bank of SSM kernels (one row per channel), attention-like maps.
  */
-import { FIGURE_OPTION_KEYS, checkBoolean, checkOptions, checkString, coordinates, describe, finiteExtent, isArrayLike, toMatrix } from "./check";
+import {
+  FIGURE_OPTION_KEYS,
+  checkBoolean,
+  checkOptions,
+  checkString,
+  coordinates,
+  describe,
+  finiteExtent,
+  isArrayLike,
+  toMatrix,
+} from "./check";
 import { text } from "./labels";
 import { axis, baseLayout } from "./layout";
 import type { Figure, FigureOptions, MatrixLike, Numbers, Trace } from "./types";
@@ -36,7 +46,16 @@ export function checkColorscale(fn: string, name: string, v: unknown): Colorscal
   const ok =
     isArrayLike(v) &&
     v.length >= 2 &&
-    Array.prototype.every.call(v, (stop: unknown) => Array.isArray(stop) && stop.length === 2 && typeof stop[0] === "number" && stop[0] >= 0 && stop[0] <= 1 && typeof stop[1] === "string") &&
+    Array.prototype.every.call(
+      v,
+      (stop: unknown) =>
+        Array.isArray(stop) &&
+        stop.length === 2 &&
+        typeof stop[0] === "number" &&
+        stop[0] >= 0 &&
+        stop[0] <= 1 &&
+        typeof stop[1] === "string",
+    ) &&
     (v[0] as [number, string])[0] === 0 &&
     (v[v.length - 1] as [number, string])[0] === 1;
   if (!ok) throw new Error(`${fn}: ${name} must be a colorscale name such as "Viridis" or [[0, color], …, [1, color]], got ${describe(v)}`);

@@ -71,11 +71,14 @@ export function figureJSON(fig: Figure, fn = "figureHTML"): string {
   if (!isRecord(fig) || !Array.isArray(fig.data) || !isRecord(fig.layout)) {
     throw new Error(`${fn}: fig must be a figure {data: traces[], layout, frames?}, got ${describe(fig)}`);
   }
-  if (fig.frames !== undefined && !Array.isArray(fig.frames)) throw new Error(`${fn}: fig.frames must be an array of frames, got ${describe(fig.frames)}`);
+  if (fig.frames !== undefined && !Array.isArray(fig.frames))
+    throw new Error(`${fn}: fig.frames must be an array of frames, got ${describe(fig.frames)}`);
   return JSON.stringify({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [] }, (key, value: unknown) => {
     if (typeof value === "number" && !Number.isFinite(value)) return null;
-    if (typeof value === "bigint" || typeof value === "function" || typeof value === "symbol") throw new Error(`${fn}: fig has a ${typeof value} at "${key}"; figures hold only JSON data`);
-    if (ArrayBuffer.isView(value) && isArrayLike(value)) return Array.from(value as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
+    if (typeof value === "bigint" || typeof value === "function" || typeof value === "symbol")
+      throw new Error(`${fn}: fig has a ${typeof value} at "${key}"; figures hold only JSON data`);
+    if (ArrayBuffer.isView(value) && isArrayLike(value))
+      return Array.from(value as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
     return value;
   });
 }
@@ -106,7 +109,8 @@ export function renderFigure(fn: string, fig: Figure, id = newFigureId()): strin
     .replace(/</g, "\\u003c")
     .replace(/>/g, "\\u003e")
     .replace(/&/g, "\\u0026");
-  if (typeof id !== "string" || !/^[A-Za-z][\w-]*$/.test(id)) throw new Error(`${fn}: options.id must be letters, digits, "-" or "_" starting with a letter, got ${JSON.stringify(id)}`);
+  if (typeof id !== "string" || !/^[A-Za-z][\w-]*$/.test(id))
+    throw new Error(`${fn}: options.id must be letters, digits, "-" or "_" starting with a letter, got ${JSON.stringify(id)}`);
   const height = typeof fig.layout.height === "number" ? `${fig.layout.height}px` : "400px";
   const width = typeof fig.layout.width === "number" ? `${fig.layout.width}px` : "100%";
   // Poll fast at first, then slowly: a notebook may render the bundle's output long after this one

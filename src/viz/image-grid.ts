@@ -7,7 +7,20 @@
  * gaps, as two heatmaps (the gray pixels and the tinted ones), titles as annotations. One plane
  * keeps the figure light even for dozens of panels; pixel values keep 5 significant digits.
  */
-import { FIGURE_OPTION_KEYS, checkOptions, checkPositiveInt, checkPositiveNumber, checkRange, describe, finiteExtent, isArrayLike, isNumbers, isRecord, matrix, numbers } from "./check";
+import {
+  FIGURE_OPTION_KEYS,
+  checkOptions,
+  checkPositiveInt,
+  checkPositiveNumber,
+  checkRange,
+  describe,
+  finiteExtent,
+  isArrayLike,
+  isNumbers,
+  isRecord,
+  matrix,
+  numbers,
+} from "./check";
 import { baseLayout } from "./layout";
 import type { Figure, FigureOptions, MatrixLike, Numbers, Trace } from "./types";
 
@@ -33,7 +46,10 @@ export interface ImageGridOptions extends FigureOptions {
 const FN = "imageGrid";
 const KEYS = [...FIGURE_OPTION_KEYS, "titles", "columns", "shape", "range", "tintPrefix", "tintMask", "tintColor", "panelSize"] as const;
 const GAP = 2; // empty pixels between panels
-const GRAY: [number, string][] = [[0, "#000000"], [1, "#ffffff"]];
+const GRAY: [number, string][] = [
+  [0, "#000000"],
+  [1, "#ffffff"],
+];
 /** Significant digits kept per pixel: far below what a gray level shows, and it keeps the HTML small. */
 const DIGITS = 5;
 
@@ -50,10 +66,14 @@ function shade(hex: string, t: number): string {
 
 /** Each image as a flat row-major array, all of one shape. */
 function flatImages(images: unknown, shapeOption: unknown): { pixels: (number | null)[][]; h: number; w: number } {
-  if (!isArrayLike(images) || images.length === 0) throw new Error(`${FN}: images must be a non-empty array of images, got ${describe(images)}`);
+  if (!isArrayLike(images) || images.length === 0)
+    throw new Error(`${FN}: images must be a non-empty array of images, got ${describe(images)}`);
   let shape: [number, number] | undefined;
   if (shapeOption !== undefined) {
-    const ok = isArrayLike(shapeOption) && shapeOption.length === 2 && Array.prototype.every.call(shapeOption, (d: unknown) => Number.isInteger(d) && (d as number) > 0);
+    const ok =
+      isArrayLike(shapeOption) &&
+      shapeOption.length === 2 &&
+      Array.prototype.every.call(shapeOption, (d: unknown) => Number.isInteger(d) && (d as number) > 0);
     if (!ok) throw new Error(`${FN}: options.shape must be [height, width] with positive integers, got ${describe(shapeOption)}`);
     shape = [shapeOption[0] as number, shapeOption[1] as number];
   }
@@ -68,10 +88,14 @@ function flatImages(images: unknown, shapeOption: unknown): { pixels: (number | 
       flat = numbers(FN, `images[${i}]`, image);
       if (shape) {
         [ih, iw] = shape;
-        if (flat.length !== ih * iw) throw new Error(`${FN}: images[${i}] must hold height · width = ${ih * iw} pixels for options.shape [${ih}, ${iw}], got ${flat.length}`);
+        if (flat.length !== ih * iw)
+          throw new Error(
+            `${FN}: images[${i}] must hold height · width = ${ih * iw} pixels for options.shape [${ih}, ${iw}], got ${flat.length}`,
+          );
       } else {
         ih = iw = Math.round(Math.sqrt(flat.length));
-        if (ih * iw !== flat.length) throw new Error(`${FN}: images[${i}] has ${flat.length} pixels, not a square number; give options.shape [height, width]`);
+        if (ih * iw !== flat.length)
+          throw new Error(`${FN}: images[${i}] has ${flat.length} pixels, not a square number; give options.shape [height, width]`);
       }
     } else if (isArrayLike(image) || (isRecord(image) && typeof image.toNested === "function")) {
       const rows = matrix(FN, `images[${i}]`, image as MatrixLike);
@@ -82,7 +106,8 @@ function flatImages(images: unknown, shapeOption: unknown): { pixels: (number | 
       throw new Error(`${FN}: images[${i}] must be a flat array of pixels or a matrix (rows of pixels), got ${describe(image)}`);
     }
     if (i === 0) [h, w] = [ih, iw];
-    else if (ih !== h || iw !== w) throw new Error(`${FN}: all images must have one shape: images[0] is ${h} × ${w}, images[${i}] is ${ih} × ${iw}`);
+    else if (ih !== h || iw !== w)
+      throw new Error(`${FN}: all images must have one shape: images[0] is ${h} × ${w}, images[${i}] is ${ih} × ${iw}`);
     pixels.push(flat);
   });
   return { pixels, h, w };
@@ -90,26 +115,34 @@ function flatImages(images: unknown, shapeOption: unknown): { pixels: (number | 
 
 /** For each image, which pixels are tinted (or null when none are). */
 function tintMasks(opts: ImageGridOptions, count: number, size: number): (boolean[] | null)[] {
-  if (opts.tintPrefix !== undefined && opts.tintMask !== undefined) throw new Error(`${FN}: give options.tintPrefix or options.tintMask, not both`);
+  if (opts.tintPrefix !== undefined && opts.tintMask !== undefined)
+    throw new Error(`${FN}: give options.tintPrefix or options.tintMask, not both`);
   if (opts.tintPrefix !== undefined) {
     const prefixes = typeof opts.tintPrefix === "number" ? new Array<number>(count).fill(opts.tintPrefix) : opts.tintPrefix;
-    if (!isArrayLike(prefixes) || prefixes.length !== count) throw new Error(`${FN}: options.tintPrefix must be a number or one number per image (${count}), got ${describe(opts.tintPrefix)}`);
+    if (!isArrayLike(prefixes) || prefixes.length !== count)
+      throw new Error(`${FN}: options.tintPrefix must be a number or one number per image (${count}), got ${describe(opts.tintPrefix)}`);
     return Array.from(prefixes, (k, i) => {
-      if (!Number.isInteger(k) || k < 0 || k > size) throw new Error(`${FN}: options.tintPrefix${typeof opts.tintPrefix === "number" ? "" : `[${i}]`} must be an integer in [0, ${size}], got ${describe(k)}`);
+      if (!Number.isInteger(k) || k < 0 || k > size)
+        throw new Error(
+          `${FN}: options.tintPrefix${typeof opts.tintPrefix === "number" ? "" : `[${i}]`} must be an integer in [0, ${size}], got ${describe(k)}`,
+        );
       return k === 0 ? null : Array.from({ length: size }, (_, p) => p < k);
     });
   }
   if (opts.tintMask !== undefined) {
     const m = opts.tintMask;
-    if (!isArrayLike(m) || m.length === 0) throw new Error(`${FN}: options.tintMask must be a mask of ${size} entries or one mask per image, got ${describe(m)}`);
+    if (!isArrayLike(m) || m.length === 0)
+      throw new Error(`${FN}: options.tintMask must be a mask of ${size} entries or one mask per image, got ${describe(m)}`);
     const perImage = isArrayLike(m[0]);
     const masks = perImage ? Array.from(m as ArrayLike<ArrayLike<unknown>>) : new Array(count).fill(m);
     if (masks.length !== count) throw new Error(`${FN}: options.tintMask must hold one mask per image (${count}), got ${masks.length}`);
     return masks.map((mask, i) => {
       const name = perImage ? `options.tintMask[${i}]` : "options.tintMask";
-      if (!isArrayLike(mask) || mask.length !== size) throw new Error(`${FN}: ${name} must have one entry per pixel (${size}), got ${describe(mask)}`);
+      if (!isArrayLike(mask) || mask.length !== size)
+        throw new Error(`${FN}: ${name} must have one entry per pixel (${size}), got ${describe(mask)}`);
       return Array.from(mask, (v, p) => {
-        if (typeof v !== "boolean" && typeof v !== "number") throw new Error(`${FN}: ${name}[${p}] must be a boolean or a number, got ${describe(v)}`);
+        if (typeof v !== "boolean" && typeof v !== "number")
+          throw new Error(`${FN}: ${name}[${p}] must be a boolean or a number, got ${describe(v)}`);
         return Boolean(v);
       });
     });
@@ -129,7 +162,11 @@ export function imageGrid(images: (Numbers | MatrixLike)[], options: ImageGridOp
   const gridRows = Math.ceil(n / columns);
   let titles: string[] | undefined;
   if (opts.titles !== undefined) {
-    if (!isArrayLike(opts.titles) || opts.titles.length !== n || !Array.prototype.every.call(opts.titles, (t: unknown) => typeof t === "string")) {
+    if (
+      !isArrayLike(opts.titles) ||
+      opts.titles.length !== n ||
+      !Array.prototype.every.call(opts.titles, (t: unknown) => typeof t === "string")
+    ) {
       throw new Error(`${FN}: options.titles must be one string per image (${n}), got ${describe(opts.titles)}`);
     }
     titles = Array.from(opts.titles);
@@ -137,7 +174,8 @@ export function imageGrid(images: (Numbers | MatrixLike)[], options: ImageGridOp
   const range = checkRange(FN, "options.range", opts.range) ?? finiteExtent(pixels) ?? [0, 1];
   if (range[0] === range[1]) range[1] = range[0] + 1; // a blank image: anything works, avoid a zero span
   const tintColor = opts.tintColor ?? "#ff7f0e";
-  if (typeof tintColor !== "string" || !/^#[0-9a-fA-F]{6}$/.test(tintColor)) throw new Error(`${FN}: options.tintColor must be a color "#rrggbb", got ${describe(tintColor)}`);
+  if (typeof tintColor !== "string" || !/^#[0-9a-fA-F]{6}$/.test(tintColor))
+    throw new Error(`${FN}: options.tintColor must be a color "#rrggbb", got ${describe(tintColor)}`);
   const panelSize = checkPositiveNumber(FN, "options.panelSize", opts.panelSize) ?? 96;
   const masks = tintMasks(opts, n, h * w);
 
@@ -160,7 +198,15 @@ export function imageGrid(images: (Numbers | MatrixLike)[], options: ImageGridOp
       }
     }
     if (titles) {
-      annotations.push({ text: titles[i], x: left + (w - 1) / 2, y: top - 0.5 - titleRows / 2, xref: "x", yref: "y", showarrow: false, font: { size: 11 } });
+      annotations.push({
+        text: titles[i],
+        x: left + (w - 1) / 2,
+        y: top - 0.5 - titleRows / 2,
+        xref: "x",
+        yref: "y",
+        showarrow: false,
+        font: { size: 11 },
+      });
     }
   });
 
@@ -175,10 +221,25 @@ export function imageGrid(images: (Numbers | MatrixLike)[], options: ImageGridOp
   layout.annotations = annotations;
   layout.plot_bgcolor = "#ffffff";
   layout.showlegend = false;
-  const base = { type: "heatmap", zmin: range[0], zmax: range[1], showscale: false, hoverongaps: false, hovertemplate: "%{z}<extra></extra>" };
+  const base = {
+    type: "heatmap",
+    zmin: range[0],
+    zmax: range[1],
+    showscale: false,
+    hoverongaps: false,
+    hovertemplate: "%{z}<extra></extra>",
+  };
   const data: Trace[] = [{ ...base, name: "image", z: gray, colorscale: GRAY }];
   if (masks.some((m) => m !== null)) {
-    data.push({ ...base, name: "tint", z: tinted, colorscale: [[0, shade(tintColor, -0.78)], [1, shade(tintColor, 0.35)]] });
+    data.push({
+      ...base,
+      name: "tint",
+      z: tinted,
+      colorscale: [
+        [0, shade(tintColor, -0.78)],
+        [1, shade(tintColor, 0.35)],
+      ],
+    });
   }
   return { data, layout };
 }

@@ -23,7 +23,10 @@ export function queueSends(proto: { send?: unknown }): boolean {
   const queued: Send & { [QUEUED]?: true } = function (this: object, ...args: unknown[]) {
     const before = inFlight.get(this);
     const result = before ? before.then(() => original.apply(this, args)) : Promise.resolve(original.apply(this, args));
-    const settled: Promise<unknown> = result.then(() => undefined, () => undefined);
+    const settled: Promise<unknown> = result.then(
+      () => undefined,
+      () => undefined,
+    );
     inFlight.set(this, settled);
     void settled.then(() => {
       if (inFlight.get(this) === settled) inFlight.delete(this);

@@ -33,7 +33,8 @@ const KEYS = [...FIGURE_OPTION_KEYS, "x", "mode", "logX", "logY"] as const;
 
 function checkMode(name: string, mode: unknown): LineMode | undefined {
   if (mode === undefined) return undefined;
-  if (!MODES.includes(mode as LineMode)) throw new Error(`${FN}: ${name} must be one of ${MODES.map((m) => `"${m}"`).join(", ")}, got ${describe(mode)}`);
+  if (!MODES.includes(mode as LineMode))
+    throw new Error(`${FN}: ${name} must be one of ${MODES.map((m) => `"${m}"`).join(", ")}, got ${describe(mode)}`);
   return mode as LineMode;
 }
 
@@ -52,7 +53,9 @@ function seriesList(series: unknown): LineSeries[] {
     if ("y" in series) return [series as unknown as LineSeries];
     return Object.entries(series).map(([name, y]) => ({ name, y: y as Numbers }));
   }
-  throw new Error(`${FN}: series must be an array of numbers, a {name: numbers} object or an array of {name?, y, x?}, got ${describe(series)}`);
+  throw new Error(
+    `${FN}: series must be an array of numbers, a {name: numbers} object or an array of {name?, y, x?}, got ${describe(series)}`,
+  );
 }
 
 /**
@@ -68,7 +71,8 @@ export function linePlot(series: Numbers | LineSeries | LineSeries[] | Record<st
   const named = list.some((s) => s.name !== undefined);
   const data: Trace[] = list.map((s, i) => {
     const label = `series[${i}]${s.name !== undefined ? ` ("${s.name}")` : ""}`;
-    if (s.name !== undefined && typeof s.name !== "string") throw new Error(`${FN}: ${label}.name must be a string, got ${describe(s.name)}`);
+    if (s.name !== undefined && typeof s.name !== "string")
+      throw new Error(`${FN}: ${label}.name must be a string, got ${describe(s.name)}`);
     const y = numbers(FN, `${label}.y`, s.y);
     const xSource = s.x ?? opts.x;
     const xName = s.x !== undefined ? `${label}.x` : "options.x";
@@ -82,4 +86,3 @@ export function linePlot(series: Numbers | LineSeries | LineSeries[] | Record<st
   if (checkBoolean(FN, "options.logY", opts.logY)) axis(layout, "yaxis").type = "log";
   return { data, layout };
 }
-

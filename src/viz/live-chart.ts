@@ -52,7 +52,11 @@ export function liveChart(options: LiveChartOptions): LiveChart {
   const opts = checkOptions<LiveChartOptions>(FN, options, KEYS);
   if (options === undefined) throw new Error(`${FN}: options.series is required (the names of the curves)`);
   const names = opts.series;
-  if (!isArrayLike(names) || names.length === 0 || !Array.prototype.every.call(names, (s: unknown) => typeof s === "string" && s.length > 0)) {
+  if (
+    !isArrayLike(names) ||
+    names.length === 0 ||
+    !Array.prototype.every.call(names, (s: unknown) => typeof s === "string" && s.length > 0)
+  ) {
     throw new Error(`${FN}: options.series must be a non-empty array of curve names, got ${describe(names)}`);
   }
   if (new Set(names).size !== names.length) throw new Error(`${FN}: options.series must not repeat a name, got ${JSON.stringify(names)}`);
@@ -90,7 +94,10 @@ export function liveChart(options: LiveChartOptions): LiveChart {
       if (typeof x !== "number" || !Number.isFinite(x)) throw new Error(`${FN}: push: x must be a finite number, got ${describe(x)}`);
       let entries: [string, unknown][];
       if (typeof values === "number") {
-        if (names.length !== 1) throw new Error(`${FN}: push: values must be {name: value} for a chart of ${names.length} curves (${names.join(", ")}), got a single number`);
+        if (names.length !== 1)
+          throw new Error(
+            `${FN}: push: values must be {name: value} for a chart of ${names.length} curves (${names.join(", ")}), got a single number`,
+          );
         entries = [[names[0], values]];
       } else if (isRecord(values)) {
         entries = Object.entries(values);

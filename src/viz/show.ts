@@ -50,7 +50,9 @@ function guarded(fn: string, write: () => void): void {
     write();
   } catch (e) {
     if (e instanceof Error && /Not ready/.test(e.message)) {
-      throw new Error(`${fn}: no notebook to display in (tslab's display works only inside a running tslab kernel); outside a notebook use viz.saveHTML(file, figures) or pass options.display`);
+      throw new Error(
+        `${fn}: no notebook to display in (tslab's display works only inside a running tslab kernel); outside a notebook use viz.saveHTML(file, figures) or pass options.display`,
+      );
     }
     throw e;
   }

@@ -4,10 +4,7 @@
  * its spring against a wall (bottom). Built on `animation`, so it plays and scrubs the same way.
  */
 import { animation } from "./animation";
-import {
-  FIGURE_OPTION_KEYS, checkLang, checkOptions, checkPositiveInt, checkPositiveNumber, describe, isRecord,
-  numbers,
-} from "./check";
+import { FIGURE_OPTION_KEYS, checkLang, checkOptions, checkPositiveInt, checkPositiveNumber, describe, isRecord, numbers } from "./check";
 import type { Lang } from "./labels";
 import type { Figure, FigureOptions, Layout, Numbers, Trace } from "./types";
 
@@ -33,12 +30,22 @@ const KEYS = [...FIGURE_OPTION_KEYS, "frameStep", "frameDuration", "coilTurns"] 
 
 const TEXTS = {
   en: {
-    force: "force u", position: "position y", time: "time t (s)", mass: "the mass (position)",
-    spring: "spring", box: "mass", seconds: "s",
+    force: "force u",
+    position: "position y",
+    time: "time t (s)",
+    mass: "the mass (position)",
+    spring: "spring",
+    box: "mass",
+    seconds: "s",
   },
   zh: {
-    force: "外力 u", position: "位置 y", time: "时间 t（秒）", mass: "物块（位置）",
-    spring: "弹簧", box: "物块", seconds: "秒",
+    force: "外力 u",
+    position: "位置 y",
+    time: "时间 t（秒）",
+    mass: "物块（位置）",
+    spring: "弹簧",
+    box: "物块",
+    seconds: "秒",
   },
 } as const satisfies Record<Lang, Record<string, string>>;
 type Words = (typeof TEXTS)[Lang];
@@ -60,26 +67,49 @@ function line(x: unknown[], y: unknown[], axes: [string, string], color: string,
  * The three panels' axes: force over time (top), position over time (middle), and the mass on a
  * position axis from the wall to past the largest position (bottom, its y axis hidden).
  */
-function panelLayout(time: [number, number], force: [number, number], yTop: number, wall: number,
-  words: Words, titles: { x?: string; y?: string }): Layout {
+function panelLayout(
+  time: [number, number],
+  force: [number, number],
+  yTop: number,
+  wall: number,
+  words: Words,
+  titles: { x?: string; y?: string },
+): Layout {
   return {
     showlegend: false,
     xaxis: { domain: [0, 1], anchor: "y", range: time, showticklabels: false },
     yaxis: {
-      domain: [0.72, 1], anchor: "x", range: force, title: { text: titles.y ?? words.force },
+      domain: [0.72, 1],
+      anchor: "x",
+      range: force,
+      title: { text: titles.y ?? words.force },
     },
     xaxis2: { domain: [0, 1], anchor: "y2", range: time, title: { text: titles.x ?? words.time } },
     yaxis2: {
-      domain: [0.36, 0.64], anchor: "x2", range: [-0.1 * yTop, yTop], title: { text: words.position },
+      domain: [0.36, 0.64],
+      anchor: "x2",
+      range: [-0.1 * yTop, yTop],
+      title: { text: words.position },
     },
     xaxis3: {
-      domain: [0, 1], anchor: "y3", range: [wall - 0.05 * yTop, 1.1 * yTop], title: { text: words.mass },
+      domain: [0, 1],
+      anchor: "y3",
+      range: [wall - 0.05 * yTop, 1.1 * yTop],
+      title: { text: words.mass },
     },
     yaxis3: { domain: [0, 0.2], anchor: "x3", range: [-1, 1], visible: false },
-    shapes: [{
-      type: "line", xref: "x3", yref: "y3", x0: wall, x1: wall, y0: -1, y1: 1,
-      line: { width: 4, color: COLORS.wall },
-    }],
+    shapes: [
+      {
+        type: "line",
+        xref: "x3",
+        yref: "y3",
+        x0: wall,
+        x1: wall,
+        y0: -1,
+        y1: 1,
+        line: { width: 4, color: COLORS.wall },
+      },
+    ],
   };
 }
 
@@ -97,8 +127,7 @@ export function springAnimation(motion: SpringMotion, options: SpringAnimationOp
   const u = numbers(FN, "motion.u", motion.u, 2);
   const y = numbers(FN, "motion.y", motion.y, 2);
   if (u.length !== t.length || y.length !== t.length) {
-    throw new Error(`${FN}: motion.t, motion.u and motion.y must have the same length, ` +
-      `got ${t.length}, ${u.length} and ${y.length}`);
+    throw new Error(`${FN}: motion.t, motion.u and motion.y must have the same length, ` + `got ${t.length}, ${u.length} and ${y.length}`);
   }
   const frameStep = checkPositiveInt(FN, "options.frameStep", opts.frameStep) ?? 2;
   const turns = checkPositiveInt(FN, "options.coilTurns", opts.coilTurns) ?? 14;
@@ -108,7 +137,8 @@ export function springAnimation(motion: SpringMotion, options: SpringAnimationOp
   const finite = (a: (number | null)[]) => a.filter((v): v is number => v !== null);
   const yTop = 1.2 * Math.max(...finite(y).map(Math.abs), 1e-12);
   const wall = -WALL_OFFSET * yTop;
-  const uLow = Math.min(0, ...finite(u)), uHigh = Math.max(1e-12, ...finite(u));
+  const uLow = Math.min(0, ...finite(u)),
+    uHigh = Math.max(1e-12, ...finite(u));
   const uPad = 0.1 * (uHigh - uLow);
   const times = finite(t);
   const time: [number, number] = [Math.min(...times), Math.max(...times)];
@@ -126,8 +156,14 @@ export function springAnimation(motion: SpringMotion, options: SpringAnimationOp
     const p = y[k - 1] ?? 0;
     const seen = t.slice(0, k);
     const box: Trace = {
-      type: "scatter", mode: "markers", x: [round(p)], y: [0], xaxis: "x3", yaxis: "y3",
-      marker: { symbol: "square", size: 34, color: COLORS.position }, name: words.box,
+      type: "scatter",
+      mode: "markers",
+      x: [round(p)],
+      y: [0],
+      xaxis: "x3",
+      yaxis: "y3",
+      marker: { symbol: "square", size: 34, color: COLORS.position },
+      name: words.box,
     };
     frames.push([
       line(seen, u.slice(0, k).map(round), ["x", "y"], COLORS.force, words.force),
@@ -150,7 +186,6 @@ export function springAnimation(motion: SpringMotion, options: SpringAnimationOp
     height: opts.height ?? 620,
     frameNames: names,
     frameDuration,
-    layout: panelLayout(time, [uLow - uPad, uHigh + uPad], yTop, wall, words,
-      { x: opts.xTitle, y: opts.yTitle }),
+    layout: panelLayout(time, [uLow - uPad, uHigh + uPad], yTop, wall, words, { x: opts.xTitle, y: opts.yTitle }),
   });
 }

@@ -28,10 +28,17 @@ export function surface(z: MatrixLike, options: SurfaceOptions = {}): Figure {
   const rows = values.length;
   const cols = values[0].length;
   if (rows < 2 || cols < 2) throw new Error(`${FN}: z must have at least 2 rows and 2 columns to span a surface, got ${rows} × ${cols}`);
-  const { layout } = baseLayout(FN, opts, (lang) => ({ xTitle: `x (${text(lang, "column")})`, yTitle: `y (${text(lang, "row")})`, height: 500 }));
+  const { layout } = baseLayout(FN, opts, (lang) => ({
+    xTitle: `x (${text(lang, "column")})`,
+    yTitle: `y (${text(lang, "row")})`,
+    height: 500,
+  }));
   const x = opts.x === undefined ? values[0].map((_, j) => j) : coordinates(FN, "options.x", opts.x, cols);
   const y = opts.y === undefined ? values.map((_, i) => i) : coordinates(FN, "options.y", opts.y, rows);
-  for (const [name, coords] of [["options.x", x], ["options.y", y]] as const) {
+  for (const [name, coords] of [
+    ["options.x", x],
+    ["options.y", y],
+  ] as const) {
     coords.forEach((c, k) => {
       if (typeof c !== "number") throw new Error(`${FN}: ${name}[${k}] must be a finite number, got ${JSON.stringify(c)}`);
     });
@@ -43,5 +50,8 @@ export function surface(z: MatrixLike, options: SurfaceOptions = {}): Figure {
   delete layout.xaxis;
   delete layout.yaxis;
   layout.scene = { xaxis: { title: { text: xTitle } }, yaxis: { title: { text: yTitle } }, zaxis: { title: { text: zTitle } } };
-  return { data: [{ type: "surface", z: values, x, y, colorscale: checkColorscale(FN, "options.colorscale", opts.colorscale) ?? "Viridis" }], layout };
+  return {
+    data: [{ type: "surface", z: values, x, y, colorscale: checkColorscale(FN, "options.colorscale", opts.colorscale) ?? "Viridis" }],
+    layout,
+  };
 }

@@ -9,16 +9,23 @@ import { KERNEL, SCALED_KERNEL, skipsUpdate } from "./names";
 /** Elements [from, to) of p (n), g (n), mv (2, n) → pOut (n), mvOut (2, n). */
 function update(ins: Float32Array[], [pOut, mvOut]: Float32Array[], attrs: Attrs, from: number, to: number): void {
   const [pv, gv, mvv, scale] = ins;
-  const n = pv.length, s = scale ? scale[0] : 1;
+  const n = pv.length,
+    s = scale ? scale[0] : 1;
   if (skipsUpdate(s)) {
     pOut.set(pv.subarray(from, to), from);
     mvOut.set(mvv.subarray(from, to), from);
     mvOut.set(mvv.subarray(n + from, n + to), n + from);
     return;
   }
-  const lr = attrs.lr as number, b1 = attrs.beta1 as number, b2 = attrs.beta2 as number;
-  const eps = attrs.eps as number, wd = attrs.weightDecay as number, bc1 = attrs.bc1 as number;
-  const omb1 = 1 - b1, omb2 = 1 - b2, sqrtBc2 = Math.sqrt(attrs.bc2 as number);
+  const lr = attrs.lr as number,
+    b1 = attrs.beta1 as number,
+    b2 = attrs.beta2 as number;
+  const eps = attrs.eps as number,
+    wd = attrs.weightDecay as number,
+    bc1 = attrs.bc1 as number;
+  const omb1 = 1 - b1,
+    omb2 = 1 - b2,
+    sqrtBc2 = Math.sqrt(attrs.bc2 as number);
   for (let i = from; i < to; i++) {
     const gi = gv[i] * s;
     mvOut[i] = b1 * mvv[i] + omb1 * gi;

@@ -30,7 +30,12 @@ export function hasFusedAdamW(scaled: boolean): boolean {
  * constants of the tf-ops path (unused where the kernel runs).
  */
 export function adamwUpdate(
-  p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor, attrs: AdamWUpdateAttrs, scale?: tf.Scalar, constant: ScalarMaker = (x) => tf.scalar(x),
+  p: tf.Tensor,
+  g: tf.Tensor,
+  mv: tf.Tensor,
+  attrs: AdamWUpdateAttrs,
+  scale?: tf.Scalar,
+  constant: ScalarMaker = (x) => tf.scalar(x),
 ): [tf.Tensor, tf.Tensor] {
   checkArgs("adamwUpdate", p, g, mv, attrs, scale);
   // an empty parameter would dispatch no GPU threads at all; tf ops handle it

@@ -11,7 +11,12 @@ export type ScalarMaker = (value: number) => tf.Scalar;
 
 /** The update without the argument check (adamwUpdate has checked already). */
 export function referenceUpdate(
-  p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor, attrs: AdamWUpdateAttrs, scale: tf.Scalar | undefined, constant: ScalarMaker,
+  p: tf.Tensor,
+  g: tf.Tensor,
+  mv: tf.Tensor,
+  attrs: AdamWUpdateAttrs,
+  scale: tf.Scalar | undefined,
+  constant: ScalarMaker,
 ): [tf.Tensor, tf.Tensor] {
   const { lr, beta1, beta2, eps, weightDecay, bc1, bc2 } = attrs;
   return tf.tidy(() => {
@@ -37,7 +42,12 @@ export function referenceUpdate(
  * (default: a fresh tf.scalar each).
  */
 export function adamwUpdateReference(
-  p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor, attrs: AdamWUpdateAttrs, scale?: tf.Scalar, constant: ScalarMaker = (x) => tf.scalar(x),
+  p: tf.Tensor,
+  g: tf.Tensor,
+  mv: tf.Tensor,
+  attrs: AdamWUpdateAttrs,
+  scale?: tf.Scalar,
+  constant: ScalarMaker = (x) => tf.scalar(x),
 ): [tf.Tensor, tf.Tensor] {
   checkArgs("adamwUpdateReference", p, g, mv, attrs, scale);
   return referenceUpdate(p, g, mv, attrs, scale, constant);

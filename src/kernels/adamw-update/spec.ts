@@ -35,12 +35,16 @@ export type AdamWUpdateAttrs = {
 
 export const ATTR_NAMES = ["lr", "beta1", "beta2", "eps", "weightDecay", "bc1", "bc2"] as const;
 
-
 const show = (shape: number[]) => `(${shape.join(", ")})`;
 
 /** Checks the tensors and attributes of `fn` (named in the errors). */
 export function checkArgs(fn: string, p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor, attrs: AdamWUpdateAttrs, scale?: tf.Tensor): void {
-  const tensors: [string, tf.Tensor | undefined][] = [["p", p], ["g", g], ["mv", mv], ...(scale === undefined ? [] : [["scale", scale]] as [string, tf.Tensor][])];
+  const tensors: [string, tf.Tensor | undefined][] = [
+    ["p", p],
+    ["g", g],
+    ["mv", mv],
+    ...(scale === undefined ? [] : ([["scale", scale]] as [string, tf.Tensor][])),
+  ];
   for (const [name, t] of tensors) {
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
@@ -56,7 +60,8 @@ export function checkArgs(fn: string, p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor,
     if (typeof x !== "number" || !Number.isFinite(x)) throw new Error(`${fn}: attrs.${name} must be a finite number, got ${x}`);
   }
   for (const name of ["bc1", "bc2"] as const) {
-    if (!(attrs[name] > 0 && attrs[name] <= 1)) throw new Error(`${fn}: attrs.${name} (a bias correction 1 − β^t) must be in (0, 1], got ${attrs[name]}`);
+    if (!(attrs[name] > 0 && attrs[name] <= 1))
+      throw new Error(`${fn}: attrs.${name} (a bias correction 1 − β^t) must be in (0, 1], got ${attrs[name]}`);
   }
   if (!(attrs.eps > 0)) throw new Error(`${fn}: attrs.eps must be > 0, got ${attrs.eps}`);
 }

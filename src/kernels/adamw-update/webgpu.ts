@@ -54,7 +54,8 @@ fn main(index : i32) {
 function register(kernelName: string, scaled: boolean): void {
   const inputNames = scaled ? ["p", "g", "mv", "scale"] : ["p", "g", "mv"];
   const key = scaled ? "Scaled" : "";
-  const moments = momentsBody(scaled), param = paramBody(scaled);
+  const moments = momentsBody(scaled),
+    param = paramBody(scaled);
   registerWebGPUKernel(kernelName, inputNames, ([pShape, , mvShape], attrs): WgslStep[] => {
     const a = (name: string) => attrs[name] as number;
     const size = pShape.reduce((x, y) => x * y, 1);
@@ -62,15 +63,26 @@ function register(kernelName: string, scaled: boolean): void {
     const mvNew = scaled ? 4 : 3;
     return [
       {
-        program: flatProgram(`adamwMoments${key}`, scaled ? ["g", "mv", "scale"] : ["g", "mv"], mvShape, moments,
-          "beta1 : f32, oneMinusBeta1 : f32, beta2 : f32, oneMinusBeta2 : f32,", size),
+        program: flatProgram(
+          `adamwMoments${key}`,
+          scaled ? ["g", "mv", "scale"] : ["g", "mv"],
+          mvShape,
+          moments,
+          "beta1 : f32, oneMinusBeta1 : f32, beta2 : f32, oneMinusBeta2 : f32,",
+          size,
+        ),
         inputs: scaled ? [1, 2, 3] : [1, 2],
         uniforms: [f32(a("beta1")), f32(1 - a("beta1")), f32(a("beta2")), f32(1 - a("beta2"))],
         outputIndex: 1,
       },
       {
-        program: flatProgram(`adamwParam${key}`, scaled ? ["p", "mvNew", "scale"] : ["p", "mvNew"], pShape, param,
-          "lr : f32, eps : f32, weightDecay : f32, bc1 : f32, sqrtBc2 : f32,"),
+        program: flatProgram(
+          `adamwParam${key}`,
+          scaled ? ["p", "mvNew", "scale"] : ["p", "mvNew"],
+          pShape,
+          param,
+          "lr : f32, eps : f32, weightDecay : f32, bc1 : f32, sqrtBc2 : f32,",
+        ),
         inputs: scaled ? [0, mvNew, 3] : [0, mvNew],
         uniforms: [f32(a("lr")), f32(a("eps")), f32(a("weightDecay")), f32(a("bc1")), f32(Math.sqrt(a("bc2")))],
         outputIndex: 0,

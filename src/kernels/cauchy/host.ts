@@ -17,7 +17,10 @@ export const INPUTS = ["lambda", "v", "step", "z"] as const;
 /** 1 − z and 1 + z for every point, in float64. */
 function edges(z: Float32Array) {
   const L = z.length / 2;
-  const aRe = new Float64Array(L), aIm = new Float64Array(L), bRe = new Float64Array(L), bIm = new Float64Array(L);
+  const aRe = new Float64Array(L),
+    aIm = new Float64Array(L),
+    bRe = new Float64Array(L),
+    bIm = new Float64Array(L);
   for (let l = 0; l < L; l++) {
     aRe[l] = 1 - z[2 * l];
     aIm[l] = -z[2 * l + 1];
@@ -53,33 +56,68 @@ function packRow(h: number, N: number, M: number, lambda: Float32Array, v: Float
 
 /** The S4 case M = 4 (the four Woodbury sums) with every accumulator in a local: about 2× faster. */
 function forwardRow4(
-  h: number, N: number, L: number, s2: number, lam: Float64Array, w: Float64Array,
-  aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array, out: Float32Array,
+  h: number,
+  N: number,
+  L: number,
+  s2: number,
+  lam: Float64Array,
+  w: Float64Array,
+  aRe: Float64Array,
+  aIm: Float64Array,
+  bRe: Float64Array,
+  bIm: Float64Array,
+  out: Float32Array,
 ): void {
-  const base = h * 4 * L, im = 4 * L * (out.length / (8 * L)); // offset of the imaginary plane
+  const base = h * 4 * L,
+    im = 4 * L * (out.length / (8 * L)); // offset of the imaginary plane
   for (let l = 0; l < L; l++) {
-    const ar = s2 * aRe[l], ai = s2 * aIm[l], br = bRe[l], bi = bIm[l];
-    let s0r = 0, s0i = 0, s1r = 0, s1i = 0, s2r = 0, s2i = 0, s3r = 0, s3i = 0;
+    const ar = s2 * aRe[l],
+      ai = s2 * aIm[l],
+      br = bRe[l],
+      bi = bIm[l];
+    let s0r = 0,
+      s0i = 0,
+      s1r = 0,
+      s1i = 0,
+      s2r = 0,
+      s2i = 0,
+      s3r = 0,
+      s3i = 0;
     for (let n = 0; n < N; n++) {
-      const lr = lam[2 * n], li = lam[2 * n + 1];
-      const dr = ar - (lr * br - li * bi), di = ai - (lr * bi + li * br);
+      const lr = lam[2 * n],
+        li = lam[2 * n + 1];
+      const dr = ar - (lr * br - li * bi),
+        di = ai - (lr * bi + li * br);
       const k = 2 / (dr * dr + di * di);
-      const rr = dr * k, ri = -di * k;
+      const rr = dr * k,
+        ri = -di * k;
       const o = 8 * n;
-      let wr = w[o], wi = w[o + 1];
-      s0r += wr * rr - wi * ri; s0i += wr * ri + wi * rr;
-      wr = w[o + 2]; wi = w[o + 3];
-      s1r += wr * rr - wi * ri; s1i += wr * ri + wi * rr;
-      wr = w[o + 4]; wi = w[o + 5];
-      s2r += wr * rr - wi * ri; s2i += wr * ri + wi * rr;
-      wr = w[o + 6]; wi = w[o + 7];
-      s3r += wr * rr - wi * ri; s3i += wr * ri + wi * rr;
+      let wr = w[o],
+        wi = w[o + 1];
+      s0r += wr * rr - wi * ri;
+      s0i += wr * ri + wi * rr;
+      wr = w[o + 2];
+      wi = w[o + 3];
+      s1r += wr * rr - wi * ri;
+      s1i += wr * ri + wi * rr;
+      wr = w[o + 4];
+      wi = w[o + 5];
+      s2r += wr * rr - wi * ri;
+      s2i += wr * ri + wi * rr;
+      wr = w[o + 6];
+      wi = w[o + 7];
+      s3r += wr * rr - wi * ri;
+      s3i += wr * ri + wi * rr;
     }
     const o = base + l;
-    out[o] = s0r; out[im + o] = s0i;
-    out[o + L] = s1r; out[im + o + L] = s1i;
-    out[o + 2 * L] = s2r; out[im + o + 2 * L] = s2i;
-    out[o + 3 * L] = s3r; out[im + o + 3 * L] = s3i;
+    out[o] = s0r;
+    out[im + o] = s0i;
+    out[o + L] = s1r;
+    out[im + o + L] = s1i;
+    out[o + 2 * L] = s2r;
+    out[im + o + 2 * L] = s2i;
+    out[o + 3 * L] = s3r;
+    out[im + o + 3 * L] = s3i;
   }
 }
 
@@ -87,7 +125,9 @@ function forwardRow4(
 function forward(shapes: number[][], [lambda, v, step, z]: Float32Array[], out: Float32Array, from: number, to: number): void {
   const { H, N, M, L } = sizes(shapes);
   const { aRe, aIm, bRe, bIm } = edges(z);
-  const lam = new Float64Array(2 * N), w = new Float64Array(2 * N * M), acc = new Float64Array(2 * M);
+  const lam = new Float64Array(2 * N),
+    w = new Float64Array(2 * N * M),
+    acc = new Float64Array(2 * M);
   for (let h = from; h < to; h++) {
     const s2 = 2 / step[h];
     packRow(h, N, M, lambda, v, lam, w);
@@ -96,15 +136,22 @@ function forward(shapes: number[][], [lambda, v, step, z]: Float32Array[], out: 
       continue;
     }
     for (let l = 0; l < L; l++) {
-      const ar = s2 * aRe[l], ai = s2 * aIm[l], br = bRe[l], bi = bIm[l];
+      const ar = s2 * aRe[l],
+        ai = s2 * aIm[l],
+        br = bRe[l],
+        bi = bIm[l];
       acc.fill(0);
       for (let n = 0; n < N; n++) {
-        const lr = lam[2 * n], li = lam[2 * n + 1];
-        const dr = ar - (lr * br - li * bi), di = ai - (lr * bi + li * br);
+        const lr = lam[2 * n],
+          li = lam[2 * n + 1];
+        const dr = ar - (lr * br - li * bi),
+          di = ai - (lr * bi + li * br);
         const k = 2 / (dr * dr + di * di);
-        const rr = dr * k, ri = -di * k;
+        const rr = dr * k,
+          ri = -di * k;
         for (let m = 0, o = 2 * n * M; m < M; m++, o += 2) {
-          const wr = w[o], wi = w[o + 1];
+          const wr = w[o],
+            wi = w[o + 1];
           acc[2 * m] += wr * rr - wi * ri;
           acc[2 * m + 1] += wr * ri + wi * rr;
         }
@@ -119,36 +166,79 @@ function forward(shapes: number[][], [lambda, v, step, z]: Float32Array[], out: 
 
 /** Backward of one row for M = 4, accumulators and weights in locals; returns ∂loss/∂(2/Δ). */
 function backwardRow4(
-  h: number, N: number, L: number, s2: number, lam: Float64Array, w: Float64Array, gS: Float64Array,
-  aRe: Float64Array, aIm: Float64Array, bRe: Float64Array, bIm: Float64Array,
-  gLambda: Float32Array, gV: Float32Array,
+  h: number,
+  N: number,
+  L: number,
+  s2: number,
+  lam: Float64Array,
+  w: Float64Array,
+  gS: Float64Array,
+  aRe: Float64Array,
+  aIm: Float64Array,
+  bRe: Float64Array,
+  bIm: Float64Array,
+  gLambda: Float32Array,
+  gV: Float32Array,
 ): number {
   let gS2 = 0;
   for (let n = 0; n < N; n++) {
-    const lr = lam[2 * n], li = lam[2 * n + 1];
+    const lr = lam[2 * n],
+      li = lam[2 * n + 1];
     const q = 8 * n;
-    const w0r = w[q], w0i = w[q + 1], w1r = w[q + 2], w1i = w[q + 3], w2r = w[q + 4], w2i = w[q + 5], w3r = w[q + 6], w3i = w[q + 7];
-    let gLr = 0, gLi = 0;
-    let v0r = 0, v0i = 0, v1r = 0, v1i = 0, v2r = 0, v2i = 0, v3r = 0, v3i = 0;
+    const w0r = w[q],
+      w0i = w[q + 1],
+      w1r = w[q + 2],
+      w1i = w[q + 3],
+      w2r = w[q + 4],
+      w2i = w[q + 5],
+      w3r = w[q + 6],
+      w3i = w[q + 7];
+    let gLr = 0,
+      gLi = 0;
+    let v0r = 0,
+      v0i = 0,
+      v1r = 0,
+      v1i = 0,
+      v2r = 0,
+      v2i = 0,
+      v3r = 0,
+      v3i = 0;
     for (let l = 0; l < L; l++) {
-      const ar = aRe[l], ai = aIm[l], br = bRe[l], bi = bIm[l];
-      const dr = s2 * ar - (lr * br - li * bi), di = s2 * ai - (lr * bi + li * br);
+      const ar = aRe[l],
+        ai = aIm[l],
+        br = bRe[l],
+        bi = bIm[l];
+      const dr = s2 * ar - (lr * br - li * bi),
+        di = s2 * ai - (lr * bi + li * br);
       const k = 2 / (dr * dr + di * di);
-      const rr = dr * k, ri = -di * k;
+      const rr = dr * k,
+        ri = -di * k;
       const o = 8 * l;
-      const g0r = gS[o], g0i = gS[o + 1], g1r = gS[o + 2], g1i = gS[o + 3];
-      const g2r = gS[o + 4], g2i = gS[o + 5], g3r = gS[o + 6], g3i = gS[o + 7];
+      const g0r = gS[o],
+        g0i = gS[o + 1],
+        g1r = gS[o + 2],
+        g1i = gS[o + 3];
+      const g2r = gS[o + 4],
+        g2i = gS[o + 5],
+        g3r = gS[o + 6],
+        g3i = gS[o + 7];
       // g_v += g_S · conj(r)
-      v0r += g0r * rr + g0i * ri; v0i += g0i * rr - g0r * ri;
-      v1r += g1r * rr + g1i * ri; v1i += g1i * rr - g1r * ri;
-      v2r += g2r * rr + g2i * ri; v2i += g2i * rr - g2r * ri;
-      v3r += g3r * rr + g3i * ri; v3i += g3i * rr - g3r * ri;
+      v0r += g0r * rr + g0i * ri;
+      v0i += g0i * rr - g0r * ri;
+      v1r += g1r * rr + g1i * ri;
+      v1i += g1i * rr - g1r * ri;
+      v2r += g2r * rr + g2i * ri;
+      v2i += g2i * rr - g2r * ri;
+      v3r += g3r * rr + g3i * ri;
+      v3i += g3i * rr - g3r * ri;
       // g_r = Σ_m g_S · conj(v)
       const grr = g0r * w0r + g0i * w0i + g1r * w1r + g1i * w1i + g2r * w2r + g2i * w2i + g3r * w3r + g3i * w3i;
       const gri = g0i * w0r - g0r * w0i + g1i * w1r - g1r * w1i + g2i * w2r - g2r * w2i + g3i * w3r - g3r * w3i;
       // g_den = −g_r · conj(r)² / 2
-      const cr = 0.5 * (rr * rr - ri * ri), ci = -rr * ri;
-      const gdr = -(grr * cr - gri * ci), gdi = -(grr * ci + gri * cr);
+      const cr = 0.5 * (rr * rr - ri * ri),
+        ci = -rr * ri;
+      const gdr = -(grr * cr - gri * ci),
+        gdi = -(grr * ci + gri * cr);
       gLr -= gdr * br + gdi * bi;
       gLi -= gdi * br - gdr * bi;
       gS2 += gdr * ar + gdi * ai;
@@ -172,11 +262,16 @@ function backwardRow4(
  * The points z are constants (their gradient is zero).
  */
 function backward(
-  shapes: number[][], [lambda, v, step, z, g]: Float32Array[], [gLambda, gV, gStep]: Float32Array[], from: number, to: number,
+  shapes: number[][],
+  [lambda, v, step, z, g]: Float32Array[],
+  [gLambda, gV, gStep]: Float32Array[],
+  from: number,
+  to: number,
 ): void {
   const { H, N, M, L } = sizes(shapes);
   const { aRe, aIm, bRe, bIm } = edges(z);
-  const lam = new Float64Array(2 * N), w = new Float64Array(2 * N * M);
+  const lam = new Float64Array(2 * N),
+    w = new Float64Array(2 * N * M);
   const gS = new Float64Array(2 * L * M); // g_S of row h as (L, M) complex pairs
   const gv = new Float64Array(2 * M);
   for (let h = from; h < to; h++) {
@@ -195,26 +290,38 @@ function backward(
       continue;
     }
     for (let n = 0; n < N; n++) {
-      const lr = lam[2 * n], li = lam[2 * n + 1];
-      let gLr = 0, gLi = 0;
+      const lr = lam[2 * n],
+        li = lam[2 * n + 1];
+      let gLr = 0,
+        gLi = 0;
       gv.fill(0);
       for (let l = 0; l < L; l++) {
-        const ar = aRe[l], ai = aIm[l], br = bRe[l], bi = bIm[l];
-        const dr = s2 * ar - (lr * br - li * bi), di = s2 * ai - (lr * bi + li * br);
+        const ar = aRe[l],
+          ai = aIm[l],
+          br = bRe[l],
+          bi = bIm[l];
+        const dr = s2 * ar - (lr * br - li * bi),
+          di = s2 * ai - (lr * bi + li * br);
         const k = 2 / (dr * dr + di * di);
-        const rr = dr * k, ri = -di * k;
-        let grr = 0, gri = 0;
+        const rr = dr * k,
+          ri = -di * k;
+        let grr = 0,
+          gri = 0;
         for (let m = 0, o = 2 * l * M, q = 2 * n * M; m < M; m++, o += 2, q += 2) {
-          const sr = gS[o], si = gS[o + 1];
+          const sr = gS[o],
+            si = gS[o + 1];
           gv[2 * m] += sr * rr + si * ri; // g_S · conj(r)
           gv[2 * m + 1] += si * rr - sr * ri;
-          const wr = w[q], wi = w[q + 1];
+          const wr = w[q],
+            wi = w[q + 1];
           grr += sr * wr + si * wi; // g_S · conj(v)
           gri += si * wr - sr * wi;
         }
         // g_den = −g_r · conj(r)² / 2
-        const cr = 0.5 * (rr * rr - ri * ri), ci = -rr * ri;
-        const gdr = -(grr * cr - gri * ci), gdi = -(grr * ci + gri * cr);
+        const cr = 0.5 * (rr * rr - ri * ri),
+          ci = -rr * ri;
+        const gdr = -(grr * cr - gri * ci),
+          gdi = -(grr * ci + gri * cr);
         gLr -= gdr * br + gdi * bi; // −g_den · conj(1 + z)
         gLi -= gdi * br - gdr * bi;
         gS2 += gdr * ar + gdi * ai; // Re(g_den · conj(1 − z))

@@ -119,11 +119,13 @@ function sizes(shapes: number[][]) {
 
 registerWebGPUKernel(CAUCHY, NAMES, (shapes) => {
   const { H, N, M, L } = sizes(shapes);
-  return [{
-    program: flatProgram("cauchyBilinear", NAMES, [2, H, M, L], FORWARD, UNIFORMS, H * M * L),
-    inputs: [0, 1, 2, 3],
-    uniforms: [H, M, N, L],
-  }];
+  return [
+    {
+      program: flatProgram("cauchyBilinear", NAMES, [2, H, M, L], FORWARD, UNIFORMS, H * M * L),
+      inputs: [0, 1, 2, 3],
+      uniforms: [H, M, N, L],
+    },
+  ];
 });
 
 registerWebGPUKernel(CAUCHY_GRAD, GRAD_NAMES, (shapes) => {
@@ -133,9 +135,18 @@ registerWebGPUKernel(CAUCHY_GRAD, GRAD_NAMES, (shapes) => {
   return [
     { program: flatProgram("cauchyGradLambda", GRAD_NAMES, [H, N, 2], GRAD_LAMBDA, UNIFORMS, H * N), inputs: all, uniforms },
     // g_v does not read v: WGSL drops unused bindings, so v is left out of this program's inputs
-    { program: flatProgram("cauchyGradV", ["lambda", "step", "z", "g"], [H, M, N, 2], GRAD_V, UNIFORMS, H * M * N), inputs: [0, 2, 3, 4], uniforms },
+    {
+      program: flatProgram("cauchyGradV", ["lambda", "step", "z", "g"], [H, M, N, 2], GRAD_V, UNIFORMS, H * M * N),
+      inputs: [0, 2, 3, 4],
+      uniforms,
+    },
     // ∂/∂Δ in two passes, so that H·N threads share the work instead of H
-    { program: flatProgram("cauchyGradStepPartial", GRAD_NAMES, [H, N], GRAD_STEP_PARTIAL, UNIFORMS, H * N), inputs: all, uniforms, output: false },
+    {
+      program: flatProgram("cauchyGradStepPartial", GRAD_NAMES, [H, N], GRAD_STEP_PARTIAL, UNIFORMS, H * N),
+      inputs: all,
+      uniforms,
+      output: false,
+    },
     { program: flatProgram("cauchyGradStep", ["step", "partial"], [H], GRAD_STEP, UNIFORMS, H), inputs: [2, 7], uniforms },
   ];
 });

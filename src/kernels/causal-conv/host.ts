@@ -73,7 +73,22 @@ function convPlan(l: number): ConvPlan {
     const neg = new Uint32Array(m);
     for (let f = 0; f < m; f++) neg[f] = (m - f) & (m - 1);
     const s = (n = m) => new Float64Array(n);
-    p = { l, m, fft: pow2Plan(m), neg, ar: s(), ai: s(), br: s(), bi: s(), wr: s(), wi: s(), kr: s(2 * m), ki: s(2 * m), pr: s(2 * m), pi: s(2 * m) };
+    p = {
+      l,
+      m,
+      fft: pow2Plan(m),
+      neg,
+      ar: s(),
+      ai: s(),
+      br: s(),
+      bi: s(),
+      wr: s(),
+      wi: s(),
+      kr: s(2 * m),
+      ki: s(2 * m),
+      pr: s(2 * m),
+      pi: s(2 * m),
+    };
     plans.set(l, p);
   }
   return p;
@@ -91,10 +106,10 @@ interface Sizes {
   pairs: number;
 }
 
-
 function sizesOf(uShape: number[], kShape: number[]): Sizes {
   const l = uShape[uShape.length - 1];
-  const rows = l === 0 ? 0 : sizeOf(uShape) / l, H = l === 0 ? 0 : sizeOf(kShape) / l;
+  const rows = l === 0 ? 0 : sizeOf(uShape) / l,
+    H = l === 0 ? 0 : sizeOf(kShape) / l;
   const B = H === 0 ? 0 : rows / H;
   return { l, rows, H, B, half: B >> 1, pairs: Math.ceil(rows / 2) };
 }
@@ -107,13 +122,15 @@ function sizesOf(uShape: number[], kShape: number[]): Sizes {
 function pairRows(s: Sizes, p: number, out: Int32Array): void {
   const { H, B, half } = s;
   if (p < H * half) {
-    const h = Math.floor(p / half), b = 2 * (p - h * half);
+    const h = Math.floor(p / half),
+      b = 2 * (p - h * half);
     out[0] = b * H + h;
     out[1] = h;
     out[2] = (b + 1) * H + h;
     out[3] = h;
   } else {
-    const h = 2 * (p - H * half), r = (B - 1) * H + h;
+    const h = 2 * (p - H * half),
+      r = (B - 1) * H + h;
     out[0] = r;
     out[1] = h;
     out[2] = h + 1 < H ? r + 1 : -1;
@@ -144,12 +161,24 @@ function packedInverse(p: ConvPlan, out: Float32Array, r1: number, r2: number): 
  * Spectra of kernel rows h and h2 (h2 < 0: none) of k: (H, l), from one packed transform, into
  * (re, im) at offsets o1 and o2 (m each).
  */
-function kernelPairSpectra(p: ConvPlan, k: Float32Array, h: number, h2: number, re: Float64Array, im: Float64Array, o1: number, o2: number): void {
+function kernelPairSpectra(
+  p: ConvPlan,
+  k: Float32Array,
+  h: number,
+  h2: number,
+  re: Float64Array,
+  im: Float64Array,
+  o1: number,
+  o2: number,
+): void {
   const { m, neg, ar, ai } = p;
   packedSpectrum(p, k, h, h2, ar, ai);
   for (let f = 0; f < m; f++) {
     const g = neg[f];
-    const xr = ar[f], xi = ai[f], cr = ar[g], ci = -ai[g]; // a = Z[f], c = conj Z[−f]
+    const xr = ar[f],
+      xi = ai[f],
+      cr = ar[g],
+      ci = -ai[g]; // a = Z[f], c = conj Z[−f]
     re[o1 + f] = 0.5 * (xr + cr);
     im[o1 + f] = 0.5 * (xi + ci);
     if (h2 >= 0) {
@@ -161,10 +190,24 @@ function kernelPairSpectra(p: ConvPlan, k: Float32Array, h: number, h2: number, 
 }
 
 /** W[rev f] = Z[f]·K[f] (K at offset o). */
-function productSameRow(m: number, rev: Uint32Array, zr: Float64Array, zi: Float64Array, Kr: Float64Array, Ki: Float64Array, o: number, wr: Float64Array, wi: Float64Array, conjK: boolean): void {
+function productSameRow(
+  m: number,
+  rev: Uint32Array,
+  zr: Float64Array,
+  zi: Float64Array,
+  Kr: Float64Array,
+  Ki: Float64Array,
+  o: number,
+  wr: Float64Array,
+  wi: Float64Array,
+  conjK: boolean,
+): void {
   const s = conjK ? -1 : 1;
   for (let f = 0; f < m; f++) {
-    const ar = zr[f], ai = zi[f], kr = Kr[o + f], ki = s * Ki[o + f];
+    const ar = zr[f],
+      ai = zi[f],
+      kr = Kr[o + f],
+      ki = s * Ki[o + f];
     const j = rev[f];
     wr[j] = ar * kr - ai * ki;
     wi[j] = ar * ki + ai * kr;
@@ -175,13 +218,35 @@ function productSameRow(m: number, rev: Uint32Array, zr: Float64Array, zi: Float
  * W[rev f] = X1[f]·K1[f] + i·X2[f]·K2[f] for Z = X1 + i·X2 and kernel rows at offsets o1, o2:
  * with a = Z[f], c = conj Z[−f] this is a·(K1 + K2)/2 + c·(K1 − K2)/2 (K conjugated if conjK).
  */
-function productTwoRows(m: number, rev: Uint32Array, neg: Uint32Array, zr: Float64Array, zi: Float64Array, Kr: Float64Array, Ki: Float64Array, o1: number, o2: number, wr: Float64Array, wi: Float64Array, conjK: boolean): void {
+function productTwoRows(
+  m: number,
+  rev: Uint32Array,
+  neg: Uint32Array,
+  zr: Float64Array,
+  zi: Float64Array,
+  Kr: Float64Array,
+  Ki: Float64Array,
+  o1: number,
+  o2: number,
+  wr: Float64Array,
+  wi: Float64Array,
+  conjK: boolean,
+): void {
   const s = conjK ? -1 : 1;
   for (let f = 0; f < m; f++) {
     const g = neg[f];
-    const ar = zr[f], ai = zi[f], cr = zr[g], ci = -zi[g];
-    const k1r = Kr[o1 + f], k1i = s * Ki[o1 + f], k2r = Kr[o2 + f], k2i = s * Ki[o2 + f];
-    const pr = 0.5 * (k1r + k2r), pi = 0.5 * (k1i + k2i), qr = 0.5 * (k1r - k2r), qi = 0.5 * (k1i - k2i);
+    const ar = zr[f],
+      ai = zi[f],
+      cr = zr[g],
+      ci = -zi[g];
+    const k1r = Kr[o1 + f],
+      k1i = s * Ki[o1 + f],
+      k2r = Kr[o2 + f],
+      k2i = s * Ki[o2 + f];
+    const pr = 0.5 * (k1r + k2r),
+      pi = 0.5 * (k1i + k2i),
+      qr = 0.5 * (k1r - k2r),
+      qi = 0.5 * (k1i - k2i);
     const j = rev[f];
     wr[j] = ar * pr - ai * pi + cr * qr - ci * qi;
     wi[j] = ar * pi + ai * pr + cr * qi + ci * qr;
@@ -194,26 +259,65 @@ function productTwoRows(m: number, rev: Uint32Array, neg: Uint32Array, zr: Float
  * P is the spectrum of a real signal (Hermitian), so only bins f ≤ m/2 are accumulated; the
  * factor 1/2 is applied once at the end.
  */
-function accumulateSameRow(m: number, neg: Uint32Array, dr: Float64Array, di: Float64Array, ur: Float64Array, ui: Float64Array, Pr: Float64Array, Pi: Float64Array, o: number): void {
+function accumulateSameRow(
+  m: number,
+  neg: Uint32Array,
+  dr: Float64Array,
+  di: Float64Array,
+  ur: Float64Array,
+  ui: Float64Array,
+  Pr: Float64Array,
+  Pi: Float64Array,
+  o: number,
+): void {
   for (let f = 0; f <= m >> 1; f++) {
     const g = neg[f];
-    const ar = dr[f], ai = di[f], br = ur[f], bi = ui[f];
-    const cr = dr[g], ci = di[g], er = ur[g], ei = ui[g];
+    const ar = dr[f],
+      ai = di[f],
+      br = ur[f],
+      bi = ui[f];
+    const cr = dr[g],
+      ci = di[g],
+      er = ur[g],
+      ei = ui[g];
     Pr[o + f] += ar * br + ai * bi + cr * er + ci * ei;
     Pi[o + f] += ai * br - ar * bi + cr * ei - ci * er;
   }
 }
 
 /** As accumulateSameRow for two rows with different h (offsets o1, o2): split, then accumulate. */
-function accumulateTwoRows(m: number, neg: Uint32Array, dr: Float64Array, di: Float64Array, ur: Float64Array, ui: Float64Array, Pr: Float64Array, Pi: Float64Array, o1: number, o2: number): void {
+function accumulateTwoRows(
+  m: number,
+  neg: Uint32Array,
+  dr: Float64Array,
+  di: Float64Array,
+  ur: Float64Array,
+  ui: Float64Array,
+  Pr: Float64Array,
+  Pi: Float64Array,
+  o1: number,
+  o2: number,
+): void {
   for (let f = 0; f <= m >> 1; f++) {
     const g = neg[f];
     // a = Zd[f], c = conj Zd[−f]; e = Zu[f], q = conj Zu[−f]
-    const ar = dr[f], ai = di[f], cr = dr[g], ci = -di[g];
-    const er = ur[f], ei = ui[f], qr = ur[g], qi = -ui[g];
+    const ar = dr[f],
+      ai = di[f],
+      cr = dr[g],
+      ci = -di[g];
+    const er = ur[f],
+      ei = ui[f],
+      qr = ur[g],
+      qi = -ui[g];
     // 2·DY1 = a + c, 2·DY2 = −i(a − c), 2·U1 = e + q, 2·U2 = −i(e − q); P gets 2·DY·conj U
-    const d1r = ar + cr, d1i = ai + ci, d2r = ai - ci, d2i = cr - ar;
-    const u1r = er + qr, u1i = ei + qi, u2r = ei - qi, u2i = qr - er;
+    const d1r = ar + cr,
+      d1i = ai + ci,
+      d2r = ai - ci,
+      d2i = cr - ar;
+    const u1r = er + qr,
+      u1i = ei + qi,
+      u2r = ei - qi,
+      u2i = qr - er;
     Pr[o1 + f] += 0.5 * (d1r * u1r + d1i * u1i);
     Pi[o1 + f] += 0.5 * (d1i * u1r - d1r * u1i);
     Pr[o2 + f] += 0.5 * (d2r * u2r + d2i * u2i);
@@ -223,11 +327,13 @@ function accumulateTwoRows(m: number, neg: Uint32Array, dr: Float64Array, di: Fl
 
 /** Phase 0 of the forward pass: spectra of kernel row pairs [from, to) into K (H, m), re and im. */
 function forwardKernelSpectra(b: HostKernelBuffers, from: number, to: number): void {
-  const k = b.ins[1], H = sizesOf(b.shapes[0], b.shapes[1]).H;
+  const k = b.ins[1],
+    H = sizesOf(b.shapes[0], b.shapes[1]).H;
   const p = convPlan(b.shapes[0][b.shapes[0].length - 1]);
   const [Kr, Ki] = b.scratch;
   for (let j = from; j < to; j++) {
-    const h = 2 * j, h2 = h + 1 < H ? h + 1 : -1;
+    const h = 2 * j,
+      h2 = h + 1 < H ? h + 1 : -1;
     kernelPairSpectra(p, k, h, h2, Kr, Ki, h * p.m, h2 * p.m);
   }
 }
@@ -236,12 +342,17 @@ function forwardKernelSpectra(b: HostKernelBuffers, from: number, to: number): v
 function forwardRows(b: HostKernelBuffers, from: number, to: number): void {
   const s = sizesOf(b.shapes[0], b.shapes[1]);
   const p = convPlan(s.l);
-  const { m, neg, ar, ai, wr, wi } = p, rev = p.fft.rev;
+  const { m, neg, ar, ai, wr, wi } = p,
+    rev = p.fft.rev;
   const [Kr, Ki] = b.scratch;
-  const u = b.ins[0], y = b.outs[0];
+  const u = b.ins[0],
+    y = b.outs[0];
   for (let q = from; q < to; q++) {
     pairRows(s, q, pair);
-    const r1 = pair[0], h1 = pair[1], r2 = pair[2], h2 = pair[3];
+    const r1 = pair[0],
+      h1 = pair[1],
+      r2 = pair[2],
+      h2 = pair[3];
     packedSpectrum(p, u, r1, r2, ar, ai);
     if (h1 === h2) productSameRow(m, rev, ar, ai, Kr, Ki, h1 * m, wr, wi, false);
     else productTwoRows(m, rev, neg, ar, ai, Kr, Ki, h1 * m, h2 * m, wr, wi, false);
@@ -259,13 +370,15 @@ function forwardRows(b: HostKernelBuffers, from: number, to: number): void {
 function backwardChannels(b: HostKernelBuffers, from: number, to: number): void {
   const s = sizesOf(b.shapes[1], b.shapes[2]);
   const p = convPlan(s.l);
-  const { m, neg, ar, ai, br, bi, wr, wi, kr: Kr, ki: Ki, pr: Pr, pi: Pi } = p, rev = p.fft.rev;
+  const { m, neg, ar, ai, br, bi, wr, wi, kr: Kr, ki: Ki, pr: Pr, pi: Pi } = p,
+    rev = p.fft.rev;
   const [dy, u, k] = b.ins;
   const [du, dk] = b.outs;
   const { H, half } = s;
   const last = s.B % 2; // 1: the odd batch's last rows of c1, c2 form one more pair
   for (let j = from; j < to; j++) {
-    const c1 = 2 * j, c2 = c1 + 1 < H ? c1 + 1 : -1; // the unit's channels (c2 < 0: none)
+    const c1 = 2 * j,
+      c2 = c1 + 1 < H ? c1 + 1 : -1; // the unit's channels (c2 < 0: none)
     kernelPairSpectra(p, k, c1, c2, Kr, Ki, 0, m);
     Pr.fill(0);
     Pi.fill(0); // 2·Σ_batch DY·conj U of c1 (offset 0) and c2 (offset m), bins f ≤ m/2
@@ -274,7 +387,10 @@ function backwardChannels(b: HostKernelBuffers, from: number, to: number): void 
     for (let i = 0; i < count; i++) {
       const q = i < half ? c1 * half + i : i < count - last ? c2 * half + i - half : oddPair(s, c1);
       pairRows(s, q, pair);
-      const r1 = pair[0], h1 = pair[1], r2 = pair[2], h2 = pair[3];
+      const r1 = pair[0],
+        h1 = pair[1],
+        r2 = pair[2],
+        h2 = pair[3];
       packedSpectrum(p, dy, r1, r2, ar, ai); // Zd = DY1 + i·DY2
       packedSpectrum(p, u, r1, r2, br, bi); // Zu = U1 + i·U2
       if (h1 === h2) {
@@ -290,9 +406,12 @@ function backwardChannels(b: HostKernelBuffers, from: number, to: number): void 
     // dk rows c1, c2 from one inverse of (P_c1 + i·P_c2)/2; bins above m/2 by symmetry
     const halfM = m >> 1;
     for (let f = 0; f < m; f++) {
-      const f0 = f <= halfM ? f : m - f, sign = f <= halfM ? 0.5 : -0.5; // P[f] = conj P[m − f]
-      const p1r = 0.5 * Pr[f0], p1i = sign * Pi[f0];
-      const p2r = c2 >= 0 ? 0.5 * Pr[m + f0] : 0, p2i = c2 >= 0 ? sign * Pi[m + f0] : 0;
+      const f0 = f <= halfM ? f : m - f,
+        sign = f <= halfM ? 0.5 : -0.5; // P[f] = conj P[m − f]
+      const p1r = 0.5 * Pr[f0],
+        p1i = sign * Pi[f0];
+      const p2r = c2 >= 0 ? 0.5 * Pr[m + f0] : 0,
+        p2i = c2 >= 0 ? sign * Pi[m + f0] : 0;
       const at = rev[f];
       wr[at] = p1r - p2i;
       wi[at] = p1i + p2r;

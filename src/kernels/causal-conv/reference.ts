@@ -39,7 +39,11 @@ export function directCausalConv(u: tf.Tensor, k: tf.Tensor): tf.Tensor {
       // u shifted right by j (a fresh begin array each time: the slice gradient keeps it)
       const begin = u.shape.map((_, i) => (i === u.rank - 1 ? l - 1 - j : 0));
       const shifted = tf.slice(padded, begin, u.shape);
-      const kj = tf.slice(k, k.shape.map((_, i) => (i === k.rank - 1 ? j : 0)), k.shape.map((s, i) => (i === k.rank - 1 ? 1 : s)));
+      const kj = tf.slice(
+        k,
+        k.shape.map((_, i) => (i === k.rank - 1 ? j : 0)),
+        k.shape.map((s, i) => (i === k.rank - 1 ? 1 : s)),
+      );
       y = tf.add(y, tf.mul(kj, shifted));
     }
     return y;

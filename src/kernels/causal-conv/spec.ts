@@ -18,17 +18,19 @@ const show = (shape: number[]) => `(${shape.join(", ")})`;
  * the number of rows of u and of k. `fn` names the public function in the error.
  */
 export function checkArgs(fn: string, u: tf.Tensor, k: tf.Tensor): { l: number; rows: number; kRows: number } {
-  for (const [name, t] of [["u", u], ["k", k]] as const) {
+  for (const [name, t] of [
+    ["u", u],
+    ["k", k],
+  ] as const) {
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
   }
-  const us = u.shape, ks = k.shape;
+  const us = u.shape,
+    ks = k.shape;
   if (us.length < 1) throw new Error(`${fn}: u must have at least one axis (..., l), got a scalar`);
   const suffix = us.slice(us.length - ks.length);
   if (ks.length === 0 || ks.length > us.length || suffix.join() !== ks.join()) {
-    throw new Error(
-      `${fn}: k (shape ${show(ks)}) must match the trailing axes of u (shape ${show(us)}), e.g. u: (b, h, l) with k: (h, l)`,
-    );
+    throw new Error(`${fn}: k (shape ${show(ks)}) must match the trailing axes of u (shape ${show(us)}), e.g. u: (b, h, l) with k: (h, l)`);
   }
   const l = us[us.length - 1];
   return { l, rows: l === 0 ? 0 : u.size / l, kRows: l === 0 ? 0 : k.size / l };

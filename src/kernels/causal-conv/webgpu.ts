@@ -86,14 +86,19 @@ const GRAD_K = quad(`
 function quadProgram(key: string, vars: string[], outShape: number[], body: string, l: number): { program: WgslProgram; threads: number } {
   const rows = l === 0 ? 0 : outShape.reduce((a, b) => a * b, 1) / l;
   const threads = rows * Math.ceil(l / 4);
-  const program = { ...flatProgram(key, vars, [Math.max(threads, 1)], body, UNIFORMS), outputShape: outShape, dispatchLayout: { x: outShape.map((_, i) => i) } };
+  const program = {
+    ...flatProgram(key, vars, [Math.max(threads, 1)], body, UNIFORMS),
+    outputShape: outShape,
+    dispatchLayout: { x: outShape.map((_, i) => i) },
+  };
   return { program, threads };
 }
 
 /** l, h and the batch count (rows of u per row of k). */
 function sizes(uShape: number[], kShape: number[]): [number, number, number] {
   const l = uShape[uShape.length - 1];
-  const uSize = uShape.reduce((a, b) => a * b, 1), kSize = kShape.reduce((a, b) => a * b, 1);
+  const uSize = uShape.reduce((a, b) => a * b, 1),
+    kSize = kShape.reduce((a, b) => a * b, 1);
   return [l, l === 0 ? 0 : kSize / l, kSize === 0 ? 0 : uSize / kSize];
 }
 

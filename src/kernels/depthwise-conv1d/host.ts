@@ -29,20 +29,27 @@ function forwardRows(shapes: number[][], [xv, wv, bv]: Float32Array[], y: Float3
   const K = shapes[1][1];
   const lag = K - 1;
   for (let r = from; r < to; r++) {
-    const c = r % D, row = r * L, bc = bv[c];
+    const c = r % D,
+      row = r * L,
+      bc = bv[c];
     if (K <= 4) {
       const [w0, w1, w2, w3] = taps4(wv, c, K);
-      let x3 = 0, x2 = 0, x1 = 0; // x[t − 3], x[t − 2], x[t − 1]: zero before t = 0
+      let x3 = 0,
+        x2 = 0,
+        x1 = 0; // x[t − 3], x[t − 2], x[t − 1]: zero before t = 0
       for (let t = 0; t < L; t++) {
         const x0 = xv[row + t];
         y[row + t] = bc + w0 * x3 + w1 * x2 + w2 * x1 + w3 * x0;
-        x3 = x2; x2 = x1; x1 = x0;
+        x3 = x2;
+        x2 = x1;
+        x1 = x0;
       }
     } else {
       y.fill(bc, row, row + L);
       // tap j reads x[t − lag + j], zero (skipped) for t < lag − j
       for (let j = 0; j < K; j++) {
-        const wj = wv[c * K + j], shift = j - lag;
+        const wj = wv[c * K + j],
+          shift = j - lag;
         for (let t = lag - j > 0 ? lag - j : 0; t < L; t++) y[row + t] += wj * xv[row + t + shift];
       }
     }
@@ -71,18 +78,36 @@ function backwardChannels(shapes: number[][], [gv, xv, wv]: Float32Array[], [dx,
       for (let bi = 0; bi < B; bi++) {
         const row = (bi * D + c) * L;
         // dx[s] = w3 dy[s] + w2 dy[s + 1] + w1 dy[s + 2] + w0 dy[s + 3], walking back from the end
-        let g3 = 0, g2 = 0, g1 = 0; // dy[s + 3], dy[s + 2], dy[s + 1]: zero past t = l − 1
+        let g3 = 0,
+          g2 = 0,
+          g1 = 0; // dy[s + 3], dy[s + 2], dy[s + 1]: zero past t = l − 1
         for (let s = L - 1; s >= 0; s--) {
           const g0 = gv[row + s];
           dx[row + s] = w3 * g0 + w2 * g1 + w1 * g2 + w0 * g3;
-          g3 = g2; g2 = g1; g1 = g0;
+          g3 = g2;
+          g2 = g1;
+          g1 = g0;
         }
         // a3 pairs dy[t] with x[t], a0 with x[t − 3]
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, sum = 0, x3 = 0, x2 = 0, x1 = 0;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0,
+          sum = 0,
+          x3 = 0,
+          x2 = 0,
+          x1 = 0;
         for (let t = 0; t < L; t++) {
-          const g = gv[row + t], x0 = xv[row + t];
-          a0 += g * x3; a1 += g * x2; a2 += g * x1; a3 += g * x0; sum += g;
-          x3 = x2; x2 = x1; x1 = x0;
+          const g = gv[row + t],
+            x0 = xv[row + t];
+          a0 += g * x3;
+          a1 += g * x2;
+          a2 += g * x1;
+          a3 += g * x0;
+          sum += g;
+          x3 = x2;
+          x2 = x1;
+          x1 = x0;
         }
         // tap j of a k-tap kernel is a[4 − k + j]
         if (K === 4) tw[0] += a0;
@@ -97,7 +122,8 @@ function backwardChannels(shapes: number[][], [gv, xv, wv]: Float32Array[], [dx,
         dx.fill(0, row, row + L);
         // tap j carries x[s] to y[s + lag − j], which exists for s < L − lag + j
         for (let j = 0; j < K; j++) {
-          const wj = wv[wo + j], shift = lag - j;
+          const wj = wv[wo + j],
+            shift = lag - j;
           for (let s = 0; s < L - shift; s++) dx[row + s] += wj * gv[row + s + shift];
         }
         for (let j = 0; j < K; j++) {

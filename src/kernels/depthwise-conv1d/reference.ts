@@ -13,8 +13,13 @@ import { checkArgs } from "./spec";
 
 /** The sum of shifted products, from a start of (d, 1): the bias, or zeros. */
 function shiftedTaps(x: tf.Tensor, w: tf.Tensor, start: tf.Tensor): tf.Tensor {
-  const [b, d, l] = x.shape, k = w.shape[1] as number;
-  const padded = tf.pad(x, [[0, 0], [0, 0], [k - 1, 0]]); // (b, d, l + k − 1): k − 1 zeros before t = 0
+  const [b, d, l] = x.shape,
+    k = w.shape[1] as number;
+  const padded = tf.pad(x, [
+    [0, 0],
+    [0, 0],
+    [k - 1, 0],
+  ]); // (b, d, l + k − 1): k − 1 zeros before t = 0
   let y = start; // (d, 1), broadcast below
   for (let j = 0; j < k; j++) {
     const tap = tf.slice(w, [0, j], [d, 1]); // (d, 1)

@@ -18,13 +18,18 @@ const show = (shape: number[]) => `(${shape.join(", ")})`;
  * sizes. `fn` names the public function in the error.
  */
 export function checkArgs(fn: string, x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): { b: number; d: number; l: number; k: number } {
-  const named: [string, tf.Tensor | undefined][] = [["x", x], ["w", w], ["bias", bias]];
+  const named: [string, tf.Tensor | undefined][] = [
+    ["x", x],
+    ["w", w],
+    ["bias", bias],
+  ];
   for (const [name, t] of named) {
     if (t === undefined && name === "bias") continue;
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
   }
-  const xs = x.shape as number[], ws = w.shape as number[];
+  const xs = x.shape as number[],
+    ws = w.shape as number[];
   if (xs.length !== 3 || xs.some((s) => s < 1)) {
     throw new Error(`${fn}: x must have shape (b, d, l) with every size ≥ 1, got ${show(xs)}`);
   }

@@ -11,8 +11,10 @@ function weights([[, N]]: number[][], [cr, ci, br, bi, pr, pi]: Float32Array[], 
     for (let n = 0; n < N; n++) {
       const k = h * N + n;
       const pairs = [
-        [cr[k], ci[k], br[k], bi[k]], [cr[k], ci[k], pr[k], pi[k]],
-        [pr[k], pi[k], br[k], bi[k]], [pr[k], pi[k], pr[k], pi[k]],
+        [cr[k], ci[k], br[k], bi[k]],
+        [cr[k], ci[k], pr[k], pi[k]],
+        [pr[k], pi[k], br[k], bi[k]],
+        [pr[k], pi[k], pr[k], pi[k]],
       ];
       for (let m = 0; m < 4; m++) {
         const [xr, xi, yr, yi] = pairs[m];
@@ -29,14 +31,23 @@ function weights([[, N]]: number[][], [cr, ci, br, bi, pr, pi]: Float32Array[], 
  * Outputs the six planes (H, N) in the order of WEIGHT_INPUTS.
  */
 function weightsGrad(
-  [[, N]]: number[][], [cr, ci, br, bi, pr, pi, g]: Float32Array[], [gcr, gci, gbr, gbi, gpr, gpi]: Float32Array[], from: number, to: number,
+  [[, N]]: number[][],
+  [cr, ci, br, bi, pr, pi, g]: Float32Array[],
+  [gcr, gci, gbr, gbi, gpr, gpi]: Float32Array[],
+  from: number,
+  to: number,
 ): void {
   for (let h = from; h < to; h++) {
     for (let n = 0; n < N; n++) {
       const k = h * N + n;
       const at = (m: number) => 2 * ((h * 4 + m) * N + n);
-      const g0r = g[at(0)], g0i = g[at(0) + 1], g1r = g[at(1)], g1i = g[at(1) + 1];
-      const g2r = g[at(2)], g2i = g[at(2) + 1], g3r = g[at(3)];
+      const g0r = g[at(0)],
+        g0i = g[at(0) + 1],
+        g1r = g[at(1)],
+        g1i = g[at(1) + 1];
+      const g2r = g[at(2)],
+        g2i = g[at(2) + 1],
+        g3r = g[at(3)];
       gcr[k] = g0r * br[k] + g0i * bi[k] + g1r * pr[k] + g1i * pi[k];
       gci[k] = g0r * bi[k] - g0i * br[k] + g1r * pi[k] - g1i * pr[k];
       gbr[k] = g0r * cr[k] - g0i * ci[k] + g2r * pr[k] - g2i * pi[k];
@@ -54,13 +65,25 @@ function woodbury([[, H, , L]]: number[][], [S, z]: Float32Array[], out: Float32
   for (let h = from; h < to; h++) {
     const row = h * 4 * L;
     for (let l = 0; l < L; l++) {
-      const ar = (1 + z[2 * l]) / 2, ai = z[2 * l + 1] / 2;
-      const i0 = row + l, i1 = i0 + L, i2 = i1 + L, i3 = i2 + L;
-      const s1r = S[i1], s1i = S[plane + i1], s2r = S[i2], s2i = S[plane + i2], s3r = S[i3], s3i = S[plane + i3];
+      const ar = (1 + z[2 * l]) / 2,
+        ai = z[2 * l + 1] / 2;
+      const i0 = row + l,
+        i1 = i0 + L,
+        i2 = i1 + L,
+        i3 = i2 + L;
+      const s1r = S[i1],
+        s1i = S[plane + i1],
+        s2r = S[i2],
+        s2i = S[plane + i2],
+        s3r = S[i3],
+        s3i = S[plane + i3];
       // q = S₁·(a·S₂) / (1 + a·S₃)
-      const tr = ar * s2r - ai * s2i, ti = ar * s2i + ai * s2r;
-      const nr = s1r * tr - s1i * ti, ni = s1r * ti + s1i * tr;
-      const dr = 1 + ar * s3r - ai * s3i, di = ar * s3i + ai * s3r;
+      const tr = ar * s2r - ai * s2i,
+        ti = ar * s2i + ai * s2r;
+      const nr = s1r * tr - s1i * ti,
+        ni = s1r * ti + s1i * tr;
+      const dr = 1 + ar * s3r - ai * s3i,
+        di = ar * s3i + ai * s3r;
       const dd = dr * dr + di * di;
       out[h * L + l] = S[i0] - (nr * dr + ni * di) / dd;
       out[H * L + h * L + l] = S[plane + i0] - (ni * dr - nr * di) / dd;
@@ -77,23 +100,43 @@ function woodburyGrad([[, H, , L]]: number[][], [S, z, g]: Float32Array[], out: 
   for (let h = from; h < to; h++) {
     const row = h * 4 * L;
     for (let l = 0; l < L; l++) {
-      const ar = (1 + z[2 * l]) / 2, ai = z[2 * l + 1] / 2;
-      const i0 = row + l, i1 = i0 + L, i2 = i1 + L, i3 = i2 + L;
-      const s1r = S[i1], s1i = S[plane + i1], s2r = S[i2], s2i = S[plane + i2], s3r = S[i3], s3i = S[plane + i3];
-      const dr = 1 + ar * s3r - ai * s3i, di = ar * s3i + ai * s3r;
+      const ar = (1 + z[2 * l]) / 2,
+        ai = z[2 * l + 1] / 2;
+      const i0 = row + l,
+        i1 = i0 + L,
+        i2 = i1 + L,
+        i3 = i2 + L;
+      const s1r = S[i1],
+        s1i = S[plane + i1],
+        s2r = S[i2],
+        s2i = S[plane + i2],
+        s3r = S[i3],
+        s3i = S[plane + i3];
+      const dr = 1 + ar * s3r - ai * s3i,
+        di = ar * s3i + ai * s3r;
       const dd = dr * dr + di * di;
       // d1 = a·S₂/D, d2 = a·S₁/D (complex division: x·conj(D)/|D|²)
-      const t2r = ar * s2r - ai * s2i, t2i = ar * s2i + ai * s2r;
-      const t1r = ar * s1r - ai * s1i, t1i = ar * s1i + ai * s1r;
-      const d1r = (t2r * dr + t2i * di) / dd, d1i = (t2i * dr - t2r * di) / dd;
-      const d2r = (t1r * dr + t1i * di) / dd, d2i = (t1i * dr - t1r * di) / dd;
-      const d3r = d1r * d2r - d1i * d2i, d3i = d1r * d2i + d1i * d2r;
-      const gr = g[h * L + l], gi = g[H * L + h * L + l];
+      const t2r = ar * s2r - ai * s2i,
+        t2i = ar * s2i + ai * s2r;
+      const t1r = ar * s1r - ai * s1i,
+        t1i = ar * s1i + ai * s1r;
+      const d1r = (t2r * dr + t2i * di) / dd,
+        d1i = (t2i * dr - t2r * di) / dd;
+      const d2r = (t1r * dr + t1i * di) / dd,
+        d2i = (t1i * dr - t1r * di) / dd;
+      const d3r = d1r * d2r - d1i * d2i,
+        d3i = d1r * d2i + d1i * d2r;
+      const gr = g[h * L + l],
+        gi = g[H * L + h * L + l];
       // g_Sⱼ = conj(dⱼ)·g with d₀ = 1, d₁ = −d1, d₂ = −d2, d₃ = d3
-      out[i0] = gr; out[plane + i0] = gi;
-      out[i1] = -(d1r * gr + d1i * gi); out[plane + i1] = -(d1r * gi - d1i * gr);
-      out[i2] = -(d2r * gr + d2i * gi); out[plane + i2] = -(d2r * gi - d2i * gr);
-      out[i3] = d3r * gr + d3i * gi; out[plane + i3] = d3r * gi - d3i * gr;
+      out[i0] = gr;
+      out[plane + i0] = gi;
+      out[i1] = -(d1r * gr + d1i * gi);
+      out[plane + i1] = -(d1r * gi - d1i * gr);
+      out[i2] = -(d2r * gr + d2i * gi);
+      out[plane + i2] = -(d2r * gi - d2i * gr);
+      out[i3] = d3r * gr + d3i * gi;
+      out[plane + i3] = d3r * gi - d3i * gr;
     }
   }
 }

@@ -51,10 +51,16 @@ export function hasDPLRSpectrumKernels(): boolean {
 export function dplrSpectrum(lambda: tf.Tensor, P: CTensor, B: CTensor, C: CTensor, step: tf.Tensor, z: tf.Tensor): tf.Tensor {
   if (!hasDPLRSpectrumKernels()) throw new Error(`dplrSpectrum: no fused kernels on the ${tf.getBackend()} backend; use kGenDPLR`);
   const [H, N] = lambda.shape;
-  if (lambda.rank !== 3 || lambda.shape[2] !== 2) throw new Error(`dplrSpectrum: lambda must have shape (H, N, 2), got (${lambda.shape.join(", ")})`);
-  for (const [name, t] of [["P", P], ["B", B], ["C", C]] as const) {
+  if (lambda.rank !== 3 || lambda.shape[2] !== 2)
+    throw new Error(`dplrSpectrum: lambda must have shape (H, N, 2), got (${lambda.shape.join(", ")})`);
+  for (const [name, t] of [
+    ["P", P],
+    ["B", B],
+    ["C", C],
+  ] as const) {
     for (const part of ["re", "im"] as const) {
-      if (t[part].shape.join() !== `${H},${N}`) throw new Error(`dplrSpectrum: ${name}.${part} must have shape (${H}, ${N}), got (${t[part].shape.join(", ")})`);
+      if (t[part].shape.join() !== `${H},${N}`)
+        throw new Error(`dplrSpectrum: ${name}.${part} must have shape (${H}, ${N}), got (${t[part].shape.join(", ")})`);
     }
   }
   if (step.shape.join() !== String(H)) throw new Error(`dplrSpectrum: step must have shape (${H}), got (${step.shape.join(", ")})`);

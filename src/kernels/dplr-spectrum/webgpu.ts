@@ -101,7 +101,9 @@ const NAMES = [...WEIGHT_INPUTS];
 
 registerWebGPUKernel(WEIGHTS, NAMES, ([shape]) => {
   const [H, N] = shape;
-  return [{ program: flatProgram("dplrWeights", NAMES, [H, 4, N, 2], WEIGHTS_BODY, "N : i32,"), inputs: [0, 1, 2, 3, 4, 5], uniforms: [N] }];
+  return [
+    { program: flatProgram("dplrWeights", NAMES, [H, 4, N, 2], WEIGHTS_BODY, "N : i32,"), inputs: [0, 1, 2, 3, 4, 5], uniforms: [N] },
+  ];
 });
 
 registerWebGPUKernel(WEIGHTS_GRAD, [...NAMES, "g"], ([shape]) => {
@@ -115,10 +117,18 @@ registerWebGPUKernel(WEIGHTS_GRAD, [...NAMES, "g"], ([shape]) => {
 
 registerWebGPUKernel(WOODBURY, ["s", "z"], ([shape]) => {
   const [, H, , L] = shape;
-  return [{ program: flatProgram("dplrWoodbury", ["s", "z"], [2, H, L], WOODBURY_BODY, "H : i32, L : i32,"), inputs: [0, 1], uniforms: [H, L] }];
+  return [
+    { program: flatProgram("dplrWoodbury", ["s", "z"], [2, H, L], WOODBURY_BODY, "H : i32, L : i32,"), inputs: [0, 1], uniforms: [H, L] },
+  ];
 });
 
 registerWebGPUKernel(WOODBURY_GRAD, ["s", "z", "g"], ([shape]) => {
   const [, H, , L] = shape;
-  return [{ program: flatProgram("dplrWoodburyGrad", ["s", "z", "g"], [2, H, 4, L], WOODBURY_GRAD_BODY, "H : i32, L : i32,"), inputs: [0, 1, 2], uniforms: [H, L] }];
+  return [
+    {
+      program: flatProgram("dplrWoodburyGrad", ["s", "z", "g"], [2, H, 4, L], WOODBURY_GRAD_BODY, "H : i32, L : i32,"),
+      inputs: [0, 1, 2],
+      uniforms: [H, L],
+    },
+  ];
 });

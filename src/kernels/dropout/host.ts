@@ -38,7 +38,9 @@ function keepMask(h: number, limitHalf: number, limitLow: number): number {
 function apply(x: Float32Array, y: Float32Array, seed: number, threshold: number, scale: number, from: number, to: number): void {
   const bits = new Int32Array(y.buffer, y.byteOffset, y.length);
   const [start, end] = unitElements(from, to, x.length);
-  const limit = threshold ^ SIGN, limitHalf = limit >> 1, limitLow = limit & 1;
+  const limit = threshold ^ SIGN,
+    limitHalf = limit >> 1,
+    limitLow = limit & 1;
   for (let i = start; i < end; i++) {
     y[i] = x[i] * scale;
     bits[i] &= keepMask(hash32(hash32(i) ^ seed), limitHalf, limitLow);

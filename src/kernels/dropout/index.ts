@@ -25,8 +25,10 @@ tf.registerGradient({
 });
 
 function checkArgs(x: tf.Tensor, rate: number, seed: number): void {
-  if (!(x instanceof tf.Tensor) || x.dtype !== "float32") throw new Error(`seededDropout: x must be a float32 tf.Tensor, got ${x instanceof tf.Tensor ? x.dtype : typeof x}`);
-  if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new Error(`seededDropout: rate must be a number in [0, 1), got ${String(rate)}`);
+  if (!(x instanceof tf.Tensor) || x.dtype !== "float32")
+    throw new Error(`seededDropout: x must be a float32 tf.Tensor, got ${x instanceof tf.Tensor ? x.dtype : typeof x}`);
+  if (typeof rate !== "number" || !(rate >= 0 && rate < 1))
+    throw new Error(`seededDropout: rate must be a number in [0, 1), got ${String(rate)}`);
   if (typeof seed !== "number" || !Number.isInteger(seed)) throw new Error(`seededDropout: seed must be an integer, got ${String(seed)}`);
 }
 

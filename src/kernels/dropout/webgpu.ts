@@ -17,8 +17,10 @@ fn main(index : i32) {
   }
 }`;
 
-registerWebGPUKernel(KERNEL, ["x"], ([shape], attrs) => [{
-  program: flatProgram("seededDropout", ["x"], shape, BODY, "seed : i32, threshold : i32, scaleBits : i32,"),
-  inputs: [0],
-  uniforms: [attrs.seed as number, attrs.threshold as number, attrs.scaleBits as number],
-}]);
+registerWebGPUKernel(KERNEL, ["x"], ([shape], attrs) => [
+  {
+    program: flatProgram("seededDropout", ["x"], shape, BODY, "seed : i32, threshold : i32, scaleBits : i32,"),
+    inputs: [0],
+    uniforms: [attrs.seed as number, attrs.threshold as number, attrs.scaleBits as number],
+  },
+]);

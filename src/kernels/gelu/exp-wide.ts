@@ -18,7 +18,8 @@ const STEP = Math.LN2 / STEPS;
 // Adding then subtracting 1.5·2⁵² rounds a double to the nearest integer, faster than Math.round.
 const ROUND = 6755399441055744.0;
 /** The clamp on x: e^−745 is float64's smallest subnormal, e^709 just under its largest number. */
-const X_MIN = -745, X_MAX = 709;
+const X_MIN = -745,
+  X_MAX = 709;
 /** 2ⁿ for n = N_MIN.., enough for every n that x in [X_MIN, X_MAX] gives. */
 const N_MIN = -1076;
 const POW2_INT = Float64Array.from({ length: 1024 - N_MIN + 1 }, (_, i) => Math.pow(2, i + N_MIN));
@@ -29,6 +30,7 @@ const POW2_FRAC = Float64Array.from({ length: STEPS }, (_, j) => Math.pow(2, j /
 export function expWide(x: number): number {
   const c = Math.min(Math.max(x, X_MIN), X_MAX);
   const kf = c * INV_STEP + ROUND - ROUND;
-  const r = c - kf * STEP, k = kf | 0;
+  const r = c - kf * STEP,
+    k = kf | 0;
   return POW2_INT[(k >> 6) - N_MIN] * POW2_FRAC[k & 63] * (1 + r * (1 + r * (0.5 + r * (1 / 6))));
 }

@@ -13,8 +13,10 @@ import { expWide } from "./exp-wide";
 import { GELU_CUBIC, GELU_SCALE, GRAD_KERNEL, KERNEL } from "./names";
 
 // −2u = x·(A + B·x²), and 2√(2/π)(1 + 3·0.044715x²) = C + D·x²
-const A = -2 * GELU_SCALE, B = -2 * GELU_SCALE * GELU_CUBIC;
-const C = 2 * GELU_SCALE, D = 6 * GELU_SCALE * GELU_CUBIC;
+const A = -2 * GELU_SCALE,
+  B = -2 * GELU_SCALE * GELU_CUBIC;
+const C = 2 * GELU_SCALE,
+  D = 6 * GELU_SCALE * GELU_CUBIC;
 
 /** x (n) → y (n): the units [from, to). */
 function forward(x: Float32Array, y: Float32Array, from: number, to: number): void {
@@ -29,8 +31,10 @@ function forward(x: Float32Array, y: Float32Array, from: number, to: number): vo
 function backward(dy: Float32Array, x: Float32Array, dx: Float32Array, from: number, to: number): void {
   const [start, end] = unitElements(from, to, x.length);
   for (let i = start; i < end; i++) {
-    const v = x[i], v2 = v * v;
-    const e = expWide(v * (A + B * v2)), s = 1 / (1 + e);
+    const v = x[i],
+      v2 = v * v;
+    const e = expWide(v * (A + B * v2)),
+      s = 1 / (1 + e);
     // e·s = 1 − s first: e alone may be near float64's largest number, and x·e would overflow
     dx[i] = dy[i] * (s + v * (e * s) * s * (C + D * v2));
   }

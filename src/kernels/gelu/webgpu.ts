@@ -32,9 +32,7 @@ fn main(index : i32) {
   }
 }`;
 
-registerWebGPUKernel(KERNEL, ["x"], ([shape]) => [
-  { program: flatProgram("geluTanh", ["x"], shape, FORWARD), inputs: [0] },
-]);
+registerWebGPUKernel(KERNEL, ["x"], ([shape]) => [{ program: flatProgram("geluTanh", ["x"], shape, FORWARD), inputs: [0] }]);
 
 registerWebGPUKernel(GRAD_KERNEL, ["dy", "x"], ([shape]) => [
   { program: flatProgram("geluTanhGrad", ["dy", "x"], shape, BACKWARD), inputs: [0, 1] },

@@ -14,7 +14,9 @@ import { GRAD_KERNEL, KERNEL } from "./names";
 /** x (rows, 2h) → y (rows, h): the rows [r0, r1). */
 function forward(x: Float32Array, y: Float32Array, h: number, r0: number, r1: number): void {
   for (let r = r0; r < r1; r++) {
-    const a = r * 2 * h, g = a + h, o = r * h;
+    const a = r * 2 * h,
+      g = a + h,
+      o = r * h;
     for (let j = 0; j < h; j++) y[o + j] = x[a + j] / (1 + expWide(-x[g + j]));
   }
 }
@@ -22,9 +24,13 @@ function forward(x: Float32Array, y: Float32Array, h: number, r0: number, r1: nu
 /** dy (rows, h), x (rows, 2h) → dx (rows, 2h): the rows [r0, r1). */
 function backward(dy: Float32Array, x: Float32Array, dx: Float32Array, h: number, r0: number, r1: number): void {
   for (let r = r0; r < r1; r++) {
-    const a = r * 2 * h, g = a + h, o = r * h;
+    const a = r * 2 * h,
+      g = a + h,
+      o = r * h;
     for (let j = 0; j < h; j++) {
-      const e = expWide(-x[g + j]), s = 1 / (1 + e), d = dy[o + j] * s;
+      const e = expWide(-x[g + j]),
+        s = 1 / (1 + e),
+        d = dy[o + j] * s;
       dx[a + j] = d;
       dx[g + j] = d * x[a + j] * (e * s); // e·s = 1 − s ≤ 1, where e alone may be near float64's largest number
     }
@@ -34,7 +40,8 @@ function backward(dy: Float32Array, x: Float32Array, dx: Float32Array, h: number
 /** h (half the last axis of x), the rows of x, the rows a unit (from h alone, never the thread count), the units. */
 function layout(shape: number[], attrs: Attrs): { h: number; rows: number; per: number; units: number } {
   const h = attrs.half as number;
-  const rows = sizeOf(shape) / (2 * h), per = rowsPerUnit(2 * h);
+  const rows = sizeOf(shape) / (2 * h),
+    per = rowsPerUnit(2 * h);
   return { h, rows, per, units: Math.ceil(rows / per) };
 }
 

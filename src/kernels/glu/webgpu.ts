@@ -36,5 +36,9 @@ registerWebGPUKernel(KERNEL, ["x"], ([shape], attrs) => {
 });
 
 registerWebGPUKernel(GRAD_KERNEL, ["dy", "x"], ([, shape], attrs) => [
-  { program: flatProgram("gatedLinearUnitGrad", ["dy", "x"], shape, BACKWARD, "h : i32,"), inputs: [0, 1], uniforms: [attrs.half as number] },
+  {
+    program: flatProgram("gatedLinearUnitGrad", ["dy", "x"], shape, BACKWARD, "h : i32,"),
+    inputs: [0, 1],
+    uniforms: [attrs.half as number],
+  },
 ]);

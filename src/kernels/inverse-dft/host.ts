@@ -21,15 +21,19 @@ function rowsOf(shape: number[]): { rows: number; L: number } {
 /** Inputs re, im (..., L) → y (..., L): the row pairs [from, to). */
 function forward(shape: number[], xr: Float32Array, xi: Float32Array, y: Float32Array, from: number, to: number): void {
   const { rows, L } = rowsOf(shape);
-  const zr = new Float64Array(L), zi = new Float64Array(L);
+  const zr = new Float64Array(L),
+    zi = new Float64Array(L);
   for (let r1 = 2 * from; r1 < rows && r1 < 2 * to; r1 += 2) {
     const r2 = r1 + 1 < rows ? r1 + 1 : -1;
-    const o1 = r1 * L, o2 = r2 * L;
+    const o1 = r1 * L,
+      o2 = r2 * L;
     for (let k = 0; k < L; k++) {
       const n = k === 0 ? 0 : L - k; // −k mod L
       // S1 = Hermitian part of row r1, S2 of row r2; Z = S1 + i·S2
-      const s1r = 0.5 * (xr[o1 + k] + xr[o1 + n]), s1i = 0.5 * (xi[o1 + k] - xi[o1 + n]);
-      const s2r = r2 < 0 ? 0 : 0.5 * (xr[o2 + k] + xr[o2 + n]), s2i = r2 < 0 ? 0 : 0.5 * (xi[o2 + k] - xi[o2 + n]);
+      const s1r = 0.5 * (xr[o1 + k] + xr[o1 + n]),
+        s1i = 0.5 * (xi[o1 + k] - xi[o1 + n]);
+      const s2r = r2 < 0 ? 0 : 0.5 * (xr[o2 + k] + xr[o2 + n]),
+        s2i = r2 < 0 ? 0 : 0.5 * (xi[o2 + k] - xi[o2 + n]);
       zr[k] = s1r - s2i;
       zi[k] = s1i + s2r;
     }
@@ -43,11 +47,14 @@ function forward(shape: number[], xr: Float32Array, xi: Float32Array, y: Float32
 function backward(shape: number[], g: Float32Array, out: Float32Array, from: number, to: number): void {
   const { rows, L } = rowsOf(shape);
   const size = g.length;
-  const gr = out.subarray(0, size), gi = out.subarray(size);
-  const zr = new Float64Array(L), zi = new Float64Array(L);
+  const gr = out.subarray(0, size),
+    gi = out.subarray(size);
+  const zr = new Float64Array(L),
+    zi = new Float64Array(L);
   for (let r1 = 2 * from; r1 < rows && r1 < 2 * to; r1 += 2) {
     const r2 = r1 + 1 < rows ? r1 + 1 : -1;
-    const o1 = r1 * L, o2 = r2 * L;
+    const o1 = r1 * L,
+      o2 = r2 * L;
     for (let k = 0; k < L; k++) {
       zr[k] = g[o1 + k];
       zi[k] = r2 < 0 ? 0 : g[o2 + k];
@@ -55,7 +62,10 @@ function backward(shape: number[], g: Float32Array, out: Float32Array, from: num
     dftInPlace(zr, zi);
     for (let k = 0; k < L; k++) {
       const n = k === 0 ? 0 : L - k;
-      const ar = zr[k], ai = zi[k], cr = zr[n], ci = -zi[n]; // a = Z[k], c = conj Z[−k]
+      const ar = zr[k],
+        ai = zi[k],
+        cr = zr[n],
+        ci = -zi[n]; // a = Z[k], c = conj Z[−k]
       gr[o1 + k] = (0.5 * (ar + cr)) / L;
       gi[o1 + k] = (0.5 * (ai + ci)) / L;
       if (r2 >= 0) {

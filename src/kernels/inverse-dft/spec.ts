@@ -14,7 +14,10 @@ export { GRAD_KERNEL, KERNEL } from "./names";
 
 /** Checks that re and im are float32 tensors of the same shape with at least one axis. */
 export function checkArgs(fn: string, re: tf.Tensor, im: tf.Tensor): void {
-  for (const [name, t] of [["re", re], ["im", im]] as const) {
+  for (const [name, t] of [
+    ["re", re],
+    ["im", im],
+  ] as const) {
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
   }

@@ -78,7 +78,11 @@ function quadProgram(key: string, vars: string[], shape: number[], outShape: num
   const L = shape[shape.length - 1];
   const rows = L === 0 ? 0 : shape.reduce((a, b) => a * b, 1) / L;
   const threads = rows * Math.ceil(L / 4);
-  const program = { ...flatProgram(key, vars, [Math.max(threads, 1)], body, UNIFORMS), outputShape: outShape, dispatchLayout: { x: outShape.map((_, i) => i) } };
+  const program = {
+    ...flatProgram(key, vars, [Math.max(threads, 1)], body, UNIFORMS),
+    outputShape: outShape,
+    dispatchLayout: { x: outShape.map((_, i) => i) },
+  };
   return { program, uniforms: [L, threads] };
 }
 

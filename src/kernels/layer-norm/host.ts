@@ -9,8 +9,10 @@ import { GRAD_KERNEL, KERNEL } from "./names";
 
 /** Rows (..., h) of x, the rows a block, the blocks, from the shape alone (never the thread count). */
 function blocksOf(shape: number[]): { h: number; rows: number; per: number; blocks: number } {
-  const h = shape[shape.length - 1], size = sizeOf(shape);
-  const rows = size === 0 ? 0 : size / h, per = rowsPerUnit(h);
+  const h = shape[shape.length - 1],
+    size = sizeOf(shape);
+  const rows = size === 0 ? 0 : size / h,
+    per = rowsPerUnit(h);
   return { h, rows, per, blocks: Math.ceil(rows / per) };
 }
 
@@ -22,7 +24,11 @@ const channelsPerUnit = (blocks: number) => rowsPerUnit(2 * blocks);
 
 /** The mean of the row x[base, base + h). */
 function rowMean(x: Float32Array, base: number, h: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = base;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    j = base;
   const end = base + h;
   for (; j + 4 <= end; j += 4) {
     s0 += x[j];
@@ -36,10 +42,17 @@ function rowMean(x: Float32Array, base: number, h: number): number {
 
 /** 1/√(σ² + eps) of the row x[base, base + h) with mean μ, σ² from this second pass. */
 function rowRstd(x: Float32Array, base: number, h: number, mean: number, eps: number): number {
-  let q0 = 0, q1 = 0, q2 = 0, q3 = 0, j = base;
+  let q0 = 0,
+    q1 = 0,
+    q2 = 0,
+    q3 = 0,
+    j = base;
   const end = base + h;
   for (; j + 4 <= end; j += 4) {
-    const d0 = x[j] - mean, d1 = x[j + 1] - mean, d2 = x[j + 2] - mean, d3 = x[j + 3] - mean;
+    const d0 = x[j] - mean,
+      d1 = x[j + 1] - mean,
+      d2 = x[j + 2] - mean,
+      d3 = x[j + 3] - mean;
     q0 += d0 * d0;
     q1 += d1 * d1;
     q2 += d2 * d2;
@@ -53,9 +66,19 @@ function rowRstd(x: Float32Array, base: number, h: number, mean: number, eps: nu
 }
 
 /** y = (x − μ)·r · scale + bias for the rows [r0, r1). x, y (rows, h); scale, bias (h). */
-function forward(x: Float32Array, scale: Float32Array, bias: Float32Array, y: Float32Array, h: number, eps: number, r0: number, r1: number): void {
+function forward(
+  x: Float32Array,
+  scale: Float32Array,
+  bias: Float32Array,
+  y: Float32Array,
+  h: number,
+  eps: number,
+  r0: number,
+  r1: number,
+): void {
   for (let base = r0 * h; base < r1 * h; base += h) {
-    const mean = rowMean(x, base, h), rstd = rowRstd(x, base, h, mean, eps);
+    const mean = rowMean(x, base, h),
+      rstd = rowRstd(x, base, h, mean, eps);
     for (let j = 0; j < h; j++) y[base + j] = (x[base + j] - mean) * rstd * scale[j] + bias[j];
   }
 }
@@ -65,18 +88,34 @@ function forward(x: Float32Array, scale: Float32Array, bias: Float32Array, y: Fl
  * block's sums over those rows of dy·x̂ and dy into `partial` (2h): [dscale | dbias].
  */
 function backwardRows(
-  dy: Float32Array, x: Float32Array, scale: Float32Array, dx: Float32Array, partial: Float64Array,
-  h: number, eps: number, r0: number, r1: number,
+  dy: Float32Array,
+  x: Float32Array,
+  scale: Float32Array,
+  dx: Float32Array,
+  partial: Float64Array,
+  h: number,
+  eps: number,
+  r0: number,
+  r1: number,
 ): void {
-  const xhat = new Float64Array(h), g = new Float64Array(h);
+  const xhat = new Float64Array(h),
+    g = new Float64Array(h);
   for (let base = r0 * h; base < r1 * h; base += h) {
-    const mean = rowMean(x, base, h), rstd = rowRstd(x, base, h, mean, eps);
+    const mean = rowMean(x, base, h),
+      rstd = rowRstd(x, base, h, mean, eps);
     // Σ g and Σ g·x̂ over the row, two elements at a time; x̂ and g kept for dx
-    let sumG0 = 0, sumG1 = 0, sumGX0 = 0, sumGX1 = 0, j = 0;
+    let sumG0 = 0,
+      sumG1 = 0,
+      sumGX0 = 0,
+      sumGX1 = 0,
+      j = 0;
     for (; j + 2 <= h; j += 2) {
-      const d0 = dy[base + j], d1 = dy[base + j + 1];
-      const xh0 = (x[base + j] - mean) * rstd, xh1 = (x[base + j + 1] - mean) * rstd;
-      const g0 = d0 * scale[j], g1 = d1 * scale[j + 1];
+      const d0 = dy[base + j],
+        d1 = dy[base + j + 1];
+      const xh0 = (x[base + j] - mean) * rstd,
+        xh1 = (x[base + j + 1] - mean) * rstd;
+      const g0 = d0 * scale[j],
+        g1 = d1 * scale[j + 1];
       xhat[j] = xh0;
       xhat[j + 1] = xh1;
       g[j] = g0;
@@ -91,7 +130,9 @@ function backwardRows(
       partial[h + j + 1] += d1;
     }
     if (j < h) {
-      const d = dy[base + j], xh = (x[base + j] - mean) * rstd, gj = d * scale[j];
+      const d = dy[base + j],
+        xh = (x[base + j] - mean) * rstd,
+        gj = d * scale[j];
       xhat[j] = xh;
       g[j] = gj;
       sumG0 += gj;
@@ -99,15 +140,25 @@ function backwardRows(
       partial[j] += d * xh;
       partial[h + j] += d;
     }
-    const meanG = (sumG0 + sumG1) / h, meanGX = (sumGX0 + sumGX1) / h;
+    const meanG = (sumG0 + sumG1) / h,
+      meanGX = (sumGX0 + sumGX1) / h;
     for (let k = 0; k < h; k++) dx[base + k] = rstd * (g[k] - meanG - xhat[k] * meanGX);
   }
 }
 
 /** dscale[j], dbias[j] for the channels [c0, c1): the blocks' partials (blocks, 2h), added in block order. */
-function reducePartials(partials: Float64Array, dscale: Float32Array, dbias: Float32Array, h: number, blocks: number, c0: number, c1: number): void {
+function reducePartials(
+  partials: Float64Array,
+  dscale: Float32Array,
+  dbias: Float32Array,
+  h: number,
+  blocks: number,
+  c0: number,
+  c1: number,
+): void {
   for (let j = c0; j < c1; j++) {
-    let s = 0, b = 0;
+    let s = 0,
+      b = 0;
     for (let k = 0; k < blocks; k++) {
       s += partials[k * 2 * h + j];
       b += partials[k * 2 * h + h + j];
@@ -137,7 +188,10 @@ export const LAYER_NORM_GRAD_HOST: HostKernelSpec = {
   },
   run: (phase, b, from, to) => {
     const { h, rows, per, blocks } = blocksOf(b.shapes[1]);
-    const [dy, x, scale] = b.ins, [dx, dscale, dbias] = b.outs, partials = b.scratch[0], eps = b.attrs.eps as number;
+    const [dy, x, scale] = b.ins,
+      [dx, dscale, dbias] = b.outs,
+      partials = b.scratch[0],
+      eps = b.attrs.eps as number;
     if (phase === 0) {
       for (let k = from; k < to; k++) {
         backwardRows(dy, x, scale, dx, partials.subarray(k * 2 * h, (k + 1) * 2 * h), h, eps, k * per, Math.min((k + 1) * per, rows));

@@ -23,15 +23,24 @@ const show = (shape: number[]) => `(${shape.join(", ")})`;
  * number ≥ 0; returns h. `fn` names the public function in the error.
  */
 export function checkArgs(fn: string, x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor, eps: number): number {
-  for (const [name, t] of [["x", x], ["scale", scale], ["bias", bias]] as const) {
+  for (const [name, t] of [
+    ["x", x],
+    ["scale", scale],
+    ["bias", bias],
+  ] as const) {
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
   }
   if (x.rank < 1 || x.shape[x.rank - 1] < 1) throw new Error(`${fn}: x must have shape (..., h) with h ≥ 1, got ${show(x.shape)}`);
   const h = x.shape[x.rank - 1];
-  for (const [name, t] of [["scale", scale], ["bias", bias]] as const) {
-    if (t.rank !== 1 || t.shape[0] !== h) throw new Error(`${fn}: ${name} must have shape (h) = (${h}) to match x ${show(x.shape)}, got ${show(t.shape)}`);
+  for (const [name, t] of [
+    ["scale", scale],
+    ["bias", bias],
+  ] as const) {
+    if (t.rank !== 1 || t.shape[0] !== h)
+      throw new Error(`${fn}: ${name} must have shape (h) = (${h}) to match x ${show(x.shape)}, got ${show(t.shape)}`);
   }
-  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new Error(`${fn}: eps must be a finite number ≥ 0, got ${String(eps)}`);
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0)
+    throw new Error(`${fn}: eps must be a finite number ≥ 0, got ${String(eps)}`);
   return h;
 }

@@ -104,20 +104,34 @@ fn main(index : i32) {
 
 const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((a, b) => a * b, 1);
 
-registerWebGPUKernel(KERNEL, ["x", "scale", "bias"], ([shape], attrs) => [{
-  program: flatProgram("layerNorm", ["x", "scale", "bias"], shape, FORWARD, "eps : f32,", rowsOf(shape)),
-  inputs: [0, 1, 2],
-  uniforms: [f32(attrs.eps as number)],
-}]);
+registerWebGPUKernel(KERNEL, ["x", "scale", "bias"], ([shape], attrs) => [
+  {
+    program: flatProgram("layerNorm", ["x", "scale", "bias"], shape, FORWARD, "eps : f32,", rowsOf(shape)),
+    inputs: [0, 1, 2],
+    uniforms: [f32(attrs.eps as number)],
+  },
+]);
 
 // pool: 0 dy, 1 x, 2 scale, 3 stats, 4 dx, 5 partials, 6 dscale, 7 dbias
 registerWebGPUKernel(GRAD_KERNEL, ["dy", "x", "scale"], ([shape], attrs) => {
-  const h = shape[shape.length - 1], rows = rowsOf(shape);
-  const chunk = Math.ceil(Math.sqrt(rows)), chunks = Math.ceil(rows / chunk);
+  const h = shape[shape.length - 1],
+    rows = rowsOf(shape);
+  const chunk = Math.ceil(Math.sqrt(rows)),
+    chunks = Math.ceil(rows / chunk);
   return [
-    { program: flatProgram("layerNormStats", ["x"], [rows, 2], STATS, "eps : f32, h : i32,", rows), inputs: [1], uniforms: [f32(attrs.eps as number), h], output: false },
+    {
+      program: flatProgram("layerNormStats", ["x"], [rows, 2], STATS, "eps : f32, h : i32,", rows),
+      inputs: [1],
+      uniforms: [f32(attrs.eps as number), h],
+      output: false,
+    },
     { program: flatProgram("layerNormGradX", ["dy", "x", "scale", "stats"], shape, GRAD_X, "", rows), inputs: [0, 1, 2, 3] },
-    { program: flatProgram("layerNormPartials", ["dy", "x", "stats"], [chunks, 2, h], PARTIALS, "chunk : i32, rows : i32,"), inputs: [0, 1, 3], uniforms: [chunk, rows], output: false },
+    {
+      program: flatProgram("layerNormPartials", ["dy", "x", "stats"], [chunks, 2, h], PARTIALS, "chunk : i32, rows : i32,"),
+      inputs: [0, 1, 3],
+      uniforms: [chunk, rows],
+      output: false,
+    },
     { program: flatProgram("layerNormTotal", ["partials"], [h], TOTAL, "which : i32,"), inputs: [5], uniforms: [0] },
     { program: flatProgram("layerNormTotal", ["partials"], [h], TOTAL, "which : i32,"), inputs: [5], uniforms: [1] },
   ];

@@ -42,7 +42,8 @@ export function fastExp(x: number): number {
  * between s·lo and s·hi. NaN or infinite s fails the test too.
  */
 export function inTable(s: number, lo: number, hi: number): boolean {
-  const x1 = s * lo, x2 = s * hi;
+  const x1 = s * lo,
+    x2 = s * hi;
   return x1 > EXP_MIN && x1 < EXP_MAX && x2 > EXP_MIN && x2 < EXP_MAX;
 }
 

@@ -30,7 +30,8 @@ export { SCAN_GRAD_INPUTS, SCAN_INPUTS } from "./names";
 /** Loads row di of A (d, n) into dst at off; returns its least and greatest entries (NaN if any
  * entry is NaN), which `inTable` uses to test a whole row of exponents at once. */
 function loadRow(A: Float32Array, di: number, n: number, dst: Float64Array, off: number): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let k = 0; k < n; k++) {
     const v = A[di * n + k];
     dst[off + k] = v;
@@ -46,7 +47,15 @@ function loadRow(A: Float32Array, di: number, n: number, dst: Float64Array, off:
  * where softplus is linear). One tight loop per channel, ahead of the scan, keeps these calls out
  * of it.
  */
-function deltaRow(delta: Float32Array, base: number, l: number, bias: number, soft: boolean, dst: Float64Array, slope?: Float64Array): void {
+function deltaRow(
+  delta: Float32Array,
+  base: number,
+  l: number,
+  bias: number,
+  soft: boolean,
+  dst: Float64Array,
+  slope?: Float64Array,
+): void {
   if (!soft) {
     for (let t = 0; t < l; t++) dst[t] = delta[base + t] + bias;
     if (slope) slope.fill(1, 0, l);
@@ -101,7 +110,10 @@ class ForwardScratch {
   readonly dts1: Float64Array;
   readonly sig0: Float64Array; // sigmoid(z_t) of the pair: (l)
   readonly sig1: Float64Array;
-  constructor(readonly l: number, readonly n: number) {
+  constructor(
+    readonly l: number,
+    readonly n: number,
+  ) {
     this.BC = new Float64Array(l * 2 * n);
     this.P = new Float64Array(4 * n);
     this.dts0 = new Float64Array(l);
@@ -181,12 +193,16 @@ function loadBC(c: ForwardCall, bi: number): void {
 
 function forwardPair(c: ForwardCall, bi: number, d0: number, d1: number): void {
   const { d, l, n, soft, hasZ, u, delta, A, D, z, bias, BC, P, dts0, dts1, sig0, sig1, y, last } = c;
-  const base0 = (bi * d + d0) * l, base1 = (bi * d + d1) * l;
+  const base0 = (bi * d + d0) * l,
+    base1 = (bi * d + d1) * l;
   // P: A rows at 0 and n, states at 2n and 3n.
-  const pA1 = n, pH0 = 2 * n, pH1 = 3 * n;
+  const pA1 = n,
+    pH0 = 2 * n,
+    pH1 = 3 * n;
   const [lo0, hi0] = loadRow(A, d0, n, P, 0);
   const [lo1, hi1] = loadRow(A, d1, n, P, pA1);
-  const D0 = D[d0], D1 = D[d1];
+  const D0 = D[d0],
+    D1 = D[d1];
   deltaRow(delta, base0, l, bias[d0], soft, dts0);
   deltaRow(delta, base1, l, bias[d1], soft, dts1);
   if (hasZ) {
@@ -195,14 +211,20 @@ function forwardPair(c: ForwardCall, bi: number, d0: number, d1: number): void {
   }
   for (let k = 0; k < 2 * n; k++) P[pH0 + k] = 0;
   for (let t = 0; t < l; t++) {
-    const dt0 = dts0[t], dt1 = dts1[t];
-    const u0 = u[base0 + t], u1 = u[base1 + t];
-    const x0 = dt0 * u0, x1 = dt1 * u1;
-    const r = t * 2 * n, rc = r + n;
-    let acc0 = 0, acc1 = 0;
+    const dt0 = dts0[t],
+      dt1 = dts1[t];
+    const u0 = u[base0 + t],
+      u1 = u[base1 + t];
+    const x0 = dt0 * u0,
+      x1 = dt1 * u1;
+    const r = t * 2 * n,
+      rc = r + n;
+    let acc0 = 0,
+      acc1 = 0;
     if (inTable(dt0, lo0, hi0) && inTable(dt1, lo1, hi1)) {
       for (let k = 0; k < n; k++) {
-        const bk = BC[r + k], ck = BC[rc + k];
+        const bk = BC[r + k],
+          ck = BC[rc + k];
         const h0 = expInRange(dt0 * P[k]) * P[pH0 + k] + x0 * bk;
         const h1 = expInRange(dt1 * P[pA1 + k]) * P[pH1 + k] + x1 * bk;
         P[pH0 + k] = h0;
@@ -212,7 +234,8 @@ function forwardPair(c: ForwardCall, bi: number, d0: number, d1: number): void {
       }
     } else {
       for (let k = 0; k < n; k++) {
-        const bk = BC[r + k], ck = BC[rc + k];
+        const bk = BC[r + k],
+          ck = BC[rc + k];
         const h0 = Math.exp(dt0 * P[k]) * P[pH0 + k] + x0 * bk;
         const h1 = Math.exp(dt1 * P[pA1 + k]) * P[pH1 + k] + x1 * bk;
         P[pH0 + k] = h0;
@@ -230,7 +253,8 @@ function forwardPair(c: ForwardCall, bi: number, d0: number, d1: number): void {
     y[base0 + t] = acc0;
     y[base1 + t] = acc1;
   }
-  const lb0 = (bi * d + d0) * n, lb1 = (bi * d + d1) * n;
+  const lb0 = (bi * d + d0) * n,
+    lb1 = (bi * d + d1) * n;
   for (let k = 0; k < n; k++) {
     last[lb0 + k] = P[pH0 + k];
     last[lb1 + k] = P[pH1 + k];
@@ -245,7 +269,8 @@ function forwardUnits(buffers: HostKernelBuffers, from: number, to: number): voi
   const pairs = pairsOf(c.d);
   let loaded = -1;
   for (let i = from; i < to; i++) {
-    const bi = Math.floor(i / pairs), d0 = 2 * (i - bi * pairs);
+    const bi = Math.floor(i / pairs),
+      d0 = 2 * (i - bi * pairs);
     if (bi !== loaded) {
       loadBC(c, bi);
       loaded = bi;
@@ -257,7 +282,15 @@ function forwardUnits(buffers: HostKernelBuffers, from: number, to: number): voi
 // Slots of one step's row in the gradient scratch S, in units of n: the pair's decays and states,
 // then B, C and the gradients of B and C of the batch row. Keeping a step's data side by side in
 // one array lets the loops address everything from one base index.
-const E0 = 0, E1 = 1, H0 = 2, H1 = 3, BS = 4, CS = 5, DB = 6, DC = 7, SLOTS = 8;
+const E0 = 0,
+  E1 = 1,
+  H0 = 2,
+  H1 = 3,
+  BS = 4,
+  CS = 5,
+  DB = 6,
+  DC = 7,
+  SLOTS = 8;
 
 /** One thread's gradient scratch. */
 class GradScratch {
@@ -272,7 +305,10 @@ class GradScratch {
   readonly dsp1: Float64Array;
   readonly sig0: Float64Array; // sigmoid(z_t): (l)
   readonly sig1: Float64Array;
-  constructor(readonly l: number, readonly n: number) {
+  constructor(
+    readonly l: number,
+    readonly n: number,
+  ) {
     this.S = new Float64Array((l + 1) * SLOTS * n);
     this.P = new Float64Array(6 * n);
     this.dts0 = new Float64Array(l);
@@ -333,7 +369,8 @@ class GradCall extends ScanInputs {
 /** Starts batch row bi: h_{−1} = 0, B and C into their slots of S, dB and dC slots zeroed. */
 function startRow(c: GradCall, bi: number): void {
   const { l, n, B, C, S } = c;
-  const W = SLOTS * n, base = bi * n * l;
+  const W = SLOTS * n,
+    base = bi * n * l;
   S.fill(0, 0, W);
   for (let t = 0; t < l; t++) {
     const r = (t + 1) * W;
@@ -349,7 +386,8 @@ function startRow(c: GradCall, bi: number): void {
 /** Ends batch row bi: dB and dC from their slots of S into the (b, n, l) outputs. */
 function endRow(c: GradCall, bi: number): void {
   const { l, n, S, dB, dC } = c;
-  const W = SLOTS * n, base = bi * n * l;
+  const W = SLOTS * n,
+    base = bi * n * l;
   for (let t = 0; t < l; t++) {
     const r = (t + 1) * W;
     for (let k = 0; k < n; k++) {
@@ -363,7 +401,8 @@ function endRow(c: GradCall, bi: number): void {
 function replayPair(c: GradCall, bi: number, d0: number, d1: number): void {
   const { d, l, n, soft, hasZ, u, delta, A, z, bias, S, P, dts0, dts1, dsp0, dsp1, sig0, sig1 } = c;
   const W = SLOTS * n;
-  const base0 = (bi * d + d0) * l, base1 = (bi * d + d1) * l;
+  const base0 = (bi * d + d0) * l,
+    base1 = (bi * d + d1) * l;
   const [lo0, hi0] = loadRow(A, d0, n, P, 0);
   const [lo1, hi1] = loadRow(A, d1, n, P, n);
   deltaRow(delta, base0, l, bias[d0], soft, dts0, dsp0);
@@ -372,14 +411,20 @@ function replayPair(c: GradCall, bi: number, d0: number, d1: number): void {
     sigmoidRow(z, base0, l, sig0);
     sigmoidRow(z, base1, l, sig1);
   }
-  const oE1 = E1 * n, oH0 = H0 * n, oH1 = H1 * n, oB = BS * n;
+  const oE1 = E1 * n,
+    oH0 = H0 * n,
+    oH1 = H1 * n,
+    oB = BS * n;
   for (let t = 0; t < l; t++) {
-    const dt0 = dts0[t], dt1 = dts1[t];
+    const dt0 = dts0[t],
+      dt1 = dts1[t];
     const r = (t + 1) * W;
-    const x0 = dt0 * u[base0 + t], x1 = dt1 * u[base1 + t];
+    const x0 = dt0 * u[base0 + t],
+      x1 = dt1 * u[base1 + t];
     const fast = inTable(dt0, lo0, hi0) && inTable(dt1, lo1, hi1);
     for (let k = 0; k < n; k++) {
-      const i = r + k, p = i - W; // step t and step t − 1
+      const i = r + k,
+        p = i - W; // step t and step t − 1
       const e0 = fast ? expInRange(dt0 * P[k]) : Math.exp(dt0 * P[k]);
       const e1 = fast ? expInRange(dt1 * P[n + k]) : Math.exp(dt1 * P[n + k]);
       const bk = S[i + oB];
@@ -397,45 +442,78 @@ function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
   const { d, l, n, hasZ, u, D, z, gy, gLast, S, P, dts0, dts1, dsp0, dsp1, sig0, sig1, du, dDelta, dz, shares } = c;
   const W = SLOTS * n;
   const twin = d1 === d0;
-  const base0 = (bi * d + d0) * l, base1 = (bi * d + d1) * l;
-  const D0 = D[d0], D1 = D[d1];
-  const lb0 = (bi * d + d0) * n, lb1 = (bi * d + d1) * n;
+  const base0 = (bi * d + d0) * l,
+    base1 = (bi * d + d1) * l;
+  const D0 = D[d0],
+    D1 = D[d1];
+  const lb0 = (bi * d + d0) * n,
+    lb1 = (bi * d + d1) * n;
   // P: A rows at 0 and n (from the replay), ∂loss/∂h at 2n and 3n, dA shares at 4n and 5n.
-  const pA1 = n, pG0 = 2 * n, pG1 = 3 * n, pD0 = 4 * n, pD1 = 5 * n;
+  const pA1 = n,
+    pG0 = 2 * n,
+    pG1 = 3 * n,
+    pD0 = 4 * n,
+    pD1 = 5 * n;
   for (let k = 0; k < n; k++) {
     P[pG0 + k] = gLast[lb0 + k];
     P[pG1 + k] = twin ? 0 : gLast[lb1 + k];
     P[pD0 + k] = 0;
     P[pD1 + k] = 0;
   }
-  const oE1 = E1 * n, oH0 = H0 * n, oH1 = H1 * n, oB = BS * n, oC = CS * n, odB = DB * n, odC = DC * n;
-  let dD0 = 0, dD1 = 0, dBias0 = 0, dBias1 = 0;
+  const oE1 = E1 * n,
+    oH0 = H0 * n,
+    oH1 = H1 * n,
+    oB = BS * n,
+    oC = CS * n,
+    odB = DB * n,
+    odC = DC * n;
+  let dD0 = 0,
+    dD1 = 0,
+    dBias0 = 0,
+    dBias1 = 0;
   for (let t = l - 1; t >= 0; t--) {
-    const gy0 = gy[base0 + t], gy1 = twin ? 0 : gy[base1 + t];
-    let g0 = gy0, g1 = gy1, s0 = 0, s1 = 0; // g: gradient of y before the gate
-    const z0 = hasZ ? z[base0 + t] : 0, z1 = hasZ ? z[base1 + t] : 0;
+    const gy0 = gy[base0 + t],
+      gy1 = twin ? 0 : gy[base1 + t];
+    let g0 = gy0,
+      g1 = gy1,
+      s0 = 0,
+      s1 = 0; // g: gradient of y before the gate
+    const z0 = hasZ ? z[base0 + t] : 0,
+      z1 = hasZ ? z[base1 + t] : 0;
     if (hasZ) {
       s0 = sig0[t];
       s1 = sig1[t];
       g0 *= z0 * s0;
       g1 *= z1 * s1;
     }
-    const u0 = u[base0 + t], u1 = u[base1 + t];
-    const dt0 = dts0[t], dt1 = dts1[t];
-    const x0 = dt0 * u0, x1 = dt1 * u1;
+    const u0 = u[base0 + t],
+      u1 = u[base1 + t];
+    const dt0 = dts0[t],
+      dt1 = dts1[t];
+    const x0 = dt0 * u0,
+      x1 = dt1 * u1;
     const r = (t + 1) * W;
-    let y0 = 0, y1 = 0, sumA0 = 0, sumA1 = 0, sumB0 = 0, sumB1 = 0;
+    let y0 = 0,
+      y1 = 0,
+      sumA0 = 0,
+      sumA1 = 0,
+      sumB0 = 0,
+      sumB1 = 0;
     for (let k = 0; k < n; k++) {
       const i = r + k;
-      const ck = S[i + oC], bk = S[i + oB];
-      const g0k = P[pG0 + k] + g0 * ck, g1k = P[pG1 + k] + g1 * ck; // ∂loss/∂h_t, now with y_t
-      const h0 = S[i + oH0], h1 = S[i + oH1];
+      const ck = S[i + oC],
+        bk = S[i + oB];
+      const g0k = P[pG0 + k] + g0 * ck,
+        g1k = P[pG1 + k] + g1 * ck; // ∂loss/∂h_t, now with y_t
+      const h0 = S[i + oH0],
+        h1 = S[i + oH1];
       y0 += ck * h0;
       y1 += ck * h1;
       S[i + odC] += g0 * h0 + g1 * h1;
       // q = ∂loss/∂h_t · exp(δA) h_{t−1}, shared by the gradients of A and δ; exp(δA) h_{t−1}
       // is h_t − δ u B, which saves reading the previous row.
-      const q0 = g0k * (h0 - x0 * bk), q1 = g1k * (h1 - x1 * bk);
+      const q0 = g0k * (h0 - x0 * bk),
+        q1 = g1k * (h1 - x1 * bk);
       sumA0 += P[k] * q0;
       sumA1 += P[pA1 + k] * q1;
       P[pD0 + k] += dt0 * q0;
@@ -446,7 +524,8 @@ function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
       P[pG0 + k] = g0k * S[i + E0 * n];
       P[pG1 + k] = g1k * S[i + oE1];
     }
-    const i0 = base0 + t, i1 = base1 + t;
+    const i0 = base0 + t,
+      i1 = base1 + t;
     if (hasZ) {
       // silu'(z) = σ(z)(1 + z(1 − σ(z)))
       dz[i1] = gy1 * (y1 + D1 * u1) * s1 * (1 + z1 * (1 - s1));
@@ -454,7 +533,8 @@ function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
     }
     du[i1] = g1 * D1 + dt1 * sumB1;
     du[i0] = g0 * D0 + dt0 * sumB0;
-    const dd0 = (sumA0 + u0 * sumB0) * dsp0[t], dd1 = (sumA1 + u1 * sumB1) * dsp1[t];
+    const dd0 = (sumA0 + u0 * sumB0) * dsp0[t],
+      dd1 = (sumA1 + u1 * sumB1) * dsp1[t];
     dDelta[i1] = dd1;
     dDelta[i0] = dd0;
     dD0 += g0 * u0;
@@ -464,7 +544,9 @@ function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
   }
   // shares (b, d, n + 2): [dA row | dD | d deltaBias] of a channel in batch row bi; the twin's
   // (all zero) are written first, so that the real channel's overwrite them
-  const w = n + 2, s0 = (bi * d + d0) * w, s1 = (bi * d + d1) * w;
+  const w = n + 2,
+    s0 = (bi * d + d0) * w,
+    s1 = (bi * d + d1) * w;
   for (let k = 0; k < n; k++) shares[s1 + k] = P[pD1 + k];
   shares[s1 + n] = dD1;
   shares[s1 + n + 1] = dBias1;
@@ -493,7 +575,8 @@ function gradRows(buffers: HostKernelBuffers, from: number, to: number): void {
 function gradChannels({ shapes, outs, scratch, attrs }: HostKernelBuffers, from: number, to: number): void {
   const { b, d, n } = sizesOf(shapes);
   const [, , dA, , , dD, dz, dBias] = outs;
-  const shares = scratch[0], w = n + 2;
+  const shares = scratch[0],
+    w = n + 2;
   for (let ch = from; ch < to; ch++) {
     for (let k = 0; k < w; k++) {
       let sum = 0;
@@ -512,7 +595,13 @@ export const SCAN_HOST: HostKernelSpec = {
   inputs: SCAN_INPUTS,
   plan: (shapes) => {
     const { b, d, l, n } = sizesOf(shapes);
-    return { outputs: [[b, d, l], [b, d, n]], phases: [b * pairsOf(d)] };
+    return {
+      outputs: [
+        [b, d, l],
+        [b, d, n],
+      ],
+      phases: [b * pairsOf(d)],
+    };
   },
   run: (_phase, buffers, from, to) => forwardUnits(buffers, from, to),
 };

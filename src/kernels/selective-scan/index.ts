@@ -46,7 +46,11 @@ export function selectiveScan(
     // Kernels take a fixed set of inputs: a missing D or bias is zeros (exactly equivalent); a
     // missing z is a placeholder that attr hasZ tells the kernel to ignore.
     const inputs = {
-      u, delta, A, B, C,
+      u,
+      delta,
+      A,
+      B,
+      C,
       D: opts.D ?? tf.zeros([d]),
       z: opts.z ?? tf.zeros([1]),
       deltaBias: opts.deltaBias ?? tf.zeros([d]),

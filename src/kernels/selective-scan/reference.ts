@@ -53,9 +53,10 @@ export function selectiveScanReference(
   if (chunk !== Infinity) checkSize(fn, "chunk", chunk);
   return tf.tidy(() => {
     const dt = effectiveDelta(delta, opts.deltaBias, opts.deltaSoftplus ?? false); // (b, d, l)
-    const { y, lastState } = chunk === Infinity
-      ? selectiveSSMParallel(u, dt, A, B, C, opts.D, { method: "hillis-steele", autodiff: true })
-      : selectiveSSMCheckpointed(u, dt, A, B, C, opts.D, { chunk });
+    const { y, lastState } =
+      chunk === Infinity
+        ? selectiveSSMParallel(u, dt, A, B, C, opts.D, { method: "hillis-steele", autodiff: true })
+        : selectiveSSMCheckpointed(u, dt, A, B, C, opts.D, { chunk });
     return { y: opts.z ? tf.mul(y, tf.mul(opts.z, tf.sigmoid(opts.z))) : y, lastState }; // y · silu(z)
   });
 }

@@ -47,7 +47,8 @@ function isTensor(t: unknown): t is tf.Tensor {
 }
 
 function expectShape(fn: string, name: string, t: unknown, names: string, want: number[]): void {
-  if (!isTensor(t)) throw new Error(`${fn}: ${name} must be a tf.Tensor of shape ${names} = ${fmt(want)}, got ${t === null ? "null" : typeof t}`);
+  if (!isTensor(t))
+    throw new Error(`${fn}: ${name} must be a tf.Tensor of shape ${names} = ${fmt(want)}, got ${t === null ? "null" : typeof t}`);
   const ok = t.shape.length === want.length && t.shape.every((s, i) => s === want[i]);
   if (!ok) throw new Error(`${fn}: ${name} must have shape ${names} = ${fmt(want)}, got ${fmt(t.shape)}`);
   if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
@@ -81,7 +82,8 @@ export function checkSelectiveScanArgs(
   expectShape(fn, "A", A, "(d, n)", [d, n]);
   expectShape(fn, "B", B, "(b, n, l)", [b, n, l]);
   expectShape(fn, "C", C, "(b, n, l)", [b, n, l]);
-  if (opts === null || typeof opts !== "object") throw new Error(`${fn}: opts must be an object, got ${opts === null ? "null" : typeof opts}`);
+  if (opts === null || typeof opts !== "object")
+    throw new Error(`${fn}: opts must be an object, got ${opts === null ? "null" : typeof opts}`);
   if (opts.D !== undefined) expectShape(fn, "D", opts.D, "(d)", [d]);
   if (opts.z !== undefined) expectShape(fn, "z", opts.z, "(b, d, l)", [b, d, l]);
   if (opts.deltaBias !== undefined) expectShape(fn, "deltaBias", opts.deltaBias, "(d)", [d]);
@@ -89,7 +91,9 @@ export function checkSelectiveScanArgs(
     throw new Error(`${fn}: deltaSoftplus must be a boolean, got ${JSON.stringify(opts.deltaSoftplus)}`);
   }
   if (opts.scan !== undefined && !(SCAN_METHODS as readonly unknown[]).includes(opts.scan)) {
-    throw new Error(`${fn}: scan must be one of ${SCAN_METHODS.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(opts.scan)}`);
+    throw new Error(
+      `${fn}: scan must be one of ${SCAN_METHODS.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(opts.scan)}`,
+    );
   }
   return { b, d, n, l };
 }

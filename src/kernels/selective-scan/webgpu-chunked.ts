@@ -46,7 +46,8 @@ export const STEPS_PER_THREAD = 4;
 export const CHUNK = SCAN_THREADS * STEPS_PER_THREAD;
 /** States scanned together (their maps share workgroup memory). */
 const GROUP = 16;
-const W = SCAN_THREADS, P = STEPS_PER_THREAD;
+const W = SCAN_THREADS,
+  P = STEPS_PER_THREAD;
 
 /** A program with one workgroup per channel. */
 function channelProgram(shaderKey: string, variableNames: string[], outputShape: number[], channels: number, body: string): WgslProgram {
@@ -168,7 +169,9 @@ const forwardShader = (emit: "y" | "starts") => `
       for (var g0 = 0; g0 < N; g0 += ${GROUP}) {
         let ng = min(${GROUP}, N - g0);
         ${stateStarts((k) => `carry[${k}]`)}
-        ${emit === "y" ? `
+        ${
+          emit === "y"
+            ? `
         for (var kk = 0; kk < ng; kk++) {
           let a = aa[di * N + g0 + kk];
           var h = hStart[kk];
@@ -179,7 +182,9 @@ const forwardShader = (emit: "y" | "starts") => `
               yacc[j] += cc[row] * h;
             }
           }
-        }` : ""}
+        }`
+            : ""
+        }
         workgroupBarrier(); // every thread has read the carry and the maps
         if (lane < ng) {
           let last = lane * ${W} + ${W - 1};
@@ -187,7 +192,9 @@ const forwardShader = (emit: "y" | "starts") => `
         }
         workgroupBarrier();
       }
-      ${emit === "y" ? `
+      ${
+        emit === "y"
+          ? `
       for (var j = 0; j < ${P}; j++) {
         if (valid && s + j < L) {
           let i = chv * L + s + j;
@@ -195,7 +202,9 @@ const forwardShader = (emit: "y" | "starts") => `
           if (uniforms.gate == 1) { let zt = zz[i]; yt *= zt / (1.0 + exp(-zt)); }
           result[i] = yt;
         }
-      }` : ""}
+      }`
+          : ""
+      }
     }
     ${emit === "y" ? `for (var k = lane; k < N; k += ${W}) { if (valid) { result[BDL + chv * N + k] = carry[k]; } }` : ""}
   }`;
@@ -233,7 +242,8 @@ const STEP_VALUES = `
 
 /** Where each gradient lies in the backward's packed output. */
 function packedLayout(b: number, d: number, l: number, n: number) {
-  const bdl = b * d * l, bnl = b * n * l;
+  const bdl = b * d * l,
+    bnl = b * n * l;
   const at = { du: 0, dDelta: bdl, dz: 2 * bdl, dB: 3 * bdl, dC: 3 * bdl + bnl, dA: 3 * bdl + 2 * bnl, dD: 3 * bdl + 2 * bnl + d * n };
   return { ...at, dBias: at.dD + d, size: at.dD + 2 * d };
 }
@@ -378,7 +388,12 @@ const UNPACK = `
 export function chunkedForward(r: Runner, dims: { b: number; d: number; l: number; n: number }): tf.TensorInfo[] {
   const { b, d, l, n } = dims;
   const dte = r.set("dte", r.run(elementProgram("selectiveScanDelta", ["dlt", "dbias"], [b, d, l], DELTA)));
-  const packed = r.set("packed", r.run(channelProgram("selectiveScanChunkedY", ["uu", "dte", "aa", "bb", "cc", "dd", "zz"], [b * d * (l + n)], b * d, forwardShader("y"))));
+  const packed = r.set(
+    "packed",
+    r.run(
+      channelProgram("selectiveScanChunkedY", ["uu", "dte", "aa", "bb", "cc", "dd", "zz"], [b * d * (l + n)], b * d, forwardShader("y")),
+    ),
+  );
   const y = r.run(elementProgram("selectiveScanUnpack", ["packed"], [b, d, l], UNPACK), { off: 0 });
   const last = r.run(elementProgram("selectiveScanUnpack", ["packed"], [b, d, n], UNPACK), { off: b * d * l });
   r.free(dte, packed);
@@ -387,10 +402,14 @@ export function chunkedForward(r: Runner, dims: { b: number; d: number; l: numbe
 
 /** The gradients of u, delta, A, B, C, D, z and the bias. */
 export function chunkedBackward(
-  r: Runner, be: WebGPUBackendLike, named: Record<string, tf.TensorInfo>, dims: { b: number; d: number; l: number; n: number; gate: boolean },
+  r: Runner,
+  be: WebGPUBackendLike,
+  named: Record<string, tf.TensorInfo>,
+  dims: { b: number; d: number; l: number; n: number; gate: boolean },
 ): tf.TensorInfo[] {
   const { b, d, l, n, gate } = dims;
-  const bdl = b * d * l, chunks = Math.ceil(l / CHUNK);
+  const bdl = b * d * l,
+    chunks = Math.ceil(l / CHUNK);
   const limit = be.device?.limits?.maxStorageBufferBindingSize ?? Infinity;
   if (5 * bdl * 4 > limit) {
     throw new Error(
@@ -399,15 +418,22 @@ export function chunkedBackward(
     );
   }
   const steps = r.set("st", r.run(elementProgram("selectiveScanStepValues", ["dlt", "dbias", "uu", "gy", "zz"], [5 * bdl], STEP_VALUES)));
-  const starts = r.set("starts", r.run(channelProgram("selectiveScanChunkStarts", ["st", "aa", "bb"], [b * d * chunks * n], b * d, forwardShader("starts"))));
+  const starts = r.set(
+    "starts",
+    r.run(channelProgram("selectiveScanChunkStarts", ["st", "aa", "bb"], [b * d * chunks * n], b * d, forwardShader("starts"))),
+  );
   const at = packedLayout(b, d, l, n);
   const zeros = r.run(elementProgram("selectiveScanZeros", [], [at.size], ZEROS));
   const program = channelProgram("selectiveScanChunkedGrad", ["st", "aa", "bb", "cc", "starts", "gl", "dd"], [at.size], b * d, BACKWARD);
   const packed = r.set("packed", r.run({ ...program, atomic: true } as WgslProgram, { output: zeros }));
   const unpack = (off: number, shape: number[]) => r.run(elementProgram("selectiveScanUnpack", ["packed"], shape, UNPACK), { off });
   const grads = [
-    unpack(at.du, [b, d, l]), unpack(at.dDelta, [b, d, l]), unpack(at.dA, [d, n]), unpack(at.dB, [b, n, l]),
-    unpack(at.dC, [b, n, l]), unpack(at.dD, [d]),
+    unpack(at.du, [b, d, l]),
+    unpack(at.dDelta, [b, d, l]),
+    unpack(at.dA, [d, n]),
+    unpack(at.dB, [b, n, l]),
+    unpack(at.dC, [b, n, l]),
+    unpack(at.dD, [d]),
     gate ? unpack(at.dz, [b, d, l]) : r.run(elementProgram("selectiveScanZeros", [], named.zz.shape, ZEROS)),
     unpack(at.dBias, [d]),
   ];

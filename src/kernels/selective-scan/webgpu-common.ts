@@ -17,7 +17,13 @@ export const WEBGPU_MAX_STATES = 64;
 export const UNIFORMS = "nb : i32, nd : i32, nl : i32, nn : i32, soft : i32, gate : i32, off : i32,";
 
 /** A program run by `threads` threads (not one per output element), in workgroups of 64. */
-export function threadProgram(shaderKey: string, variableNames: string[], outputShape: number[], threads: number, body: string): WgslProgram {
+export function threadProgram(
+  shaderKey: string,
+  variableNames: string[],
+  outputShape: number[],
+  threads: number,
+  body: string,
+): WgslProgram {
   return flatProgram(shaderKey, variableNames, outputShape, body, UNIFORMS, threads);
 }
 
@@ -40,7 +46,13 @@ export const DELTA = `
   }`;
 
 export interface WebGPUBackendLike {
-  runWebGPUProgram(p: WgslProgram, ins: tf.TensorInfo[], dtype: string, uniforms?: { type: string; data: number[] }[], output?: tf.TensorInfo): tf.TensorInfo;
+  runWebGPUProgram(
+    p: WgslProgram,
+    ins: tf.TensorInfo[],
+    dtype: string,
+    uniforms?: { type: string; data: number[] }[],
+    output?: tf.TensorInfo,
+  ): tf.TensorInfo;
   disposeData(dataId: object): void;
   device?: { limits?: { maxStorageBufferBindingSize?: number } };
 }
@@ -78,7 +90,16 @@ export function programRunner(be: WebGPUBackendLike, named: Record<string, tf.Te
 /** The kernel inputs under their WGSL names; checks n against the forward's private array. */
 export function bind(kernel: string, names: readonly string[], inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>) {
   const wgsl: Record<string, string> = {
-    u: "uu", delta: "dlt", A: "aa", B: "bb", C: "cc", D: "dd", z: "zz", deltaBias: "dbias", dy: "gy", dLast: "gl",
+    u: "uu",
+    delta: "dlt",
+    A: "aa",
+    B: "bb",
+    C: "cc",
+    D: "dd",
+    z: "zz",
+    deltaBias: "dbias",
+    dy: "gy",
+    dLast: "gl",
   };
   const named: Record<string, tf.TensorInfo> = {};
   for (const name of names) {
@@ -94,4 +115,3 @@ export function bind(kernel: string, names: readonly string[], inputs: tf.NamedT
   const uniforms = [b, d, l, n, attrs.deltaSoftplus === true ? 1 : 0, attrs.hasZ === true ? 1 : 0];
   return { named, b, d, l, n, uniforms };
 }
-

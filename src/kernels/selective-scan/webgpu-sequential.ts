@@ -18,9 +18,7 @@
  * intermediates are freed before the kernel returns.
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  DELTA, elementProgram, threadProgram, WEBGPU_MAX_STATES, WebGPUBackendLike, programRunner,
-} from "./webgpu-common";
+import { DELTA, elementProgram, threadProgram, WEBGPU_MAX_STATES, WebGPUBackendLike, programRunner } from "./webgpu-common";
 
 type Runner = ReturnType<typeof programRunner>;
 
@@ -29,7 +27,6 @@ type Runner = ReturnType<typeof programRunner>;
 const SIZES = "let D_ = uniforms.nd; let L = uniforms.nl; let N = uniforms.nn;";
 const STEP_COORDS = "let c = index / L; let t = index - c * L; let bi = c / D_; let di = c - bi * D_;";
 const STATE_COORDS = "let c = index / N; let k = index - c * N; let bi = c / D_; let di = c - bi * D_;";
-
 
 /** y (b, d, l), or the last state (b, d, n): one thread per channel. */
 const forwardScan = (emit: "y" | "last") => `
@@ -50,13 +47,17 @@ const forwardScan = (emit: "y" | "last") => `
         h[k] = exp(dt * aa[di * N + k]) * h[k] + x * bb[j];
         ${emit === "y" ? "acc += cc[j] * h[k];" : ""}
       }
-      ${emit === "y" ? `
+      ${
+        emit === "y"
+          ? `
       var yt = acc + dd[di] * uu[i];
       if (uniforms.gate == 1) {
         let zt = zz[i];
         yt *= zt / (1.0 + exp(-zt)); // silu(z)
       }
-      result[i] = yt;` : ""}
+      result[i] = yt;`
+          : ""
+      }
     }
     ${emit === "last" ? "for (var k = 0; k < N; k++) { result[index * N + k] = h[k]; }" : ""}
   }`;
@@ -215,7 +216,6 @@ const overBatchAndTime = (what: "dD" | "dBias") => `
     result[index] = acc;
   }`;
 
-
 /** y (b, d, l) and the last state (b, d, n), one thread per channel. */
 export function sequentialForward(r: Runner, dims: { b: number; d: number; l: number; n: number }): tf.TensorInfo[] {
   const { b, d, l, n } = dims;
@@ -229,7 +229,10 @@ export function sequentialForward(r: Runner, dims: { b: number; d: number; l: nu
 /** The gradients of u, delta, A, B, C, D, z and the bias, through (b, d, l, n) buffers of every
  * state and adjoint state. */
 export function sequentialBackward(
-  r: Runner, be: WebGPUBackendLike, named: Record<string, tf.TensorInfo>, dims: { b: number; d: number; l: number; n: number },
+  r: Runner,
+  be: WebGPUBackendLike,
+  named: Record<string, tf.TensorInfo>,
+  dims: { b: number; d: number; l: number; n: number },
 ): tf.TensorInfo[] {
   const { b, d, l, n } = dims;
   const limit = be.device?.limits?.maxStorageBufferBindingSize ?? Infinity;
@@ -239,7 +242,9 @@ export function sequentialBackward(
         `more than this device's storage buffer limit of ${limit} bytes; use smaller batches or shorter sequences`,
     );
   }
-  const bdl = [b, d, l], bdn = b * d * n, states = [b * d * l * n];
+  const bdl = [b, d, l],
+    bdn = b * d * n,
+    states = [b * d * l * n];
   const dte = r.set("dte", r.run(elementProgram("selectiveScanDelta", ["dlt", "dbias"], bdl, DELTA)));
   const pg = r.set("pg", r.run(elementProgram("selectiveScanPreGate", ["gy", "zz"], bdl, PRE_GATE)));
   const H = r.set("hs", r.run(threadProgram("selectiveScanStates", ["uu", "dte", "aa", "bb"], states, bdn, STATES)));

@@ -31,6 +31,10 @@ fn main(index : i32) {
 
 registerWebGPUKernel(KERNEL, ["x"], ([shape]) => {
   const n = shape.reduce((a, b) => a * b, 1);
-  const program = { ...flatProgram("sumOfSquares", ["x"], [], BODY, "n : i32,", THREADS), workgroupSize: [THREADS, 1, 1] as [number, number, number], dispatch: [1, 1, 1] as [number, number, number] };
+  const program = {
+    ...flatProgram("sumOfSquares", ["x"], [], BODY, "n : i32,", THREADS),
+    workgroupSize: [THREADS, 1, 1] as [number, number, number],
+    dispatch: [1, 1, 1] as [number, number, number],
+  };
   return [{ program, inputs: [0], uniforms: [n] }];
 });
