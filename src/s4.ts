@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as cx from "./complex";
 import { CTensor } from "./complex";
-import { CMatrix, CVector, addScaled, inverse, matmul, matrixPower, solve } from "./linalg";
+import { CMatrix, CVector, addScaled, inverse, matmul, matrixPower, scale, solve } from "./linalg";
 import { dft } from "./fft";
 import { irdft } from "./kernels/inverse-dft";
 import { cauchyBilinear } from "./kernels/cauchy";
@@ -377,7 +377,7 @@ export function discreteDPLR(
     { re: Float64Array.of(1), im: Float64Array.of(0) },
     { re: Float64Array.of(1 + denom.re[0]), im: Float64Array.of(denom.im[0]) },
   );
-  const A1 = addScaled(D, matmul(scaleColumn(DP, f.re[0], f.im[0]), QhD), -1);
+  const A1 = addScaled(D, matmul(scale(DP, f.re[0], f.im[0]), QhD), -1);
   const Ab = matmul(A1, A0);
   const Bb = matmul(A1, CMatrix.column(B));
   const I = CMatrix.eye(N);
@@ -395,15 +395,6 @@ function scaleEye(n: number, s: number): CMatrix {
   const m = CMatrix.eye(n);
   for (let i = 0; i < n; i++) m.re[i * n + i] = s;
   return m;
-}
-
-function scaleColumn(m: CMatrix, sr: number, si: number): CMatrix {
-  return new CMatrix(
-    m.rows,
-    m.cols,
-    m.re.map((x, i) => x * sr - m.im[i] * si),
-    m.re.map((x, i) => x * si + m.im[i] * sr),
-  );
 }
 
 function divide(a: CVector, b: CVector): CVector {

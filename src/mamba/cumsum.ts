@@ -10,7 +10,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { lastDim, leadingShape, padLast, shiftRight, sliceLast } from "./last-axis";
-import { checkSequence, checkSize, fmtShape } from "./scan-args";
+import { checkSequence, checkSize } from "./scan-args";
+import { formatShape } from "../shape-format";
 
 /** The cumulative sum of one sequence by the plain loop, in float64. */
 export function cumsumSequential(x: ArrayLike<number>): Float64Array {
@@ -71,7 +72,7 @@ export function cumsumWithinBlocks(blocks: tf.Tensor): tf.Tensor {
 export function blockTotals(withinBlocks: tf.Tensor): tf.Tensor {
   checkSequence("blockTotals", "withinBlocks", withinBlocks, "(..., nBlocks, blockSize)");
   if (withinBlocks.rank < 2)
-    throw new Error(`blockTotals: withinBlocks must have shape (..., nBlocks, blockSize), got ${fmtShape(withinBlocks.shape)}`);
+    throw new Error(`blockTotals: withinBlocks must have shape (..., nBlocks, blockSize), got ${formatShape(withinBlocks.shape)}`);
   return tf.tidy(() => tf.squeeze(sliceLast(withinBlocks, lastDim(withinBlocks) - 1, 1), [withinBlocks.rank - 1]));
 }
 
@@ -95,9 +96,9 @@ export function addCarries(withinBlocks: tf.Tensor, carries: tf.Tensor, l: numbe
   const nb = withinBlocks.shape[withinBlocks.rank - 2],
     k = lastDim(withinBlocks);
   const lead = withinBlocks.shape.slice(0, -2);
-  if (!(carries instanceof tf.Tensor) || fmtShape(carries.shape) !== fmtShape([...lead, nb])) {
+  if (!(carries instanceof tf.Tensor) || formatShape(carries.shape) !== formatShape([...lead, nb])) {
     throw new Error(
-      `addCarries: carries must have shape (..., nBlocks) = ${fmtShape([...lead, nb])}, got ${carries instanceof tf.Tensor ? fmtShape(carries.shape) : typeof carries}`,
+      `addCarries: carries must have shape (..., nBlocks) = ${formatShape([...lead, nb])}, got ${carries instanceof tf.Tensor ? formatShape(carries.shape) : typeof carries}`,
     );
   }
   checkSize("addCarries", "l", l);

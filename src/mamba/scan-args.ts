@@ -3,12 +3,11 @@
  * got and what was expected.
  */
 import * as tf from "@tensorflow/tfjs";
-
-export const fmtShape = (shape: readonly number[]): string => `(${shape.join(", ")})`;
+import { formatShape } from "../shape-format";
 
 const describeValue = (t: unknown): string =>
   t instanceof tf.Tensor
-    ? `a ${t.dtype} tensor of shape ${fmtShape(t.shape)}`
+    ? `a ${t.dtype} tensor of shape ${formatShape(t.shape)}`
     : t === null
       ? "null"
       : Array.isArray(t)
@@ -20,7 +19,7 @@ export function checkSequence(fn: string, name: string, x: unknown, axes = "(...
   if (!(x instanceof tf.Tensor) || x.rank < 1 || x.dtype !== "float32") {
     throw new Error(`${fn}: ${name} must be a float32 tf.Tensor of shape ${axes}, got ${describeValue(x)}`);
   }
-  if (x.shape.some((s: number) => s === 0)) throw new Error(`${fn}: ${name} must have nonzero sizes ${axes}, got ${fmtShape(x.shape)}`);
+  if (x.shape.some((s: number) => s === 0)) throw new Error(`${fn}: ${name} must have nonzero sizes ${axes}, got ${formatShape(x.shape)}`);
 }
 
 /**
@@ -31,12 +30,12 @@ export function checkScanInputs(fn: string, a: unknown, b: unknown, h0?: unknown
   checkSequence(fn, "a", a);
   checkSequence(fn, "b", b);
   const same = a.rank === b.rank && a.shape.every((s, i) => s === b.shape[i]);
-  if (!same) throw new Error(`${fn}: a and b must have the same shape (..., l), got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  if (!same) throw new Error(`${fn}: a and b must have the same shape (..., l), got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   if (h0 !== undefined) {
     const lead = a.shape.slice(0, -1);
     const ok = h0 instanceof tf.Tensor && h0.dtype === "float32" && h0.rank === lead.length && lead.every((s, i) => s === h0.shape[i]);
     if (!ok)
-      throw new Error(`${fn}: h0 must be a float32 tf.Tensor of the leading shape of a, ${fmtShape(lead)}, got ${describeValue(h0)}`);
+      throw new Error(`${fn}: h0 must be a float32 tf.Tensor of the leading shape of a, ${formatShape(lead)}, got ${describeValue(h0)}`);
   }
 }
 

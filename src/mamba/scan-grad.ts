@@ -17,7 +17,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { lastDim, padLast, shiftLeft, shiftRight, sliceLast } from "./last-axis";
 import { DEFAULT_CHUNK, foldInitialState, linearScanBy, SCAN_METHODS, ScanMethod } from "./linear-scan";
-import { checkScanInputs, checkSize, fmtShape } from "./scan-args";
+import { checkScanInputs, checkSize } from "./scan-args";
+import { formatShape } from "../shape-format";
 import { customOp2, SaveFn } from "../custom-grad";
 
 /** Which scan to run (forward and backward), its chunk length, and an initial state h0: (...). */
@@ -62,9 +63,9 @@ export function linearScanBackward(a: tf.Tensor, h: tf.Tensor, g: tf.Tensor, opt
     ["h", h],
     ["g", g],
   ] as const) {
-    if (!(t instanceof tf.Tensor) || fmtShape(t.shape) !== fmtShape(a.shape)) {
+    if (!(t instanceof tf.Tensor) || formatShape(t.shape) !== formatShape(a.shape)) {
       throw new Error(
-        `${fn}: ${name} must have the shape of a, ${fmtShape(a.shape)}, got ${t instanceof tf.Tensor ? fmtShape(t.shape) : typeof t}`,
+        `${fn}: ${name} must have the shape of a, ${formatShape(a.shape)}, got ${t instanceof tf.Tensor ? formatShape(t.shape) : typeof t}`,
       );
     }
   }

@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkSelectiveScanArgs, SelectiveScanResult } from "../kernels/selective-scan/shapes";
 import { lastDim, sliceLast, stackTime, unstackTime } from "./last-axis";
-import { fmtShape } from "./scan-args";
+import { formatShape } from "../shape-format";
 import { linearScanBy, ScanMethod } from "./linear-scan";
 import { linearScan } from "./scan-grad";
 
@@ -85,7 +85,7 @@ export function discretizeSelective(u: tf.Tensor, delta: tf.Tensor, A: tf.Tensor
 export function readOut(h: tf.Tensor, C: tf.Tensor, u: tf.Tensor, D?: tf.Tensor): tf.Tensor {
   const fn = "readOut";
   if (!(h instanceof tf.Tensor) || h.rank !== 4)
-    throw new Error(`${fn}: h must be a tf.Tensor of shape (b, d, n, l), got ${h instanceof tf.Tensor ? fmtShape(h.shape) : typeof h}`);
+    throw new Error(`${fn}: h must be a tf.Tensor of shape (b, d, n, l), got ${h instanceof tf.Tensor ? formatShape(h.shape) : typeof h}`);
   const [b, d, n, l] = h.shape;
   expectShape(fn, "C", C, "(b, n, l)", [b, n, l]);
   expectShape(fn, "u", u, "(b, d, l)", [b, d, l]);
@@ -95,10 +95,10 @@ export function readOut(h: tf.Tensor, C: tf.Tensor, u: tf.Tensor, D?: tf.Tensor)
 
 /** Throws unless t is a tensor of exactly the shape `want`. */
 function expectShape(fn: string, name: string, t: unknown, axes: string, want: number[]): void {
-  const ok = t instanceof tf.Tensor && fmtShape(t.shape) === fmtShape(want);
+  const ok = t instanceof tf.Tensor && formatShape(t.shape) === formatShape(want);
   if (!ok)
     throw new Error(
-      `${fn}: ${name} must have shape ${axes} = ${fmtShape(want)}, got ${t instanceof tf.Tensor ? fmtShape(t.shape) : typeof t}`,
+      `${fn}: ${name} must have shape ${axes} = ${formatShape(want)}, got ${t instanceof tf.Tensor ? formatShape(t.shape) : typeof t}`,
     );
 }
 

@@ -25,6 +25,7 @@ import { checkIntArg, checkSeed } from "../checks";
 import { mulberry32, subSeed } from "../random";
 import { matMul2d } from "./linear";
 import { Module } from "./module";
+import { formatShape } from "../shape-format";
 
 export interface MambaBlockOptions {
   /** Width of the residual stream, d_model. */
@@ -77,8 +78,6 @@ const TORCH_NAMES: readonly [string, string, string][] = [
   ["out_proj_weight", "out_proj.weight", "out_proj_w"],
   ["out_proj_bias", "out_proj.bias", "out_proj_b"],
 ];
-
-const show = (shape: readonly number[]) => `(${shape.join(", ")})`;
 
 function seededUniform(n: number, seed: number, lo: number, hi: number): Float32Array {
   const r = mulberry32(seed);
@@ -205,7 +204,7 @@ export class MambaBlock extends Module {
   forward(x: tf.Tensor, opts: { returnState?: boolean } = {}): tf.Tensor | { y: tf.Tensor; state: MambaState } {
     if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[2] !== this.dModel || x.size === 0) {
       throw new Error(
-        `MambaBlock.forward: x must have shape (b, l, d_model = ${this.dModel}), got ${x instanceof tf.Tensor ? show(x.shape) : String(x)}`,
+        `MambaBlock.forward: x must have shape (b, l, d_model = ${this.dModel}), got ${x instanceof tf.Tensor ? formatShape(x.shape) : String(x)}`,
       );
     }
     const [, l] = x.shape;
@@ -255,14 +254,16 @@ export class MambaBlock extends Module {
   step(state: MambaState, x: tf.Tensor): { y: tf.Tensor; state: MambaState } {
     const fn = "MambaBlock.step";
     if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== this.dModel) {
-      throw new Error(`${fn}: x must have shape (b, d_model = ${this.dModel}), got ${x instanceof tf.Tensor ? show(x.shape) : String(x)}`);
+      throw new Error(
+        `${fn}: x must have shape (b, d_model = ${this.dModel}), got ${x instanceof tf.Tensor ? formatShape(x.shape) : String(x)}`,
+      );
     }
     const b = x.shape[0];
     if (!isMambaState(state))
       throw new Error(`${fn}: state must be {conv, ssm} tensors (from initState or forward with returnState), got ${String(state)}`);
     const want = (t: tf.Tensor, name: string, shape: number[], what: string) => {
       if (t.rank !== shape.length || t.shape.some((s, i) => s !== shape[i]))
-        throw new Error(`${fn}: state.${name} must have shape ${what} = ${show(shape)}, got ${show(t.shape)}`);
+        throw new Error(`${fn}: state.${name} must have shape ${what} = ${formatShape(shape)}, got ${formatShape(t.shape)}`);
     };
     want(state.conv, "conv", [b, this.dInner, this.dConv], "(b, d_inner, d_conv)");
     want(state.ssm, "ssm", [b, this.dInner, this.n], "(b, d_inner, n)");
@@ -319,7 +320,7 @@ export class MambaBlock extends Module {
       // PyTorch's Conv1d keeps a middle axis of size 1 for the depthwise weight: (d_inner, 1, d_conv).
       const shape = ours === "conv_weight" && t.rank === 3 && t.shape[1] === 1 ? [t.shape[0], t.shape[2]] : t.shape;
       if (shape.length !== v.rank || shape.some((s, i) => s !== v.shape[i])) {
-        throw new Error(`${fn}: ${given[0]} must have shape ${this.describeShape(ours)}, got ${show(t.shape)}`);
+        throw new Error(`${fn}: ${given[0]} must have shape ${this.describeShape(ours)}, got ${formatShape(t.shape)}`);
       }
       pairs.push([v, t]);
     }
@@ -365,7 +366,7 @@ export class MambaBlock extends Module {
       const names = TORCH_NAMES.find((r) => r[0] === ours)!;
       if (!(t instanceof tf.Tensor) || t.rank < rank)
         throw new Error(
-          `${fn}: params must hold ${names[2]} (or ${names[1]}) of shape ${what}, got ${t instanceof tf.Tensor ? show(t.shape) : String(t)}`,
+          `${fn}: params must hold ${names[2]} (or ${names[1]}) of shape ${what}, got ${t instanceof tf.Tensor ? formatShape(t.shape) : String(t)}`,
         );
       return t;
     };

@@ -15,6 +15,7 @@
  * The constants are attributes (uniforms on WebGPU), so a step uploads nothing from the host.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../../shape-format";
 
 export { KERNEL, SCALED_KERNEL, skipsUpdate } from "./names";
 
@@ -35,8 +36,6 @@ export type AdamWUpdateAttrs = {
 
 export const ATTR_NAMES = ["lr", "beta1", "beta2", "eps", "weightDecay", "bc1", "bc2"] as const;
 
-const show = (shape: number[]) => `(${shape.join(", ")})`;
-
 /** Checks the tensors and attributes of `fn` (named in the errors). */
 export function checkArgs(fn: string, p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor, attrs: AdamWUpdateAttrs, scale?: tf.Tensor): void {
   const tensors: [string, tf.Tensor | undefined][] = [
@@ -49,11 +48,14 @@ export function checkArgs(fn: string, p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor,
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
   }
-  if (!tf.util.arraysEqual(g.shape, p.shape)) throw new Error(`${fn}: g must have p's shape ${show(p.shape)}, got ${show(g.shape)}`);
+  if (!tf.util.arraysEqual(g.shape, p.shape))
+    throw new Error(`${fn}: g must have p's shape ${formatShape(p.shape)}, got ${formatShape(g.shape)}`);
   if (!(mv.shape[0] === 2 && tf.util.arraysEqual(mv.shape.slice(1), p.shape))) {
-    throw new Error(`${fn}: mv must have shape (2, ...p's shape) = ${show([2, ...p.shape])} (m and v stacked), got ${show(mv.shape)}`);
+    throw new Error(
+      `${fn}: mv must have shape (2, ...p's shape) = ${formatShape([2, ...p.shape])} (m and v stacked), got ${formatShape(mv.shape)}`,
+    );
   }
-  if (scale !== undefined && scale.rank !== 0) throw new Error(`${fn}: scale must be a scalar, got shape ${show(scale.shape)}`);
+  if (scale !== undefined && scale.rank !== 0) throw new Error(`${fn}: scale must be a scalar, got shape ${formatShape(scale.shape)}`);
   if (attrs === null || typeof attrs !== "object") throw new Error(`${fn}: attrs must be { ${ATTR_NAMES.join(", ")} }, got ${attrs}`);
   for (const name of ATTR_NAMES) {
     const x = attrs[name];

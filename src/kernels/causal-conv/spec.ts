@@ -8,10 +8,9 @@
  * index. This is the CNN view of an SSM: k is the SSM kernel K̄, as long as the sequence.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../../shape-format";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
-
-const show = (shape: number[]) => `(${shape.join(", ")})`;
 
 /**
  * Checks u: (..., l) and k: a suffix of u's shape, both float32 tensors, and returns the length l,
@@ -30,7 +29,9 @@ export function checkArgs(fn: string, u: tf.Tensor, k: tf.Tensor): { l: number; 
   if (us.length < 1) throw new Error(`${fn}: u must have at least one axis (..., l), got a scalar`);
   const suffix = us.slice(us.length - ks.length);
   if (ks.length === 0 || ks.length > us.length || suffix.join() !== ks.join()) {
-    throw new Error(`${fn}: k (shape ${show(ks)}) must match the trailing axes of u (shape ${show(us)}), e.g. u: (b, h, l) with k: (h, l)`);
+    throw new Error(
+      `${fn}: k (shape ${formatShape(ks)}) must match the trailing axes of u (shape ${formatShape(us)}), e.g. u: (b, h, l) with k: (h, l)`,
+    );
   }
   const l = us[us.length - 1];
   return { l, rows: l === 0 ? 0 : u.size / l, kRows: l === 0 ? 0 : k.size / l };

@@ -8,10 +8,9 @@
  * selective scan, so that every step also sees its few predecessors.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../../shape-format";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
-
-const show = (shape: number[]) => `(${shape.join(", ")})`;
 
 /**
  * Checks x: (b, d, l), w: (d, k) and bias: (d), all float32 with every size ≥ 1, and returns the
@@ -31,14 +30,14 @@ export function checkArgs(fn: string, x: tf.Tensor, w: tf.Tensor, bias?: tf.Tens
   const xs = x.shape as number[],
     ws = w.shape as number[];
   if (xs.length !== 3 || xs.some((s) => s < 1)) {
-    throw new Error(`${fn}: x must have shape (b, d, l) with every size ≥ 1, got ${show(xs)}`);
+    throw new Error(`${fn}: x must have shape (b, d, l) with every size ≥ 1, got ${formatShape(xs)}`);
   }
   const [b, d, l] = xs;
   if (ws.length !== 2 || ws[0] !== d || ws[1] < 1) {
-    throw new Error(`${fn}: w must have shape (d, k) = (${d}, k ≥ 1) to match x ${show(x.shape)}, got ${show(w.shape)}`);
+    throw new Error(`${fn}: w must have shape (d, k) = (${d}, k ≥ 1) to match x ${formatShape(x.shape)}, got ${formatShape(w.shape)}`);
   }
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== d)) {
-    throw new Error(`${fn}: bias must have shape (d) = (${d}) to match x ${show(x.shape)}, got ${show(bias.shape)}`);
+    throw new Error(`${fn}: bias must have shape (d) = (${d}) to match x ${formatShape(x.shape)}, got ${formatShape(bias.shape)}`);
   }
   return { b, d, l, k: ws[1] };
 }

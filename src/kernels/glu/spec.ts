@@ -8,10 +8,9 @@
  * kernels read x in place (no split copies) and return dx (..., 2h) in one pass.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../../shape-format";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
-
-const show = (shape: number[]) => `(${shape.join(", ")})`;
 
 /**
  * Checks that x is a float32 tf.Tensor of rank ≥ 1 whose last axis is even and ≥ 2, and returns
@@ -22,7 +21,7 @@ export function checkArgs(fn: string, x: tf.Tensor): number {
   if (x.dtype !== "float32") throw new Error(`${fn}: x must be float32, got ${x.dtype}`);
   const last = x.shape[x.rank - 1];
   if (x.rank < 1 || last < 2 || last % 2 !== 0) {
-    throw new Error(`${fn}: x must have shape (..., 2h) with an even last axis ≥ 2, got ${show(x.shape)}`);
+    throw new Error(`${fn}: x must have shape (..., 2h) with an even last axis ≥ 2, got ${formatShape(x.shape)}`);
   }
   return last / 2;
 }

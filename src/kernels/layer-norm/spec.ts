@@ -13,10 +13,9 @@
  * six ops forward (with eps a host scalar) and some twenty backward.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../../shape-format";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
-
-const show = (shape: number[]) => `(${shape.join(", ")})`;
 
 /**
  * Checks x (..., h) with h ≥ 1, scale (h), bias (h), all float32 tf.Tensors, and eps a finite
@@ -31,14 +30,14 @@ export function checkArgs(fn: string, x: tf.Tensor, scale: tf.Tensor, bias: tf.T
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
     if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
   }
-  if (x.rank < 1 || x.shape[x.rank - 1] < 1) throw new Error(`${fn}: x must have shape (..., h) with h ≥ 1, got ${show(x.shape)}`);
+  if (x.rank < 1 || x.shape[x.rank - 1] < 1) throw new Error(`${fn}: x must have shape (..., h) with h ≥ 1, got ${formatShape(x.shape)}`);
   const h = x.shape[x.rank - 1];
   for (const [name, t] of [
     ["scale", scale],
     ["bias", bias],
   ] as const) {
     if (t.rank !== 1 || t.shape[0] !== h)
-      throw new Error(`${fn}: ${name} must have shape (h) = (${h}) to match x ${show(x.shape)}, got ${show(t.shape)}`);
+      throw new Error(`${fn}: ${name} must have shape (h) = (${h}) to match x ${formatShape(x.shape)}, got ${formatShape(t.shape)}`);
   }
   if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0)
     throw new Error(`${fn}: eps must be a finite number ≥ 0, got ${String(eps)}`);

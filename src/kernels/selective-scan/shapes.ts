@@ -3,6 +3,7 @@
  * (b, d, n, l) read off u and A, and each error names the argument and the shape it should have.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../../shape-format";
 
 /** Optional inputs of the selective scan. */
 export interface SelectiveScanOptions {
@@ -40,17 +41,15 @@ export interface ScanDims {
   l: number;
 }
 
-const fmt = (shape: readonly number[]) => `(${shape.join(", ")})`;
-
 function isTensor(t: unknown): t is tf.Tensor {
   return t instanceof tf.Tensor;
 }
 
 function expectShape(fn: string, name: string, t: unknown, names: string, want: number[]): void {
   if (!isTensor(t))
-    throw new Error(`${fn}: ${name} must be a tf.Tensor of shape ${names} = ${fmt(want)}, got ${t === null ? "null" : typeof t}`);
+    throw new Error(`${fn}: ${name} must be a tf.Tensor of shape ${names} = ${formatShape(want)}, got ${t === null ? "null" : typeof t}`);
   const ok = t.shape.length === want.length && t.shape.every((s, i) => s === want[i]);
-  if (!ok) throw new Error(`${fn}: ${name} must have shape ${names} = ${fmt(want)}, got ${fmt(t.shape)}`);
+  if (!ok) throw new Error(`${fn}: ${name} must have shape ${names} = ${formatShape(want)}, got ${formatShape(t.shape)}`);
   if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
 }
 
@@ -68,16 +67,18 @@ export function checkSelectiveScanArgs(
   opts: SelectiveScanOptions,
 ): ScanDims {
   if (!isTensor(u) || u.rank !== 3) {
-    throw new Error(`${fn}: u must be a rank-3 tensor (b, d, l), got ${isTensor(u) ? `shape ${fmt(u.shape)}` : typeof u}`);
+    throw new Error(`${fn}: u must be a rank-3 tensor (b, d, l), got ${isTensor(u) ? `shape ${formatShape(u.shape)}` : typeof u}`);
   }
   const [b, d, l] = u.shape as number[];
-  if (!(b > 0 && d > 0 && l > 0)) throw new Error(`${fn}: u must have nonzero sizes (b, d, l), got ${fmt(u.shape)}`);
+  if (!(b > 0 && d > 0 && l > 0)) throw new Error(`${fn}: u must have nonzero sizes (b, d, l), got ${formatShape(u.shape)}`);
   expectShape(fn, "u", u, "(b, d, l)", [b, d, l]);
   if (!isTensor(A) || A.rank !== 2) {
-    throw new Error(`${fn}: A must be a rank-2 tensor (d, n) with d = ${d}, got ${isTensor(A) ? `shape ${fmt(A.shape)}` : typeof A}`);
+    throw new Error(
+      `${fn}: A must be a rank-2 tensor (d, n) with d = ${d}, got ${isTensor(A) ? `shape ${formatShape(A.shape)}` : typeof A}`,
+    );
   }
   const n = A.shape[1] as number;
-  if (!(n > 0)) throw new Error(`${fn}: A must have a nonzero state size n, got shape ${fmt(A.shape)}`);
+  if (!(n > 0)) throw new Error(`${fn}: A must have a nonzero state size n, got shape ${formatShape(A.shape)}`);
   expectShape(fn, "delta", delta, "(b, d, l)", [b, d, l]);
   expectShape(fn, "A", A, "(d, n)", [d, n]);
   expectShape(fn, "B", B, "(b, n, l)", [b, n, l]);
