@@ -26,8 +26,10 @@ function groups() {
   return [...s4ParamGroups({ ssmLrScale: 0.1 }), { name: "norm", match: (n) => n.endsWith(".gamma"), lr: 0.5, weightDecay: 0.2 }];
 }
 function makeParams(seed = 10) {
-  const init = {},
-    params = {};
+  /** @type {Record<string, number[]>} */
+  const init = {};
+  /** @type {Record<string, import("@tensorflow/tfjs").Variable>} */
+  const params = {};
   Object.entries(SHAPES).forEach(([n, s], k) => {
     init[n] = f32(randn(size(s), seed + k));
     params[n] = tf.variable(tf.tensor(init[n], s));
@@ -35,8 +37,10 @@ function makeParams(seed = 10) {
   return { init, params };
 }
 function makeGrads(step, mul = 1) {
-  const arr = {},
-    grads = {};
+  /** @type {Record<string, number[]>} */
+  const arr = {};
+  /** @type {Record<string, import("@tensorflow/tfjs").Tensor>} */
+  const grads = {};
   Object.entries(SHAPES).forEach(([n, s], k) => {
     arr[n] = f32(randn(size(s), 100 * step + k).map((x) => mul * x));
     grads[n] = tf.tensor(arr[n], s);

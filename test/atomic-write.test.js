@@ -20,6 +20,7 @@ describe("atomic writes", function () {
     assert.equal(fs.readFileSync(file, "utf8"), "one");
     writeFileAtomic(file, new Uint8Array([116, 119, 111]));
     assert.equal(fs.readFileSync(file, "utf8"), "two");
+    // @ts-expect-error -- deliberately wrong: a number is neither text nor bytes
     assert.throws(() => writeFileAtomic(file, 42));
     assert.equal(fs.readFileSync(file, "utf8"), "two", "a failed write leaves the old file");
     assert.deepEqual(leftovers(path.dirname(file)), []);
@@ -30,6 +31,7 @@ describe("atomic writes", function () {
     const file = path.join(dir, "sub", "y.bin");
     await writeFileAtomicAsync(file, new Uint8Array([1, 2, 3]));
     assert.deepEqual([...fs.readFileSync(file)], [1, 2, 3]);
+    // @ts-expect-error -- deliberately wrong: a number is neither text nor bytes
     await assert.rejects(writeFileAtomicAsync(file, 42));
     assert.deepEqual([...fs.readFileSync(file)], [1, 2, 3]);
     const values = Array.from({ length: 8 }, (_, i) => String(i).repeat(10000));

@@ -74,7 +74,7 @@ describe("WebGPU probe stays quiet", () => {
     if (loader) fs.writeFileSync(path.join(root, "lib", "libvulkan.so.1"), "");
     for (const m of manifests) fs.writeFileSync(path.join(icd, m), "{}");
     const search = {
-      platform: "linux",
+      platform: /** @type {const} */ ("linux"),
       home: path.join(root, "home"),
       libraryDirs: [],
       ldCache: path.join(root, "none"),
@@ -102,7 +102,7 @@ describe("WebGPU probe stays quiet", () => {
     // The dynamic linker's cache counts as well as the folders.
     const cache = path.join(dir, "ld.so.cache");
     fs.writeFileSync(cache, "\0glibc-ld.so.cache\0libvulkan.so.1\0");
-    const search = { platform: "linux", libraryDirs: [], env: { VK_DRIVER_FILES: lvp.icd } };
+    const search = { platform: /** @type {const} */ ("linux"), libraryDirs: [], env: { VK_DRIVER_FILES: lvp.icd } };
     assert.equal(vulkanDriverProblem({ ...search, ldCache: cache }), null);
     assert.match(vulkanDriverProblem({ ...search, ldCache: path.join(dir, "no-cache") }), /^no Vulkan loader/);
   });

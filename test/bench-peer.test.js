@@ -104,11 +104,11 @@ describe("bench/torch_peer.py", function () {
     }
   });
 
-  for (const [args, message] of [
+  for (const [args, message] of /** @type {[string[], RegExp][]} */ ([
     [["--only", "fft"], /unknown op 'fft', expected one of s4_layer/],
     [["--threads", "0"], /--threads: expected a whole number of threads from 1 to 256/],
     [["--only", "causal_conv", "--dims", "k=4"], /--dims: causal_conv has no size k/],
-  ]) {
+  ])) {
     it(`${args.join(" ")} is a usage error: exit status 2`, () => {
       const r = peer(args);
       assert.equal(r.status, 2, r.stdout + r.stderr);
@@ -172,12 +172,16 @@ describe("bench/torch_peer.py computes the library's S4 kernel and layer", funct
   let spec, torchOut, torchAllModes;
   before(function () {
     skipWithoutTorch(this);
-    spec = { L, ...halfModeParams(h, N, 7) };
+    const params = halfModeParams(h, N, 7);
     const u = randn(b * h * L, 11);
-    spec.u = Array.from({ length: b }, (_, i) =>
-      Array.from({ length: h }, (_, j) => Array.from(u.subarray((i * h + j) * L, (i * h + j + 1) * L))),
-    );
-    spec.D = Array.from(randn(h, 12));
+    spec = {
+      L,
+      ...params,
+      u: Array.from({ length: b }, (_, i) =>
+        Array.from({ length: h }, (_, j) => Array.from(u.subarray((i * h + j) * L, (i * h + j + 1) * L))),
+      ),
+      D: Array.from(randn(h, 12)),
+    };
     const file = path.join(dir, "s4-params.json");
     fs.writeFileSync(file, JSON.stringify(spec));
     const r = peer(["--kernel-check", file]);

@@ -87,6 +87,7 @@ describe("step counters on cpu", () => {
   it("counts are the same every time, and snapshots see the counts so far", async () => {
     const runs = [];
     for (let i = 0; i < 2; i++) {
+      /** @type {import("../dist/train/step-counters").DeviceTraffic} */
       let mid;
       const { traffic } = await countDeviceTraffic(async (counter) => {
         const a = tf.tensor1d([1, 2, 3]);
@@ -228,14 +229,14 @@ describe("npm run bench -- --step", function () {
     assert.deepEqual(fs.readdirSync(dir), ["cpu.json"], "written atomically: no temporary file left");
   });
 
-  for (const [args, message] of [
+  for (const [args, message] of /** @type {[string[], RegExp][]} */ ([
     [["--backend", "cpu"], /--preset is required/],
     [["--preset", "no-such-preset"], /--preset: no preset named "no-such-preset"/],
     [["--preset", "mamba-classification", "--backend", "tensorflow"], /--backend: "tensorflow" is not one of webgpu, wasm, cpu/],
     [["--preset", "mamba-classification", "--steps", "2"], /--steps must be an integer >= 3, got "2"/],
     [["--preset", "mamba-classification", "--bsz", "0"], /--bsz must be an integer >= 1, got "0"/],
     [["--preset", "mamba-classification", "--frobnicate"], /unknown flag --frobnicate/],
-  ]) {
+  ])) {
     it(`--step ${args.join(" ")} is a usage error: exit status 2 and a message`, () => {
       const r = benchStep(args);
       assert.equal(r.status, 2, r.stdout + r.stderr);

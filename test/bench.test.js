@@ -165,13 +165,13 @@ describe("npm run bench", function () {
     assert.match(r.stdout, /reps: warm runs behind each median \(fwd\/fwd\+bwd\): 1 warm-up run, then the median of 3–5/);
   });
 
-  for (const [args, message] of [
+  for (const [args, message] of /** @type {[string[], RegExp][]} */ ([
     [["--frobnicate"], /bench: unknown flag --frobnicate/],
     [["--only", "fft"], /bench: --only: unknown op "fft", expected one of s4_layer, causal_conv, selective_scan, depthwise_conv1d/],
     [["--backend", "tpu"], /bench: --backend: unknown backend "tpu", expected one of/],
     [["--json"], /bench: --json needs a value/],
     [["extra"], /bench: unexpected argument "extra"/],
-  ]) {
+  ])) {
     it(`${args.join(" ")} is a usage error: exit status 2 and a message`, () => {
       const r = bench(args);
       assert.equal(r.status, 2, r.stdout + r.stderr);

@@ -47,6 +47,13 @@ window.runChecks = async () => {
 };
 `;
 
+/**
+ * The page after the bundle has run: ENTRY defines runChecks on it.
+ * @typedef {Window & typeof globalThis & {
+ *   runChecks(): Promise<{ backend: string, fusedKernel: boolean, scanDiff: number, convDiff: number }>,
+ * }} CheckPage
+ */
+
 /** The bundle, and the Node.js modules it imports with the kind of import. */
 async function bundle() {
   const esbuild = require("esbuild");
@@ -115,7 +122,7 @@ describe("the Node.js-free core in a browser (esbuild + Chromium, wasm backend)"
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    const r = await page.evaluate(() => window.runChecks());
+    const r = await page.evaluate(() => /** @type {CheckPage} */ (window).runChecks());
     await page.close();
     assert.deepEqual(errors, []);
     assert.equal(r.backend, "wasm");

@@ -87,7 +87,7 @@ function freePort() {
     const server = net.createServer();
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
+      const { port } = /** @type {net.AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
@@ -231,10 +231,20 @@ async function offline(context, port) {
   return blocked;
 }
 
+/**
+ * The classic Notebook's page, inside page.evaluate. Its global Jupyter (the notebook, its cells
+ * and kernel) has no types: the tests read a few of its fields, untyped.
+ * @typedef {Window & typeof globalThis & { Jupyter: any }} NotebookPage
+ */
+/**
+ * A figure <div> that Plotly drew: Plotly keeps the figure's layout and traces on the element.
+ * @typedef {Element & { layout?: { title?: { text?: string } }, data?: { x?: unknown }[] }} PlotlyDiv
+ */
+
 /** The state of the open notebook's code cells, read through the classic Notebook's own model. */
 function readCells(page) {
   return page.evaluate(() =>
-    Jupyter.notebook
+    /** @type {NotebookPage} */ (window).Jupyter.notebook
       .get_cells()
       .filter((c) => c.cell_type === "code")
       .map((c) => ({
@@ -254,7 +264,7 @@ function readCells(page) {
 function readFigures(page, scope) {
   return page.evaluate(
     (scope) =>
-      [...document.querySelectorAll(`${scope} .s4-viz-figure`)].map((el) => ({
+      [...document.querySelectorAll(`${scope} .s4-viz-figure`)].map((/** @type {PlotlyDiv} */ el) => ({
         title: el.layout?.title?.text ?? null,
         drawn: Boolean(el.querySelector("svg.main-svg")),
         traces: (el.data ?? []).map((t) => (Array.isArray(t.x) ? t.x.length : null)),
@@ -377,7 +387,9 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     page.on("pageerror", (e) => pageErrors.push(`${name}: ${e.message}`));
     await page.goto(server.url(`/notebooks/${name}.ipynb?token=${server.token}`), { waitUntil: "domcontentloaded" });
     await page
-      .waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected?.() === true, null, { polling: 200 })
+      .waitForFunction(() => /** @type {NotebookPage} */ (window).Jupyter?.notebook?.kernel?.is_connected?.() === true, null, {
+        polling: 200,
+      })
       .catch((e) => {
         throw new Error(`${name}: the tslab kernel did not connect: ${e.message}\nserver log:\n${tail(server.log)}`);
       });
@@ -432,7 +444,7 @@ describe("notebooks in a browser (Jupyter Notebook + headless Chromium)", functi
     assert.deepEqual(live.traces, [20, 4], "the live chart shows all 20 loss and 4 accuracy points after done()");
 
     // Saved, then exported with nbconvert: the saved outputs alone must draw every figure.
-    await page.evaluate(() => Jupyter.notebook.save_notebook());
+    await page.evaluate(() => /** @type {NotebookPage} */ (window).Jupyter.notebook.save_notebook());
     await page.close();
     await server.shutdownKernels();
     const saved = JSON.parse(fs.readFileSync(path.join(dir, `${GALLERY}.ipynb`), "utf8"));

@@ -282,6 +282,7 @@ forEachBackend("causalConv kernel", () => {
     assert.throws(() => lib.causalConv(z(3, 5), tf.scalar(1)), /causalConv: k \(shape \(\)\) must match the trailing axes of u/);
     assert.throws(() => lib.causalConv(tf.scalar(1), z(1)), /causalConv: u must have at least one axis/);
     assert.throws(() => lib.causalConv(tf.zeros([2, 5], "int32"), z(5)), /causalConv: u must be float32, got int32/);
+    // @ts-expect-error -- deliberately wrong: a plain array instead of a tensor
     assert.throws(() => lib.causalConv([1, 2], z(2)), /causalConv: u must be a tf.Tensor, got object/);
     assert.throws(() => lib.directCausalConv(z(2, 5), z(4)), /directCausalConv: k \(shape \(4\)\) must match the trailing axes of u/);
     assert.throws(() => lib.irdft(z(2, 5), z(2, 4)), /irdft: re and im must have the same shape, got re \(2, 5\) and im \(2, 4\)/);

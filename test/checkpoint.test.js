@@ -403,6 +403,7 @@ forEachBackend("checkpoint", () => {
   describe("safetensors encoding", () => {
     const f32 = (values) => new Uint8Array(new Float32Array(values).buffer);
     it("round trips tensors and metadata, with the header padded to a multiple of 8", () => {
+      /** @type {import("../dist").SafetensorsEntry[]} */
       const entries = [
         { name: "a.weight", dtype: "F32", shape: [2, 2], bytes: f32([1, 2, 3, 4]) },
         { name: "none", dtype: "F32", shape: [0], bytes: new Uint8Array(0) },
@@ -476,12 +477,13 @@ forEachBackend("checkpoint", () => {
     const pb = makeParams();
     const b = new lib.AdamW(pb, lib.s4ParamGroups(), { clipNorm: 1 });
     const l = await lib.loadCheckpoint(base);
+    /** @type {Record<string, import("@tensorflow/tfjs").Tensor>} */
     const optTensors = {};
     for (const [k, v] of Object.entries(l.tensors)) {
       if (k.startsWith("optim.")) optTensors[k.slice(6)] = v;
       else pb[k].assign(v);
     }
-    b.setState({ step: l.meta.step, tensors: optTensors });
+    b.setState({ step: /** @type {number} */ (l.meta.step), tensors: optTensors });
     tf.dispose(Object.values(l.tensors));
     run(b, 4, 8);
     for (const k of Object.keys(pa)) assert.deepEqual(bits(pb[k]), bits(pa[k]), `${k} after resume`);

@@ -12,6 +12,7 @@ const run = (tool, args) =>
   spawnSync(process.execPath, [path.join(CLI, `${tool}.js`), ...args], { encoding: "utf8", env: { ...process.env, S4_BACKEND: "" } });
 
 describe("command-line flags", function () {
+  /** @type {import("../dist/cli/flags").FlagOptions} */
   const OPTIONS = {
     seed: { type: "string" },
     out: { type: "string" },
@@ -38,6 +39,7 @@ describe("command-line flags", function () {
   });
 
   it("names the flag: unknown, a value missing, a value given to a switch, a stray argument", function () {
+    /** @type {[string[], string, string, RegExp][]} */
     const cases = [
       [["--frobnicate"], "unknown", "--frobnicate", /^unknown flag --frobnicate$/],
       [["-x"], "unknown", "-x", /^unknown flag -x$/],
@@ -61,7 +63,7 @@ describe("command-line flags", function () {
   });
 
   it("every tool takes --flag=value and names the wrong flag with exit status 2", function () {
-    for (const [tool, args, message] of [
+    for (const [tool, args, message] of /** @type {[string, string[], RegExp][]} */ ([
       ["train", ["--epochs=two"], /train: flag --epochs must be an integer, got "two"/],
       ["train", ["--quick=yes"], /train: flag --quick takes no value, got "yes"/],
       ["train", ["--epochs"], /train: flag --epochs needs a value \(number of epochs/],
@@ -71,7 +73,7 @@ describe("command-line flags", function () {
       ["bench-scans", ["--backend=tpu"], /bench-scans: --backend must be one of cpu, wasm, webgpu, got "tpu"/],
       ["gpu-bundle", ["--out=x", "--node-version=20.x"], /gpu-bundle: --node-version must look like 20\.19\.0, got "20\.x"/],
       ["check-fixtures", ["--backend"], /check-fixtures: --backend needs a name/],
-    ]) {
+    ])) {
       const r = run(tool, args);
       assert.equal(r.status, 2, `${tool} ${args.join(" ")}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, message);

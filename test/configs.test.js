@@ -94,7 +94,7 @@ describe("training configs (configs/*.json)", function () {
       const file = writeConfig(tag, value);
       assert.throws(
         () => lib.loadConfig(file),
-        (e) => e.message.includes(file) && pattern.test(e.message),
+        (/** @type {Error} */ e) => e.message.includes(file) && pattern.test(e.message),
         `${tag}: expected ${pattern}`,
       );
     };
@@ -176,6 +176,7 @@ describe("training configs (configs/*.json)", function () {
   });
 
   it("the gpu size tier is exactly the presets, plus a time limit (next-pixel modeling: 10 of its 100 epochs)", function () {
+    /** @type {[import("../dist").TaskName, import("../dist").LayerKind, string][]} */
     const cases = [
       ["mnist-classification", "s4", "annotated-s4-classification"],
       ["mnist-classification", "mamba", "mamba-classification"],
@@ -272,6 +273,7 @@ describe("train CLI with --preset / --config", function () {
   });
 
   it("rejects two whole configurations, an unknown preset, a path given to --preset and a bad config file, with exit status 2", function () {
+    /** @type {[string[], RegExp][]} */
     const cases = [
       [
         ["--preset", "annotated-s4-sequence", "--tier", "gpu"],

@@ -48,7 +48,7 @@ describe("data: IDX parsing", function () {
     fs.writeFileSync(file, src.subarray(0, src.length - 10));
     assert.throws(
       () => lib.readIdxFile(file),
-      (e) => {
+      (/** @type {Error} */ e) => {
         assert.match(e.message, /truncated/);
         assert.ok(e.message.includes(file), e.message);
         assert.match(e.message, /expected 10008 bytes/);
@@ -90,6 +90,7 @@ describe("data: IDX parsing", function () {
     assert.throws(() => lib.loadMnist("test", { dir }), /holds 2 images but .*t10k-labels-idx1-ubyte holds 3 labels/);
     fs.writeFileSync(path.join(dir, "t10k-labels-idx1-ubyte"), idxBytes([2], [1, 12]));
     assert.throws(() => lib.loadMnist("test", { dir }), /has label 12 at index 1; expected 0–9/);
+    // @ts-expect-error -- deliberately wrong: "valid" is not an MNIST split
     assert.throws(() => lib.loadMnist("valid"), /split must be "train" or "test", got "valid"/);
     assert.throws(() => lib.loadMnist("test", { limit: 0 }), /opts\.limit must be a positive integer, got 0/);
   });
@@ -218,12 +219,14 @@ describe("data: tasks", function () {
       const { x, y } = cls.makeBatch([4999]);
       assert.equal((await y.data())[0], file.labels[59999]);
       tf.dispose([x, y]);
+      // @ts-expect-error -- deliberately wrong: "dev" is not a task split
       assert.throws(() => lib.makeTask("mnist", "dev"), /makeTask: split must be one of "train", "validation", "test", got "dev"/);
       assert.throws(() => lib.makeTask("mnist", "train", { limit: 0 }), /makeTask: opts.limit must be a positive integer, got 0/);
     })();
   });
 
   it("gives clear errors for unknown tasks and bad indices", function () {
+    // @ts-expect-error -- deliberately wrong: "cifar" is not a task
     assert.throws(() => lib.makeTask("cifar", "train"), /makeTask: unknown task "cifar"; expected one of "mnist", "mnist-classification"/);
     const task = lib.makeTask("mnist", "test", { limit: 10 });
     assert.throws(() => task.makeBatch([0, 10]), /mnist\.makeBatch: indices\[1\] is 10; expected an integer in \[0, 9\]/);

@@ -11,6 +11,7 @@ const TOL_Y = [1e-5, 1e-5]; // k ≤ 4 products per output
 const TOL_DX = [1e-5, 1e-5]; // k ≤ 4 products per element
 const TOL_DW = [2e-4, 1e-4]; // sums over b·l ≤ 3072 products, each summed in its own order
 const TOL_FD = [1e-4, 1e-3]; // central differences of a loss read back in float64
+/** @param {number[]} tolerance [atol, rtol] */
 const tol = ([a, r]) => `atol ${a.toExponential()}, rtol ${r.toExponential()}`;
 
 /** x (b, d, l), w (d, k), bias (d) or undefined, and the loss weights r (b, d, l). */
@@ -23,6 +24,8 @@ function makeInputs(b, d, l, k, withBias, seed) {
   };
 }
 
+/** @typedef {import("@tensorflow/tfjs").Tensor} Tensor */
+/** @returns {[x: Tensor, w: Tensor, bias?: Tensor]} */
 const argsOf = ({ x, w, bias }) => (bias ? [x, w, bias] : [x, w]);
 
 /** Gradients of Σ f(x, w, bias)·r with respect to x, w (and bias). */
@@ -96,12 +99,14 @@ function suite(backend) {
     }
   }
 
-  for (const [k, withBias] of [
+  /** @type {[k: number, withBias: boolean][]} */
+  const fdCases = [
     [4, true],
     [1, false],
     [3, true],
     [6, true],
-  ]) {
+  ];
+  for (const [k, withBias] of fdCases) {
     it(`k=${k} ${withBias ? "with" : "without"} bias, b=2 d=3 l=6: gradients = central finite differences (eps 1e-2, ${tol(TOL_FD)})`, async () => {
       const inp = makeInputs(2, 3, 6, k, withBias, 77 + k);
       const gT = gradsOf(op, inp);
@@ -152,6 +157,7 @@ forEachBackend("causalDepthwiseConv1d", (backend) => {
       assert.throws(() => f(x, w, tf.zeros([4])), /bias must have shape \(d\) = \(5\) to match x \(2, 5, 7\), got \(4\)/);
       assert.throws(() => f(x, w, tf.zeros([5, 1])), /bias must have shape \(d\) = \(5\)/);
       assert.throws(() => f(tf.zeros([2, 5, 7], "int32"), w), /x must be float32, got int32/);
+      // @ts-expect-error -- deliberately wrong: a nested array instead of a tensor
       assert.throws(() => f([[[1]]], w), /x must be a tf.Tensor, got object/);
     }
     tf.dispose([x, w, bias]);

@@ -49,6 +49,7 @@ describe("npm run check-fixtures", () => {
   const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", cwd: ROOT });
 
   // mamba.json also runs on webgpu where the tests use it (S4_TEST_WEBGPU=1).
+  /** @type {[string, string[]][]} */
   const cliRuns = [
     ["s4-core.json", ["cpu", "wasm"]],
     ["mamba.json", BACKENDS],

@@ -7,13 +7,30 @@ const { BACKENDS, forEachBackend, describeWebGPU, assertClose, assertNoLeakAsync
 const TOL_Y = [2e-6, 2e-6]; // a few roundings per element (the host kernels compute in float64)
 const TOL_GRAD = [1e-5, 1e-5]; // dx elementwise; the LayerNorm sums over rows may add in another order
 const TOL_FD = [3e-4, 1e-3]; // central differences (eps 1e-2) of a loss read back in float64
+/** @param {number[]} tolerance (atol, rtol) */
 const tol = ([a, r]) => `atol ${a.toExponential()}, rtol ${r.toExponential()}`;
 
 /** S4_KERNELS=reference registers no kernels: the ops are their references, and the checks of the
  * kernels themselves skip. */
 const KERNELS_OFF = lib.kernels.kernelMode() === "reference";
 
-/** The three ops: their inputs from the shape of x, and the shape of their output. */
+/**
+ * One op under test, its reference, and the kernels it should run.
+ * @typedef {object} FusedOp
+ * @property {(...inputs: (Tensor | number)[]) => Tensor} op the fused op: inputs in the order of `names` (layerNorm: then eps)
+ * @property {(...inputs: (Tensor | number)[]) => Tensor} ref the same op from plain tf ops
+ * @property {string[]} kernels its forward and backward kernels
+ * @property {string[]} names its tensor inputs
+ * @property {(shape: number[], seed: number) => Record<string, Tensor>} make inputs for an x of `shape`
+ * @property {(shape: number[]) => number[]} outShape the output's shape for an x of `shape`
+ * @property {number[][]} shapes the shapes of x to check
+ */
+/** @typedef {import("@tensorflow/tfjs").Tensor} Tensor */
+
+/**
+ * The three ops: their inputs from the shape of x, and the shape of their output.
+ * @type {Record<string, FusedOp>}
+ */
 const OPS = {
   gelu: {
     op: lib.gelu,
@@ -295,17 +312,18 @@ forEachBackend("fused gelu, glu, layerNorm", (backend) => {
     const x = tf.zeros([2, 5]),
       scale = tf.ones([5]),
       bias = tf.zeros([5]);
-    for (const [fn, f] of [
+    for (const [fn, f] of /** @type {[string, typeof lib.gelu][]} */ ([
       ["gelu", lib.gelu],
       ["geluReference", lib.geluReference],
-    ]) {
+    ])) {
       assert.throws(() => f(tf.zeros([2], "int32")), new RegExp(`${fn}: x must be float32, got int32`));
+      // @ts-expect-error -- deliberately wrong: an array, not a tensor
       assert.throws(() => f([1, 2]), new RegExp(`${fn}: x must be a tf.Tensor, got object`));
     }
-    for (const [fn, f] of [
+    for (const [fn, f] of /** @type {[string, typeof lib.glu][]} */ ([
       ["glu", lib.glu],
       ["gluReference", lib.gluReference],
-    ]) {
+    ])) {
       assert.throws(
         () => f(tf.zeros([3, 5])),
         new RegExp(`${fn}: x must have shape \\(\\.\\.\\., 2h\\) with an even last axis ≥ 2, got \\(3, 5\\)`),
@@ -314,10 +332,10 @@ forEachBackend("fused gelu, glu, layerNorm", (backend) => {
       assert.throws(() => f(tf.scalar(1)), /x must have shape \(\.\.\., 2h\) with an even last axis ≥ 2, got \(\)/);
       assert.throws(() => f(tf.zeros([2, 4], "int32")), new RegExp(`${fn}: x must be float32, got int32`));
     }
-    for (const [fn, f] of [
+    for (const [fn, f] of /** @type {[string, typeof lib.layerNorm][]} */ ([
       ["layerNorm", lib.layerNorm],
       ["layerNormReference", lib.layerNormReference],
-    ]) {
+    ])) {
       assert.throws(
         () => f(x, tf.ones([4]), bias),
         new RegExp(`${fn}: scale must have shape \\(h\\) = \\(5\\) to match x \\(2, 5\\), got \\(4\\)`),

@@ -145,11 +145,11 @@ describe("scripts/gpu-session.sh: a lent-GPU sitting as one command, on the bund
     spawnSync("bash", [SESSION, ...args], { encoding: "utf8", env: { ...process.env, S4_ALLOW_SOFTWARE_ADAPTER: "" } });
 
   it("names what is missing or malformed, with exit status 2", function () {
-    for (const [args, message] of [
+    for (const [args, message] of /** @type {[string[], RegExp][]} */ ([
       [[], /--bundle DIR is required/],
       [["--bundle", os.tmpdir()], /has no run\.sh/],
       [["--bundle", os.tmpdir(), "--bogus"], /unknown flag "--bogus"/],
-    ]) {
+    ])) {
       const r = session(args);
       assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, message);
@@ -232,12 +232,12 @@ describe("npm run gpu-bundle: bad command lines", function () {
   const builder = (args) => spawnSync(process.execPath, [BUILDER, ...args], { encoding: "utf8" });
 
   it("names the flag that is missing, unknown or malformed, with exit status 2", function () {
-    for (const [args, message] of [
+    for (const [args, message] of /** @type {[string[], RegExp][]} */ ([
       [[], /--out <dir> is required/],
       [["--out"], /--out needs a value/],
       [["--out", "x", "--bogus"], /unknown flag --bogus/],
       [["--out", "x", "--node-version", "20.x"], /--node-version must look like 20\.19\.0, got "20\.x"/],
-    ]) {
+    ])) {
       const r = builder(args);
       assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, message);

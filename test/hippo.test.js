@@ -86,6 +86,7 @@ describe("Part 1b: HiPPO", () => {
   });
 
   it("bad input gets an error naming the argument", () => {
+    // @ts-expect-error -- deliberately wrong: an unknown measure
     assert.throws(() => lib.hippo("legx", 4), /hippo: measure must be one of "legs", "legt", "fout", got "legx"/);
     assert.throws(() => lib.hippo("legt", 4, 0), /hippo: window must be a finite number > 0, got 0/);
     assert.throws(() => lib.hippoLegSOnline([], 4), /hippoLegSOnline: f must hold at least one sample/);

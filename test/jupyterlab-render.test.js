@@ -28,11 +28,25 @@ const FLAGSHIP = "s4_in_depth";
 /** The page's origin: served by the test itself through Playwright's routing, never the network. */
 const ORIGIN = "http://jupyterlab.test";
 const FIGURE_CLASS = "s4-viz-figure";
-const PLOTLY_VERSION = require("plotly.js-dist/package.json").version;
+const PLOTLY_VERSION = JSON.parse(fs.readFileSync(require.resolve("plotly.js-dist/package.json"), "utf8")).version;
 const PAGE_HTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>JupyterLab output renderers</title></head>
 <body><div id="notebook" style="width: 900px"></div>
 <script src="/render-outputs.js"></script></body></html>`;
+
+/**
+ * The page's globals that the tests call inside page.evaluate: the two functions of the bundle
+ * (test/jupyterlab/render-outputs.js), and plotly.js once a notebook's output has loaded it.
+ * @typedef {Window & typeof globalThis & {
+ *   renderNotebook(notebook: object, host: HTMLElement): Promise<{ cell: number, type: string, mime: string | null }[]>,
+ *   rejoinOutput(output: object): object,
+ *   Plotly?: { version: string },
+ * }} RenderPage
+ */
+/**
+ * A figure <div> that Plotly drew: Plotly keeps the figure's layout on the element.
+ * @typedef {Element & { layout?: { title?: { text?: string } } }} PlotlyDiv
+ */
 
 /** Executed notebooks as { label, file }, the newest file per label ("s4_in_depth", "cn/…"). */
 function executedNotebooks() {
@@ -98,6 +112,7 @@ function outputsReadByNbformat(file) {
     "nb = nbformat.read(sys.argv[1], as_version=4)",
     "json.dump([c.get('outputs', []) for c in nb.cells if c.cell_type == 'code'], sys.stdout)",
   ].join("\n");
+  /** @type {import("node:child_process").SpawnSyncOptionsWithStringEncoding} */
   const options = { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 };
   const run = spawnSync(PYTHON, ["-c", code, file], options);
   return run.status === 0 ? JSON.parse(run.stdout) : null;
@@ -165,7 +180,7 @@ describe("executed notebooks in JupyterLab's output renderers (Chromium)", funct
     await page.goto(`${ORIGIN}/`, { waitUntil: "load" });
     const outputs = await page.evaluate(async (url) => {
       const notebook = await (await fetch(url)).json();
-      return window.renderNotebook(notebook, document.getElementById("notebook"));
+      return /** @type {RenderPage} */ (window).renderNotebook(notebook, document.getElementById("notebook"));
     }, `/notebooks/${label}.ipynb`);
     return { page, outputs, errors };
   }
@@ -176,7 +191,7 @@ describe("executed notebooks in JupyterLab's output renderers (Chromium)", funct
     // A timeout is not an error here: the assertions below say which figures did not draw.
     await page.waitForFunction(drawn, count, { polling: 250, timeout: 90000 }).catch(() => {});
     return page.evaluate(() =>
-      [...document.querySelectorAll(".s4-viz-figure")].map((el) => ({
+      [...document.querySelectorAll(".s4-viz-figure")].map((/** @type {PlotlyDiv} */ el) => ({
         title: el.layout?.title?.text ?? null,
         drawn: Boolean(el.querySelector("svg.main-svg")),
         note: el.querySelector("svg.main-svg") ? "" : el.textContent.slice(0, 160),
@@ -203,7 +218,7 @@ describe("executed notebooks in JupyterLab's output renderers (Chromium)", funct
         assert.equal(figures.length, expected, "figure <div>s on the page = figures in the notebook");
         const undrawn = figures.filter((f) => !f.drawn);
         assert.deepEqual(undrawn, [], "figures that did not draw (no svg.main-svg)");
-        const plotly = await page.evaluate(() => window.Plotly?.version);
+        const plotly = await page.evaluate(() => /** @type {RenderPage} */ (window).Plotly?.version);
         assert.equal(plotly, PLOTLY_VERSION, "plotly.js, from the notebook");
         assert.deepEqual(errors, [], "errors thrown in the page");
         assert.deepEqual(blocked, [], "requests that tried to leave the page (it is offline)");
@@ -227,7 +242,7 @@ describe("executed notebooks in JupyterLab's output renderers (Chromium)", funct
       const joined = await page.evaluate(async (url) => {
         const notebook = await (await fetch(url)).json();
         const code = notebook.cells.filter((c) => c.cell_type === "code");
-        const rejoined = code.map((c) => (c.outputs ?? []).map((o) => window.rejoinOutput(o)));
+        const rejoined = code.map((c) => (c.outputs ?? []).map((o) => /** @type {RenderPage} */ (window).rejoinOutput(o)));
         return JSON.stringify(rejoined);
       }, `/notebooks/${FLAGSHIP}.ipynb`);
       const isSplit = (o) => Array.isArray(o.data?.["text/html"]) && o.data["text/html"].length > 1;

@@ -93,6 +93,7 @@ function perturb(block, seed) {
   for (const v of Object.values(block.parameters())) v.assign(tf.tidy(() => tf.add(v, tf.tensor(randn(v.size, s++), v.shape).mul(0.1))));
 }
 
+/** @type {[what: string, opts: import("../dist").MambaBlockOptions, b: number, l: number][]} */
 const SMALL = [
   ["defaults (bias off, conv bias on, d_conv 4)", { dModel: 6, n: 3, seed: 1 }, 2, 9],
   [
@@ -250,7 +251,9 @@ forEachBackend("MambaBlock", () => {
 });
 
 forEachBackend("StackedModel with Mamba blocks", () => {
+  /** @type {import("../dist").StackedModelOptions} */
   const SEQ = { task: "sequence", layerKind: "mamba", dModel: 8, nLayers: 2, n: 4, l: 16, numClasses: 256, embedding: true, seed: 3 };
+  /** @type {import("../dist").StackedModelOptions} */
   const CLS = { task: "classification", layerKind: "mamba", dModel: 6, nLayers: 2, n: 4, l: 12, numClasses: 10, seed: 4 };
 
   it("names its parameters like the reference (mixer, norm, norm_f) and counts them", () => {
@@ -316,6 +319,7 @@ forEachBackend("StackedModel with Mamba blocks", () => {
 
   it("rejects bad options and inputs clearly", () => {
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: an unknown layer kind
       () => new lib.StackedModel({ ...CLS, layerKind: "lstm" }),
       /layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/,
     );
@@ -363,6 +367,7 @@ describe("MambaBlock: argument errors", () => {
         () => blk.step({ conv: tf.zeros([2, 8, 4]), ssm: tf.zeros([2, 8, 3]) }, tf.zeros([2, 4])),
         /state.ssm must have shape \(b, d_inner, n\) = \(2, 8, 2\), got \(2, 8, 3\)/,
       );
+      // @ts-expect-error -- deliberately wrong: a bare tensor instead of a {conv, ssm} state
       assert.throws(() => blk.step(tf.zeros([2, 8, 4]), tf.zeros([2, 4])), /state must be \{conv, ssm\} tensors/);
     });
     blk.dispose();
@@ -406,7 +411,7 @@ describe("MambaBlock: argument errors", () => {
     };
     blk.loadTorchParams(torchNames);
     assert.deepEqual(await blk.parameters().conv_weight.data(), await p.conv_w.data());
-    const x = tf.tensor3d(cases[0].args.x.flat(2), [2, 13, 8]);
+    const x = tf.tensor3d(/** @type {number[][][]} */ (cases[0].args.x).flat(2), [2, 13, 8]);
     const y = blk.forward(x);
     assertClose(await y.data(), cases[0].expected[0].flat(2), 1e-4, 1e-3, "forward after loading by PyTorch names");
     tf.dispose([x, y, ...Object.values(p), ...Object.values(torchNames)]);
@@ -490,6 +495,7 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
   });
 
   it("sequence task: checkpoint round trip, exact resume (with dropout), and npm run sample in RNN mode", async function () {
+    /** @type {Omit<import("../dist").TrainOptions, "epochs">} */
     const TINY = {
       task: "mnist",
       layer: "mamba",

@@ -9,6 +9,7 @@ const { spawnSync } = require("node:child_process");
 const { forEachBackend, describeWebGPU, assertClose, assertNoLeak, randn, rng, tf, lib, assert } = require("./helpers");
 
 const { mamba } = lib;
+/** @type {import("../dist").mamba.ScanMethod[]} */
 const METHODS = ["sequential", "hillis-steele", "blelloch", "chunked"];
 const prod = (shape) => shape.reduce((p, s) => p * s, 1);
 
@@ -61,7 +62,8 @@ forEachBackend("mamba scans: cumulative sums", () => {
   });
 
   // float32 sums of up to 1000 terms of size ~1: a few 1e-5 of rounding either way.
-  for (const [shape, blockSize] of [
+  /** @type {[shape: number[], blockSize: number][]} */
+  const cumsumCases = [
     [[1], 4],
     [[7], 1],
     [[7], 3],
@@ -73,7 +75,8 @@ forEachBackend("mamba scans: cumulative sums", () => {
     [[2, 3, 1000], 16],
     [[4, 784], 28],
     [[3, 1000], 1000],
-  ]) {
+  ];
+  for (const [shape, blockSize] of cumsumCases) {
     it(`cumsumBlocked = float64 loop and = tf.cumsum for x ${JSON.stringify(shape)}, blockSize ${blockSize} (atol 1e-4, rtol 1e-4)`, async () => {
       const l = shape[shape.length - 1];
       const x = randn(prod(shape), 3 + l);
@@ -157,8 +160,10 @@ forEachBackend("mamba scans: cumulative sums", () => {
     const x = tf.zeros([2, 5]);
     assert.throws(() => mamba.cumsumBlocked(x, 2.5), /cumsumBlocked: blockSize must be a positive integer, got 2.5/);
     assert.throws(() => mamba.cumsumBlocked(x, 0), /cumsumBlocked: blockSize must be a positive integer, got 0/);
+    // @ts-expect-error -- deliberately wrong: a string block size
     assert.throws(() => mamba.cumsumBlocked(x, "4"), /cumsumBlocked: blockSize must be a positive integer, got "4"/);
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: a plain array instead of a tensor
       () => mamba.cumsumBlocked([1, 2], 2),
       /cumsumBlocked: x must be a float32 tf.Tensor of shape \(\.\.\., l\), got an array/,
     );
@@ -291,6 +296,7 @@ forEachBackend("mamba scans: h_t = a_t·h_{t−1} + b_t", () => {
     assert.throws(() => mamba.linearScanChunked(a, a, 2.5), /linearScanChunked: chunk must be a positive integer, got 2.5/);
     assert.throws(() => mamba.linearScanChunked(a, a, 0), /linearScanChunked: chunk must be a positive integer, got 0/);
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: an unknown method
       () => mamba.linearScan(a, a, { method: "cyclic" }),
       /linearScan: method must be one of sequential, hillis-steele, blelloch, chunked, got "cyclic"/,
     );
@@ -387,7 +393,7 @@ forEachBackend("mamba scans: gradients by the reverse scan", () => {
       arr[i] = keep;
       return (up - down) / (2 * eps);
     };
-    for (const method of ["blelloch", "chunked", "hillis-steele"]) {
+    for (const method of /** @type {const} */ (["blelloch", "chunked", "hillis-steele"])) {
       const [da, db, dh0] = gradsOf((a, b, s) => mamba.linearScan(a, b, { method, chunk: 4, h0: s }), x, tw, true);
       const [ga, gb, gh0] = [await da.data(), await db.data(), await dh0.data()];
       const idx = [0, 1, 12, 24, 25, 37, 49];
@@ -461,6 +467,7 @@ function ssmInputs({ b, d, n, l }, seed) {
 }
 const SSM_ARGS = ["u", "delta", "A", "B", "C", "D"];
 
+/** @typedef {(...inputs: import("@tensorflow/tfjs").Tensor[]) => import("../dist").mamba.SelectiveScanResult} SSMVariant */
 /** The SSM variants under test, each (u, delta, A, B, C, D) → {y, lastState}. */
 const ssmVariants = (chunk) => ({
   selectiveSSMLoop: (u, dt, A, B, C, D) => mamba.selectiveSSMLoop(u, dt, A, B, C, D),
@@ -491,7 +498,12 @@ function gradsOrZeros(f, xs) {
   return grads.map((g, i) => g ?? tf.zerosLike(xs[i]));
 }
 
-/** Forward and gradients of every variant against the fused kernel. */
+/**
+ * Forward and gradients of every variant against the fused kernel.
+ * @param {{ b: number, d: number, n: number, l: number }} sizes
+ * @param {number} seed
+ * @param {{ withD?: boolean, variants?: Record<string, SSMVariant>, grads?: boolean }} [options]
+ */
 async function checkSSMAgainstFused(sizes, seed, { withD = true, variants = ssmVariants(4), grads = true } = {}) {
   const x = ssmInputs(sizes, seed);
   const { b, d, n, l } = sizes;
@@ -595,6 +607,7 @@ forEachBackend("mamba scans: the selective SSM", () => {
       );
     }
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: an unknown method
       () => mamba.selectiveSSMParallel(x.u, x.delta, x.A, x.B, x.C, x.D, { method: "zigzag" }),
       /linearScan: method must be one of/,
     );
@@ -679,11 +692,13 @@ describe("bench-scans --quick --json", function () {
   });
 
   it("refuses bad flags with exit status 2 and the usage", () => {
-    for (const [args, message] of [
+    /** @type {[args: string[], message: RegExp][]} */
+    const refused = [
       [["--frobnicate"], /bench-scans: unknown flag --frobnicate/],
       [["--backend", "tpu"], /bench-scans: --backend must be one of cpu, wasm, webgpu, got "tpu"/],
       [["--json"], /bench-scans: --json needs a value/],
-    ]) {
+    ];
+    for (const [args, message] of refused) {
       const r = run(args);
       assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stderr, message);

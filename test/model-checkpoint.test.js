@@ -17,7 +17,10 @@ function bits(values) {
   return Array.from(new Uint32Array(f.buffer));
 }
 
-/** A tiny Mamba stack after one optimizer step, so the moments are not zero. */
+/**
+ * A tiny Mamba stack after one optimizer step, so the moments are not zero.
+ * @param {import("../dist").StackedModelOptions} opts
+ */
 function trainedMamba(opts) {
   const model = new lib.StackedModel(opts);
   const optimizer = new lib.AdamW(model.parameters(), lib.s4ParamGroups(), { lr: 1e-2 });
@@ -36,6 +39,7 @@ describe("model checkpoints", () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  /** @type {import("../dist").StackedModelOptions} */
   const opts = { task: "classification", layerKind: "s4d", dModel: 4, nLayers: 1, n: 4, l: 16, numClasses: 10, seed: 3 };
 
   it("round trips parameters, outputs, optimizer state and meta", async () => {
@@ -76,6 +80,7 @@ describe("model checkpoints", () => {
     );
   });
 
+  /** @type {import("../dist").StackedModelOptions} */
   const mambaOpts = { task: "classification", layerKind: "mamba", dModel: 4, nLayers: 2, n: 3, l: 6, numClasses: 5, dConv: 3, seed: 11 };
 
   it("a Mamba stack is saved under the reference's state-dict names and layouts", async () => {
@@ -96,7 +101,7 @@ describe("model checkpoints", () => {
     );
     assert.deepEqual(names.filter((n) => n.startsWith("optim.")).sort(), params.flatMap((n) => [`optim.m.${n}`, `optim.v.${n}`]).sort());
     const shape = (n) => header.tensors.find((t) => t.name === n).shape;
-    const mixer = model.blocks[0].mixer;
+    const mixer = /** @type {import("../dist").MambaResidualBlock} */ (model.blocks[0]).mixer;
     assert.deepEqual(shape("backbone.layers.0.mixer.conv1d.weight"), [mixer.dInner, 1, 3]);
     assert.deepEqual(shape("optim.m.backbone.layers.0.mixer.conv1d.weight"), [mixer.dInner, 1, 3]);
     assert.deepEqual(shape("backbone.layers.0.mixer.in_proj.weight"), [2 * mixer.dInner, 4]);
@@ -242,7 +247,7 @@ describe("model checkpoints", () => {
         const r = spawnSync(PYTHON, [TORCH_LOADER, base, String(layer), input], { encoding: "utf8", maxBuffer: 1 << 26 });
         assert.equal(r.status, 0, r.stderr);
         const got = JSON.parse(r.stdout);
-        const mixer = model.blocks[layer].mixer;
+        const mixer = /** @type {import("../dist").MambaResidualBlock} */ (model.blocks[layer]).mixer;
         const xt = tf.tensor(x, shape);
         const [, weight] = Object.entries(model.parameters()).find(
           ([n, v]) => lib.stateDictName("mamba", n, v.shape).name === `backbone.layers.${layer}.mixer.in_proj.weight`,

@@ -41,12 +41,14 @@ forEachBackend("nn: Embedding ids are checked", () => {
   it("ids ≥ vocab, negative or fractional ids are errors naming the argument and the range; no leaks", () => {
     const emb = new lib.Embedding(8, 3, 1);
     const before = tf.memory().numTensors;
-    for (const [ids, dtype, bad] of [
+    /** @type {[ids: number[], dtype: "int32" | "float32", bad: string][]} */
+    const refused = [
       [[0, 8], "int32", "8"],
       [[2, -1], "int32", "-1"],
       [[1, 2.5], "float32", "2.5"],
       [[3, NaN], "float32", "NaN"],
-    ]) {
+    ];
+    for (const [ids, dtype, bad] of refused) {
       const t = tf.tensor1d(ids, dtype);
       assert.throws(
         () => emb.forward(t),
@@ -83,6 +85,11 @@ forEachBackend("nn: Embedding ids are checked", () => {
   });
 });
 
+/**
+ * The layer of an "s4", "s4d" or "ssm" block: it caches RNN matrices and has log_step.
+ * @typedef {import("../dist").S4Layer | import("../dist").S4DLayer | import("../dist").SSMLayer} SSMKindLayer
+ */
+
 forEachBackend("nn: RNN mode follows parameter changes", () => {
   for (const layerKind of ["s4", "s4d", "ssm"]) {
     it(`${layerKind}: after an AdamW step and after variable.assign, RNN-mode logits = CNN-mode logits of the new parameters`, async () => {
@@ -90,7 +97,7 @@ forEachBackend("nn: RNN mode follows parameter changes", () => {
       const x = tokens(2, 12, 7);
       await m.setupRecurrence();
       assertRnnMatchesCnn(m, x, "before any change");
-      const layer = m.blocks[0].layer;
+      const layer = /** @type {SSMKindLayer} */ (m.blocks[0].layer);
       assert.equal(layer.recurrenceIsStale(), false);
 
       // One training step: AdamW writes every parameter through assign (its fused update).
@@ -110,7 +117,7 @@ forEachBackend("nn: RNN mode follows parameter changes", () => {
       assert.equal(tf.memory().numTensors, before, "rebuilding the RNN matrices leaked");
 
       // A direct assign to one SSM parameter of the second block (what a checkpoint load does).
-      const logStep = m.blocks[1].layer.log_step;
+      const logStep = /** @type {SSMKindLayer} */ (m.blocks[1].layer).log_step;
       logStep.assign(tf.tidy(() => tf.add(logStep, 0.5)));
       assertRnnMatchesCnn(m, x, "after log_step.assign");
       optimizer.dispose();

@@ -40,12 +40,15 @@ function tinyModel(overrides = {}) {
 }
 
 forEachBackend("nn: SSM layers", () => {
-  for (const [kind, make] of [
+  /** @typedef {{ h: number, n: number, l: number, seed: number }} LayerSizes */
+  /** @type {[kind: string, make: (o: LayerSizes) => import("../dist").SequenceLayer][]} */
+  const layers = [
     ["S4Layer", (o) => new lib.S4Layer(o)],
     ["S4Layer (conjugate pairs)", (o) => new lib.S4Layer({ ...o, conjugatePairs: true })],
     ["S4DLayer", (o) => new lib.S4DLayer(o)],
     ["SSMLayer", (o) => new lib.SSMLayer(o)],
-  ]) {
+  ];
+  for (const [kind, make] of layers) {
     for (const [l, n, h] of [
       [16, 4, 3],
       [784, 4, 2],
@@ -100,8 +103,8 @@ forEachBackend("nn: blocks and StackedModel", () => {
     });
   });
 
-  for (const layerKind of ["s4", "s4d", "ssm"]) {
-    for (const task of ["classification", "sequence"]) {
+  for (const layerKind of /** @type {const} */ (["s4", "s4d", "ssm"])) {
+    for (const task of /** @type {const} */ (["classification", "sequence"])) {
       it(`StackedModel ${layerKind}/${task}: logits shape; gradients reach every parameter; no leaks over 3 steps`, () => {
         const embedding = task === "sequence";
         const m = new lib.StackedModel({
@@ -128,6 +131,7 @@ forEachBackend("nn: blocks and StackedModel", () => {
         assert.deepEqual(logits.shape, task === "classification" ? [2, 10] : [2, 16, 10]);
         logits.dispose();
         const params = m.parameters();
+        /** @returns {import("@tensorflow/tfjs").Scalar} */
         const loss = () => tf.tidy(() => tf.mean(tf.square(m.forward(x, { training: true }))));
         const before = tf.memory().numTensors;
         for (let s = 0; s < 3; s++) {
@@ -166,13 +170,15 @@ forEachBackend("nn: blocks and StackedModel", () => {
     }
   }
 
-  for (const [layerKind, embedding, l, extra] of [
+  /** @type {[layerKind: import("../dist").LayerKind, embedding: boolean, l: number, extra?: { conjugatePairs: boolean }][]} */
+  const recurrentCases = [
     ["s4", true, 16],
     ["s4", false, 32],
     ["s4", true, 16, { conjugatePairs: true }],
     ["s4d", true, 16],
     ["ssm", false, 16],
-  ]) {
+  ];
+  for (const [layerKind, embedding, l, extra] of recurrentCases) {
     const variant = extra ? ", conjugate pairs" : "";
     it(`sequence StackedModel ${layerKind}${variant} (embedding ${embedding}, l=${l}): RNN-mode next-pixel logits = CNN-mode logits (atol 1e-4·max|logit|, rtol 1e-3)`, async () => {
       const m = tinyModel({ layerKind, embedding, l, dModel: 8, n: 8, ...extra });
@@ -210,11 +216,13 @@ describe("nn: argument errors", () => {
       () => new lib.S4Layer({ h: 2, n: 5, l: 8, conjugatePairs: true }),
       /S4Layer: n must be even with conjugatePairs \(n\/2 modes and their conjugates\), got 5/,
     );
+    // @ts-expect-error -- deliberately wrong: conjugatePairs is not a boolean
     assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, conjugatePairs: "yes" }), /S4Layer: conjugatePairs must be a boolean, got yes/);
     assert.throws(
       () => new lib.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }),
       /S4Layer: dtMax must be a finite number ≥ dtMin = 0.1, got 0.01/,
     );
+    // @ts-expect-error -- deliberately wrong: an unknown init
     assert.throws(() => new lib.S4DLayer({ h: 2, n: 4, l: 8, init: "foo" }), /S4DLayer: init must be "lin" or "inv", got "foo"/);
     assert.throws(() => tinyModel({ task: "regression" }), /StackedModel: task must be "classification" or "sequence", got "regression"/);
     assert.throws(() => tinyModel({ layerKind: "lstm" }), /StackedModel: layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/);

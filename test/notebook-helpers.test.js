@@ -17,6 +17,7 @@ describe("size tiers", function () {
     assert.throws(() => nb.sizeTier({ name: "wasm" }, { S4_SIZE: "tiny" }), /S4_SIZE must be one of quick, cpu, gpu, got "tiny"/);
     assert.throws(() => nb.sizeTier(null, {}), /call chooseBackend first/);
     assert.equal(nb.byTier("cpu", { quick: 1, cpu: 2, gpu: 3 }), 2);
+    // @ts-expect-error -- deliberately wrong: a tier that does not exist
     assert.throws(() => nb.byTier("big", { quick: 1, cpu: 2, gpu: 3 }), /byTier: tier must be one of/);
   });
 
@@ -108,9 +109,9 @@ describe("notebook helpers", function () {
 
 describe("training presets of the tiers", function () {
   it("exist for both tasks, every layer and tier, each with a time limit", function () {
-    for (const task of ["mnist-classification", "mnist"]) {
-      for (const layer of ["s4", "s4d", "mamba"]) {
-        for (const tier of ["quick", "cpu", "gpu"]) {
+    for (const task of /** @type {const} */ (["mnist-classification", "mnist"])) {
+      for (const layer of /** @type {const} */ (["s4", "s4d", "mamba"])) {
+        for (const tier of /** @type {const} */ (["quick", "cpu", "gpu"])) {
           const p = lib.tierPreset(task, layer, tier);
           assert.equal(p.task, task);
           assert.equal(p.layer, layer);
@@ -125,13 +126,16 @@ describe("training presets of the tiers", function () {
       [128, 4, 64, 128, 5e-3, 0.25, 20],
       "the Annotated S4 classification run",
     );
+    // @ts-expect-error -- deliberately wrong: a task that does not exist
     assert.throws(() => lib.tierPreset("cifar", "s4", "cpu"), /tierPreset: task must be/);
+    // @ts-expect-error -- deliberately wrong: a layer that does not exist
     assert.throws(() => lib.tierPreset("mnist", "lstm", "cpu"), /tierPreset: layer must be/);
+    // @ts-expect-error -- deliberately wrong: a tier that does not exist
     assert.throws(() => lib.tierPreset("mnist", "s4", "huge"), /tierPreset: tier must be one of quick, cpu, gpu/);
   });
 
   it("the shipped checkpoints load and are small", async function () {
-    for (const task of ["mnist-classification", "mnist"]) {
+    for (const task of /** @type {const} */ (["mnist-classification", "mnist"])) {
       const file = lib.shippedCheckpoint(task);
       const manifest = JSON.parse(fs.readFileSync(`${file}.json`, "utf8"));
       const bin = fs.statSync(require("node:path").join(require("node:path").dirname(file), manifest.binary)).size;
@@ -143,6 +147,7 @@ describe("training presets of the tiers", function () {
       saved.model.dispose();
       assert.equal(tf.memory().numTensors, before);
     }
+    // @ts-expect-error -- deliberately wrong: a task that does not exist
     assert.throws(() => lib.shippedCheckpoint("cifar"), /shippedCheckpoint: task must be/);
   });
 });

@@ -16,7 +16,7 @@ describe("NVIDIA Vulkan driver manifest", function () {
   /** A machine whose XDG folders are under dir, with no other folders searched. */
   const machine = (env = {}) => ({
     search: {
-      platform: "linux",
+      platform: /** @type {const} */ ("linux"),
       home: path.join(dir, "home"),
       env: { XDG_DATA_DIRS: path.join(dir, "share"), XDG_CONFIG_DIRS: path.join(dir, "xdg"), ...env },
       sysconfDirs: [path.join(dir, "etc")],

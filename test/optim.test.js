@@ -7,8 +7,10 @@ const f32 = (a) => Array.from(Float32Array.from(a));
 forEachBackend("AdamW", () => {
   it("matches a float64 reference for 3 steps with two groups (lr multiplier, weight decay)", () => {
     const shapes = { "blocks.0.layer.Lambda_re": [2, 3], "blocks.0.norm.gamma": [4], "decoder.kernel": [3, 2] };
-    const init = {},
-      params = {};
+    /** @type {Record<string, number[]>} */
+    const init = {};
+    /** @type {Record<string, import("@tensorflow/tfjs").Variable>} */
+    const params = {};
     Object.entries(shapes).forEach(([n, s], k) => {
       init[n] = f32(
         randn(
@@ -35,8 +37,10 @@ forEachBackend("AdamW", () => {
     }
     const lrs = [0.01, 0.03, 0.02];
     for (let step = 0; step < 3; step++) {
-      const gArr = {},
-        grads = {};
+      /** @type {Record<string, number[]>} */
+      const gArr = {};
+      /** @type {Record<string, import("@tensorflow/tfjs").Tensor>} */
+      const grads = {};
       Object.entries(shapes).forEach(([n, s], k) => {
         gArr[n] = f32(randn(init[n].length, 100 * step + k));
         grads[n] = tf.tensor(gArr[n], s);
@@ -212,6 +216,7 @@ describe("learning-rate schedules", () => {
       () => oneCycleCosine({ maxLr: 1, totalSteps: 10, warmupFraction: 1 }),
       /warmupFraction must be a number in \[0, 1\), got 1/,
     );
+    // @ts-expect-error -- deliberately wrong: an unknown warm-up shape
     assert.throws(() => oneCycleCosine({ maxLr: 1, totalSteps: 10, warmup: "exp" }), /warmup must be "cos" or "linear", got "exp"/);
     const s = oneCycleCosine({ maxLr: 1, totalSteps: 10 });
     assert.throws(() => s(10), /step must be an integer in \[0, 9\] \(totalSteps 10\), got 10/);

@@ -154,10 +154,12 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
       xs = names.map((k) => x[k]);
     const chunked = selectiveScanReference(x.u, x.delta, x.A, x.B, x.C, optsOf(x, ALL));
     const gChunked = tf.grads(scanLoss(selectiveScanReference, x, ALL, names, w, wl))(xs);
-    for (const [what, scan, extra] of [
+    /** @type {[what: string, scan: typeof selectiveScanReference, extra: object][]} */
+    const against = [
       ["fused kernel", selectiveScan, {}],
       ["whole-sequence reference", selectiveScanReference, { chunk: Infinity }],
-    ]) {
+    ];
+    for (const [what, scan, extra] of against) {
       const want = scan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, ALL, extra));
       assertClose(chunked.y.dataSync(), want.y.dataSync(), 1e-5, 1e-4, `y vs ${what}`);
       assertClose(chunked.lastState.dataSync(), want.lastState.dataSync(), 1e-5, 1e-4, `lastState vs ${what}`);
@@ -234,6 +236,7 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
     // The scan's own recomputation nested inside a recomputed block (training with --recompute).
     const Av = tf.variable(x.A);
     const block = (u) => selectiveScanReference(u, x.delta, Av, x.B, x.C, optsOf(x, ALL, { chunk: 4 })).y;
+    /** @returns {() => import("@tensorflow/tfjs").Scalar} */
     const loss = (recompute) => () => tf.sum(tf.mul(recompute ? lib.recomputeInBackward(block, x.u, [Av]) : block(x.u), w));
     const plain = tf.variableGrads(loss(false), [Av]);
     const before = tf.memory().numTensors;

@@ -24,7 +24,7 @@ async function main() {
     const summary = await lib.train(
       {
         task: "mnist-classification",
-        layer,
+        layer: /** @type {import("../dist").LayerKind} */ (layer),
         epochs: 2,
         bsz: 8,
         dModel: 4,

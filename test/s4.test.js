@@ -123,6 +123,7 @@ describe("Part 2 in float64: generating functions", () => {
 });
 
 forEachBackend("Part 2: the DPLR kernel", () => {
+  /** @type {[kind: string, N: number, L: number, step: number][]} */
   const cases = [
     ["random", 8, 16, 0.1],
     ["random", 8, 784, 0.01],
@@ -396,6 +397,7 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     );
     assert.throws(() => lib.makeHiPPO(0), /makeHiPPO: N must be a positive integer, got 0/);
     assert.throws(() => lib.makeDPLRHiPPO(2.5), /N must be a positive integer, got 2.5/);
+    // @ts-expect-error -- deliberately wrong: an unknown discretization
     assert.throws(() => lib.s4dKernel(t.Lambda, t.B, t.C, 0.1, 8, "euler"), /method must be one of "zoh", "bilinear", got "euler"/);
     assert.throws(() => lib.s4dKernel(t.Lambda, t.B, t.C, -1, 8), /s4dKernel: step must be a finite number > 0/);
     assert.throws(() => lib.kConvDense(lib.CMatrix.eye(3), sys.B, sys.C, 4), /kConvDense: Bb must have length N = 3/);
@@ -403,7 +405,7 @@ forEachBackend("Part 2: the DPLR kernel", () => {
 });
 
 forEachBackend("S4D: diagonal kernels", () => {
-  for (const method of ["zoh", "bilinear"]) {
+  for (const method of /** @type {const} */ (["zoh", "bilinear"])) {
     for (const init of ["s4dLinInit", "s4dInvInit"]) {
       it(`${method} kernel (${init}, N=16, L=64) = its recurrence x_n ← Ā_n x_n + B̄_n u, y = 2 Re Σ C_n x_n (atol 1e-4)`, () => {
         const N = 16,
@@ -473,7 +475,7 @@ forEachBackend("S4D: diagonal kernels", () => {
     }
   }
 
-  for (const method of ["zoh", "bilinear"]) {
+  for (const method of /** @type {const} */ (["zoh", "bilinear"])) {
     it(`${method} kernel gradients w.r.t. Λ, B, C and log step match central differences`, () => {
       const N = 6,
         L = 40;

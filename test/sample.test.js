@@ -7,6 +7,7 @@ const { spawnSync } = require("node:child_process");
 const { tf, lib, assert, assertClose } = require("./helpers");
 
 const L = 784;
+/** @type {import("../dist").StackedModelOptions} */
 const MODEL = { task: "sequence", layerKind: "s4", dModel: 8, nLayers: 2, n: 8, l: L, numClasses: 256, embedding: true, seed: 5 };
 
 /** Reads a grayscale PNG back: checks signature, chunk CRCs and IHDR, inflates the IDAT. */
@@ -53,7 +54,7 @@ describe("sample: completion in RNN mode", function () {
 
   it("with the whole image given and greedy decoding, copies it; the RNN logits equal the CNN logits", async () => {
     const steps = new Float32Array(2 * L * 256);
-    let stats = null;
+    let stats = /** @type {import("../dist").SampleStats | null} */ (null);
     const out = await lib.completeDigits(model, images, L, {
       greedy: true,
       setup: false,

@@ -4,7 +4,13 @@ const { randn, tf } = require("./helpers");
 
 const INPUTS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"];
 
-/** Random inputs of the given sizes; A < 0 as in Mamba (A = −exp(A_log)). */
+/** @typedef {{ b: number, d: number, n: number, l: number }} Sizes */
+/** @typedef {{ D: boolean, z: boolean, bias: boolean, softplus: boolean }} Variant which optional inputs a case uses */
+
+/**
+ * Random inputs of the given sizes; A < 0 as in Mamba (A = −exp(A_log)).
+ * @param {Sizes} sizes
+ */
 function makeInputs({ b, d, n, l }, seed = 1) {
   return {
     u: tf.tensor3d(randn(b * d * l, seed), [b, d, l]),
@@ -49,7 +55,11 @@ function lossFn(scan, x, v, names, w, wl, extra = {}) {
   };
 }
 
-/** The loss weights w (b, d, l) and wl (b, d, n). */
+/**
+ * The loss weights w (b, d, l) and wl (b, d, n).
+ * @param {Sizes} sizes
+ * @param {number} seed
+ */
 function weights({ b, d, n, l }, seed) {
   return { w: tf.tensor3d(randn(b * d * l, seed), [b, d, l]), wl: tf.tensor3d(randn(b * d * n, seed + 1), [b, d, n]) };
 }

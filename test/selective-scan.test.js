@@ -17,6 +17,7 @@ const {
 
 const { selectiveScan, selectiveScanReference } = lib;
 const { makeInputs, optsOf, ALL, NONE, label, diffInputs, lossFn, weights } = require("./selective-scan-cases");
+/** @typedef {[import("./selective-scan-cases").Sizes, import("./selective-scan-cases").Variant]} ScanCase */
 
 /** Reference gradients by autodiff; an input the loss does not reach (A when l = 1: h_0 does not
  * depend on it) gets zeros, which is what the kernel must give too. */
@@ -48,13 +49,15 @@ forEachBackend("selectiveScan", (backend) => {
     tf.dispose(Object.values(x));
   });
 
-  for (const [sizes, v] of [
+  /** @type {ScanCase[]} */
+  const forwardCases = [
     [{ b: 1, d: 1, n: 1, l: 1 }, ALL],
     [{ b: 3, d: 2, n: 3, l: 1 }, NONE],
     [{ b: 2, d: 2, n: 4, l: 784 }, ALL],
     [{ b: 1, d: 3, n: 5, l: 1024 }, NONE],
     [{ b: 2, d: 1, n: 16, l: 1024 }, ALL],
-  ]) {
+  ];
+  for (const [sizes, v] of forwardCases) {
     it(`forward = reference at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}; atol 1e-5, rtol 1e-4)`, () => {
       const x = makeInputs(sizes, 20);
       const got = selectiveScan(x.u, x.delta, x.A, x.B, x.C, optsOf(x, v));
@@ -82,7 +85,8 @@ forEachBackend("selectiveScan", (backend) => {
   });
 
   // Gradients accumulate over l terms: atol 1e-4 absorbs the float32 rounding of large sums.
-  for (const [sizes, v] of [
+  /** @type {ScanCase[]} */
+  const gradientCases = [
     [{ b: 2, d: 3, n: 4, l: 9 }, ALL],
     [{ b: 2, d: 3, n: 4, l: 9 }, NONE],
     [{ b: 1, d: 1, n: 2, l: 1 }, ALL],
@@ -91,7 +95,8 @@ forEachBackend("selectiveScan", (backend) => {
       { D: true, z: false, bias: true, softplus: false },
     ],
     [{ b: 1, d: 2, n: 3, l: 784 }, ALL],
-  ]) {
+  ];
+  for (const [sizes, v] of gradientCases) {
     const names = diffInputs(v);
     it(`gradients of ${names.join(", ")} = reference autodiff at b=${sizes.b} d=${sizes.d} n=${sizes.n} l=${sizes.l} (${label(v)}; atol 1e-4, rtol 1e-3)`, () => {
       const x = makeInputs(sizes, 30);
@@ -342,7 +347,8 @@ describeWebGPU("selectiveScan on WebGPU", function () {
     const statesSize = b * d * l * n;
     // What the chunked kernels may hold: five values per step, or the packed gradients.
     const ownSize = Math.max(5 * b * d * l, 3 * b * d * l + 2 * b * n * l + d * n + 2 * d);
-    const backend = tf.backend();
+    // this suite runs on WebGPU only
+    const backend = /** @type {import("@tensorflow/tfjs-backend-webgpu").WebGPUBackend} */ (tf.backend());
     const original = backend.runWebGPUProgram;
     /** The largest output of any program run while `f` runs. */
     async function largestBuffer(f) {
@@ -381,6 +387,7 @@ describeWebGPU("selectiveScan on WebGPU", function () {
   it("rejects an unknown scan method, naming the option", () => {
     const x = makeInputs({ b: 1, d: 1, n: 2, l: 3 }, 230);
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: an unknown scan method
       () => selectiveScan(x.u, x.delta, x.A, x.B, x.C, { scan: "parallel" }),
       /scan must be one of "chunked", "sequential", got "parallel"/,
     );

@@ -10,7 +10,7 @@ forEachBackend("Part 1: state space models", () => {
       const u = tf.tensor1d(randn(L, 1));
       const rnn = lib.scanSSM(Ab, Bb, Cb, u.reshape([L, 1])).y.reshape([L]);
       const K = lib.kConv(Ab, Bb, Cb, L);
-      for (const method of ["fft", "direct"]) {
+      for (const method of /** @type {const} */ (["fft", "direct"])) {
         assertClose(lib.causalConvolution(u, K, method).dataSync(), rnn.dataSync(), 1e-5, 1e-4, `CNN (${method}) vs RNN`);
       }
     });
@@ -20,7 +20,7 @@ forEachBackend("Part 1: state space models", () => {
     tf.tidy(() => {
       const K = tf.tensor1d([1, 2, 3, 4, 5]);
       const impulse = tf.tensor1d([1, 0, 0, 0, 0]);
-      for (const method of ["fft", "direct"]) {
+      for (const method of /** @type {const} */ (["fft", "direct"])) {
         assertClose(lib.causalConvolution(impulse, K, method).dataSync(), [1, 2, 3, 4, 5], 1e-6, 0, method);
         // a delayed impulse shifts the kernel right and never reaches back in time
         assertClose(lib.causalConvolution(tf.tensor1d([0, 0, 1, 0, 0]), K, method).dataSync(), [0, 0, 1, 2, 3], 1e-6, 0, method);
@@ -131,7 +131,7 @@ forEachBackend("Part 1: state space models", () => {
     const u = tf.tensor1d(randn(16, 2));
     assertNoLeak(() => lib.discretize(A, B, C, 0.1), "discretize");
     const { Ab, Bb, Cb } = lib.discretize(A, B, C, 0.1);
-    const u2 = u.reshape([16, 1]);
+    const u2 = u.as2D(16, 1);
     assertNoLeak(() => lib.scanSSM(Ab, Bb, Cb, u2), "scanSSM");
     assertNoLeak(() => lib.runSSM(A, B, C, u), "runSSM");
     assertNoLeak(() => lib.kConv(Ab, Bb, Cb, 16), "kConv");
@@ -153,6 +153,7 @@ forEachBackend("Part 1: state space models", () => {
     assert.throws(() => lib.scanSSM(A, B, C, tf.zeros([5, 2])), /scanSSM: u must have shape \(any, 1\)/);
     assert.throws(() => lib.causalConvolution(tf.zeros([2, 5]), tf.zeros([4])), /share their last \(length\) axis/);
     assert.throws(() => lib.causalConvolution(tf.zeros([2, 5]), tf.zeros([3, 5])), /must match the trailing axes of u/);
+    // @ts-expect-error -- deliberately wrong: an unknown method
     assert.throws(() => lib.causalConvolution(tf.zeros([5]), tf.zeros([5]), "loop"), /method must be one of "fft", "direct", got "loop"/);
     await assert.rejects(() => lib.exampleSSM(-3), /exampleSSM: L must be a positive integer/);
     tf.dispose([A, B, C]);

@@ -36,11 +36,13 @@ function checks() {
   });
 
   it("is NaN with a NaN element and ∞ with an infinite one", async () => {
-    for (const [bad, check] of [
+    /** @type {[number, (s: number) => boolean][]} */
+    const cases = [
       [NaN, Number.isNaN],
       [Infinity, (s) => s === Infinity],
       [-Infinity, (s) => s === Infinity],
-    ]) {
+    ];
+    for (const [bad, check] of cases) {
       const v = Array.from(randn(1000, 3));
       v[617] = bad;
       const x = tf.tensor(v);

@@ -12,6 +12,7 @@ const { epochRecord, improvesOn, initialBest, validationMetric, RunFolder } = re
 const { SittingClock } = require("../dist/train/sitting-clock");
 const { checkpointMeta, freshState, disposeRunState, startState } = require("../dist/train/run-state");
 
+/** @type {import("../dist").TrainOptions} */
 const TINY = {
   task: "mnist-classification",
   layer: "s4d",
@@ -40,6 +41,7 @@ describe("train() parts", function () {
     assert.equal(cfg.expand, undefined);
     assert.equal(resolveOptions({ ...TINY, layer: "mamba" }).expand, 2);
     assert.throws(() => resolveOptions({ ...TINY, bsz: 0 }), /train: bsz must be a positive integer, got 0/);
+    // @ts-expect-error -- deliberately wrong: "lstm" is not a layer kind
     assert.throws(() => resolveOptions({ ...TINY, layer: "lstm" }), /train: layer must be one of s4, s4d, ssm, mamba/);
     assert.throws(() => resolveOptions({ ...TINY, dConv: 4 }), /dConv must be unset unless layer is mamba/);
     assert.throws(() => resolveOptions({ ...TINY, dropout: 1 }), /dropout must be a number in \[0, 1\)/);

@@ -8,6 +8,7 @@ const { spawnSync } = require("node:child_process");
 const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
 
+/** @type {import("../dist").TrainOptions} */
 const TINY = {
   task: "mnist-classification",
   layer: "s4d",
@@ -132,13 +133,13 @@ describe("train loop [wasm]", function () {
       const saved = await lib.loadModelCheckpoint(path.join(out, name));
       assert.equal(saved.model.countParams(), s.params);
       assert.equal(saved.config.model.dModel, 4);
-      assert.ok(saved.meta.epoch >= 1);
+      assert.ok(/** @type {number} */ (saved.meta.epoch) >= 1);
       if (name === "last") {
         assert.equal(saved.meta.epoch, 2);
         assert.equal(saved.meta.step, 8);
         assert.ok(saved.optimizerState, "last holds the optimizer state");
         assert.equal(saved.optimizerState.step, 8);
-        assert.equal(saved.meta.history.length, 2);
+        assert.equal(/** @type {unknown[]} */ (saved.meta.history).length, 2);
         tf.dispose(Object.values(saved.optimizerState.tensors));
       }
       saved.model.dispose();

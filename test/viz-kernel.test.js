@@ -115,7 +115,10 @@ describe("viz: finding the running tslab kernel's display", function () {
 function jupyterProblem() {
   const modules = "nbclient, nbformat, nbconvert, jupyter_client, IPython";
   const probe = spawnSync(PYTHON, ["-c", `import ${modules}`], { encoding: "utf8" });
-  if (probe.error) return `${PYTHON} cannot run (${probe.error.code ?? probe.error.message})`;
+  if (probe.error) {
+    const error = /** @type {NodeJS.ErrnoException} */ (probe.error);
+    return `${PYTHON} cannot run (${error.code ?? error.message})`;
+  }
   if (probe.status !== 0) return `${PYTHON} has no Jupyter (${tail(probe.stderr, 1).trim()})`;
   return "";
 }
@@ -277,7 +280,9 @@ function textOf(value) {
 
 describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)", function () {
   this.timeout(300000);
-  let scratch, env;
+  let scratch;
+  /** @type {NodeJS.ProcessEnv} */
+  let env;
 
   before(function () {
     this.timeout(360000);
@@ -320,6 +325,7 @@ describe("viz.show under a tslab kernel from another install (Jupyter, nbclient)
     fs.writeFileSync(notebook, JSON.stringify(nb, null, 1));
     const output = path.join(folder, "executed", "kernel_check.ipynb");
     const args = [RUNNER, notebook, "--output", output, "--kernel", KERNEL_NAME, "--timeout", "120"];
+    /** @type {import("node:child_process").SpawnSyncOptions} */
     const limits = { timeout: 240000, killSignal: "SIGTERM" };
     const run = spawnSync(PYTHON, args, { env, encoding: "utf8", ...limits });
     const log = `${run.stdout ?? ""}${run.stderr ?? ""}`;

@@ -5,6 +5,13 @@ const lib = require("../dist");
 
 const { viz } = lib;
 
+/**
+ * A figure as these tests read it. The library types traces and layout as open Plotly records
+ * (`Record<string, unknown>`), and the tests read attributes nested inside them
+ * (`layout.xaxis.title.text`) that Plotly's JSON leaves untyped: so they are untyped here too.
+ * @typedef {{ data: Record<string, any>[], layout: Record<string, any>, frames?: { name: string, data: Record<string, any>[] }[] }} PlotJSON
+ */
+
 /** A small motion: 9 samples of a made-up force and position. */
 function motion() {
   const t = Array.from({ length: 9 }, (_, k) => k / 8);
@@ -16,6 +23,7 @@ function motion() {
 describe("viz: springAnimation", function () {
   it("draws force, position, spring and mass per frame, up to the frame's time", function () {
     const m = motion();
+    /** @type {PlotJSON} */
     const fig = viz.springAnimation(m, { frameStep: 2, title: "spring" });
     assert.equal(fig.frames.length, 5); // samples 1, 3, 5, 7, 9
     const names = ["t = 0.00 s", "t = 0.25 s", "t = 0.50 s", "t = 0.75 s", "t = 1.00 s"];
@@ -47,6 +55,7 @@ describe("viz: springAnimation", function () {
 
   it("fixes every axis range over the frames, the position axis at 1.2 × the largest |y|", function () {
     const m = motion();
+    /** @type {PlotJSON} */
     const fig = viz.springAnimation(m);
     const yTop = 1.2 * Math.max(...m.y.map(Math.abs));
     assert.ok(Math.abs(fig.layout.yaxis2.range[1] - yTop) < 1e-15);
@@ -58,11 +67,13 @@ describe("viz: springAnimation", function () {
   });
 
   it('labels in Chinese with lang: "zh", and takes the time and force axis titles', function () {
+    /** @type {PlotJSON} */
     const fig = viz.springAnimation(motion(), { lang: "zh", frameStep: 4 });
     assert.equal(fig.layout.xaxis2.title.text, "时间 t（秒）");
     assert.equal(fig.layout.yaxis.title.text, "外力 u");
     assert.equal(fig.frames[1].name, "t = 0.50 秒");
     assert.equal(fig.layout.updatemenus[0].buttons[0].label, "播放");
+    /** @type {PlotJSON} */
     const titled = viz.springAnimation(motion(), { xTitle: "time", yTitle: "push" });
     assert.equal(titled.layout.xaxis2.title.text, "time");
     assert.equal(titled.layout.yaxis.title.text, "push");
@@ -84,7 +95,9 @@ describe("viz: springAnimation", function () {
     );
     assert.throws(() => viz.springAnimation({ ...m, u: [1] }), /springAnimation: motion.u must hold at least 2 numbers, got 1/);
     assert.throws(() => viz.springAnimation(m, { frameStep: 0 }), /springAnimation: options.frameStep must be a positive integer/);
+    // @ts-expect-error -- deliberately wrong: a language the plots do not have
     assert.throws(() => viz.springAnimation(m, { lang: "fr" }), /springAnimation: options.lang must be one of "en", "zh"/);
+    // @ts-expect-error -- deliberately wrong: an unknown option
     assert.throws(() => viz.springAnimation(m, { speed: 2 }), /springAnimation: unknown option "speed"/);
   });
 });

@@ -8,11 +8,19 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const vm = require("node:vm");
+const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
 
 const { viz } = lib;
 const ROOT = path.resolve(__dirname, "..");
-const PLOTLY_VERSION = require("plotly.js-dist/package.json").version;
+const PLOTLY_VERSION = JSON.parse(fs.readFileSync(require.resolve("plotly.js-dist/package.json"), "utf8")).version;
+
+/**
+ * A figure as these tests read it. The library types traces and layout as open Plotly records
+ * (`Record<string, unknown>`), and the tests read attributes nested inside them
+ * (`layout.xaxis.title.text`) that Plotly's JSON leaves untyped: so they are untyped here too.
+ * @typedef {{ data: Record<string, any>[], layout: Record<string, any>, frames?: { name: string, data: Record<string, any>[] }[] }} PlotJSON
+ */
 
 /** A display that records what it is given, like tslab's display and newDisplay(). */
 function recordingDisplay() {
@@ -72,12 +80,17 @@ function runFigureHTML(html, { plotly = true } = {}) {
 
 /** JSON round trip: what a figure looks like after serialization (typed arrays to arrays, NaN to null). */
 function plain(x) {
-  return JSON.parse(JSON.stringify(x, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v, (e) => (Number.isFinite(e) ? e : null)) : v)));
+  return JSON.parse(
+    JSON.stringify(x, (k, v) =>
+      ArrayBuffer.isView(v) ? Array.from(/** @type {Float64Array} */ (v), (e) => (Number.isFinite(e) ? e : null)) : v,
+    ),
+  );
 }
 
 describe("viz: linePlot", function () {
   it("makes one scatter trace per named series with default x 0, 1, … and axis titles", function () {
     const y2 = new Float32Array([3, 2, NaN]);
+    /** @type {PlotJSON} */
     const fig = viz.linePlot({ a: [1, 2, 3], b: y2 }, { title: "t" });
     assert.equal(fig.data.length, 2);
     assert.deepEqual(
@@ -97,6 +110,7 @@ describe("viz: linePlot", function () {
   });
 
   it("takes a shared x, per-series x, modes, log axes, and Chinese default labels", function () {
+    /** @type {PlotJSON} */
     const fig = viz.linePlot(
       [
         { name: "k", y: [1, 10, 100] },
@@ -117,18 +131,22 @@ describe("viz: linePlot", function () {
 
   it("names the argument that is wrong", function () {
     assert.throws(() => viz.linePlot({ a: [1, 2, 3] }, { x: [1, 2] }), /linePlot: options.x must have 3 entries \(one per point\), got 2/);
+    // @ts-expect-error -- deliberately wrong: a string among the numbers
     assert.throws(() => viz.linePlot({ a: [1, "2"] }), /linePlot: series\[0\] \("a"\)\.y\[1\] must be a number, got string "2"/);
     assert.throws(() => viz.linePlot({ a: [] }), /linePlot: series\[0\] \("a"\)\.y must hold at least 1 number, got 0/);
     assert.throws(() => viz.linePlot({}), /linePlot: series must hold at least one series/);
+    // @ts-expect-error -- deliberately wrong: an unknown option
     assert.throws(() => viz.linePlot([1, 2], { colour: "red" }), /linePlot: unknown option "colour"; known options: title, lang/);
+    // @ts-expect-error -- deliberately wrong: a language the plots do not have
     assert.throws(() => viz.linePlot([1, 2], { lang: "fr" }), /linePlot: options.lang must be one of "en", "zh", got string "fr"/);
     assert.throws(() => viz.linePlot([1, 2], { height: -5 }), /linePlot: options.height must be a finite number > 0, got number -5/);
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: a mode Plotly does not have
       () => viz.linePlot([1, 2], { mode: "dots" }),
       /linePlot: options.mode must be one of "lines", "markers", "lines\+markers"/,
     );
-    const t = lib.tf ?? require("@tensorflow/tfjs");
-    const tensor = t.tensor1d([1, 2]);
+    const tensor = tf.tensor1d([1, 2]);
+    // @ts-expect-error -- deliberately wrong: a tensor, not read yet
     assert.throws(() => viz.linePlot(tensor), /a tensor of shape \[2\] \(read it first: await t.array\(\) or await t.data\(\)\)/);
     tensor.dispose();
   });
@@ -136,6 +154,7 @@ describe("viz: linePlot", function () {
 
 describe("viz: barPlot", function () {
   it("groups one bar trace per series over shared categories", function () {
+    /** @type {PlotJSON} */
     const fig = viz.barPlot({ fast: [0.5, -1.2, 0.3], reference: new Float64Array([0.52, -1.18, 0.31]) }, { categories: ["Λ", "P", "B"] });
     assert.equal(fig.layout.barmode, "group");
     assert.deepEqual(
@@ -148,6 +167,7 @@ describe("viz: barPlot", function () {
     assert.deepEqual(fig.data[0].x, ["Λ", "P", "B"]);
     assert.deepEqual(fig.data[1].y, [0.52, -1.18, 0.31]);
     assert.equal(fig.layout.xaxis.title.text, "category");
+    /** @type {PlotJSON} */
     const numbered = viz.barPlot([1, 2, 3, 4], { horizontal: true, lang: "zh" });
     assert.deepEqual(numbered.data[0].y, [0, 1, 2, 3]);
     assert.deepEqual(numbered.data[0].x, [1, 2, 3, 4]);
@@ -162,6 +182,7 @@ describe("viz: barPlot", function () {
       /barPlot: every series must have one value per category: series\[0\] has 2, series\[1\] has 3/,
     );
     assert.throws(() => viz.barPlot({ a: [1, 2] }, { categories: ["x"] }), /barPlot: options.categories must have 2 entries/);
+    // @ts-expect-error -- deliberately wrong: a line series (y) where a bar series (values) belongs
     assert.throws(() => viz.barPlot([{ name: "a", y: [1] }]), /barPlot: series\[0\] must be \{name\?, values\}/);
   });
 });
@@ -169,6 +190,7 @@ describe("viz: barPlot", function () {
 describe("viz: heatmap", function () {
   it("draws the HiPPO-LegS matrix as written: row 0 on top, values from the formula", function () {
     const N = 6;
+    /** @type {PlotJSON} */
     const fig = viz.heatmap(lib.makeHiPPO(N), { title: "A" });
     const z = fig.data[0].z;
     assert.equal(z.length, N);
@@ -186,6 +208,7 @@ describe("viz: heatmap", function () {
   });
 
   it("centres a diverging scale on zero when values have both signs; takes labels and a custom scale", function () {
+    /** @type {PlotJSON} */
     const fig = viz.heatmap(
       [
         [1, -2],
@@ -196,6 +219,7 @@ describe("viz: heatmap", function () {
     assert.deepEqual([fig.data[0].colorscale, fig.data[0].zmid, fig.data[0].reversescale], ["RdBu", 0, true]);
     assert.deepEqual(fig.data[0].x, ["a", "b"]);
     assert.equal(fig.data[0].colorbar.title.text, "v");
+    /** @type {PlotJSON} */
     const custom = viz.heatmap([[0, 1]], {
       colorscale: [
         [0, "#000"],
@@ -230,6 +254,7 @@ describe("viz: heatmap", function () {
 describe("viz: complexScatter", function () {
   it("plots re against im of a complex vector, with an optional unit circle and equal axes", function () {
     const { Lambda } = lib.makeDPLRHiPPO(8);
+    /** @type {PlotJSON} */
     const fig = viz.complexScatter({ name: "Λ", ...Lambda }, { unitCircle: true });
     assert.deepEqual(fig.data[0].x, Array.from(Lambda.re));
     assert.deepEqual(fig.data[0].y, Array.from(Lambda.im));
@@ -240,6 +265,7 @@ describe("viz: complexScatter", function () {
     assert.ok(worst < 1e-12, `unit circle points off |z| = 1 by ${worst}`);
     assert.deepEqual([fig.layout.xaxis.title.text, fig.layout.yaxis.title.text], ["Re", "Im"]);
     assert.equal(fig.layout.yaxis.scaleanchor, "x");
+    /** @type {PlotJSON} */
     const zh = viz.complexScatter([{ re: [1], im: [0] }], { lang: "zh", unitCircle: true, equalAxes: false });
     assert.deepEqual([zh.layout.xaxis.title.text, zh.layout.yaxis.title.text, zh.data[1].name], ["实部", "虚部", "单位圆"]);
     assert.equal(zh.layout.yaxis.scaleanchor, undefined);
@@ -250,6 +276,7 @@ describe("viz: complexScatter", function () {
       () => viz.complexScatter({ re: [1, 2], im: [1] }),
       /complexScatter: points.re and points.im must have the same length, got 2 and 1/,
     );
+    // @ts-expect-error -- deliberately wrong: no imaginary part
     assert.throws(() => viz.complexScatter([{ re: [1] }]), /complexScatter: points\[0\] must be \{name\?, re, im\}/);
   });
 });
@@ -259,6 +286,7 @@ describe("viz: surface", function () {
     const a = [-2, -1, 0];
     const delta = [0.1, 0.5];
     const z = delta.map((d) => a.map((v) => Math.exp(d * v)));
+    /** @type {PlotJSON} */
     const fig = viz.surface(z, { x: a, y: delta, xTitle: "a", yTitle: "Δ", zTitle: "exp(Δa)" });
     const t = fig.data[0];
     assert.equal(t.type, "surface");
@@ -320,6 +348,7 @@ describe("viz: imageGrid", function () {
 
   it("lays images out row by row with a title centred above each, gaps empty", function () {
     const titles = ["a", "b", "c", "d", "e"];
+    /** @type {PlotJSON} */
     const fig = viz.imageGrid(images, { shape: [h, w], columns: 3, titles, title: "digits" });
     assert.equal(fig.data.length, 1, "no tint: one gray layer");
     const mosaic = union(fig);
@@ -360,19 +389,21 @@ describe("viz: imageGrid", function () {
       }
     });
     const mask = Array.from({ length: h * w }, (_, p) => p % 2 === 0);
+    /** @type {PlotJSON} */
     const masked = viz.imageGrid(images.slice(0, 1), { shape: [h, w], tintMask: mask });
     assert.equal(masked.data[1].z.flat().filter((v) => v !== null).length, (h * w) / 2);
   });
 
   it("accepts matrices and square flat images (28 × 28 inferred from 784 pixels)", function () {
     const digit = Array.from({ length: 784 }, (_, p) => p % 255);
+    /** @type {PlotJSON} */
     const fig = viz.imageGrid([digit, new Float32Array(digit)]);
     assert.equal(fig.data[0].z.flat().filter((v) => v !== null).length, 2 * 784);
     const rows = [
       [0, 1],
       [2, 3],
     ];
-    assert.equal(viz.imageGrid([rows]).data[0].z.length, 2);
+    assert.equal(/** @type {PlotJSON} */ (viz.imageGrid([rows])).data[0].z.length, 2);
   });
 
   it("names what is wrong with the images and options", function () {
@@ -411,6 +442,7 @@ describe("viz: animation", function () {
   ]);
 
   it("starts on frame 0, has one named frame and one slider step per frame, and a play button", function () {
+    /** @type {PlotJSON} */
     const fig = viz.animation(frames, { frameDuration: 40, title: "spring" });
     assert.deepEqual(plain(fig.data), plain(frames[0]));
     assert.equal(fig.frames.length, L);
@@ -430,11 +462,13 @@ describe("viz: animation", function () {
   });
 
   it("fixes the axes to cover every frame", function () {
+    /** @type {PlotJSON} */
     const fig = viz.animation(frames);
     const [x0, x1] = fig.layout.xaxis.range;
     const xs = [-1.5, ...positions];
     assert.ok(x0 <= Math.min(...xs) && x1 >= Math.max(...xs), `x range [${x0}, ${x1}] must hold [${Math.min(...xs)}, ${Math.max(...xs)}]`);
     assert.equal(fig.layout.xaxis.autorange, false);
+    /** @type {PlotJSON} */
     const given = viz.animation(frames, { xRange: [-2, 2], yRange: [-1, 1], frameNames: positions.map((_, k) => `t${k}`), lang: "zh" });
     assert.deepEqual(
       [given.layout.xaxis.range, given.layout.yaxis.range],
@@ -448,6 +482,7 @@ describe("viz: animation", function () {
   });
 
   it("redraws fully for non-scatter traces and rejects inconsistent frames", function () {
+    /** @type {PlotJSON} */
     const heat = viz.animation([[{ type: "heatmap", z: [[1]] }], [{ type: "heatmap", z: [[2]] }]]);
     assert.equal(heat.layout.updatemenus[0].buttons[0].args[1].frame.redraw, true);
     assert.throws(
@@ -456,6 +491,7 @@ describe("viz: animation", function () {
     );
     assert.throws(() => viz.animation([]), /animation: frames must be a non-empty array of frames/);
     assert.throws(() => viz.animation([[{ x: [1] }], [{ x: [1] }]], { frameNames: ["a", "a"] }), /options.frameNames must be distinct/);
+    // @ts-expect-error -- deliberately wrong: a number where a trace belongs
     assert.throws(() => viz.animation([[1]]), /animation: frames\[0\]\[0\] must be a trace object/);
   });
 });
@@ -504,11 +540,13 @@ describe("viz: figure HTML", function () {
     const ids = new Set([1, 2, 3].map(() => FIGURE_HTML.exec(viz.figureHTML(viz.linePlot([1])))[1]));
     assert.equal(ids.size, 3);
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: data is not an array of traces
       () => viz.figureHTML({ data: "x", layout: {} }),
       /figureHTML: fig must be a figure \{data: traces\[\], layout, frames\?\}/,
     );
     assert.throws(() => viz.figureHTML(viz.linePlot([1]), { id: "1 bad" }), /figureHTML: options.id must be letters/);
     assert.throws(
+      // @ts-expect-error -- deliberately wrong: a display without newDisplay()
       () => viz.show({ data: [], layout: {} }, { display: { html() {} } }),
       /show: options.display must have html\(s\) and newDisplay\(\) methods/,
     );
@@ -663,15 +701,17 @@ describe("viz: show and liveChart", function () {
       drawn.y,
       drawn.x.map((s) => 2 * s),
     );
-    assert.equal(chart.figure().data[0].x.length, 101, "the figure keeps every point");
+    assert.equal(/** @type {PlotJSON} */ (chart.figure()).data[0].x.length, 101, "the figure keeps every point");
   });
 
   it("liveChart names bad series and values", function () {
     const d = recordingDisplay();
+    // @ts-expect-error -- deliberately wrong: no series
     assert.throws(() => viz.liveChart({ display: d }), /liveChart: options.series must be a non-empty array of curve names, got undefined/);
     assert.throws(() => viz.liveChart({ series: ["a", "a"], display: d }), /liveChart: options.series must not repeat a name/);
     const chart = viz.liveChart({ series: ["a", "b"], display: d });
     assert.throws(() => chart.push(0, { c: 1 }), /liveChart: push: unknown series "c"; the chart has "a", "b"/);
+    // @ts-expect-error -- deliberately wrong: a string value
     assert.throws(() => chart.push(0, { a: "1" }), /liveChart: push: values\["a"\] must be a number, got string "1"/);
     assert.throws(() => chart.push(NaN, { a: 1 }), /liveChart: push: x must be a finite number, got number NaN/);
     assert.throws(() => chart.push(0, 1), /liveChart: push: values must be \{name: value\} for a chart of 2 curves/);

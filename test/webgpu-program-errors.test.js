@@ -38,7 +38,8 @@ describeWebGPU("WebGPU kernels: programs the device rejects", function () {
     ]);
     const x = tf.tensor1d([1, 2, 3]);
     try {
-      const y = runKernel("TestDoubling", { x });
+      // one output: runKernel returns a single tensor here
+      const y = /** @type {import("@tensorflow/tfjs").Tensor} */ (runKernel("TestDoubling", { x }));
       assert.deepEqual(Array.from(await y.data()), [2, 4, 6]);
       y.dispose();
     } finally {
