@@ -259,7 +259,7 @@ function suite(backend) {
     const x = tf.tensor3d(randn(2 * 16 * 8, 6), [2, 16, 8]);
     const params = Object.values(block.parameters());
     const info = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(block.forward(x, true)), params);
+      const { value, grads } = tf.variableGrads(() => tf.sum(block.forward(x, { training: true })), params);
       tf.dispose([value, ...Object.values(grads)]);
     });
     const names = info.kernels.map((k) => k.name);

@@ -94,7 +94,7 @@ forEachBackend("nn: blocks and StackedModel", () => {
       assert.deepEqual(new lib.Dense(4, 5, 1).forward(x).shape, [2, 8, 5]);
       assert.deepEqual(new lib.Embedding(256, 4, 1).forward(tf.tensor2d([[0, 255, 3]], [1, 3], "int32")).shape, [1, 3, 4]);
       const blk = new lib.SequenceBlock({ layer: new lib.S4Layer({ h: 4, n: 4, l: 8 }), h: 4, dropout: 0.1 });
-      assert.deepEqual(blk.forward(x, true).shape, [2, 8, 4]);
+      assert.deepEqual(blk.forward(x, { training: true }).shape, [2, 8, 4]);
       assert.deepEqual(
         Object.keys(blk.parameters()).filter((k) => !k.startsWith("layer.")),
         ["norm.scale", "norm.bias", "out.kernel", "out.bias"],

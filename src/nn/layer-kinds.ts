@@ -3,8 +3,6 @@
  * (with their defaults), how to build one block of the residual stream, and whether the stream
  * ends in a norm. Adding a kind is adding an entry here (and its name to LAYER_KINDS).
  */
-import { subSeed } from "../random";
-import { Dropout } from "./dropout";
 import { MambaBlock } from "./mamba-block";
 import { MambaResidualBlock } from "./mamba-residual-block";
 import type { ModelBlock } from "./model-block";
@@ -65,7 +63,8 @@ export const LAYER_KIND_SPECS: Readonly<Record<LayerKind, LayerKindSpec>> = {
     makeBlock: (o, seed) =>
       new MambaResidualBlock({
         mixer: new MambaBlock({ dModel: o.dModel, n: o.n, expand: o.expand, dConv: o.dConv, seed }),
-        dropout: new Dropout(o.dropout, subSeed(seed, "dropout")),
+        dropout: o.dropout,
+        seed,
       }),
     makeFinalNorm: (dModel) => new RMSNorm(dModel),
   },

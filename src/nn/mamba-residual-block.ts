@@ -4,22 +4,27 @@
  * place of the GELU / GLU tail of an S4 block.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Dropout } from "./dropout";
+import { checkRate } from "../checks";
+import { subSeed } from "../random";
+import { Dropout } from "./dropout";
 import { MambaBlock, isMambaState } from "./mamba-block";
+import type { BlockForwardOptions } from "./model-block";
 import { Module } from "./module";
 import type { LayerState } from "./sequence-layer";
 import { RMSNorm } from "./rms-norm";
 
 export interface MambaResidualBlockOptions {
   mixer: MambaBlock;
-  /** Applied to the mixer's output before the residual sum, in training only. Default none. */
-  dropout?: Dropout;
+  /** Dropout rate on the mixer's output before the residual sum, in training only (default 0). */
+  dropout?: number;
+  /** Seed of the dropout stream (default 0). */
+  seed?: number;
 }
 
 export class MambaResidualBlock extends Module {
   readonly mixer: MambaBlock;
   readonly norm: RMSNorm;
-  readonly drop: Dropout | null;
+  readonly drop: Dropout;
 
   constructor(opts: MambaResidualBlockOptions) {
     super();
@@ -27,7 +32,7 @@ export class MambaResidualBlock extends Module {
       throw new Error(`MambaResidualBlock: mixer must be a MambaBlock, got ${String(opts?.mixer)}`);
     this.mixer = this.addChild("mixer", opts.mixer);
     this.norm = this.addChild("norm", new RMSNorm(opts.mixer.dModel));
-    this.drop = opts.dropout ?? null;
+    this.drop = new Dropout(checkRate("MambaResidualBlock", "dropout", opts.dropout ?? 0), subSeed(opts.seed ?? 0, "dropout"));
   }
 
   get h(): number {
@@ -40,10 +45,10 @@ export class MambaResidualBlock extends Module {
   }
 
   /** Whole sequence: (b, l, d_model) → (b, l, d_model). */
-  forward(x: tf.Tensor, training = false): tf.Tensor {
+  forward(x: tf.Tensor, { training = false }: BlockForwardOptions = {}): tf.Tensor {
     return tf.tidy(() => {
       const y = this.mixer.forward(this.norm.forward(x));
-      return tf.add(x, this.drop ? this.drop.apply(y, training) : y);
+      return tf.add(x, this.drop.apply(y, training));
     });
   }
 

@@ -13,5 +13,5 @@ export function forwardRecomputed(block: ModelBlock, h: tf.Tensor, training: boo
   const rewind = () => {
     if (block.drop) block.drop.position = start;
   };
-  return recomputeInBackward((x) => block.forward(x, training), h, Object.values(block.parameters()), rewind);
+  return recomputeInBackward((x) => block.forward(x, { training }), h, Object.values(block.parameters()), rewind);
 }

@@ -9,6 +9,7 @@ import { Dropout } from "./dropout";
 import { LayerNorm } from "./layer-norm";
 import { Module } from "./module";
 import type { LayerState, SequenceLayer } from "./sequence-layer";
+import type { BlockForwardOptions } from "./model-block";
 
 export interface SequenceBlockOptions {
   layer: SequenceLayer;
@@ -60,7 +61,7 @@ export class SequenceBlock extends Module {
   }
 
   /** CNN mode: (b, l, h) → (b, l, h). */
-  forward(x: tf.Tensor, training = false): tf.Tensor {
+  forward(x: tf.Tensor, { training = false }: BlockForwardOptions = {}): tf.Tensor {
     return tf.tidy(() => this.tail(x, this.layer.forward(this.prenorm ? this.norm.forward(x) : x), training));
   }
 

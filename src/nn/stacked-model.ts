@@ -102,7 +102,7 @@ export class StackedModel extends Module {
       if (this.opts.task === "sequence")
         u = tf.concat([tf.zerosLike(tf.slice(u, [0, 0], [-1, 1])), tf.slice(u, [0, 0], [-1, this.opts.l - 1])], 1);
       let h = this.encode(u); // (b, l, dModel)
-      for (const b of this.blocks) h = recompute ? forwardRecomputed(b, h, training) : b.forward(h, training);
+      for (const b of this.blocks) h = recompute ? forwardRecomputed(b, h, training) : b.forward(h, { training });
       if (this.finalNorm) h = this.finalNorm.forward(h);
       if (this.opts.task === "classification") h = meanOverLength(h); // (b, dModel)
       return this.decoder.forward(h);
