@@ -54,6 +54,36 @@ function channelProgram(shaderKey: string, variableNames: string[], outputShape:
   return flatProgram(shaderKey, variableNames, outputShape, body, UNIFORMS, channels * W, W);
 }
 
+/**
+ * A Hillis–Steele scan over the 64 threads' maps in workgroup memory, for the `ng` states of a
+ * group: in each of log₂ 64 rounds a thread composes its map with that of the thread `off` places
+ * towards the `from` side, (a, b) ← (a·a', a·b' + b); the composition is the same both ways, only
+ * the neighbour differs.
+ */
+const scanLanes = (name: string, from: "earlier" | "later") => {
+  const neighbour = from === "earlier" ? "lane - off" : "lane + off";
+  const inRange = from === "earlier" ? "lane >= off" : `lane + off < ${W}`;
+  return `
+  fn ${name}(lane : i32, ng : i32) {
+    for (var off = 1; off < ${W}; off = off * 2) {
+      var na : array<f32, ${GROUP}>;
+      var nb : array<f32, ${GROUP}>;
+      for (var kk = 0; kk < ng; kk++) {
+        if (${inRange}) { na[kk] = mapA[kk * ${W} + ${neighbour}]; nb[kk] = mapB[kk * ${W} + ${neighbour}]; }
+      }
+      workgroupBarrier();
+      for (var kk = 0; kk < ng; kk++) {
+        if (${inRange}) {
+          let i = kk * ${W} + lane;
+          mapB[i] = mapA[i] * nb[kk] + mapB[i]; // the neighbour's map first, then this one
+          mapA[i] = mapA[i] * na[kk];
+        }
+      }
+      workgroupBarrier();
+    }
+  }`;
+};
+
 /** Workgroup memory and the scans over the 64 threads' maps, for the `ng` states of a group. */
 const SCANS = `
   var<workgroup> mapA : array<f32, ${GROUP * W}>; // [state in group][thread]
@@ -61,45 +91,12 @@ const SCANS = `
   var<workgroup> carry : array<f32, ${WEBGPU_MAX_STATES}>;
 
   // Inclusive scan from the first thread on: thread i ends with the maps of threads 0..i composed.
-  fn scanForward(lane : i32, ng : i32) {
-    for (var off = 1; off < ${W}; off = off * 2) {
-      var la : array<f32, ${GROUP}>;
-      var lb : array<f32, ${GROUP}>;
-      for (var kk = 0; kk < ng; kk++) {
-        if (lane >= off) { la[kk] = mapA[kk * ${W} + lane - off]; lb[kk] = mapB[kk * ${W} + lane - off]; }
-      }
-      workgroupBarrier();
-      for (var kk = 0; kk < ng; kk++) {
-        if (lane >= off) {
-          let i = kk * ${W} + lane;
-          mapB[i] = mapA[i] * lb[kk] + mapB[i]; // earlier map first, then this one
-          mapA[i] = mapA[i] * la[kk];
-        }
-      }
-      workgroupBarrier();
-    }
-  }
+  ${scanLanes("scanForward", "earlier")}
 
   // Inclusive scan from the last thread back: thread i ends with the maps of threads i..63, where
   // a map sends the value after a thread's steps to the value at its first step.
-  fn scanBackward(lane : i32, ng : i32) {
-    for (var off = 1; off < ${W}; off = off * 2) {
-      var ra : array<f32, ${GROUP}>;
-      var rb : array<f32, ${GROUP}>;
-      for (var kk = 0; kk < ng; kk++) {
-        if (lane + off < ${W}) { ra[kk] = mapA[kk * ${W} + lane + off]; rb[kk] = mapB[kk * ${W} + lane + off]; }
-      }
-      workgroupBarrier();
-      for (var kk = 0; kk < ng; kk++) {
-        if (lane + off < ${W}) {
-          let i = kk * ${W} + lane;
-          mapB[i] = mapA[i] * rb[kk] + mapB[i]; // the later threads' map first, then this one
-          mapA[i] = mapA[i] * ra[kk];
-        }
-      }
-      workgroupBarrier();
-    }
-  }`;
+  ${scanLanes("scanBackward", "later")}
+`;
 
 /** The channel of this workgroup and this thread's place in it. */
 const CHANNEL = `
