@@ -42,9 +42,9 @@ export function checkSeed(fn: string, value: unknown): number {
   return value;
 }
 
-export function checkPositive(name: string, value: number): void {
-  if (!(Number.isFinite(value) && value > 0)) {
-    throw new Error(`${name} must be a finite number > 0, got ${value}`);
+export function checkPositive(name: string, value: unknown): void {
+  if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) {
+    throw new Error(`${name} must be a finite number > 0, got ${String(value)}`);
   }
 }
 

@@ -4,33 +4,24 @@
  * kernels reach for worker threads only after checking they run in Node.js), so a browser bundle
  * can use it; test/browser-core.test.js bundles it with esbuild and runs it in Chromium.
  * The package's main entry (index.ts) adds backend selection, data, training, plots and files.
+ *
+ * The walkthroughs' math sits at the top level under its walkthrough names (The Annotated S4:
+ * ssm.ts, hippo.ts, s4.ts, s4d.ts); everything else is in a namespace named after its folder.
  */
-export * from "./host-backend";
-export * from "./checks";
-export * as cx from "./complex";
-export type { CTensor } from "./complex";
-export * as mamba from "./mamba";
-export * from "./linalg";
-export * from "./fft";
 export * from "./ssm";
 export * from "./hippo";
 export * from "./s4";
 export * from "./s4d";
-export * from "./dft-matmul";
-export * from "./kernels/depthwise-conv1d";
-export * from "./kernels/dropout";
-export * from "./kernels/selective-scan";
-export * from "./kernels/cauchy";
-export * from "./kernels/dplr-spectrum";
-export * from "./kernels/causal-conv";
-export * from "./kernels/adamw-update";
-export * from "./kernels/sum-of-squares";
-export * from "./kernels/inverse-dft";
-export * from "./kernels/gelu";
-export * from "./kernels/glu";
-export * from "./kernels/layer-norm";
-/** The registry a hand-written kernel joins tfjs through (used by the mamba_in_depth notebook). */
-export * as kernels from "./kernels/registry";
-export * from "./nn";
-export * from "./sample";
-export * from "./random";
+/** The plain O(L²) DFT the notebooks check the FFT paths against. */
+export { dft } from "./fft";
+export { mulberry32, seededNormal } from "./random";
+/** Complex tensors as {re, im} pairs of float32 tensors. */
+export * as cx from "./complex";
+/** Small float64 complex linear algebra on the host (the walkthroughs' HiPPO and DPLR algebra). */
+export * as linalg from "./linalg";
+/** Mamba: The Hard Way, step by step: cumulative sums, linear scans, the selective SSM. */
+export * as mamba from "./mamba";
+export * as kernels from "./kernels";
+export * as nn from "./nn";
+/** Autoregressive digit completion and sampling with a model's RNN mode. */
+export * as sample from "./sample";

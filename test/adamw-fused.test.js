@@ -2,8 +2,10 @@
 // math on cpu, wasm and webgpu (groups, clipping, skipped steps, state round trips), leaks nothing,
 // costs one tfjs kernel per parameter and, on WebGPU, two programs per parameter and no uploads.
 const { forEachBackend, describeWebGPU, assertClose, adamwReferenceStep, randn, tf, lib, assert } = require("./helpers");
+const { countDeviceTraffic } = require("../dist/train/step-counters");
 
-const { AdamW, adamwUpdate, adamwUpdateReference, hasFusedAdamW, s4ParamGroups } = lib;
+const { AdamW, s4ParamGroups } = lib.train;
+const { adamwUpdate, adamwUpdateReference, hasFusedAdamW } = lib.kernels;
 
 /** True when this process registers no hand-written kernels (S4_KERNELS=reference): the kernel
  * checks are skipped, the math checks then test the tf-ops path. */
@@ -246,7 +248,7 @@ function checks() {
 
   it("costs one tfjs kernel per parameter (no clipping)", async function () {
     if (kernelsOff()) this.skip();
-    const model = new lib.StackedModel({
+    const model = new lib.nn.StackedModel({
       task: "classification",
       layerKind: "s4",
       dModel: 8,
@@ -311,7 +313,7 @@ describeWebGPU("fused AdamW [webgpu]", function () {
 
   /** Counts, during fn, the GPU programs run and the tensors uploaded from the host (the library's step counters). */
   async function countGpuWork(fn) {
-    const { traffic } = await lib.countDeviceTraffic(fn);
+    const { traffic } = await countDeviceTraffic(fn);
     return { uploads: traffic.uploads, programs: traffic.programs };
   }
 

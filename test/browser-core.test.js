@@ -35,14 +35,14 @@ window.runChecks = async () => {
   const B = tf.randomNormal([b, n, l], 0, 1, "float32", 4);
   const C = tf.randomNormal([b, n, l], 0, 1, "float32", 5);
   const opts = { D: tf.randomNormal([d], 0, 1, "float32", 6), z: tf.randomNormal([b, d, l], 0, 1, "float32", 7), deltaSoftplus: true };
-  const fused = core.selectiveScan(u, delta, A, B, C, opts);
-  const reference = core.selectiveScanReference(u, delta, A, B, C, opts);
+  const fused = core.kernels.selectiveScan(u, delta, A, B, C, opts);
+  const reference = core.kernels.selectiveScanReference(u, delta, A, B, C, opts);
   const k = tf.randomNormal([d, l], 0, 1, "float32", 8);
   return {
     backend: tf.getBackend(),
     fusedKernel: tf.getKernel("SelectiveScan", "wasm") !== undefined,
     scanDiff: await maxAbsDiff(fused.y, reference.y),
-    convDiff: await maxAbsDiff(core.causalConv(u, k), core.matmulCausalConv(u, k)),
+    convDiff: await maxAbsDiff(core.kernels.causalConv(u, k), core.kernels.matmulCausalConv(u, k)),
   };
 };
 `;

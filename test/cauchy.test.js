@@ -47,8 +47,8 @@ forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
   ]) {
     it(`kernel = reference, values and gradients, H=${H} M=${M} N=${N} L=${L} (atol 1e-4·scale, rtol 1e-3)`, async () => {
       const x = inputs(H, M, N, L, H + N + L);
-      const k = valueAndGrads(lib.cauchyBilinear, x, H, M, L, 1);
-      const r = valueAndGrads(lib.cauchyBilinearReference, x, H, M, L, 1);
+      const k = valueAndGrads(lib.kernels.cauchyBilinear, x, H, M, L, 1);
+      const r = valueAndGrads(lib.kernels.cauchyBilinearReference, x, H, M, L, 1);
       for (const part of ["re", "im"]) {
         const ref = await r.S[part].data();
         const scale = Math.max(...Array.from(ref, Math.abs));
@@ -65,7 +65,7 @@ forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
   it("gradients match central finite differences (H=2, M=4, N=6, L=12; eps 1e-3, rtol 2e-2)", () => {
     const [H, M, N, L] = [2, 4, 6, 12];
     const x = inputs(H, M, N, L, 77);
-    const { g, loss } = valueAndGrads(lib.cauchyBilinear, x, H, M, L, 3);
+    const { g, loss } = valueAndGrads(lib.kernels.cauchyBilinear, x, H, M, L, 3);
     const x0 = [x.lambda.re, x.lambda.im, x.v.re, x.v.im, x.step];
     g.forEach((gi, i) => {
       const d = tf.tensor(randn(x0[i].size, 90 + i), x0[i].shape);
@@ -79,9 +79,9 @@ forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
   it("leaves no tensors behind (forward and gradient)", () => {
     const x = inputs(2, 4, 4, 8, 5);
     const before = tf.memory().numTensors;
-    const S = lib.cauchyBilinear(x.lambda, x.v, x.step, x.z);
+    const S = lib.kernels.cauchyBilinear(x.lambda, x.v, x.step, x.z);
     tf.dispose([S.re, S.im]);
-    const g = tf.grads((a) => tf.sum(lib.cauchyBilinear({ re: a, im: x.lambda.im }, x.v, x.step, x.z).re))([x.lambda.re]);
+    const g = tf.grads((a) => tf.sum(lib.kernels.cauchyBilinear({ re: a, im: x.lambda.im }, x.v, x.step, x.z).re))([x.lambda.re]);
     tf.dispose(g);
     assert.equal(tf.memory().numTensors, before);
   });
@@ -89,11 +89,17 @@ forEachBackend("Cauchy sums (the S4 kernel's core)", () => {
   it("bad shapes are named", () => {
     const x = inputs(2, 4, 4, 8, 5);
     assert.throws(
-      () => lib.cauchyBilinear(x.lambda, { re: tf.zeros([2, 4, 5]), im: tf.zeros([2, 4, 5]) }, x.step, x.z),
+      () => lib.kernels.cauchyBilinear(x.lambda, { re: tf.zeros([2, 4, 5]), im: tf.zeros([2, 4, 5]) }, x.step, x.z),
       /cauchyBilinear: v must have shape \(H, M, N\) = \(2, M, 4\), got \(2, 4, 5\)/,
     );
-    assert.throws(() => lib.cauchyBilinear(x.lambda, x.v, tf.zeros([3]), x.z), /cauchyBilinear: step must have shape \(2\), got \(3\)/);
-    assert.throws(() => lib.cauchyBilinear({ re: tf.zeros([4]), im: tf.zeros([4]) }, x.v, x.step, x.z), /lambda must have shape \(H, N\)/);
+    assert.throws(
+      () => lib.kernels.cauchyBilinear(x.lambda, x.v, tf.zeros([3]), x.z),
+      /cauchyBilinear: step must have shape \(2\), got \(3\)/,
+    );
+    assert.throws(
+      () => lib.kernels.cauchyBilinear({ re: tf.zeros([4]), im: tf.zeros([4]) }, x.v, x.step, x.z),
+      /lambda must have shape \(H, N\)/,
+    );
   });
 });
 
@@ -101,8 +107,8 @@ describeWebGPU("Cauchy sums on WebGPU", function () {
   it("WGSL kernel = reference, values and gradients (H=2, M=4, N=8, L=16)", async () => {
     const [H, M, N, L] = [2, 4, 8, 16];
     const x = inputs(H, M, N, L, 21);
-    const k = valueAndGrads(lib.cauchyBilinear, x, H, M, L, 2);
-    const r = valueAndGrads(lib.cauchyBilinearReference, x, H, M, L, 2);
+    const k = valueAndGrads(lib.kernels.cauchyBilinear, x, H, M, L, 2);
+    const r = valueAndGrads(lib.kernels.cauchyBilinearReference, x, H, M, L, 2);
     for (const part of ["re", "im"]) {
       const ref = await r.S[part].data();
       assertClose(await k.S[part].data(), ref, 1e-4 * Math.max(...Array.from(ref, Math.abs)), 1e-3, `S.${part}`);

@@ -77,9 +77,9 @@ async function checkAgainstDefinition(u, k, atol, rtol, what) {
   const L = u.shape[u.rank - 1];
   const w = tf.tensor(randn(u.size, 99), u.shape);
   const [uv, kv, wv] = await Promise.all([read(u), read(k), read(w)]);
-  const y = lib.causalConv(u, k);
+  const y = lib.kernels.causalConv(u, k);
   assertClose(await read(y), conv64(uv, kv, L), atol, rtol, `${what}: y`);
-  const [du, dk] = tf.grads((a, b) => tf.sum(tf.mul(w, lib.causalConv(a, b))))([u, k]);
+  const [du, dk] = tf.grads((a, b) => tf.sum(tf.mul(w, lib.kernels.causalConv(a, b))))([u, k]);
   const ref = convGrads64(wv, uv, kv, L);
   assertClose(await read(du), ref.du, atol, rtol, `${what}: du`);
   assertClose(await read(dk), ref.dk, atol, rtol, `${what}: dk`);
@@ -90,11 +90,11 @@ async function checkAgainstDefinition(u, k, atol, rtol, what) {
 async function checkAgainstDirect(u, k, atol, rtol, what) {
   const w = tf.tensor(randn(u.size, 98), u.shape);
   const loss = (op) => (a, b) => tf.sum(tf.mul(w, op(a, b)));
-  const y = lib.causalConv(u, k),
-    yd = lib.directCausalConv(u, k);
+  const y = lib.kernels.causalConv(u, k),
+    yd = lib.kernels.directCausalConv(u, k);
   assertClose(await read(y), await read(yd), atol, rtol, `${what}: y`);
-  const g = tf.grads(loss(lib.causalConv))([u, k]);
-  const gd = tf.grads(loss(lib.directCausalConv))([u, k]);
+  const g = tf.grads(loss(lib.kernels.causalConv))([u, k]);
+  const gd = tf.grads(loss(lib.kernels.directCausalConv))([u, k]);
   assertClose(await read(g[0]), await read(gd[0]), atol, rtol, `${what}: du`);
   assertClose(await read(g[1]), await read(gd[1]), atol, rtol, `${what}: dk`);
   tf.dispose([w, y, yd, ...g, ...gd]);
@@ -107,7 +107,7 @@ async function checkFiniteDifferences(b, h, L, atol, rtol) {
   const w = tf.tensor3d(randn(b * h * L, 23), [b, h, L]);
   const du = tf.tensor3d(randn(b * h * L, 24), [b, h, L]),
     dk = tf.tensor2d(randn(h * L, 25), [h, L]);
-  const loss = (a, c) => tf.sum(tf.mul(w, lib.causalConv(a, c)));
+  const loss = (a, c) => tf.sum(tf.mul(w, lib.kernels.causalConv(a, c)));
   const [gu, gk] = tf.grads(loss)([u, k]);
   const eps = 1e-2;
   const at = async (s, which) => {
@@ -134,11 +134,11 @@ async function checkIrdft(rows, L, atol, rtol) {
     im = tf.tensor2d(randn(rows * L, L + 1), [rows, L]);
   const w = tf.tensor2d(randn(rows * L, L + 2), [rows, L]);
   const f = (op) => (a, b) => tf.sum(tf.mul(w, op(a, b)));
-  const y = lib.irdft(re, im),
-    ym = lib.matmulIrdft(re, im);
+  const y = lib.kernels.irdft(re, im),
+    ym = lib.kernels.matmulIrdft(re, im);
   assertClose(await read(y), await read(ym), atol, rtol, `value L=${L}`);
-  const g = tf.grads(f(lib.irdft))([re, im]);
-  const gm = tf.grads(f(lib.matmulIrdft))([re, im]);
+  const g = tf.grads(f(lib.kernels.irdft))([re, im]);
+  const gm = tf.grads(f(lib.kernels.matmulIrdft))([re, im]);
   assertClose(await read(g[0]), await read(gm[0]), atol, rtol, `d re L=${L}`);
   assertClose(await read(g[1]), await read(gm[1]), atol, rtol, `d im L=${L}`);
   tf.dispose([re, im, w, y, ym, ...g, ...gm]);
@@ -147,17 +147,17 @@ async function checkIrdft(rows, L, atol, rtol) {
 /** numTensors is unchanged around a forward call and around tf.grads (results disposed). */
 function checkNoLeaks(u, k) {
   const before = tf.memory().numTensors;
-  tf.dispose(lib.causalConv(u, k));
+  tf.dispose(lib.kernels.causalConv(u, k));
   assert.equal(tf.memory().numTensors, before, "causalConv forward leaked");
-  tf.dispose(tf.grads((a, b) => tf.sum(lib.causalConv(a, b)))([u, k]));
+  tf.dispose(tf.grads((a, b) => tf.sum(lib.kernels.causalConv(a, b)))([u, k]));
   assert.equal(tf.memory().numTensors, before, "causalConv gradient leaked");
-  tf.dispose(tf.grads((a) => tf.sum(lib.causalConv(a, k)))([u])); // only du asked for
+  tf.dispose(tf.grads((a) => tf.sum(lib.kernels.causalConv(a, k)))([u])); // only du asked for
   assert.equal(tf.memory().numTensors, before, "causalConv gradient (du only) leaked");
   const re = tf.slice(u, [0, 0, 0], [1, 1, -1]);
   const before2 = tf.memory().numTensors;
-  tf.dispose(lib.irdft(re, re));
+  tf.dispose(lib.kernels.irdft(re, re));
   assert.equal(tf.memory().numTensors, before2, "irdft forward leaked");
-  tf.dispose(tf.grads((a, b) => tf.sum(lib.irdft(a, b)))([re, re]));
+  tf.dispose(tf.grads((a, b) => tf.sum(lib.kernels.irdft(a, b)))([re, re]));
   assert.equal(tf.memory().numTensors, before2, "irdft gradient leaked");
   re.dispose();
 }
@@ -238,8 +238,8 @@ forEachBackend("causalConv kernel", () => {
     const u = tf.zeros([0, 2, 5]),
       k = tf.ones([2, 5]);
     const before = tf.memory().numTensors;
-    const y = lib.causalConv(u, k);
-    const [du, dk] = tf.grads((a, b) => tf.sum(lib.causalConv(a, b)))([u, k]);
+    const y = lib.kernels.causalConv(u, k);
+    const [du, dk] = tf.grads((a, b) => tf.sum(lib.kernels.causalConv(a, b)))([u, k]);
     assert.deepEqual(
       [y.shape, du.shape, dk.shape],
       [
@@ -275,18 +275,21 @@ forEachBackend("causalConv kernel", () => {
   it("bad arguments get an error naming the argument and what was expected", () => {
     const z = (...s) => tf.zeros(s);
     assert.throws(
-      () => lib.causalConv(z(2, 3, 5), z(2, 5)),
+      () => lib.kernels.causalConv(z(2, 3, 5), z(2, 5)),
       /causalConv: k \(shape \(2, 5\)\) must match the trailing axes of u \(shape \(2, 3, 5\)\)/,
     );
-    assert.throws(() => lib.causalConv(z(5), z(2, 5)), /causalConv: k \(shape \(2, 5\)\) must match the trailing axes of u/);
-    assert.throws(() => lib.causalConv(z(3, 5), tf.scalar(1)), /causalConv: k \(shape \(\)\) must match the trailing axes of u/);
-    assert.throws(() => lib.causalConv(tf.scalar(1), z(1)), /causalConv: u must have at least one axis/);
-    assert.throws(() => lib.causalConv(tf.zeros([2, 5], "int32"), z(5)), /causalConv: u must be float32, got int32/);
+    assert.throws(() => lib.kernels.causalConv(z(5), z(2, 5)), /causalConv: k \(shape \(2, 5\)\) must match the trailing axes of u/);
+    assert.throws(() => lib.kernels.causalConv(z(3, 5), tf.scalar(1)), /causalConv: k \(shape \(\)\) must match the trailing axes of u/);
+    assert.throws(() => lib.kernels.causalConv(tf.scalar(1), z(1)), /causalConv: u must have at least one axis/);
+    assert.throws(() => lib.kernels.causalConv(tf.zeros([2, 5], "int32"), z(5)), /causalConv: u must be float32, got int32/);
     // @ts-expect-error -- deliberately wrong: a plain array instead of a tensor
-    assert.throws(() => lib.causalConv([1, 2], z(2)), /causalConv: u must be a tf.Tensor, got object/);
-    assert.throws(() => lib.directCausalConv(z(2, 5), z(4)), /directCausalConv: k \(shape \(4\)\) must match the trailing axes of u/);
-    assert.throws(() => lib.irdft(z(2, 5), z(2, 4)), /irdft: re and im must have the same shape, got re \(2, 5\) and im \(2, 4\)/);
-    assert.throws(() => lib.irdft(tf.scalar(1), tf.scalar(1)), /irdft: re must have at least one axis/);
+    assert.throws(() => lib.kernels.causalConv([1, 2], z(2)), /causalConv: u must be a tf.Tensor, got object/);
+    assert.throws(
+      () => lib.kernels.directCausalConv(z(2, 5), z(4)),
+      /directCausalConv: k \(shape \(4\)\) must match the trailing axes of u/,
+    );
+    assert.throws(() => lib.kernels.irdft(z(2, 5), z(2, 4)), /irdft: re and im must have the same shape, got re \(2, 5\) and im \(2, 4\)/);
+    assert.throws(() => lib.kernels.irdft(tf.scalar(1), tf.scalar(1)), /irdft: re must have at least one axis/);
   });
 });
 

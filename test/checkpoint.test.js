@@ -3,6 +3,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { forEachBackend, randn, tf, lib, assert } = require("./helpers");
+const { checkShapes } = require("../dist/train/checkpoint");
 
 function bits(t) {
   const d = t.dataSync();
@@ -34,13 +35,13 @@ forEachBackend("checkpoint", () => {
   it("round trips values bit for bit, with config and meta", async () => {
     const tensors = sample();
     const base = path.join(dir, "model");
-    await lib.saveCheckpoint(base, { config, tensors, meta });
+    await lib.train.saveCheckpoint(base, { config, tensors, meta });
     assert.ok(fs.existsSync(base + ".json") && fs.existsSync(binOf(base)));
     const files = fs.readdirSync(dir).sort();
     assert.equal(files.length, 2, `temporary files left behind: ${files}`);
     assert.match(files[0], /^model\.[0-9a-f]{16}\.safetensors$/);
     assert.equal(files[1], "model.json");
-    const loaded = await lib.loadCheckpoint(base);
+    const loaded = await lib.train.loadCheckpoint(base);
     assert.deepEqual(loaded.config, config);
     assert.deepEqual(loaded.meta, meta);
     assert.deepEqual(Object.keys(loaded.tensors), Object.keys(tensors));
@@ -50,7 +51,7 @@ forEachBackend("checkpoint", () => {
       assert.deepEqual(bits(loaded.tensors[n]), bits(t), `${n} bits`);
       assert.notEqual(loaded.tensors[n], t);
     }
-    lib.checkShapes(Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, t.shape])), loaded.tensors);
+    checkShapes(Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, t.shape])), loaded.tensors);
     const m = JSON.parse(fs.readFileSync(base + ".json", "utf8"));
     assert.equal(m.format, "s4-mamba-checkpoint");
     assert.equal(m.version, 2);
@@ -61,7 +62,7 @@ forEachBackend("checkpoint", () => {
   it("checkShapes names missing, extra and mismatched tensors", () => {
     const loaded = { a: tf.zeros([2]), b: tf.zeros([3, 1]), extra: tf.zeros([1]) };
     assert.throws(
-      () => lib.checkShapes({ a: [2], b: [3], c: [4] }, loaded),
+      () => checkShapes({ a: [2], b: [3], c: [4] }, loaded),
       /missing c; unexpected extra; shape mismatch b: expected \[3\], got \[3, 1\]/,
     );
     tf.dispose(Object.values(loaded));
@@ -95,7 +96,7 @@ forEachBackend("checkpoint", () => {
     beforeEach(async () => {
       base = path.join(dir, "c");
       const tensors = sample();
-      await lib.saveCheckpoint(base, { config, tensors, meta });
+      await lib.train.saveCheckpoint(base, { config, tensors, meta });
       tf.dispose(Object.values(tensors));
     });
     const editManifest = (f) => {
@@ -108,7 +109,7 @@ forEachBackend("checkpoint", () => {
       const size = fs.statSync(binOf(base)).size;
       fs.truncateSync(binOf(base), size - 5);
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         new RegExp(`c\\.[0-9a-f]{16}\\.safetensors is corrupt: size is ${size - 5} bytes, the manifest expects ${size}`),
       );
     });
@@ -117,7 +118,7 @@ forEachBackend("checkpoint", () => {
       buf[buf.length - 7] ^= 0x10;
       fs.writeFileSync(binOf(base), buf);
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         /c\.[0-9a-f]{16}\.safetensors is corrupt: checksum mismatch \(expected [0-9a-f]{64}, got [0-9a-f]{64}\)/,
       );
     });
@@ -128,7 +129,7 @@ forEachBackend("checkpoint", () => {
         h["scalar"].data_offsets = [1000, 1004];
       });
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         /not a valid safetensors file: tensor "scalar": data_offsets \[1000, 1004\] run past the end of the data \(\d+ bytes\)/,
       );
     });
@@ -137,76 +138,76 @@ forEachBackend("checkpoint", () => {
         h["decoder.kernel"].shape = [2, 5];
       });
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         /tensor "decoder\.kernel": data_offsets \[\d+, \d+\] hold 32 bytes, shape \[2, 5\] needs 40/,
       );
       lie((h) => {
         h["decoder.kernel"].shape = [2, -4];
       });
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         /tensor "decoder\.kernel": shape must be an array of non-negative integers, got \[2,-4\]/,
       );
       lie((h) => {
         h["decoder.kernel"].shape = [2, 4];
         h["decoder.kernel"].dtype = "BF16";
       });
-      await assert.rejects(lib.loadCheckpoint(base), /tensor "decoder\.kernel": dtype must be "F32" or "I32", got "BF16"/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /tensor "decoder\.kernel": dtype must be "F32" or "I32", got "BF16"/);
     });
     it("gaps and overlaps between tensors", async () => {
       lie((h) => {
         delete h["counts"];
       });
-      await assert.rejects(lib.loadCheckpoint(base), /bytes \d+\.\.\d+ before tensor "scalar" belong to no tensor/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /bytes \d+\.\.\d+ before tensor "scalar" belong to no tensor/);
       lie((h) => {
         h["scalar"].data_offsets = [48, 52];
       }); // inside decoder.kernel's bytes [48, 80]
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         /tensor "decoder\.kernel" overlaps the tensor before it \(it begins at 48, before 52\)/,
       );
     });
     it("a header length past the end, and a header that is not JSON", async () => {
       lie(() => '{"a": 1}');
-      await assert.rejects(lib.loadCheckpoint(base), /tensor "a" must be an object \{ dtype, shape, data_offsets \}/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /tensor "a" must be an object \{ dtype, shape, data_offsets \}/);
       lie(() => "[1, 2");
-      await assert.rejects(lib.loadCheckpoint(base), /the header is not UTF-8 JSON/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /the header is not UTF-8 JSON/);
       const buf = fs.readFileSync(binOf(base));
       buf.writeBigUInt64LE(BigInt(buf.length));
       const m = JSON.parse(fs.readFileSync(base + ".json", "utf8"));
       m.checksum = require("node:crypto").createHash("sha256").update(buf).digest("hex");
       fs.writeFileSync(binOf(base), buf);
       fs.writeFileSync(base + ".json", JSON.stringify(m));
-      await assert.rejects(lib.loadCheckpoint(base), /header length \d+ runs past the end of the file/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /header length \d+ runs past the end of the file/);
     });
     it("wrong format and version", async () => {
       editManifest((m) => {
         m.version = 3;
       });
-      await assert.rejects(lib.loadCheckpoint(base), /c\.json has unsupported version 3; this library reads versions 1 and 2/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /c\.json has unsupported version 3; this library reads versions 1 and 2/);
       editManifest((m) => {
         m.version = 2;
         m.format = "other";
       });
-      await assert.rejects(lib.loadCheckpoint(base), /format must be "s4-mamba-checkpoint", got "other"/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /format must be "s4-mamba-checkpoint", got "other"/);
     });
     it("a tensor file name that leaves the folder is refused", async () => {
       editManifest((m) => {
         m.binary = "../elsewhere.safetensors";
       });
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         /binary must be a plain file name ending in \.safetensors in the manifest's folder, got "\.\.\/elsewhere\.safetensors"/,
       );
     });
     it("invalid JSON", async () => {
       fs.writeFileSync(base + ".json", '{"format": "s4-mamba-checkpoint", ');
-      await assert.rejects(lib.loadCheckpoint(base), /c\.json is not valid JSON: /);
+      await assert.rejects(lib.train.loadCheckpoint(base), /c\.json is not valid JSON: /);
     });
     it("missing files", async () => {
       fs.unlinkSync(binOf(base));
-      await assert.rejects(lib.loadCheckpoint(base), /checkpoint binary .*c\.[0-9a-f]{16}\.safetensors not found/);
-      await assert.rejects(lib.loadCheckpoint(path.join(dir, "nothing")), /checkpoint manifest .*nothing\.json not found/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /checkpoint binary .*c\.[0-9a-f]{16}\.safetensors not found/);
+      await assert.rejects(lib.train.loadCheckpoint(path.join(dir, "nothing")), /checkpoint manifest .*nothing\.json not found/);
     });
   });
 
@@ -215,7 +216,7 @@ forEachBackend("checkpoint", () => {
     beforeEach(async () => {
       base = path.join(dir, "a");
       oldTensors = { w: tf.tensor([1, 2, 3]) };
-      await lib.saveCheckpoint(base, { config: { v: "old" }, tensors: oldTensors, meta: { step: 1 } });
+      await lib.train.saveCheckpoint(base, { config: { v: "old" }, tensors: oldTensors, meta: { step: 1 } });
     });
     afterEach(() => tf.dispose(Object.values(oldTensors)));
 
@@ -224,7 +225,7 @@ forEachBackend("checkpoint", () => {
       assert.equal(files.length, 2, `leftover temporary files: ${files}`);
       assert.match(files[0], /^a\.[0-9a-f]{16}\.safetensors$/);
       assert.equal(files[1], "a.json");
-      const l = await lib.loadCheckpoint(base);
+      const l = await lib.train.loadCheckpoint(base);
       assert.deepEqual(l.config, { v: "old" });
       assert.deepEqual(Array.from(l.tensors.w.dataSync()), [1, 2, 3]);
       tf.dispose(Object.values(l.tensors));
@@ -234,7 +235,7 @@ forEachBackend("checkpoint", () => {
       const good = tf.ones([1000]),
         bad = tf.ones([5]);
       bad.data = () => Promise.reject(new Error("device lost"));
-      await assert.rejects(lib.saveCheckpoint(base, { config: { v: "new" }, tensors: { good, bad } }), /device lost/);
+      await assert.rejects(lib.train.saveCheckpoint(base, { config: { v: "new" }, tensors: { good, bad } }), /device lost/);
       await assertOldIntact();
       tf.dispose([good, bad]);
     });
@@ -246,7 +247,7 @@ forEachBackend("checkpoint", () => {
         throw Object.assign(new Error("EACCES: permission denied, rename"), { code: "EACCES" });
       };
       try {
-        await assert.rejects(lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t }), /EACCES/);
+        await assert.rejects(lib.train.saveCheckpoint(base, { config: { v: "new" }, tensors: t }), /EACCES/);
       } finally {
         fs.renameSync = realRename;
       }
@@ -263,7 +264,7 @@ forEachBackend("checkpoint", () => {
         return realRename(...args);
       };
       try {
-        await assert.rejects(lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t }), /EIO/);
+        await assert.rejects(lib.train.saveCheckpoint(base, { config: { v: "new" }, tensors: t }), /EIO/);
       } finally {
         fs.renameSync = realRename;
       }
@@ -274,11 +275,11 @@ forEachBackend("checkpoint", () => {
     it("a successful replacement loads the new values and removes the old binary", async () => {
       const oldBin = JSON.parse(fs.readFileSync(base + ".json", "utf8")).binary;
       const t = { w: tf.tensor([4, 5]) };
-      await lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t });
+      await lib.train.saveCheckpoint(base, { config: { v: "new" }, tensors: t });
       const files = fs.readdirSync(dir).sort();
       assert.equal(files.length, 2, `files: ${files}`);
       assert.ok(!files.includes(oldBin), "the old binary is gone");
-      const l = await lib.loadCheckpoint(base);
+      const l = await lib.train.loadCheckpoint(base);
       assert.deepEqual(l.config, { v: "new" });
       assert.deepEqual(Array.from(l.tensors.w.dataSync()), [4, 5]);
       tf.dispose([...Object.values(t), ...Object.values(l.tensors)]);
@@ -289,7 +290,7 @@ forEachBackend("checkpoint", () => {
       const t = { w: tf.tensor([9, 9, 9, 9]) };
       fs.chmodSync(dir, 0o555);
       try {
-        await assert.rejects(lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t }));
+        await assert.rejects(lib.train.saveCheckpoint(base, { config: { v: "new" }, tensors: t }));
       } finally {
         fs.chmodSync(dir, 0o755);
       }
@@ -308,7 +309,7 @@ forEachBackend("checkpoint", () => {
 
     it("a version 1 checkpoint written by the earlier code loads bit for bit", async () => {
       const before = tf.memory().numTensors;
-      const l = await lib.loadCheckpoint(path.join(V1, "plain"));
+      const l = await lib.train.loadCheckpoint(path.join(V1, "plain"));
       assert.equal(l.version, 1);
       assert.deepEqual(l.config, { note: "v1 fixture" });
       assert.deepEqual(l.meta, { step: 5 });
@@ -337,8 +338,8 @@ forEachBackend("checkpoint", () => {
       }
       assert.ok(bases.length >= 2, `found ${bases}`);
       for (const base of bases) {
-        const m = await lib.readCheckpointManifest(base);
-        const l = await lib.loadCheckpoint(base);
+        const m = await lib.train.readCheckpointManifest(base);
+        const l = await lib.train.loadCheckpoint(base);
         assert.equal(l.version, m.version);
         if (m.version === 1)
           assert.deepEqual(
@@ -361,39 +362,39 @@ forEachBackend("checkpoint", () => {
         m.tensors[0].offset = m.byteLength;
       });
       await assert.rejects(
-        lib.loadCheckpoint(base),
+        lib.train.loadCheckpoint(base),
         /plain\.json is invalid: tensor "w" \(tensors\[0\]\): bytes \d+\.\.\d+ run past the end of the binary/,
       );
       edit((m) => {
         m.tensors[0].offset = 0;
         m.tensors[0].length = 4;
       });
-      await assert.rejects(lib.loadCheckpoint(base), /length 4 does not match shape \[2, 4\] \(expected 32 bytes\)/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /length 4 does not match shape \[2, 4\] \(expected 32 bytes\)/);
       edit((m) => {
         m.tensors[0].length = 32;
         m.tensors[1].name = "w";
       });
-      await assert.rejects(lib.loadCheckpoint(base), /duplicate name/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /duplicate name/);
       edit((m) => {
         m.tensors[1].name = "counts";
         m.tensors[1].dtype = "float64";
       });
-      await assert.rejects(lib.loadCheckpoint(base), /dtype must be "float32" or "int32", got "float64"/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /dtype must be "float32" or "int32", got "float64"/);
       edit((m) => {
         m.tensors[1].dtype = "int32";
         m.binary = "../elsewhere.bin";
       });
-      await assert.rejects(lib.loadCheckpoint(base), /binary must be a plain file name ending in \.bin in the manifest's folder/);
+      await assert.rejects(lib.train.loadCheckpoint(base), /binary must be a plain file name ending in \.bin in the manifest's folder/);
     });
 
     it("saving over a version 1 checkpoint writes version 2 and removes the old .bin", async () => {
       const base = copyV1("plain");
       const t = { w: tf.tensor([4, 5]) };
-      await lib.saveCheckpoint(base, { config: { v: "new" }, tensors: t });
+      await lib.train.saveCheckpoint(base, { config: { v: "new" }, tensors: t });
       const files = fs.readdirSync(dir).sort();
       assert.equal(files.length, 2, `files: ${files}`);
       assert.match(files[0], /^plain\.[0-9a-f]{16}\.safetensors$/);
-      const l = await lib.loadCheckpoint(base);
+      const l = await lib.train.loadCheckpoint(base);
       assert.equal(l.version, 2);
       assert.deepEqual(Array.from(l.tensors.w.dataSync()), [4, 5]);
       tf.dispose([...Object.values(t), ...Object.values(l.tensors)]);
@@ -403,20 +404,20 @@ forEachBackend("checkpoint", () => {
   describe("safetensors encoding", () => {
     const f32 = (values) => new Uint8Array(new Float32Array(values).buffer);
     it("round trips tensors and metadata, with the header padded to a multiple of 8", () => {
-      /** @type {import("../dist").SafetensorsEntry[]} */
+      /** @type {import("../dist").train.SafetensorsEntry[]} */
       const entries = [
         { name: "a.weight", dtype: "F32", shape: [2, 2], bytes: f32([1, 2, 3, 4]) },
         { name: "none", dtype: "F32", shape: [0], bytes: new Uint8Array(0) },
         { name: "n", dtype: "I32", shape: [], bytes: new Uint8Array(new Int32Array([-7]).buffer) },
       ];
-      const data = lib.encodeSafetensors(entries, { format: "pt" });
+      const data = lib.train.encodeSafetensors(entries, { format: "pt" });
       const n = Number(Buffer.from(data).readBigUInt64LE(0));
       assert.equal(n % 8, 0);
       const header = JSON.parse(Buffer.from(data.subarray(8, 8 + n)).toString("utf8"));
       assert.deepEqual(header["a.weight"], { dtype: "F32", shape: [2, 2], data_offsets: [0, 16] });
       assert.deepEqual(header["n"].data_offsets, [16, 20]);
       assert.deepEqual(header.__metadata__, { format: "pt" });
-      const back = lib.decodeSafetensors(data);
+      const back = lib.train.decodeSafetensors(data);
       assert.deepEqual(back.metadata, { format: "pt" });
       assert.deepEqual(
         back.tensors.map((t) => [t.name, t.dtype, t.shape, Array.from(t.bytes)]),
@@ -425,7 +426,7 @@ forEachBackend("checkpoint", () => {
     });
     it("refuses short files, bad metadata and unsupported dtypes with clear errors", () => {
       assert.throws(
-        () => lib.decodeSafetensors(new Uint8Array(3), "x.safetensors"),
+        () => lib.train.decodeSafetensors(new Uint8Array(3), "x.safetensors"),
         /x\.safetensors is not a valid safetensors file: it has 3 bytes, fewer than the 8-byte header length/,
       );
       const enc = (header, tail = 0) => {
@@ -434,14 +435,14 @@ forEachBackend("checkpoint", () => {
         len.writeBigUInt64LE(BigInt(json.length));
         return new Uint8Array(Buffer.concat([len, json, Buffer.alloc(tail)]));
       };
-      assert.throws(() => lib.decodeSafetensors(enc({ __metadata__: { a: 1 } })), /"__metadata__"\["a"\] must be a string, got 1/);
+      assert.throws(() => lib.train.decodeSafetensors(enc({ __metadata__: { a: 1 } })), /"__metadata__"\["a"\] must be a string, got 1/);
       assert.throws(
-        () => lib.decodeSafetensors(enc({ x: { dtype: "F64", shape: [1], data_offsets: [0, 8] } }, 8)),
+        () => lib.train.decodeSafetensors(enc({ x: { dtype: "F64", shape: [1], data_offsets: [0, 8] } }, 8)),
         /tensor "x": dtype must be "F32" or "I32", got "F64"/,
       );
-      assert.throws(() => lib.decodeSafetensors(enc({}, 4)), /bytes 0\.\.4 at the end belong to no tensor/);
+      assert.throws(() => lib.train.decodeSafetensors(enc({}, 4)), /bytes 0\.\.4 at the end belong to no tensor/);
       assert.throws(
-        () => lib.encodeSafetensors([{ name: "x", dtype: "F32", shape: [2], bytes: f32([1]) }]),
+        () => lib.train.encodeSafetensors([{ name: "x", dtype: "F32", shape: [2], bytes: f32([1]) }]),
         /4 bytes do not fit shape \[2\]/,
       );
     });
@@ -456,7 +457,7 @@ forEachBackend("checkpoint", () => {
       "blocks.0.layer.log_step": tf.tensor(randn(4, 50 + s), [4]),
       "decoder.kernel": tf.tensor(randn(6, 80 + s), [3, 2]),
     });
-    const sched = lib.oneCycleCosine({ maxLr: 0.05, totalSteps: 8 });
+    const sched = lib.train.oneCycleCosine({ maxLr: 0.05, totalSteps: 8 });
     const run = (opt, from, to) => {
       for (let s = from; s < to; s++) {
         const g = grads(s);
@@ -464,19 +465,19 @@ forEachBackend("checkpoint", () => {
       }
     };
     const pa = makeParams();
-    const a = new lib.AdamW(pa, lib.s4ParamGroups(), { clipNorm: 1 });
+    const a = new lib.train.AdamW(pa, lib.train.s4ParamGroups(), { clipNorm: 1 });
     run(a, 0, 4);
     const st = a.getState();
     const tensors = { ...pa };
     for (const [k, v] of Object.entries(st.tensors)) tensors[`optim.${k}`] = v;
     const base = path.join(dir, "resume");
-    await lib.saveCheckpoint(base, { config, tensors, meta: { step: st.step } });
+    await lib.train.saveCheckpoint(base, { config, tensors, meta: { step: st.step } });
     tf.dispose(Object.values(st.tensors));
     run(a, 4, 8);
 
     const pb = makeParams();
-    const b = new lib.AdamW(pb, lib.s4ParamGroups(), { clipNorm: 1 });
-    const l = await lib.loadCheckpoint(base);
+    const b = new lib.train.AdamW(pb, lib.train.s4ParamGroups(), { clipNorm: 1 });
+    const l = await lib.train.loadCheckpoint(base);
     /** @type {Record<string, import("@tensorflow/tfjs").Tensor>} */
     const optTensors = {};
     for (const [k, v] of Object.entries(l.tensors)) {
@@ -495,14 +496,14 @@ forEachBackend("checkpoint", () => {
   it("rejects bad save arguments", async () => {
     const b = tf.tensor([true, false], [2], "bool");
     await assert.rejects(
-      lib.saveCheckpoint(path.join(dir, "x"), { config: {}, tensors: { b } }),
+      lib.train.saveCheckpoint(path.join(dir, "x"), { config: {}, tensors: { b } }),
       /tensors\["b"\] must have dtype float32 or int32, got bool/,
     );
-    await assert.rejects(lib.saveCheckpoint("", { config: {}, tensors: {} }), /filePath must be a non-empty string/);
+    await assert.rejects(lib.train.saveCheckpoint("", { config: {}, tensors: {} }), /filePath must be a non-empty string/);
     const cyc = {};
     cyc.self = cyc;
     await assert.rejects(
-      lib.saveCheckpoint(path.join(dir, "x"), { config: cyc, tensors: {} }),
+      lib.train.saveCheckpoint(path.join(dir, "x"), { config: cyc, tensors: {} }),
       /checkpoint config must be JSON-serializable/,
     );
     assert.deepEqual(fs.readdirSync(dir), []);

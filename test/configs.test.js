@@ -9,6 +9,7 @@ const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
+const { CONFIGS_DIR } = require("../dist/train/configs");
 
 const CLI = path.join(__dirname, "..", "dist", "cli", "train.js");
 const PRESETS = [
@@ -37,7 +38,7 @@ function cli(args) {
 /** The model a config's options build, as the training loop builds it (embedding for the mnist task's pixel tokens). */
 function paramCount(o) {
   const sequence = o.task === "mnist";
-  const model = new lib.StackedModel({
+  const model = new lib.nn.StackedModel({
     task: sequence ? "sequence" : "classification",
     layerKind: o.layer,
     dModel: o.dModel,
@@ -66,21 +67,21 @@ function statedCount(description) {
 
 describe("training configs (configs/*.json)", function () {
   it("every preset loads, complete, with a description and its source", function () {
-    assert.deepEqual(lib.configNames(), PRESETS);
+    assert.deepEqual(lib.train.configNames(), PRESETS);
     for (const name of PRESETS) {
-      const c = lib.loadConfig(name);
+      const c = lib.train.loadConfig(name);
       assert.equal(c.name, name);
-      assert.equal(c.file, path.join(lib.CONFIGS_DIR, `${name}.json`));
+      assert.equal(c.file, path.join(CONFIGS_DIR, `${name}.json`));
       assert.ok(c.description.length > 50 && c.source.length > 20, name);
       for (const k of ["epochs", "bsz", "dModel", "nLayers", "n", "lr"]) assert.ok(c.options[k] > 0, `${name}.${k}`);
       assert.ok(!("description" in c.options) && !("source" in c.options), "description and source are not training options");
     }
-    const a = lib.loadConfig("annotated-s4-classification").options;
+    const a = lib.train.loadConfig("annotated-s4-classification").options;
     assert.deepEqual(
       [a.task, a.layer, a.dModel, a.nLayers, a.n, a.bsz, a.dropout, a.lr, a.epochs],
       ["mnist-classification", "s4", 128, 4, 64, 128, 0.25, 5e-3, 20],
     );
-    const big = lib.loadConfig("annotated-s4-sequence-large").options;
+    const big = lib.train.loadConfig("annotated-s4-sequence-large").options;
     assert.deepEqual(
       [big.task, big.dModel, big.nLayers, big.prenorm, big.dropout, big.weightDecay, big.lr, big.bsz, big.epochs],
       ["mnist", 512, 6, true, 0, 0.05, 5e-3, 50, 100],
@@ -89,11 +90,11 @@ describe("training configs (configs/*.json)", function () {
 
   it("a path loads as a config file; bad files fail naming the file, the key and what was expected", function () {
     const good = writeConfig("good", { description: "d", source: "s", task: "mnist", layer: "s4d", dModel: 8 });
-    assert.deepEqual(lib.loadConfig(good).options, { task: "mnist", layer: "s4d", dModel: 8 });
+    assert.deepEqual(lib.train.loadConfig(good).options, { task: "mnist", layer: "s4d", dModel: 8 });
     const bad = (tag, value, pattern) => {
       const file = writeConfig(tag, value);
       assert.throws(
-        () => lib.loadConfig(file),
+        () => lib.train.loadConfig(file),
         (/** @type {Error} */ e) => e.message.includes(file) && pattern.test(e.message),
         `${tag}: expected ${pattern}`,
       );
@@ -147,9 +148,9 @@ describe("training configs (configs/*.json)", function () {
     );
     bad("not-json", "{ task: mnist }", /is not valid JSON/);
     bad("array", "[1, 2]", /must hold a JSON object, got an array/);
-    assert.throws(() => lib.loadConfig("configs/missing.json"), /config file configs\/missing\.json does not exist/);
+    assert.throws(() => lib.train.loadConfig("configs/missing.json"), /config file configs\/missing\.json does not exist/);
     assert.throws(
-      () => lib.loadConfig("annotated-s5"),
+      () => lib.train.loadConfig("annotated-s5"),
       /no preset named "annotated-s5"; the presets are annotated-s4-classification, annotated-s4-sequence, annotated-s4-sequence-large, mamba-classification, mamba-sequence/,
     );
   });
@@ -159,7 +160,7 @@ describe("training configs (configs/*.json)", function () {
     const before = tf.memory().numTensors;
     const counts = {};
     for (const name of PRESETS) {
-      const c = lib.loadConfig(name);
+      const c = lib.train.loadConfig(name);
       counts[name] = paramCount(c.options);
       const stated = statedCount(c.description);
       assert.ok(Math.abs(counts[name] / stated - 1) <= 0.01, `${name}: built ${counts[name]}, the description says ${stated}`);
@@ -176,7 +177,7 @@ describe("training configs (configs/*.json)", function () {
   });
 
   it("the gpu size tier is exactly the presets, plus a time limit (next-pixel modeling: 10 of its 100 epochs)", function () {
-    /** @type {[import("../dist").TaskName, import("../dist").LayerKind, string][]} */
+    /** @type {[import("../dist").data.TaskName, import("../dist").nn.LayerKind, string][]} */
     const cases = [
       ["mnist-classification", "s4", "annotated-s4-classification"],
       ["mnist-classification", "mamba", "mamba-classification"],
@@ -186,12 +187,12 @@ describe("training configs (configs/*.json)", function () {
       ["mnist", "s4d", "annotated-s4-sequence"],
     ];
     for (const [task, layer, name] of cases) {
-      const { timeLimitMinutes, ...rest } = lib.tierPreset(task, layer, "gpu");
+      const { timeLimitMinutes, ...rest } = lib.train.tierPreset(task, layer, "gpu");
       assert.ok(timeLimitMinutes > 0);
       const epochs = task === "mnist" ? { epochs: 10 } : {};
-      assert.deepEqual(rest, { ...lib.loadConfig(name).options, layer, ...epochs }, `${task}/${layer}`);
+      assert.deepEqual(rest, { ...lib.train.loadConfig(name).options, layer, ...epochs }, `${task}/${layer}`);
     }
-    const d = lib.describePreset(lib.tierPreset("mnist", "mamba", "gpu"));
+    const d = lib.train.describePreset(lib.train.tierPreset("mnist", "mamba", "gpu"));
     assert.equal(d.model, "mamba, d_model 120, 4 layers, d_state 16, expand 2");
     assert.equal(d.training, "batch 128, lr 0.001, 10 epochs of 55000 images (4300 steps)");
   });

@@ -3,8 +3,8 @@
 // adapter exists. Reads are asynchronous so the same checks run on every backend.
 const { BACKENDS, forEachBackend, assertClose, assertNoLeakAsync, randn, tf, lib, assert, describeWebGPU } = require("./helpers");
 
-const op = lib.causalDepthwiseConv1d;
-const ref = lib.causalDepthwiseConv1dReference;
+const op = lib.kernels.causalDepthwiseConv1d;
+const ref = lib.kernels.causalDepthwiseConv1dReference;
 
 // float32 tolerances (atol, rtol)
 const TOL_Y = [1e-5, 1e-5]; // k ≤ 4 products per output

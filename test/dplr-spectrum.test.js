@@ -57,7 +57,7 @@ async function compare(H, N, L, seed) {
 
 forEachBackend("fused DPLR kernel path (S4, Q = P)", () => {
   it("the fused kernels are registered for this backend", () => {
-    assert.ok(lib.hasDPLRSpectrumKernels());
+    assert.ok(lib.kernels.hasDPLRSpectrumKernels());
   });
 
   for (const [H, N, L] of [
@@ -72,7 +72,7 @@ forEachBackend("fused DPLR kernel path (S4, Q = P)", () => {
   }
 
   it("an S4 layer's kernel runs the fused path: a handful of kernels forward and backward", async () => {
-    const layer = new lib.S4Layer({ h: 4, n: 8, l: 32, seed: 1 });
+    const layer = new lib.nn.S4Layer({ h: 4, n: 8, l: 32, seed: 1 });
     const vars = Object.values(layer.parameters());
     const prof = await tf.profile(() => {
       const { value, grads } = tf.variableGrads(() => tf.sum(layer.kernel()), vars);
@@ -89,7 +89,7 @@ forEachBackend("fused DPLR kernel path (S4, Q = P)", () => {
 
   it("leaves no tensors behind, and a layer's roots go with the layer", () => {
     const before = tf.memory().numTensors;
-    const layer = new lib.S4Layer({ h: 2, n: 4, l: 8, seed: 2 });
+    const layer = new lib.nn.S4Layer({ h: 2, n: 4, l: 8, seed: 2 });
     tf.dispose(layer.kernel());
     const { value, grads } = tf.variableGrads(() => tf.sum(layer.kernel()), Object.values(layer.parameters()));
     tf.dispose([value, ...Object.values(grads)]);
@@ -101,15 +101,15 @@ forEachBackend("fused DPLR kernel path (S4, Q = P)", () => {
     const z = lib.rootsOfUnityPairs(8);
     const p = { re: tf.zeros([2, 4]), im: tf.zeros([2, 4]) };
     assert.throws(
-      () => lib.dplrSpectrum(tf.zeros([2, 4]), p, p, p, tf.ones([2]), z),
+      () => lib.kernels.dplrSpectrum(tf.zeros([2, 4]), p, p, p, tf.ones([2]), z),
       /dplrSpectrum: lambda must have shape \(H, N, 2\), got \(2, 4\)/,
     );
     assert.throws(
-      () => lib.dplrSpectrum(tf.zeros([2, 4, 2]), p, { re: tf.zeros([2, 5]), im: tf.zeros([2, 5]) }, p, tf.ones([2]), z),
+      () => lib.kernels.dplrSpectrum(tf.zeros([2, 4, 2]), p, { re: tf.zeros([2, 5]), im: tf.zeros([2, 5]) }, p, tf.ones([2]), z),
       /dplrSpectrum: B\.re must have shape \(2, 4\), got \(2, 5\)/,
     );
     assert.throws(
-      () => lib.dplrSpectrum(tf.zeros([2, 4, 2]), p, p, p, tf.ones([3]), z),
+      () => lib.kernels.dplrSpectrum(tf.zeros([2, 4, 2]), p, p, p, tf.ones([3]), z),
       /dplrSpectrum: step must have shape \(2\), got \(3\)/,
     );
     assert.throws(

@@ -3,7 +3,7 @@
 // seed always gives the same mask.
 const { forEachBackend, describeWebGPU, randn, tf, lib, assert, assertNoLeak } = require("./helpers");
 
-const { seededDropout, seededDropoutReference, dropoutMaskValues } = lib;
+const { seededDropout, seededDropoutReference, dropoutMaskValues } = lib.kernels;
 
 function checks() {
   // (3, 101, 67): more than one chunk of 16384 elements of the host kernel

@@ -3,7 +3,8 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
-const { FIXTURES, BACKENDS, forEachBackend, lib, assert, tf } = require("./helpers");
+const { FIXTURES, BACKENDS, forEachBackend, assert, tf } = require("./helpers");
+const { FIXTURE_FNS, parseFixtureFile, runFixtureCase } = require("../dist/fixtures");
 
 const ROOT = path.resolve(__dirname, "..");
 const files = fs.existsSync(FIXTURES)
@@ -21,13 +22,13 @@ describe("fixtures are present", () => {
 
 forEachBackend("golden values", () => {
   for (const file of files) {
-    const { cases } = lib.parseFixtureFile(fs.readFileSync(path.join(FIXTURES, file), "utf8"), file);
+    const { cases } = parseFixtureFile(fs.readFileSync(path.join(FIXTURES, file), "utf8"), file);
     for (const c of cases) {
       it(`${file} :: ${c.name}`, async function () {
         // Cases for operations a later step of the roadmap adds (selective scan, Mamba) wait for it.
-        if (!(c.fn in lib.FIXTURE_FNS)) this.skip();
+        if (!(c.fn in FIXTURE_FNS)) this.skip();
         const before = tf.memory().numTensors;
-        const r = await lib.runFixtureCase(c);
+        const r = await runFixtureCase(c);
         assert.equal(tf.memory().numTensors, before, "the case leaked tensors");
         assert.ok(r.pass, r.error ?? `max|err| ${r.maxAbsErr}, ${r.worstRatio.toFixed(2)}× tolerance (atol ${c.atol}, rtol ${c.rtol})`);
       });
@@ -35,9 +36,9 @@ forEachBackend("golden values", () => {
   }
   for (const file of ["s4-core.json", "mamba.json"]) {
     it(`every case of ${file} has a known fn`, () => {
-      const { cases } = lib.parseFixtureFile(fs.readFileSync(path.join(FIXTURES, file), "utf8"), file);
+      const { cases } = parseFixtureFile(fs.readFileSync(path.join(FIXTURES, file), "utf8"), file);
       assert.deepEqual(
-        cases.filter((c) => !(c.fn in lib.FIXTURE_FNS)).map((c) => c.fn),
+        cases.filter((c) => !(c.fn in FIXTURE_FNS)).map((c) => c.fn),
         [],
       );
     });

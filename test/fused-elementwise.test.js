@@ -33,8 +33,8 @@ const KERNELS_OFF = lib.kernels.kernelMode() === "reference";
  */
 const OPS = {
   gelu: {
-    op: lib.gelu,
-    ref: lib.geluReference,
+    op: lib.kernels.gelu,
+    ref: lib.kernels.geluReference,
     kernels: ["GeluTanh", "GeluTanhGrad"],
     names: ["x"],
     make: (shape, seed) => ({
@@ -48,8 +48,8 @@ const OPS = {
     shapes: [[7], [3, 5], [2, 3, 7], [1, 1, 1], [4, 129], [3, 101, 67]],
   },
   glu: {
-    op: lib.glu,
-    ref: lib.gluReference,
+    op: lib.kernels.glu,
+    ref: lib.kernels.gluReference,
     kernels: ["GatedLinearUnit", "GatedLinearUnitGrad"],
     names: ["x"],
     make: (shape, seed) => ({
@@ -63,8 +63,8 @@ const OPS = {
     shapes: [[6], [3, 10], [2, 3, 14], [1, 1, 2], [5, 258], [3, 41, 134]],
   },
   layerNorm: {
-    op: lib.layerNorm,
-    ref: lib.layerNormReference,
+    op: lib.kernels.layerNorm,
+    ref: lib.kernels.layerNormReference,
     kernels: ["LayerNorm", "LayerNormGrad"],
     names: ["x", "scale", "bias"],
     make: (shape, seed) => {
@@ -219,15 +219,15 @@ function suite(backend) {
     const v = [-100, -30, -9, -1e-4, 0, 1e-4, 9, 30, 100];
     const x = tf.tensor1d(v),
       xx = tf.tensor2d([...v, ...v.map((a) => -a)], [1, 2 * v.length]);
-    const outs = [lib.gelu(x), lib.geluReference(x), lib.glu(xx), lib.gluReference(xx)];
+    const outs = [lib.kernels.gelu(x), lib.kernels.geluReference(x), lib.kernels.glu(xx), lib.kernels.gluReference(xx)];
     const [y, yRef, z, zRef] = await read(outs);
     for (const a of [...y, ...z]) assert.ok(Number.isFinite(a), `non-finite output ${a}`);
     assertClose(y, yRef, ...TOL_Y, "gelu");
     assertClose(z, zRef, ...TOL_Y, "glu");
     const dy = tf.onesLike(x),
       dz = tf.ones([1, v.length]);
-    const g = tf.grad((a) => lib.gelu(a))(x, dy),
-      h = tf.grad((a) => lib.glu(a))(xx, dz);
+    const g = tf.grad((a) => lib.kernels.gelu(a))(x, dy),
+      h = tf.grad((a) => lib.kernels.glu(a))(xx, dz);
     const [gv, hv] = await read([g, h]);
     for (const a of [...gv, ...hv]) assert.ok(Number.isFinite(a), `non-finite gradient ${a}`);
     assertClose(gv.slice(0, 2), [0, 0], 1e-12, 0, "gelu′ far left");
@@ -245,17 +245,23 @@ function suite(backend) {
     const scale = tf.ones([6]),
       bias = tf.zeros([6]);
     for (const eps of [1e-1, 1e-5, 1e-6]) {
-      const [y, yRef] = await read([lib.layerNorm(x, scale, bias, eps), lib.layerNormReference(x, scale, bias, eps)]);
+      const [y, yRef] = await read([lib.kernels.layerNorm(x, scale, bias, eps), lib.kernels.layerNormReference(x, scale, bias, eps)]);
       assertClose(y, yRef, 1e-4, 1e-4, `eps ${eps}`);
       if (eps === 1e-1) assert.ok(Math.max(...y.map(Math.abs)) < 0.01, "eps 0.1 must damp rows of variance ~1e-7");
     }
-    assertClose(await lib.layerNorm(x, scale, bias).data(), await lib.layerNorm(x, scale, bias, 1e-5).data(), 0, 0, "default eps");
+    assertClose(
+      await lib.kernels.layerNorm(x, scale, bias).data(),
+      await lib.kernels.layerNorm(x, scale, bias, 1e-5).data(),
+      0,
+      0,
+      "default eps",
+    );
     tf.dispose([x, scale, bias]);
   });
 
   it("a SequenceBlock (LayerNorm, GELU, GLU) runs each fused kernel once forward and once backward", async function () {
     if (KERNELS_OFF) this.skip();
-    const block = new lib.SequenceBlock({ layer: new lib.S4Layer({ h: 8, n: 4, l: 16, seed: 1 }), h: 8, seed: 2 });
+    const block = new lib.nn.SequenceBlock({ layer: new lib.nn.S4Layer({ h: 8, n: 4, l: 16, seed: 1 }), h: 8, seed: 2 });
     const x = tf.tensor3d(randn(2 * 16 * 8, 6), [2, 16, 8]);
     const params = Object.values(block.parameters());
     const info = await tf.profile(() => {
@@ -276,27 +282,27 @@ function suite(backend) {
     it("LayerNorm, gelu and glu run with no host uploads (forward and backward kernels)", function () {
       if (KERNELS_OFF) this.skip();
       const x = tf.tensor3d(randn(2 * 3 * 8, 4), [2, 3, 8]);
-      const ln = new lib.LayerNorm(8);
+      const ln = new lib.nn.LayerNorm(8);
       const params = [ln.scale, ln.bias];
       const dy = tf.onesLike(x),
         dz = tf.ones([2, 3, 4]);
       assert.equal(
-        hostWrites(() => [lib.gelu(x), ln.forward(x), lib.glu(x)]),
+        hostWrites(() => [lib.kernels.gelu(x), ln.forward(x), lib.kernels.glu(x)]),
         0,
         "forward",
       );
       assert.equal(
-        hostWrites(() => tf.grads((a, s, b) => lib.layerNorm(lib.gelu(a), s, b))([x, ...params], dy)),
+        hostWrites(() => tf.grads((a, s, b) => lib.kernels.layerNorm(lib.kernels.gelu(a), s, b))([x, ...params], dy)),
         0,
         "backward",
       );
       assert.equal(
-        hostWrites(() => tf.grad((a) => lib.glu(a))(x, dz)),
+        hostWrites(() => tf.grad((a) => lib.kernels.glu(a))(x, dz)),
         0,
         "glu backward",
       );
       assert.equal(
-        hostWrites(() => [lib.geluReference(x), lib.layerNormReference(x, ln.scale, ln.bias)]),
+        hostWrites(() => [lib.kernels.geluReference(x), lib.kernels.layerNormReference(x, ln.scale, ln.bias)]),
         0,
         "reference forwards",
       );
@@ -312,17 +318,17 @@ forEachBackend("fused gelu, glu, layerNorm", (backend) => {
     const x = tf.zeros([2, 5]),
       scale = tf.ones([5]),
       bias = tf.zeros([5]);
-    for (const [fn, f] of /** @type {[string, typeof lib.gelu][]} */ ([
-      ["gelu", lib.gelu],
-      ["geluReference", lib.geluReference],
+    for (const [fn, f] of /** @type {[string, typeof lib.kernels.gelu][]} */ ([
+      ["gelu", lib.kernels.gelu],
+      ["geluReference", lib.kernels.geluReference],
     ])) {
       assert.throws(() => f(tf.zeros([2], "int32")), new RegExp(`${fn}: x must be float32, got int32`));
       // @ts-expect-error -- deliberately wrong: an array, not a tensor
       assert.throws(() => f([1, 2]), new RegExp(`${fn}: x must be a tf.Tensor, got object`));
     }
-    for (const [fn, f] of /** @type {[string, typeof lib.glu][]} */ ([
-      ["glu", lib.glu],
-      ["gluReference", lib.gluReference],
+    for (const [fn, f] of /** @type {[string, typeof lib.kernels.glu][]} */ ([
+      ["glu", lib.kernels.glu],
+      ["gluReference", lib.kernels.gluReference],
     ])) {
       assert.throws(
         () => f(tf.zeros([3, 5])),
@@ -332,9 +338,9 @@ forEachBackend("fused gelu, glu, layerNorm", (backend) => {
       assert.throws(() => f(tf.scalar(1)), /x must have shape \(\.\.\., 2h\) with an even last axis ≥ 2, got \(\)/);
       assert.throws(() => f(tf.zeros([2, 4], "int32")), new RegExp(`${fn}: x must be float32, got int32`));
     }
-    for (const [fn, f] of /** @type {[string, typeof lib.layerNorm][]} */ ([
-      ["layerNorm", lib.layerNorm],
-      ["layerNormReference", lib.layerNormReference],
+    for (const [fn, f] of /** @type {[string, typeof lib.kernels.layerNorm][]} */ ([
+      ["layerNorm", lib.kernels.layerNorm],
+      ["layerNormReference", lib.kernels.layerNormReference],
     ])) {
       assert.throws(
         () => f(x, tf.ones([4]), bias),
@@ -347,15 +353,24 @@ forEachBackend("fused gelu, glu, layerNorm", (backend) => {
       assert.throws(() => f(tf.scalar(1), scale, bias), /x must have shape \(\.\.\., h\) with h ≥ 1, got \(\)/);
       assert.throws(() => f(x, scale, bias, -1), /eps must be a finite number ≥ 0, got -1/);
     }
-    assert.throws(() => new lib.LayerNorm(5).forward(tf.zeros([2, 4])), /LayerNorm.forward: x must have last axis h = 5, got \(2, 4\)/);
+    assert.throws(() => new lib.nn.LayerNorm(5).forward(tf.zeros([2, 4])), /LayerNorm.forward: x must have last axis h = 5, got \(2, 4\)/);
+    for (const Norm of [lib.nn.LayerNorm, lib.nn.RMSNorm]) {
+      for (const eps of [0, -1, NaN]) {
+        assert.throws(() => new Norm(5, eps), new RegExp(`${Norm.name}: eps must be a finite number > 0, got ${eps}`));
+      }
+      // @ts-expect-error: eps is not a number
+      assert.throws(() => new Norm(5, "1e-5"), new RegExp(`${Norm.name}: eps must be a finite number > 0, got 1e-5`));
+    }
     tf.dispose([x, scale, bias]);
   });
 
   it("empty tensors give empty results", () => {
     const shapes = tf.tidy(() =>
-      [lib.gelu(tf.zeros([0, 3])), lib.glu(tf.zeros([0, 4])), lib.layerNorm(tf.zeros([0, 3]), tf.ones([3]), tf.zeros([3]))].map(
-        (t) => t.shape,
-      ),
+      [
+        lib.kernels.gelu(tf.zeros([0, 3])),
+        lib.kernels.glu(tf.zeros([0, 4])),
+        lib.kernels.layerNorm(tf.zeros([0, 3]), tf.ones([3]), tf.zeros([3])),
+      ].map((t) => t.shape),
     );
     assert.deepEqual(shapes, [
       [0, 3],

@@ -6,13 +6,13 @@ const signal = (t) => Math.sin(2 * Math.PI * 1.3 * t) + 0.5 * Math.cos(5 * t);
 /** Runs x' = A x + B f(t) with the bilinear method (step dt) up to time T, in float64. */
 function runContinuous({ A, B }, f, T, dt) {
   const N = B.re.length,
-    I = lib.CMatrix.eye(N);
-  const BL = lib.inverse(lib.addScaled(I, A, -dt / 2));
-  const Ab = lib.matmul(BL, lib.addScaled(I, A, dt / 2));
-  const Bb = lib.matmul(BL, lib.scale(lib.CMatrix.column(B), dt));
+    I = lib.linalg.CMatrix.eye(N);
+  const BL = lib.linalg.inverse(lib.linalg.addScaled(I, A, -dt / 2));
+  const Ab = lib.linalg.matmul(BL, lib.linalg.addScaled(I, A, dt / 2));
+  const Bb = lib.linalg.matmul(BL, lib.linalg.scale(lib.linalg.CMatrix.column(B), dt));
   let x = new Float64Array(N);
   for (let k = 1; k <= Math.round(T / dt); k++) {
-    const ax = lib.matmul(Ab, new lib.CMatrix(N, 1, x)).re;
+    const ax = lib.linalg.matmul(Ab, new lib.linalg.CMatrix(N, 1, x)).re;
     x = ax.map((v, n) => v + Bb.re[n] * f(k * dt));
   }
   return x;

@@ -49,7 +49,7 @@ const CASES = {
     const z = { re: tf.tensor1d(Float32Array.from(omega.re)), im: tf.tensor1d(Float32Array.from(omega.im)) };
     const xs = [lambda.re, lambda.im, v.re, v.im, step];
     const f = (lr, li, vr, vi, s) => {
-      const S = lib.cauchyBilinear({ re: lr, im: li }, { re: vr, im: vi }, s, z);
+      const S = lib.kernels.cauchyBilinear({ re: lr, im: li }, { re: vr, im: vi }, s, z);
       return tf.concat([S.re, S.im]);
     };
     return { xs, f, extra: [z.re, z.im] };
@@ -77,7 +77,7 @@ const CASES = {
   },
   irdft: () => {
     const xs = [tf.tensor(values(7 * 12, 11), [7, 12]), tf.tensor(values(7 * 12, 12), [7, 12])];
-    return { xs, f: (re, im) => lib.irdft(re, im), extra: [] };
+    return { xs, f: (re, im) => lib.kernels.irdft(re, im), extra: [] };
   },
   causal_conv: () => {
     // odd batch and odd channel count (rows paired across channels, a channel left alone), and
@@ -92,7 +92,7 @@ const CASES = {
       );
     const xs = [t([3, 5, 13], 41), t([5, 13], 42), t([4, 2, 3, 10], 43), t([3, 10], 44), t([2, 7], 45), t([7], 46)];
     const f = (u1, k1, u2, k2, u3, k3) =>
-      tf.concat([lib.causalConv(u1, k1), lib.causalConv(u2, k2), lib.causalConv(u3, k3)].map((y) => y.flatten()));
+      tf.concat([lib.kernels.causalConv(u1, k1), lib.kernels.causalConv(u2, k2), lib.kernels.causalConv(u3, k3)].map((y) => y.flatten()));
     return { xs, f, extra: [] };
   },
   selective_scan: () => {
@@ -122,8 +122,8 @@ const CASES = {
     ];
     // every option (gate, softplus, D, bias), then none, so both gate paths of the gradient run
     const f = (u, delta, A, B, C, D, z, deltaBias) => {
-      const all = lib.selectiveScan(u, delta, A, B, C, { D, z, deltaBias, deltaSoftplus: true });
-      const plain = lib.selectiveScan(u, delta, A, B, C);
+      const all = lib.kernels.selectiveScan(u, delta, A, B, C, { D, z, deltaBias, deltaSoftplus: true });
+      const plain = lib.kernels.selectiveScan(u, delta, A, B, C);
       return tf.concat([all.y, all.lastState, plain.y, plain.lastState].map((x) => x.flatten()));
     };
     return { xs, f, extra: [] };
@@ -137,13 +137,13 @@ const CASES = {
       tf.tensor(values(d * 6, 34), [d, 6]),
     ];
     // k = 4 (one pass per row) with a bias, k = 6 (one pass per tap) without
-    const f = (x, w4, bias, w6) => tf.concat([lib.causalDepthwiseConv1d(x, w4, bias), lib.causalDepthwiseConv1d(x, w6)]);
+    const f = (x, w4, bias, w6) => tf.concat([lib.kernels.causalDepthwiseConv1d(x, w4, bias), lib.kernels.causalDepthwiseConv1d(x, w6)]);
     return { xs, f, extra: [] };
   },
   // the elementwise kernels split into units of 16384 elements (or whole rows): sizes just over one
-  gelu: () => ({ xs: [tf.tensor(values(3 * 101 * 67, 51, 4), [3, 101, 67])], f: (x) => lib.gelu(x), extra: [] }),
-  glu: () => ({ xs: [tf.tensor(values(3 * 41 * 134, 52, 4), [3, 41, 134])], f: (x) => lib.glu(x), extra: [] }),
-  dropout: () => ({ xs: [tf.tensor(values(3 * 101 * 67, 53), [3, 101, 67])], f: (x) => lib.seededDropout(x, 0.3, 5), extra: [] }),
+  gelu: () => ({ xs: [tf.tensor(values(3 * 101 * 67, 51, 4), [3, 101, 67])], f: (x) => lib.kernels.gelu(x), extra: [] }),
+  glu: () => ({ xs: [tf.tensor(values(3 * 41 * 134, 52, 4), [3, 41, 134])], f: (x) => lib.kernels.glu(x), extra: [] }),
+  dropout: () => ({ xs: [tf.tensor(values(3 * 101 * 67, 53), [3, 101, 67])], f: (x) => lib.kernels.seededDropout(x, 0.3, 5), extra: [] }),
   layer_norm: () => {
     // h = 7: 3003 rows in two blocks; h = 4097: 3 rows a block, and the dscale, dbias sums over
     // the blocks in two units of channels
@@ -156,7 +156,8 @@ const CASES = {
         shape,
       );
     const xs = [t([3, 1001, 7], 54), t([7], 55), t([7], 56), t([9, 4097], 57), t([4097], 58), t([4097], 59)];
-    const f = (x1, s1, b1, x2, s2, b2) => tf.concat([lib.layerNorm(x1, s1, b1).flatten(), lib.layerNorm(x2, s2, b2).flatten()]);
+    const f = (x1, s1, b1, x2, s2, b2) =>
+      tf.concat([lib.kernels.layerNorm(x1, s1, b1).flatten(), lib.kernels.layerNorm(x2, s2, b2).flatten()]);
     return { xs, f, extra: [] };
   },
 };

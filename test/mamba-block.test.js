@@ -6,6 +6,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { FIXTURES, forEachBackend, assertClose, randn, tf, lib, assert } = require("./helpers");
+const { parseFixtureFile, runFixtureCase } = require("../dist/fixtures");
 
 const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 
@@ -93,7 +94,7 @@ function perturb(block, seed) {
   for (const v of Object.values(block.parameters())) v.assign(tf.tidy(() => tf.add(v, tf.tensor(randn(v.size, s++), v.shape).mul(0.1))));
 }
 
-/** @type {[what: string, opts: import("../dist").MambaBlockOptions, b: number, l: number][]} */
+/** @type {[what: string, opts: import("../dist").nn.MambaBlockOptions, b: number, l: number][]} */
 const SMALL = [
   ["defaults (bias off, conv bias on, d_conv 4)", { dModel: 6, n: 3, seed: 1 }, 2, 9],
   [
@@ -109,11 +110,11 @@ forEachBackend("MambaBlock", () => {
   it("matches the golden values of mamba.json (forward with state, and one step; atol 1e-4, rtol 1e-3)", async function () {
     const file = path.join(FIXTURES, "mamba.json");
     if (!fs.existsSync(file)) this.skip();
-    const { cases } = lib.parseFixtureFile(fs.readFileSync(file, "utf8"), "mamba.json");
+    const { cases } = parseFixtureFile(fs.readFileSync(file, "utf8"), "mamba.json");
     assert.deepEqual(cases.map((c) => c.fn).sort(), ["mamba_block", "mamba_step"]);
     for (const c of cases) {
       const before = tf.memory().numTensors;
-      const r = await lib.runFixtureCase(c);
+      const r = await runFixtureCase(c);
       assert.equal(tf.memory().numTensors, before, `${c.name} leaked`);
       assert.ok(r.pass, `${c.name}: ${r.error ?? `max|err| ${r.maxAbsErr}, ${r.worstRatio}× tolerance`}`);
       assert.ok(r.maxAbsErr < 1e-5, `${c.name}: max|err| ${r.maxAbsErr} (float32 should reach 1e-5)`);
@@ -122,7 +123,7 @@ forEachBackend("MambaBlock", () => {
 
   for (const [what, opts, b, l] of SMALL) {
     it(`forward (with final state) and step both match the float64 loop reference: ${what} (atol 1e-5·max|y|, rtol 1e-4)`, async () => {
-      const blk = new lib.MambaBlock(opts);
+      const blk = new lib.nn.MambaBlock(opts);
       perturb(blk, 10);
       const P = await readParams(blk),
         dims = dimsOf(blk);
@@ -142,7 +143,7 @@ forEachBackend("MambaBlock", () => {
       const ys = [];
       for (const xt of tf.unstack(x, 1)) {
         const s = blk.step(state, xt);
-        lib.disposeState(state);
+        lib.nn.disposeState(state);
         xt.dispose();
         state = s.state;
         ys.push(s.y);
@@ -151,13 +152,13 @@ forEachBackend("MambaBlock", () => {
       assertClose(await yStep.data(), ref.out, tol(ref.out), 1e-4, "step y");
       assertClose(await state.ssm.data(), ref.ssm, tol(ref.ssm), 1e-4, "step ssm state");
       tf.dispose([x, r.y, yStep, ...ys]);
-      lib.disposeState([r.state, state]);
+      lib.nn.disposeState([r.state, state]);
       blk.dispose();
     });
   }
 
   it("a prompt read in parallel (forward with returnState) and continued by step == forward of the whole (atol 1e-5·max|y|, rtol 1e-4)", async () => {
-    const blk = new lib.MambaBlock({ dModel: 8, n: 4, seed: 5 });
+    const blk = new lib.nn.MambaBlock({ dModel: 8, n: 4, seed: 5 });
     perturb(blk, 30);
     const b = 2,
       l = 12;
@@ -173,7 +174,7 @@ forEachBackend("MambaBlock", () => {
       for (let t = split; t < l; t++) {
         const xt = tf.tidy(() => tf.reshape(tf.slice(x, [0, t, 0], [-1, 1, -1]), [b, 8]));
         const s = blk.step(state, xt);
-        lib.disposeState(state);
+        lib.nn.disposeState(state);
         state = s.state;
         ys.push(tf.expandDims(s.y, 1));
         tf.dispose([xt, s.y]);
@@ -181,14 +182,14 @@ forEachBackend("MambaBlock", () => {
       const y = tf.concat(ys, 1);
       assertClose(await y.data(), wholeData, 1e-5 * maxAbs(wholeData), 1e-4, `prompt of ${split}, then steps`);
       tf.dispose([prompt, y, ...ys]);
-      lib.disposeState(state);
+      lib.nn.disposeState(state);
     }
     tf.dispose([x, whole]);
     blk.dispose();
   });
 
   it("gradients of every parameter match central differences of the float64 reference (atol 1e-4·max|g|, rtol 1e-3)", async () => {
-    const blk = new lib.MambaBlock({ dModel: 3, n: 2, expand: 2, dConv: 3, bias: true, seed: 7 });
+    const blk = new lib.nn.MambaBlock({ dModel: 3, n: 2, expand: 2, dConv: 3, bias: true, seed: 7 });
     perturb(blk, 40);
     // Δ near 1 rather than the initial 0.001..0.1, and larger B, C and Δ inputs, so that the selective
     // path (Δ, B, C from x_proj) carries a gradient as large as the rest.
@@ -227,7 +228,7 @@ forEachBackend("MambaBlock", () => {
   });
 
   it("keeps the tensor count flat over forward, step and gradient steps", async () => {
-    const blk = new lib.MambaBlock({ dModel: 4, n: 2, seed: 1 });
+    const blk = new lib.nn.MambaBlock({ dModel: 4, n: 2, seed: 1 });
     const x = tf.tensor3d(randn(2 * 6 * 4, 1), [2, 6, 4]);
     const xt = tf.tensor2d(randn(8, 2), [2, 4]);
     const state = blk.initState(2);
@@ -236,28 +237,28 @@ forEachBackend("MambaBlock", () => {
       tf.dispose(blk.forward(x));
       const r = blk.forward(x, { returnState: true });
       tf.dispose(r.y);
-      lib.disposeState(r.state);
+      lib.nn.disposeState(r.state);
       const s = blk.step(state, xt);
       tf.dispose(s.y);
-      lib.disposeState(s.state);
+      lib.nn.disposeState(s.state);
       const { value, grads } = tf.variableGrads(() => tf.sum(blk.forward(x)), Object.values(blk.parameters()));
       tf.dispose([value, ...Object.values(grads)]);
     }
     assert.equal(tf.memory().numTensors, before);
-    lib.disposeState(state);
+    lib.nn.disposeState(state);
     tf.dispose([x, xt]);
     blk.dispose();
   });
 });
 
 forEachBackend("StackedModel with Mamba blocks", () => {
-  /** @type {import("../dist").StackedModelOptions} */
+  /** @type {import("../dist").nn.StackedModelOptions} */
   const SEQ = { task: "sequence", layerKind: "mamba", dModel: 8, nLayers: 2, n: 4, l: 16, numClasses: 256, embedding: true, seed: 3 };
-  /** @type {import("../dist").StackedModelOptions} */
+  /** @type {import("../dist").nn.StackedModelOptions} */
   const CLS = { task: "classification", layerKind: "mamba", dModel: 6, nLayers: 2, n: 4, l: 12, numClasses: 10, seed: 4 };
 
   it("names its parameters like the reference (mixer, norm, norm_f) and counts them", () => {
-    const m = new lib.StackedModel(CLS);
+    const m = new lib.nn.StackedModel(CLS);
     const names = Object.keys(m.parameters());
     for (const k of [
       "blocks.0.mixer.in_proj_weight",
@@ -281,7 +282,7 @@ forEachBackend("StackedModel with Mamba blocks", () => {
   });
 
   it("RNN mode (recurrentLogits, one Mamba step per position) == CNN mode logits, sequence task (atol 1e-4·max, rtol 1e-3)", async () => {
-    const m = new lib.StackedModel(SEQ);
+    const m = new lib.nn.StackedModel(SEQ);
     for (const v of Object.values(m.parameters())) if (v.name.includes("A_log")) v.assign(tf.tidy(() => tf.add(v, 0.3)));
     const x = tf.tensor2d(
       Int32Array.from({ length: 3 * 16 }, (_, i) => (i * 37) % 256),
@@ -301,7 +302,7 @@ forEachBackend("StackedModel with Mamba blocks", () => {
   });
 
   it("sends a nonzero, finite gradient to every parameter (classification, real pixels)", async () => {
-    const m = new lib.StackedModel({ ...CLS, dropout: 0.1 });
+    const m = new lib.nn.StackedModel({ ...CLS, dropout: 0.1 });
     const x = tf.tensor2d(randn(3 * 12, 5), [3, 12]);
     const y = tf.oneHot(tf.tensor1d([1, 4, 7], "int32"), 10);
     const { value, grads } = tf.variableGrads(
@@ -320,26 +321,26 @@ forEachBackend("StackedModel with Mamba blocks", () => {
   it("rejects bad options and inputs clearly", () => {
     assert.throws(
       // @ts-expect-error -- deliberately wrong: an unknown layer kind
-      () => new lib.StackedModel({ ...CLS, layerKind: "lstm" }),
+      () => new lib.nn.StackedModel({ ...CLS, layerKind: "lstm" }),
       /layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/,
     );
     assert.throws(
-      () => new lib.StackedModel({ ...CLS, expand: 1.3 }),
+      () => new lib.nn.StackedModel({ ...CLS, expand: 1.3 }),
       /expand must be a number > 0 with expand · dModel an integer, got expand 1.3 for dModel 6/,
     );
     assert.throws(
-      () => new lib.StackedModel({ ...CLS, layerKind: "s4d", dConv: 3 }),
+      () => new lib.nn.StackedModel({ ...CLS, layerKind: "s4d", dConv: 3 }),
       /StackedModel: dConv applies to layerKind "mamba" only, got dConv 3 with layerKind "s4d"/,
     );
-    const one = new lib.StackedModel({ ...CLS, nLayers: 1 });
+    const one = new lib.nn.StackedModel({ ...CLS, nLayers: 1 });
     assert.deepEqual([one.opts.expand, one.opts.dConv], [2, 4]);
     one.dispose();
-    const m = new lib.StackedModel(SEQ);
+    const m = new lib.nn.StackedModel(SEQ);
     const states = m.initState(2);
     assert.throws(() => m.stepModel(states.slice(1), tf.zeros([2], "int32")), /one state per block \(2\), got 1/);
-    const s4 = new lib.S4DLayer({ h: 8, n: 4, l: 16 });
+    const s4 = new lib.nn.S4DLayer({ h: 8, n: 4, l: 16 });
     assert.throws(() => m.blocks[0].step(s4.initState(2), tf.zeros([2, 8])), /MambaResidualBlock.step: state must be a Mamba state/);
-    lib.disposeState(states);
+    lib.nn.disposeState(states);
     s4.dispose();
     m.dispose();
   });
@@ -349,9 +350,9 @@ describe("MambaBlock: argument errors", () => {
   before(async () => lib.useBackend("wasm", { quiet: true }));
 
   it("names the argument and the expected shape", () => {
-    assert.throws(() => new lib.MambaBlock({ dModel: 0 }), /MambaBlock: dModel must be an integer ≥ 1, got 0/);
-    assert.throws(() => new lib.MambaBlock({ dModel: 4, dtMin: 0.2, dtMax: 0.1 }), /dtMin and dtMax must satisfy/);
-    const blk = new lib.MambaBlock({ dModel: 4, n: 2 });
+    assert.throws(() => new lib.nn.MambaBlock({ dModel: 0 }), /MambaBlock: dModel must be an integer ≥ 1, got 0/);
+    assert.throws(() => new lib.nn.MambaBlock({ dModel: 4, dtMin: 0.2, dtMax: 0.1 }), /dtMin and dtMax must satisfy/);
+    const blk = new lib.nn.MambaBlock({ dModel: 4, n: 2 });
     tf.tidy(() => {
       assert.throws(() => blk.forward(tf.zeros([2, 5, 3])), /MambaBlock.forward: x must have shape \(b, l, d_model = 4\), got \(2, 5, 3\)/);
       assert.throws(() => blk.forward(tf.zeros([5, 4])), /x must have shape \(b, l, d_model = 4\), got \(5, 4\)/);
@@ -376,15 +377,15 @@ describe("MambaBlock: argument errors", () => {
   it("loadTorchParams checks names and shapes before assigning anything", async function () {
     const file = path.join(FIXTURES, "mamba.json");
     if (!fs.existsSync(file)) this.skip();
-    const { cases } = lib.parseFixtureFile(fs.readFileSync(file, "utf8"), "mamba.json");
+    const { cases } = parseFixtureFile(fs.readFileSync(file, "utf8"), "mamba.json");
     const p = Object.fromEntries(Object.entries(cases[0].args.params).map(([k, v]) => [k, tf.tensor(v)]));
     // d_model 8 in the weights: a block built for d_model 6 is refused, naming d_model.
-    const narrow = new lib.MambaBlock({ dModel: 6, dInner: 16, n: 4, dtRank: 1 });
+    const narrow = new lib.nn.MambaBlock({ dModel: 6, dInner: 16, n: 4, dtRank: 1 });
     const before = await narrow.parameters().A_log.data();
     assert.throws(() => narrow.loadTorchParams(p), /in_proj_w must have shape \(2·d_inner, d_model\) = \(32, 6\), got \(32, 8\)/);
     assert.deepEqual(await narrow.parameters().A_log.data(), before, "nothing is assigned after a failed check");
     narrow.dispose();
-    const blk = lib.MambaBlock.fromTorchParams(p);
+    const blk = lib.nn.MambaBlock.fromTorchParams(p);
     assert.deepEqual([blk.dModel, blk.dInner, blk.n, blk.dConv, blk.dtRank], [8, 16, 4, 4, 1]);
     const { A_log, ...noA } = p;
     assert.throws(() => blk.loadTorchParams(noA), /params lacks A_log, expected shape \(d_inner, n\) = \(16, 4\)/);
@@ -419,7 +420,7 @@ describe("MambaBlock: argument errors", () => {
   });
 
   it("initializes like the reference: A_log = log(1..n), D = 1, softplus(dt bias) in [dt_min, dt_max], dt_proj ±dt_rank^-½", async () => {
-    const blk = new lib.MambaBlock({ dModel: 32, n: 5, seed: 9 });
+    const blk = new lib.nn.MambaBlock({ dModel: 32, n: 5, seed: 9 });
     const p = blk.parameters();
     assert.equal(blk.dtRank, 2);
     assert.equal(blk.dInner, 64);
@@ -442,8 +443,8 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
   const tmp = (tag) => fs.mkdtempSync(path.join(os.tmpdir(), `mamba-${tag}-`));
 
   it("parameter groups: A_log, D and the Δ bias are not weight-decayed and train at the full rate", () => {
-    const m = new lib.StackedModel({ task: "classification", layerKind: "mamba", dModel: 4, nLayers: 1, n: 2, l: 8, numClasses: 10 });
-    const opt = new lib.AdamW(m.parameters(), lib.paramGroupsFor("mamba", 0.1), { weightDecay: 0.01 });
+    const m = new lib.nn.StackedModel({ task: "classification", layerKind: "mamba", dModel: 4, nLayers: 1, n: 2, l: 8, numClasses: 10 });
+    const opt = new lib.train.AdamW(m.parameters(), lib.train.paramGroupsFor("mamba", 0.1), { weightDecay: 0.01 });
     const d = opt.describe();
     for (const k of ["A_log", "D", "dt_proj_bias"])
       assert.deepEqual(d[`blocks.0.mixer.${k}`], { group: "mamba-no-decay", lrScale: 1, weightDecay: 0 });
@@ -456,7 +457,7 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
   it("lowers the loss of a tiny Mamba classifier in a few steps, with a flat tensor count", async () => {
     const losses = [],
       counts = [];
-    const s = await lib.train(
+    const s = await lib.train.fit(
       {
         task: "mnist-classification",
         layer: "mamba",
@@ -489,13 +490,13 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
       `numTensors should stay flat, got ${counts.join(" ")}`,
     );
     await assert.rejects(
-      lib.train({ task: "mnist-classification", layer: "s4d", expand: 2, epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 2, lr: 1e-2 }),
+      lib.train.fit({ task: "mnist-classification", layer: "s4d", expand: 2, epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 2, lr: 1e-2 }),
       /train: expand must be unset unless layer is mamba/,
     );
   });
 
   it("sequence task: checkpoint round trip, exact resume (with dropout), and npm run sample in RNN mode", async function () {
-    /** @type {Omit<import("../dist").TrainOptions, "epochs">} */
+    /** @type {Omit<import("../dist").train.TrainOptions, "epochs">} */
     const TINY = {
       task: "mnist",
       layer: "mamba",
@@ -513,26 +514,26 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
     };
     const straight = tmp("straight"),
       resumed = tmp("resumed");
-    await lib.train({ ...TINY, epochs: 2, out: straight });
+    await lib.train.fit({ ...TINY, epochs: 2, out: straight });
     // Stopped by a hook once epoch 1 is saved, then resumed for the second.
     const stop = {
       onEpoch: (r) => {
         if (r.epoch === 1) throw new Error("stop here");
       },
     };
-    await assert.rejects(lib.train({ ...TINY, epochs: 2, out: resumed }, stop), /stop here/);
-    assert.equal((await lib.train({ ...TINY, epochs: 2, out: resumed, resume: true })).resumed_from_epoch, 1);
-    await assert.rejects(lib.train({ ...TINY, dConv: 4, epochs: 3, out: resumed, resume: true }), /dConv = 3.*asks for 4/);
-    const a = await lib.loadModelCheckpoint(path.join(straight, "last"));
-    const b = await lib.loadModelCheckpoint(path.join(resumed, "last"));
+    await assert.rejects(lib.train.fit({ ...TINY, epochs: 2, out: resumed }, stop), /stop here/);
+    assert.equal((await lib.train.fit({ ...TINY, epochs: 2, out: resumed, resume: true })).resumed_from_epoch, 1);
+    await assert.rejects(lib.train.fit({ ...TINY, dConv: 4, epochs: 3, out: resumed, resume: true }), /dConv = 3.*asks for 4/);
+    const a = await lib.train.loadModelCheckpoint(path.join(straight, "last"));
+    const b = await lib.train.loadModelCheckpoint(path.join(resumed, "last"));
     assert.equal(a.model.opts.layerKind, "mamba");
     assert.equal(a.model.opts.dConv, 3);
     for (const [n, v] of Object.entries(a.model.parameters()))
       assertClose(await b.model.parameters()[n].data(), await v.data(), 1e-6, 0, `resume: ${n}`);
     // Save and load again: the same logits, in CNN and in RNN mode.
     const again = path.join(resumed, "again");
-    await lib.saveModelCheckpoint(again, a.model);
-    const c = await lib.loadModelCheckpoint(again);
+    await lib.train.saveModelCheckpoint(again, a.model);
+    const c = await lib.train.loadModelCheckpoint(again);
     assert.deepEqual(c.config.model, a.model.opts);
     const x = tf.tensor2d(
       Int32Array.from({ length: 2 * 784 }, (_, i) => (i * 31) % 256),
@@ -542,7 +543,7 @@ describe("Mamba: training, checkpoints, sampling [wasm]", function () {
     const [ya, yc] = [a.model.forward(x), c.model.forward(x)];
     assert.deepEqual(await yc.data(), await ya.data());
     const before = tf.memory().numTensors;
-    const done = await lib.completeDigits(c.model, new Uint8Array(2 * 784), 780, { seed: 1 });
+    const done = await lib.sample.completeDigits(c.model, new Uint8Array(2 * 784), 780, { seed: 1 });
     assert.equal(done.length, 2 * 784);
     assert.equal(tf.memory().numTensors, before, "completeDigits leaked");
     tf.dispose([x, ya, yc]);

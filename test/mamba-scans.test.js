@@ -480,7 +480,7 @@ const ssmVariants = (chunk) => ({
   "selectiveSSMParallel (blelloch, autodiff)": (u, dt, A, B, C, D) =>
     mamba.selectiveSSMParallel(u, dt, A, B, C, D, { method: "blelloch", autodiff: true }),
 });
-const fused = (u, delta, A, B, C, D) => lib.selectiveScan(u, delta, A, B, C, D ? { D } : {});
+const fused = (u, delta, A, B, C, D) => lib.kernels.selectiveScan(u, delta, A, B, C, D ? { D } : {});
 
 /** Σ wy·y + Σ wl·lastState as a function of the six inputs. */
 const ssmLoss =

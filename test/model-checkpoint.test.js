@@ -19,11 +19,11 @@ function bits(values) {
 
 /**
  * A tiny Mamba stack after one optimizer step, so the moments are not zero.
- * @param {import("../dist").StackedModelOptions} opts
+ * @param {import("../dist").nn.StackedModelOptions} opts
  */
 function trainedMamba(opts) {
-  const model = new lib.StackedModel(opts);
-  const optimizer = new lib.AdamW(model.parameters(), lib.s4ParamGroups(), { lr: 1e-2 });
+  const model = new lib.nn.StackedModel(opts);
+  const optimizer = new lib.train.AdamW(model.parameters(), lib.train.s4ParamGroups(), { lr: 1e-2 });
   const x = tf.randomNormal([2, opts.l, 1], 0, 1, "float32", 1);
   const { grads } = tf.variableGrads(() => tf.sum(model.forward(x, { training: false })), Object.values(model.parameters()));
   optimizer.step(Object.fromEntries(Object.entries(model.parameters()).map(([n, v]) => [n, grads[v.name]])), 1e-2);
@@ -39,19 +39,19 @@ describe("model checkpoints", () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** @type {import("../dist").StackedModelOptions} */
+  /** @type {import("../dist").nn.StackedModelOptions} */
   const opts = { task: "classification", layerKind: "s4d", dModel: 4, nLayers: 1, n: 4, l: 16, numClasses: 10, seed: 3 };
 
   it("round trips parameters, outputs, optimizer state and meta", async () => {
-    const model = new lib.StackedModel(opts);
-    const optimizer = new lib.AdamW(model.parameters(), lib.s4ParamGroups(), { lr: 1e-2 });
+    const model = new lib.nn.StackedModel(opts);
+    const optimizer = new lib.train.AdamW(model.parameters(), lib.train.s4ParamGroups(), { lr: 1e-2 });
     const x = tf.randomNormal([2, 16, 1], 0, 1, "float32", 1);
     const { grads } = tf.variableGrads(() => tf.sum(model.forward(x, { training: false })), Object.values(model.parameters()));
     optimizer.step(Object.fromEntries(Object.entries(model.parameters()).map(([n, v]) => [n, grads[v.name]])), 1e-2);
     tf.dispose(Object.values(grads));
     const base = path.join(dir, "m");
-    await lib.saveModelCheckpoint(base, model, { optimizer, meta: { epoch: 2 }, training: { lr: 1e-2 } });
-    const saved = await lib.loadModelCheckpoint(base);
+    await lib.train.saveModelCheckpoint(base, model, { optimizer, meta: { epoch: 2 }, training: { lr: 1e-2 } });
+    const saved = await lib.train.loadModelCheckpoint(base);
     assert.deepEqual(saved.config.model, model.opts);
     assert.equal(saved.meta.epoch, 2);
     assert.equal(saved.optimizerState.step, 1);
@@ -61,7 +61,7 @@ describe("model checkpoints", () => {
     const y1 = await model.forward(x, { training: false }).data();
     const y2 = await saved.model.forward(x, { training: false }).data();
     assert.deepEqual(Array.from(y2), Array.from(y1));
-    const fresh = new lib.AdamW(saved.model.parameters(), lib.s4ParamGroups(), { lr: 1e-2 });
+    const fresh = new lib.train.AdamW(saved.model.parameters(), lib.train.s4ParamGroups(), { lr: 1e-2 });
     fresh.setState(saved.optimizerState);
     assert.equal(fresh.iterations, 1);
     tf.dispose(Object.values(saved.optimizerState.tensors));
@@ -73,22 +73,22 @@ describe("model checkpoints", () => {
 
   it("refuses a checkpoint that is not a model", async () => {
     const base = path.join(dir, "other");
-    await lib.saveCheckpoint(base, { config: { something: "else" }, tensors: { a: tf.zeros([2]) } });
+    await lib.train.saveCheckpoint(base, { config: { something: "else" }, tensors: { a: tf.zeros([2]) } });
     await assert.rejects(
-      lib.loadModelCheckpoint(base),
+      lib.train.loadModelCheckpoint(base),
       /does not hold a stacked model \(config\.kind is undefined, expected "stacked-model"\)/,
     );
   });
 
-  /** @type {import("../dist").StackedModelOptions} */
+  /** @type {import("../dist").nn.StackedModelOptions} */
   const mambaOpts = { task: "classification", layerKind: "mamba", dModel: 4, nLayers: 2, n: 3, l: 6, numClasses: 5, dConv: 3, seed: 11 };
 
   it("a Mamba stack is saved under the reference's state-dict names and layouts", async () => {
     const { model, optimizer } = trainedMamba(mambaOpts);
     const base = path.join(dir, "mamba");
-    await lib.saveModelCheckpoint(base, model, { optimizer });
+    await lib.train.saveModelCheckpoint(base, model, { optimizer });
     const m = JSON.parse(fs.readFileSync(`${base}.json`, "utf8"));
-    const header = lib.decodeSafetensors(fs.readFileSync(path.join(dir, m.binary)));
+    const header = lib.train.decodeSafetensors(fs.readFileSync(path.join(dir, m.binary)));
     const names = header.tensors.map((t) => t.name);
     const layer = (i) =>
       ["in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight", "dt_proj.weight", "dt_proj.bias", "A_log", "D", "out_proj.weight"]
@@ -101,7 +101,7 @@ describe("model checkpoints", () => {
     );
     assert.deepEqual(names.filter((n) => n.startsWith("optim.")).sort(), params.flatMap((n) => [`optim.m.${n}`, `optim.v.${n}`]).sort());
     const shape = (n) => header.tensors.find((t) => t.name === n).shape;
-    const mixer = /** @type {import("../dist").MambaResidualBlock} */ (model.blocks[0]).mixer;
+    const mixer = /** @type {import("../dist").nn.MambaResidualBlock} */ (model.blocks[0]).mixer;
     assert.deepEqual(shape("backbone.layers.0.mixer.conv1d.weight"), [mixer.dInner, 1, 3]);
     assert.deepEqual(shape("optim.m.backbone.layers.0.mixer.conv1d.weight"), [mixer.dInner, 1, 3]);
     assert.deepEqual(shape("backbone.layers.0.mixer.in_proj.weight"), [2 * mixer.dInner, 4]);
@@ -109,7 +109,7 @@ describe("model checkpoints", () => {
     assert.equal(header.metadata.format, "pt");
 
     const before = tf.memory().numTensors;
-    const saved = await lib.loadModelCheckpoint(base);
+    const saved = await lib.train.loadModelCheckpoint(base);
     for (const [n, v] of Object.entries(model.parameters())) {
       assert.deepEqual(saved.model.parameters()[n].shape, v.shape, n);
       assert.deepEqual(bits(await saved.model.parameters()[n].data()), bits(await v.data()), n);
@@ -130,14 +130,14 @@ describe("model checkpoints", () => {
   it("names and shapes that do not fit the model are refused, naming them", async () => {
     const { model } = trainedMamba(mambaOpts);
     const base = path.join(dir, "mamba-bad");
-    await lib.saveModelCheckpoint(base, model);
-    const good = await lib.loadCheckpoint(base);
+    await lib.train.saveModelCheckpoint(base, model);
+    const good = await lib.train.loadCheckpoint(base);
     const tensors = { ...good.tensors };
     tensors["backbone.layers.0.mixer.conv1d.weight"] = tf.zeros([8, 3]);
-    await lib.saveCheckpoint(base, { config: good.config, tensors, meta: good.meta });
+    await lib.train.saveCheckpoint(base, { config: good.config, tensors, meta: good.meta });
     const before = tf.memory().numTensors;
     await assert.rejects(
-      lib.loadModelCheckpoint(base),
+      lib.train.loadModelCheckpoint(base),
       /shape mismatch backbone\.layers\.0\.mixer\.conv1d\.weight: expected \[8, 1, 3\], got \[8, 3\]/,
     );
     assert.equal(tf.memory().numTensors, before);
@@ -157,7 +157,7 @@ describe("model checkpoints", () => {
         const e = manifest.tensors.find((t) => t.name === name);
         return Array.from({ length: e.length / 4 }, (_, i) => bin.readUInt32LE(e.offset + 4 * i));
       };
-      const saved = await lib.loadModelCheckpoint(V1);
+      const saved = await lib.train.loadModelCheckpoint(V1);
       assert.equal(saved.config.model.layerKind, "mamba");
       assert.equal(saved.meta.epoch, 1);
       for (const [n, v] of Object.entries(saved.model.parameters())) assert.deepEqual(bits(await v.data()), raw(`param.${n}`), n);
@@ -165,10 +165,10 @@ describe("model checkpoints", () => {
       for (const [k, t] of Object.entries(saved.optimizerState.tensors)) assert.deepEqual(bits(await t.data()), raw(`optim.${k}`), k);
 
       const again = path.join(dir, "converted");
-      const optimizer = new lib.AdamW(saved.model.parameters(), lib.s4ParamGroups(), { lr: 1e-2 });
+      const optimizer = new lib.train.AdamW(saved.model.parameters(), lib.train.s4ParamGroups(), { lr: 1e-2 });
       optimizer.setState(saved.optimizerState);
-      await lib.saveModelCheckpoint(again, saved.model, { optimizer, meta: saved.meta });
-      const c = await lib.loadModelCheckpoint(again);
+      await lib.train.saveModelCheckpoint(again, saved.model, { optimizer, meta: saved.meta });
+      const c = await lib.train.loadModelCheckpoint(again);
       assert.equal(JSON.parse(fs.readFileSync(`${again}.json`, "utf8")).version, 2);
       for (const [n, v] of Object.entries(saved.model.parameters())) {
         assert.deepEqual(bits(await c.model.parameters()[n].data()), bits(await v.data()), n);
@@ -198,20 +198,20 @@ describe("model checkpoints", () => {
     it("an independent standard-library reader sees every tensor bit for bit", async () => {
       const { model, optimizer } = trainedMamba(mambaOpts);
       const base = path.join(dir, "for-python");
-      await lib.saveModelCheckpoint(base, model, { optimizer, meta: { epoch: 4 } });
+      await lib.train.saveModelCheckpoint(base, model, { optimizer, meta: { epoch: 4 } });
       const r = spawnSync(PYTHON, [READER, base], { encoding: "utf8", maxBuffer: 1 << 26 });
       assert.equal(r.status, 0, r.stderr);
       const read = JSON.parse(r.stdout);
       assert.equal(read.meta.epoch, 4);
       const expected = {};
       for (const [n, v] of Object.entries(model.parameters())) {
-        const s = lib.stateDictName("mamba", n, v.shape);
+        const s = lib.train.stateDictName("mamba", n, v.shape);
         expected[s.name] = { shape: s.shape, bits: bits(await v.data()) };
       }
       const state = optimizer.getState();
       for (const [k, t] of Object.entries(state.tensors)) {
         const [slot, ...rest] = k.split(".");
-        const s = lib.stateDictName("mamba", rest.join("."), t.shape);
+        const s = lib.train.stateDictName("mamba", rest.join("."), t.shape);
         expected[`optim.${slot}.${s.name}`] = { shape: s.shape, bits: bits(await t.data()) };
       }
       tf.dispose(Object.values(state.tensors));
@@ -236,9 +236,9 @@ describe("model checkpoints", () => {
         });
       }
       const opts = { ...mambaOpts, dModel: 6, n: 4, l: 7 };
-      const model = new lib.StackedModel(opts);
+      const model = new lib.nn.StackedModel(opts);
       const base = path.join(dir, "for-torch");
-      await lib.saveModelCheckpoint(base, model);
+      await lib.train.saveModelCheckpoint(base, model);
       const shape = [2, 7, 6];
       const x = Array.from({ length: 2 * 7 * 6 }, (_, i) => Math.sin(0.7 * i + 0.3));
       const input = path.join(dir, "x.json");
@@ -247,10 +247,10 @@ describe("model checkpoints", () => {
         const r = spawnSync(PYTHON, [TORCH_LOADER, base, String(layer), input], { encoding: "utf8", maxBuffer: 1 << 26 });
         assert.equal(r.status, 0, r.stderr);
         const got = JSON.parse(r.stdout);
-        const mixer = /** @type {import("../dist").MambaResidualBlock} */ (model.blocks[layer]).mixer;
+        const mixer = /** @type {import("../dist").nn.MambaResidualBlock} */ (model.blocks[layer]).mixer;
         const xt = tf.tensor(x, shape);
         const [, weight] = Object.entries(model.parameters()).find(
-          ([n, v]) => lib.stateDictName("mamba", n, v.shape).name === `backbone.layers.${layer}.mixer.in_proj.weight`,
+          ([n, v]) => lib.train.stateDictName("mamba", n, v.shape).name === `backbone.layers.${layer}.mixer.in_proj.weight`,
         );
         const inProj = tf.matMul(tf.reshape(xt, [-1, 6]), weight, false, true); // (b·l, 2·d_inner)
         const y = mixer.forward(xt);

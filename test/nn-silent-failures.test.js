@@ -1,11 +1,12 @@
 // Two failures that used to pass silently: Embedding ids outside [0, vocab) became zero rows, and
 // the SSM layers' RNN matrices outlived a change of the parameters (an optimizer step, an assign).
 const { forEachBackend, assertClose, rng, tf, lib, assert } = require("./helpers");
+const { checkPositiveInt } = require("../dist/checks");
 
 const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 
 function seqModel(layerKind, extra = {}) {
-  return new lib.StackedModel({
+  return new lib.nn.StackedModel({
     task: "sequence",
     layerKind,
     dModel: 6,
@@ -39,7 +40,7 @@ function assertRnnMatchesCnn(m, x, what) {
 
 forEachBackend("nn: Embedding ids are checked", () => {
   it("ids ≥ vocab, negative or fractional ids are errors naming the argument and the range; no leaks", () => {
-    const emb = new lib.Embedding(8, 3, 1);
+    const emb = new lib.nn.Embedding(8, 3, 1);
     const before = tf.memory().numTensors;
     /** @type {[ids: number[], dtype: "int32" | "float32", bad: string][]} */
     const refused = [
@@ -79,7 +80,7 @@ forEachBackend("nn: Embedding ids are checked", () => {
     const states = m.initState(2);
     const input = tf.tensor1d([3, 300], "int32");
     assert.throws(() => m.stepModel(states, input), /Embedding\.forward: tokens must be integers in \[0, 256\), got 300 at flat index 1/);
-    lib.disposeState(states);
+    lib.nn.disposeState(states);
     tf.dispose([x, input]);
     m.dispose();
   });
@@ -87,7 +88,7 @@ forEachBackend("nn: Embedding ids are checked", () => {
 
 /**
  * The layer of an "s4", "s4d" or "ssm" block: it caches RNN matrices and has log_step.
- * @typedef {import("../dist").S4Layer | import("../dist").S4DLayer | import("../dist").SSMLayer} SSMKindLayer
+ * @typedef {import("../dist").nn.S4Layer | import("../dist").nn.S4DLayer | import("../dist").nn.SSMLayer} SSMKindLayer
  */
 
 forEachBackend("nn: RNN mode follows parameter changes", () => {
@@ -102,7 +103,7 @@ forEachBackend("nn: RNN mode follows parameter changes", () => {
 
       // One training step: AdamW writes every parameter through assign (its fused update).
       const params = m.parameters();
-      const optimizer = new lib.AdamW(params, lib.s4ParamGroups(), { lr: 5e-2 });
+      const optimizer = new lib.train.AdamW(params, lib.train.s4ParamGroups(), { lr: 5e-2 });
       const labels = tf.oneHot(tf.reshape(x, [-1]), 256);
       const { grads } = tf.variableGrads(
         () => tf.losses.softmaxCrossEntropy(labels, tf.reshape(m.forward(x, { training: true }), [-1, 256])),
@@ -129,13 +130,10 @@ forEachBackend("nn: RNN mode follows parameter changes", () => {
 
 describe("checks: checkPositiveInt takes both call styles", () => {
   it("(name, value) and (fn, name, value)", () => {
-    assert.equal(lib.checkPositiveInt("kConv: L", 3), 3);
-    assert.throws(() => lib.checkPositiveInt("kConv: L", 0), /^Error: kConv: L must be a positive integer, got 0$/);
-    assert.equal(lib.checkPositiveInt("lineFigure", "width", 400), 400);
-    assert.throws(
-      () => lib.checkPositiveInt("lineFigure", "width", 2.5),
-      /^Error: lineFigure: width must be a positive integer, got 2\.5$/,
-    );
-    assert.throws(() => lib.checkPositiveInt("lineFigure", "width", "7"), /lineFigure: width must be a positive integer, got 7/);
+    assert.equal(checkPositiveInt("kConv: L", 3), 3);
+    assert.throws(() => checkPositiveInt("kConv: L", 0), /^Error: kConv: L must be a positive integer, got 0$/);
+    assert.equal(checkPositiveInt("lineFigure", "width", 400), 400);
+    assert.throws(() => checkPositiveInt("lineFigure", "width", 2.5), /^Error: lineFigure: width must be a positive integer, got 2\.5$/);
+    assert.throws(() => checkPositiveInt("lineFigure", "width", "7"), /lineFigure: width must be a positive integer, got 7/);
   });
 });

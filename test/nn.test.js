@@ -1,6 +1,7 @@
 // Sequence-model modules: shapes, CNN = RNN for the SSM layers and for the whole sequence model,
 // gradients to every parameter, leaks, parameter bookkeeping and argument errors.
 const { forEachBackend, assertClose, randn, rng, tf, lib, assert } = require("./helpers");
+const { matMul2d } = require("../dist/nn/linear");
 
 const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 
@@ -13,11 +14,11 @@ async function runRecurrent(layer, u) {
   const cols = tf.unstack(u, 1); // l × (b, h)
   for (let t = 0; t < l; t++) {
     const r = layer.step(state, cols[t]);
-    lib.disposeState(state);
+    lib.nn.disposeState(state);
     state = r.state;
     ys.push(r.y);
   }
-  lib.disposeState(state);
+  lib.nn.disposeState(state);
   const y = tf.stack(ys, 1);
   const out = y.dataSync();
   tf.dispose([...ys, ...cols, y]);
@@ -25,7 +26,7 @@ async function runRecurrent(layer, u) {
 }
 
 function tinyModel(overrides = {}) {
-  return new lib.StackedModel({
+  return new lib.nn.StackedModel({
     task: "sequence",
     layerKind: "s4",
     dModel: 6,
@@ -41,12 +42,12 @@ function tinyModel(overrides = {}) {
 
 forEachBackend("nn: SSM layers", () => {
   /** @typedef {{ h: number, n: number, l: number, seed: number }} LayerSizes */
-  /** @type {[kind: string, make: (o: LayerSizes) => import("../dist").SequenceLayer][]} */
+  /** @type {[kind: string, make: (o: LayerSizes) => import("../dist").nn.SequenceLayer][]} */
   const layers = [
-    ["S4Layer", (o) => new lib.S4Layer(o)],
-    ["S4Layer (conjugate pairs)", (o) => new lib.S4Layer({ ...o, conjugatePairs: true })],
-    ["S4DLayer", (o) => new lib.S4DLayer(o)],
-    ["SSMLayer", (o) => new lib.SSMLayer(o)],
+    ["S4Layer", (o) => new lib.nn.S4Layer(o)],
+    ["S4Layer (conjugate pairs)", (o) => new lib.nn.S4Layer({ ...o, conjugatePairs: true })],
+    ["S4DLayer", (o) => new lib.nn.S4DLayer(o)],
+    ["SSMLayer", (o) => new lib.nn.SSMLayer(o)],
   ];
   for (const [kind, make] of layers) {
     for (const [l, n, h] of [
@@ -69,7 +70,7 @@ forEachBackend("nn: SSM layers", () => {
   }
 
   it("S4Layer parameters carry the SSM leaf names and the HiPPO init", () => {
-    const layer = new lib.S4Layer({ h: 3, n: 4, l: 8, seed: 1 });
+    const layer = new lib.nn.S4Layer({ h: 3, n: 4, l: 8, seed: 1 });
     const p = layer.parameters();
     assert.deepEqual(Object.keys(p).sort(), ["B_im", "B_re", "C_im", "C_re", "D", "Lambda_im", "Lambda_re", "P_im", "P_re", "log_step"]);
     const hippo = lib.makeDPLRHiPPO(4);
@@ -87,13 +88,13 @@ forEachBackend("nn: blocks and StackedModel", () => {
   it("shapes of LayerNorm, Dense, Embedding, SequenceBlock", () => {
     tf.tidy(() => {
       const x = tf.tensor3d(randn(2 * 8 * 4, 1), [2, 8, 4]);
-      const ln = new lib.LayerNorm(4);
+      const ln = new lib.nn.LayerNorm(4);
       const y = ln.forward(x);
       assert.deepEqual(y.shape, [2, 8, 4]);
       assertClose(tf.mean(y, -1).dataSync(), new Float32Array(16), 1e-5, 0, "normalized mean");
-      assert.deepEqual(new lib.Dense(4, 5, 1).forward(x).shape, [2, 8, 5]);
-      assert.deepEqual(new lib.Embedding(256, 4, 1).forward(tf.tensor2d([[0, 255, 3]], [1, 3], "int32")).shape, [1, 3, 4]);
-      const blk = new lib.SequenceBlock({ layer: new lib.S4Layer({ h: 4, n: 4, l: 8 }), h: 4, dropout: 0.1 });
+      assert.deepEqual(new lib.nn.Dense(4, 5, 1).forward(x).shape, [2, 8, 5]);
+      assert.deepEqual(new lib.nn.Embedding(256, 4, 1).forward(tf.tensor2d([[0, 255, 3]], [1, 3], "int32")).shape, [1, 3, 4]);
+      const blk = new lib.nn.SequenceBlock({ layer: new lib.nn.S4Layer({ h: 4, n: 4, l: 8 }), h: 4, dropout: 0.1 });
       assert.deepEqual(blk.forward(x, { training: true }).shape, [2, 8, 4]);
       assert.deepEqual(
         Object.keys(blk.parameters()).filter((k) => !k.startsWith("layer.")),
@@ -107,7 +108,7 @@ forEachBackend("nn: blocks and StackedModel", () => {
     for (const task of /** @type {const} */ (["classification", "sequence"])) {
       it(`StackedModel ${layerKind}/${task}: logits shape; gradients reach every parameter; no leaks over 3 steps`, () => {
         const embedding = task === "sequence";
-        const m = new lib.StackedModel({
+        const m = new lib.nn.StackedModel({
           task,
           layerKind,
           dModel: 4,
@@ -170,7 +171,7 @@ forEachBackend("nn: blocks and StackedModel", () => {
     }
   }
 
-  /** @type {[layerKind: import("../dist").LayerKind, embedding: boolean, l: number, extra?: { conjugatePairs: boolean }][]} */
+  /** @type {[layerKind: import("../dist").nn.LayerKind, embedding: boolean, l: number, extra?: { conjugatePairs: boolean }][]} */
   const recurrentCases = [
     ["s4", true, 16],
     ["s4", false, 32],
@@ -207,27 +208,30 @@ forEachBackend("nn: blocks and StackedModel", () => {
 
 describe("nn: argument errors", () => {
   it("names the argument, the value and what was expected", async () => {
-    assert.throws(() => new lib.S4Layer({ h: 0, n: 4, l: 8 }), /S4Layer: h must be an integer ≥ 1, got 0/);
+    assert.throws(() => new lib.nn.S4Layer({ h: 0, n: 4, l: 8 }), /S4Layer: h must be an integer ≥ 1, got 0/);
     assert.throws(
       () => tinyModel({ layerKind: "mamba", conjugatePairs: true }),
       /StackedModel: conjugatePairs applies to layerKind "s4" only, got conjugatePairs true with layerKind "mamba"/,
     );
     assert.throws(
-      () => new lib.S4Layer({ h: 2, n: 5, l: 8, conjugatePairs: true }),
+      () => new lib.nn.S4Layer({ h: 2, n: 5, l: 8, conjugatePairs: true }),
       /S4Layer: n must be even with conjugatePairs \(n\/2 modes and their conjugates\), got 5/,
     );
-    // @ts-expect-error -- deliberately wrong: conjugatePairs is not a boolean
-    assert.throws(() => new lib.S4Layer({ h: 2, n: 4, l: 8, conjugatePairs: "yes" }), /S4Layer: conjugatePairs must be a boolean, got yes/);
     assert.throws(
-      () => new lib.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }),
+      // @ts-expect-error -- deliberately wrong: conjugatePairs is not a boolean
+      () => new lib.nn.S4Layer({ h: 2, n: 4, l: 8, conjugatePairs: "yes" }),
+      /S4Layer: conjugatePairs must be a boolean, got yes/,
+    );
+    assert.throws(
+      () => new lib.nn.S4Layer({ h: 2, n: 4, l: 8, dtMin: 0.1, dtMax: 0.01 }),
       /S4Layer: dtMax must be a finite number ≥ dtMin = 0.1, got 0.01/,
     );
     // @ts-expect-error -- deliberately wrong: an unknown init
-    assert.throws(() => new lib.S4DLayer({ h: 2, n: 4, l: 8, init: "foo" }), /S4DLayer: init must be "lin" or "inv", got "foo"/);
+    assert.throws(() => new lib.nn.S4DLayer({ h: 2, n: 4, l: 8, init: "foo" }), /S4DLayer: init must be "lin" or "inv", got "foo"/);
     assert.throws(() => tinyModel({ task: "regression" }), /StackedModel: task must be "classification" or "sequence", got "regression"/);
     assert.throws(() => tinyModel({ layerKind: "lstm" }), /StackedModel: layerKind must be one of "s4", "s4d", "ssm", "mamba", got "lstm"/);
     assert.throws(() => tinyModel({ dropout: 1.5 }), /dropout must be a number in \[0, 1\), got 1.5/);
-    const layer = new lib.S4Layer({ h: 2, n: 4, l: 8 });
+    const layer = new lib.nn.S4Layer({ h: 2, n: 4, l: 8 });
     assert.throws(() => layer.forward(tf.zeros([1, 7, 2])), /S4Layer.forward: u must have shape \(b, l = 8, h = 2\), got \(1, 7, 2\)/);
     assert.throws(() => layer.step(layer.initState(1), tf.zeros([1, 2])), /call \(and await\) setupRecurrence\(\)/);
     const m = tinyModel({ task: "classification" });
@@ -244,9 +248,9 @@ describe("matMul2d (the dense layers' product)", () => {
       w = tf.tensor2d(randn(5 * 3, 2), [5, 3]),
       r = tf.tensor2d(randn(7 * 3, 3), [7, 3]);
     const loss = (f) => (a, b) => tf.sum(tf.mul(f(a, b), r));
-    const [gx, gw] = tf.grads(loss(lib.matMul2d))([x, w]);
+    const [gx, gw] = tf.grads(loss(matMul2d))([x, w]);
     const [rx, rw] = tf.grads(loss((a, b) => tf.matMul(a, b)))([x, w]);
-    const y = lib.matMul2d(x, w),
+    const y = matMul2d(x, w),
       yr = tf.matMul(x, w);
     assertClose(await y.data(), await yr.data(), 1e-6, 1e-6, "y");
     assertClose(await gx.data(), await rx.data(), 1e-6, 1e-6, "dx");

@@ -112,7 +112,7 @@ describe("training presets of the tiers", function () {
     for (const task of /** @type {const} */ (["mnist-classification", "mnist"])) {
       for (const layer of /** @type {const} */ (["s4", "s4d", "mamba"])) {
         for (const tier of /** @type {const} */ (["quick", "cpu", "gpu"])) {
-          const p = lib.tierPreset(task, layer, tier);
+          const p = lib.train.tierPreset(task, layer, tier);
           assert.equal(p.task, task);
           assert.equal(p.layer, layer);
           assert.ok(p.timeLimitMinutes > 0, `${task}/${layer}/${tier} has no time limit`);
@@ -120,34 +120,34 @@ describe("training presets of the tiers", function () {
         }
       }
     }
-    const gpu = lib.tierPreset("mnist-classification", "s4", "gpu");
+    const gpu = lib.train.tierPreset("mnist-classification", "s4", "gpu");
     assert.deepEqual(
       [gpu.dModel, gpu.nLayers, gpu.n, gpu.bsz, gpu.lr, gpu.dropout, gpu.epochs],
       [128, 4, 64, 128, 5e-3, 0.25, 20],
       "the Annotated S4 classification run",
     );
     // @ts-expect-error -- deliberately wrong: a task that does not exist
-    assert.throws(() => lib.tierPreset("cifar", "s4", "cpu"), /tierPreset: task must be/);
+    assert.throws(() => lib.train.tierPreset("cifar", "s4", "cpu"), /tierPreset: task must be/);
     // @ts-expect-error -- deliberately wrong: a layer that does not exist
-    assert.throws(() => lib.tierPreset("mnist", "lstm", "cpu"), /tierPreset: layer must be/);
+    assert.throws(() => lib.train.tierPreset("mnist", "lstm", "cpu"), /tierPreset: layer must be/);
     // @ts-expect-error -- deliberately wrong: a tier that does not exist
-    assert.throws(() => lib.tierPreset("mnist", "s4", "huge"), /tierPreset: tier must be one of quick, cpu, gpu/);
+    assert.throws(() => lib.train.tierPreset("mnist", "s4", "huge"), /tierPreset: tier must be one of quick, cpu, gpu/);
   });
 
   it("the shipped checkpoints load and are small", async function () {
     for (const task of /** @type {const} */ (["mnist-classification", "mnist"])) {
-      const file = lib.shippedCheckpoint(task);
+      const file = lib.train.shippedCheckpoint(task);
       const manifest = JSON.parse(fs.readFileSync(`${file}.json`, "utf8"));
       const bin = fs.statSync(require("node:path").join(require("node:path").dirname(file), manifest.binary)).size;
       assert.ok(bin <= 2.2e6, `${task}: ${bin} bytes`);
       const before = tf.memory().numTensors;
-      const saved = await lib.loadModelCheckpoint(file);
+      const saved = await lib.train.loadModelCheckpoint(file);
       assert.equal(saved.config.model.task, task === "mnist" ? "sequence" : "classification");
       assert.equal(saved.config.model.layerKind, "s4");
       saved.model.dispose();
       assert.equal(tf.memory().numTensors, before);
     }
     // @ts-expect-error -- deliberately wrong: a task that does not exist
-    assert.throws(() => lib.shippedCheckpoint("cifar"), /shippedCheckpoint: task must be/);
+    assert.throws(() => lib.train.shippedCheckpoint("cifar"), /shippedCheckpoint: task must be/);
   });
 });

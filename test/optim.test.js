@@ -20,9 +20,9 @@ forEachBackend("AdamW", () => {
       );
       params[n] = tf.variable(tf.tensor(init[n], s));
     });
-    const groups = lib.s4ParamGroups({ ssmLrScale: 0.1 });
+    const groups = lib.train.s4ParamGroups({ ssmLrScale: 0.1 });
     groups.push({ name: "norm", match: (n) => n.endsWith(".gamma"), lr: 0.5, weightDecay: 0.2 });
-    const opt = new lib.AdamW(params, groups, { weightDecay: 0.05 });
+    const opt = new lib.train.AdamW(params, groups, { weightDecay: 0.05 });
     const cfg = {
       "blocks.0.layer.Lambda_re": { scale: 0.1, wd: 0 },
       "blocks.0.norm.gamma": { scale: 0.5, wd: 0.2 },
@@ -59,13 +59,13 @@ forEachBackend("AdamW", () => {
 
   it("first step moves each entry by about lr (bias correction) and decays weights without gradient", () => {
     const p = tf.variable(tf.tensor([1, -2, 3]));
-    const opt = new lib.AdamW({ w: p }, [], { weightDecay: 0 });
+    const opt = new lib.train.AdamW({ w: p }, [], { weightDecay: 0 });
     const g = tf.tensor([0.001, -5, 100]);
     opt.step({ w: g }, 0.1);
     assertClose(p.dataSync(), [0.9, -1.9, 2.9], 1e-5, 0, "first step");
     opt.dispose();
     const q = tf.variable(tf.tensor([2, -4]));
-    const opt2 = new lib.AdamW({ q }, [], { weightDecay: 0.5 });
+    const opt2 = new lib.train.AdamW({ q }, [], { weightDecay: 0.5 });
     const z = tf.zeros([2]);
     opt2.step({ q: z }, 0.1);
     assertClose(q.dataSync(), [2 - 0.1 * 0.5 * 2, -4 + 0.1 * 0.5 * 4], 1e-6, 0, "pure decay");
@@ -76,7 +76,7 @@ forEachBackend("AdamW", () => {
   it("clips the global gradient norm exactly, on the device", async () => {
     const a = tf.variable(tf.tensor([0, 0])),
       b = tf.variable(tf.tensor([0]));
-    const opt = new lib.AdamW({ a, b }, [], { weightDecay: 0, clipNorm: 1, betas: [0, 0.999] });
+    const opt = new lib.train.AdamW({ a, b }, [], { weightDecay: 0, clipNorm: 1, betas: [0, 0.999] });
     // Global norm of (3, 4, 12) is 13; clipped gradient is (3, 4, 12)/13.
     const ga = tf.tensor([3, 4]),
       gb = tf.tensor([12]);
@@ -112,7 +112,7 @@ forEachBackend("AdamW", () => {
 
   it("leaks no tensors over 20 steps", () => {
     const params = { "x.A_log": tf.variable(tf.randomNormal([4, 3])), "y.kernel": tf.variable(tf.randomNormal([5])) };
-    const opt = new lib.AdamW(params, lib.s4ParamGroups(), { clipNorm: 0.5 });
+    const opt = new lib.train.AdamW(params, lib.train.s4ParamGroups(), { clipNorm: 0.5 });
     const grads = { "x.A_log": tf.randomNormal([4, 3]), "y.kernel": tf.randomNormal([5]) };
     tf.dispose(opt.step(grads, 1e-3));
     const before = tf.memory().numTensors;
@@ -126,8 +126,8 @@ forEachBackend("AdamW", () => {
     const mk = () => ({ w: tf.variable(tf.tensor(randn(6, 1), [2, 3])) });
     const pa = mk(),
       pb = mk();
-    const a = new lib.AdamW(pa, [], { weightDecay: 0.1 });
-    const b = new lib.AdamW(pb, [], { weightDecay: 0.1 });
+    const a = new lib.train.AdamW(pa, [], { weightDecay: 0.1 });
+    const b = new lib.train.AdamW(pb, [], { weightDecay: 0.1 });
     const grad = (s) => ({ w: tf.tensor(randn(6, s), [2, 3]) });
     for (let s = 0; s < 3; s++) {
       const g = grad(s);
@@ -159,19 +159,19 @@ forEachBackend("AdamW", () => {
 
   it("rejects bad arguments with clear errors", () => {
     const w = tf.variable(tf.zeros([2, 2]));
-    const opt = new lib.AdamW({ w });
+    const opt = new lib.train.AdamW({ w });
     const g = tf.zeros([2, 2]),
       g3 = tf.zeros([3]);
     assert.throws(() => opt.step({ nope: g }, 0.1), /unknown parameter "nope"/);
     assert.throws(() => opt.step({ w: g3 }, 0.1), /grads\["w"\] must have the parameter's shape \[2, 2\], got \[3\]/);
     assert.throws(() => opt.step({ w: g }, NaN), /lr must be a finite number >= 0, got NaN/);
     assert.throws(() => opt.step({ w: g }, Infinity), /got Infinity/);
-    assert.throws(() => new lib.AdamW({ w }, [], { betas: [0.9, 1] }), /opts.betas\[1\] must be a number in \[0, 1\), got 1/);
+    assert.throws(() => new lib.train.AdamW({ w }, [], { betas: [0.9, 1] }), /opts.betas\[1\] must be a number in \[0, 1\), got 1/);
     assert.throws(
-      () => new lib.AdamW({ w }, [{ name: "x", match: () => true, lr: -1 }]),
+      () => new lib.train.AdamW({ w }, [{ name: "x", match: () => true, lr: -1 }]),
       /groups\[0\].lr \(group "x"\) must be a finite number >= 0, got -1/,
     );
-    assert.throws(() => new lib.AdamW({ w }, [], { clipNorm: 0 }), /opts.clipNorm must be/);
+    assert.throws(() => new lib.train.AdamW({ w }, [], { clipNorm: 0 }), /opts.clipNorm must be/);
     const st = opt.getState();
     assert.throws(() => opt.setState({ step: 1, tensors: { "m.w": st.tensors["m.w"] } }), /missing "v.w"/);
     assert.throws(() => opt.setState({ step: 1.5, tensors: st.tensors }), /state.step must be an integer/);
@@ -183,7 +183,7 @@ forEachBackend("AdamW", () => {
 });
 
 describe("learning-rate schedules", () => {
-  const { oneCycleCosine, constantLr } = lib;
+  const { oneCycleCosine, constantLr } = lib.train;
 
   it("oneCycleCosine: start, peak, end and monotone pieces (cosine warm-up)", () => {
     const s = oneCycleCosine({ maxLr: 0.01, totalSteps: 1000 });

@@ -27,7 +27,7 @@ function maxRelDiff(a, b) {
 
 function makeModel(layerKind, task, extra = {}) {
   const sequence = task === "sequence";
-  return new lib.StackedModel({
+  return new lib.nn.StackedModel({
     layerKind,
     task,
     dModel: 6,
@@ -92,18 +92,18 @@ forEachBackend("nn: recompute (activation checkpointing)", () => {
     /** @returns {() => import("@tensorflow/tfjs").Scalar} */
     const loss = (g) => () => tf.sum(tf.square(g(x)));
     const want = tf.variableGrads(loss(f));
-    const got = tf.variableGrads(loss((xx) => lib.recomputeInBackward(f, xx, [W, bias, frozen], () => rewinds++)));
+    const got = tf.variableGrads(loss((xx) => lib.nn.recomputeInBackward(f, xx, [W, bias, frozen], () => rewinds++)));
     assert.equal(rewinds, 1);
     assert.deepEqual(Object.keys(got.grads).sort(), Object.keys(want.grads).sort());
     for (const k of Object.keys(want.grads)) assert.ok(maxRelDiff(await want.grads[k].data(), await got.grads[k].data()) <= 1e-6, k);
     const dxWant = tf.grad((xx) => tf.sum(tf.square(f(xx))))(x);
-    const dxGot = tf.grad((xx) => tf.sum(tf.square(lib.recomputeInBackward(f, xx, [W, bias]))))(x);
+    const dxGot = tf.grad((xx) => tf.sum(tf.square(lib.nn.recomputeInBackward(f, xx, [W, bias]))))(x);
     assert.ok(maxRelDiff(await dxWant.data(), await dxGot.data()) <= 1e-6, "dx");
     tf.dispose([W, bias, frozen, x, want.value, got.value, ...Object.values(want.grads), ...Object.values(got.grads), dxWant, dxGot]);
   });
 
   it("keeps less alive: the peak of tensor memory of an 8-block step is under half the plain step's (tf.profile peakBytes)", async () => {
-    const model = new lib.StackedModel({
+    const model = new lib.nn.StackedModel({
       layerKind: "s4d",
       task: "classification",
       dModel: 16,
@@ -146,7 +146,7 @@ describe("train loop with recompute [wasm]", function () {
   before(async () => lib.useBackend("wasm", { quiet: true }));
 
   it("trains to the same parameters with and without recompute (dropout 0.1, two epochs)", async function () {
-    /** @type {import("../dist").TrainOptions} */
+    /** @type {import("../dist").train.TrainOptions} */
     const base = {
       task: "mnist-classification",
       layer: "s4d",
@@ -165,9 +165,9 @@ describe("train loop with recompute [wasm]", function () {
     const params = {};
     for (const recompute of [false, true]) {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), `s4-recompute-${recompute}-`));
-      const s = await lib.train({ ...base, recompute, out });
+      const s = await lib.train.fit({ ...base, recompute, out });
       assert.equal(s.config.recompute, recompute);
-      const saved = await lib.loadModelCheckpoint(path.join(out, "last"));
+      const saved = await lib.train.loadModelCheckpoint(path.join(out, "last"));
       params[recompute] = Object.fromEntries(Object.entries(saved.model.parameters()).map(([k, v]) => [k, v.dataSync().slice()]));
       saved.model.dispose();
       if (saved.optimizerState) tf.dispose(Object.values(saved.optimizerState.tensors));
@@ -181,7 +181,7 @@ describe("train loop with recompute [wasm]", function () {
   it("refuses a recompute that is not a boolean, naming it", async () => {
     await assert.rejects(
       // @ts-expect-error -- deliberately wrong: recompute is not a boolean
-      lib.train({ task: "mnist", layer: "s4d", epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, recompute: "yes" }),
+      lib.train.fit({ task: "mnist", layer: "s4d", epochs: 1, bsz: 4, dModel: 4, nLayers: 1, n: 4, lr: 1e-2, recompute: "yes" }),
       /train: recompute must be true or false, got "yes"/,
     );
   });

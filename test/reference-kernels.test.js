@@ -118,7 +118,7 @@ const {
 } = require("./selective-scan-cases");
 
 forEachBackend("selectiveScanReference in recomputed chunks", () => {
-  const { selectiveScanReference, selectiveScan } = lib;
+  const { selectiveScanReference, selectiveScan } = lib.kernels;
 
   // chunk: Infinity is the whole-sequence graph differentiated by autodiff: the reference as it
   // was before chunking (the same ops on the same values).
@@ -237,7 +237,7 @@ forEachBackend("selectiveScanReference in recomputed chunks", () => {
     const Av = tf.variable(x.A);
     const block = (u) => selectiveScanReference(u, x.delta, Av, x.B, x.C, optsOf(x, ALL, { chunk: 4 })).y;
     /** @returns {() => import("@tensorflow/tfjs").Scalar} */
-    const loss = (recompute) => () => tf.sum(tf.mul(recompute ? lib.recomputeInBackward(block, x.u, [Av]) : block(x.u), w));
+    const loss = (recompute) => () => tf.sum(tf.mul(recompute ? lib.nn.recomputeInBackward(block, x.u, [Av]) : block(x.u), w));
     const plain = tf.variableGrads(loss(false), [Av]);
     const before = tf.memory().numTensors;
     const nested = tf.variableGrads(loss(true), [Av]);
@@ -274,7 +274,9 @@ describe("selectiveScanReference: memory of a training step at l = 784 [cpu]", f
     const { b, d, n, l } = { b: x.u.shape[0], d: x.u.shape[1], n: x.A.shape[1], l: x.u.shape[2] };
     const { w, wl } = lossWeights({ b, d, n, l }, 130);
     const before = tf.memory().numBytes;
-    const prof = await tf.profile(() => tf.dispose(tf.grads(scanLoss(lib.selectiveScanReference, x, ALL, names, w, wl, { chunk }))(xs)));
+    const prof = await tf.profile(() =>
+      tf.dispose(tf.grads(scanLoss(lib.kernels.selectiveScanReference, x, ALL, names, w, wl, { chunk }))(xs)),
+    );
     tf.dispose([w, wl]);
     return prof.peakBytes - before;
   }
@@ -317,17 +319,17 @@ forEachBackend("cauchyBilinearReference in recomputed chunks of points", () => {
   }
   const flat = (p) => [p.lambda.re, p.lambda.im, p.v.re, p.v.im, p.step, p.z.re, p.z.im];
   const call = (chunk, w) => (lr, li, vr, vi, s, zr, zi) => {
-    const S = lib.cauchyBilinearReference({ re: lr, im: li }, { re: vr, im: vi }, s, { re: zr, im: zi }, chunk);
+    const S = lib.kernels.cauchyBilinearReference({ re: lr, im: li }, { re: vr, im: vi }, s, { re: zr, im: zi }, chunk);
     return tf.add(tf.sum(tf.mul(S.re, w.re)), tf.sum(tf.mul(S.im, w.im)));
   };
 
   it("chunks of 128 and 7 points = all points at once, values and gradients of λ, v, step and z (H=3 N=5 M=4 L=300; atol 1e-5 rtol 1e-4)", () => {
     const p = cauchyInputs(3, 5, 4, 300, 1);
     const w = { re: tf.randomNormal([3, 4, 300], 0, 1, "float32", 2), im: tf.randomNormal([3, 4, 300], 0, 1, "float32", 3) };
-    const whole = lib.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, Infinity);
+    const whole = lib.kernels.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, Infinity);
     const gWhole = tf.grads(call(Infinity, w))(flat(p));
     for (const chunk of [128, 7]) {
-      const got = lib.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, chunk);
+      const got = lib.kernels.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, chunk);
       assertClose(got.re.dataSync(), whole.re.dataSync(), 1e-5, 1e-4, `re (chunk ${chunk})`);
       assertClose(got.im.dataSync(), whole.im.dataSync(), 1e-5, 1e-4, `im (chunk ${chunk})`);
       const g = tf.grads(call(chunk, w))(flat(p));
@@ -336,7 +338,7 @@ forEachBackend("cauchyBilinearReference in recomputed chunks of points", () => {
       assertNoLeak(() => tf.grads(call(chunk, w))(flat(p)), `tf.grads (chunk ${chunk})`);
     }
     assert.throws(
-      () => lib.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, 0),
+      () => lib.kernels.cauchyBilinearReference(p.lambda, p.v, p.step, p.z, 0),
       /cauchyBilinearReference: chunk must be a positive integer or Infinity, got 0/,
     );
     tf.dispose([whole.re, whole.im, ...gWhole, w.re, w.im, ...flat(p)]);
@@ -348,15 +350,15 @@ forEachBackend("causalConvReference (the DFT convolution, recomputed in the back
     const u = tf.randomNormal([2, 3, 40], 0, 1, "float32", 5),
       k = tf.randomNormal([3, 40], 0, 0.3, "float32", 6);
     const w = tf.randomNormal([2, 3, 40], 0, 1, "float32", 7);
-    assertClose(lib.causalConvReference(u, k).dataSync(), lib.directCausalConv(u, k).dataSync(), 1e-4, 1e-4, "y vs direct");
+    assertClose(lib.kernels.causalConvReference(u, k).dataSync(), lib.kernels.directCausalConv(u, k).dataSync(), 1e-4, 1e-4, "y vs direct");
     const loss = (conv) => (a, b) => tf.sum(tf.mul(conv(a, b), w));
-    const got = tf.grads(loss(lib.causalConvReference))([u, k]);
-    const want = tf.grads(loss(lib.matmulCausalConv))([u, k]);
+    const got = tf.grads(loss(lib.kernels.causalConvReference))([u, k]);
+    const want = tf.grads(loss(lib.kernels.matmulCausalConv))([u, k]);
     assertClose(got[0].dataSync(), want[0].dataSync(), 1e-4, 1e-4, "du");
     assertClose(got[1].dataSync(), want[1].dataSync(), 1e-4, 1e-4, "dk");
-    assertNoLeak(() => tf.grads(loss(lib.causalConvReference))([u, k]), "tf.grads");
+    assertNoLeak(() => tf.grads(loss(lib.kernels.causalConvReference))([u, k]), "tf.grads");
     assert.throws(
-      () => lib.causalConvReference(u, tf.zeros([3, 39])),
+      () => lib.kernels.causalConvReference(u, tf.zeros([3, 39])),
       /causalConvReference: k \(shape \(3, 39\)\) must match the trailing axes of u/,
     );
     tf.dispose([u, k, w, ...got, ...want]);

@@ -21,10 +21,10 @@ async function main() {
   for (const layer of layers) {
     const losses = [];
     const tensorsBefore = tf.memory().numTensors;
-    const summary = await lib.train(
+    const summary = await lib.train.fit(
       {
         task: "mnist-classification",
-        layer: /** @type {import("../dist").LayerKind} */ (layer),
+        layer: /** @type {import("../dist").nn.LayerKind} */ (layer),
         epochs: 2,
         bsz: 8,
         dModel: 4,

@@ -5,6 +5,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { assert, lib } = require("./helpers");
+const { REPORT_BEGIN, REPORT_END } = require("../dist/train/run-records");
 
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "dist", "cli", "report.js");
@@ -14,7 +15,7 @@ describe("run records and npm run report", function () {
   it("docs/results.md's tables match the committed run records", function () {
     const r = run("--check");
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const records = lib.readRunRecords(path.join(ROOT, "docs", "runs"));
+    const records = lib.train.readRunRecords(path.join(ROOT, "docs", "runs"));
     assert.ok(records.length >= 2, `expected the cpu-tier records, found ${records.length}`);
     for (const { name, summary } of records) {
       assert.match(summary.run.commit, /^[0-9a-f]{40}$/, `${name}: commit`);
@@ -61,7 +62,7 @@ describe("run records and npm run report", function () {
     };
     fs.writeFileSync(path.join(runDir, "summary.json"), JSON.stringify(summary));
     fs.writeFileSync(path.join(runDir, "metrics.jsonl"), JSON.stringify({ epoch: 1 }) + "\n");
-    fs.writeFileSync(path.join(docs, "results.md"), `# R\n\n${lib.REPORT_BEGIN}\nold\n${lib.REPORT_END}\n`);
+    fs.writeFileSync(path.join(docs, "results.md"), `# R\n\n${REPORT_BEGIN}\nold\n${REPORT_END}\n`);
     assert.equal(run("--docs", docs, "--check").status, 1, "old table differs from the records");
     let r = run("--docs", docs, "--add", runDir, "tiny-run");
     assert.equal(r.status, 0, r.stderr);

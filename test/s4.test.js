@@ -1,16 +1,17 @@
 // Part 2: generating functions, Cauchy sums, the DPLR kernel and its RNN form; S4D kernels.
 const { forEachBackend, assertClose, assertNoLeak, randn, rng, tf, lib, assert } = require("./helpers");
+const { hippoModes } = require("../dist/nn/s4-layer");
 const maxAbs = (a) => Math.max(...Array.from(a, Math.abs));
 
 /** A random stable DPLR system in float64: Re Λ < 0, all vectors complex. */
 function randomDPLR(N, seed) {
   const r = rng(seed);
   const vec = (scale = 1) =>
-    lib.cvector(
+    lib.linalg.cvector(
       Array.from({ length: N }, () => scale * (r() - 0.5)),
       Array.from({ length: N }, () => scale * (r() - 0.5)),
     );
-  const Lambda = lib.cvector(
+  const Lambda = lib.linalg.cvector(
     Array.from({ length: N }, () => -0.1 - r()),
     Array.from({ length: N }, () => 10 * (r() - 0.5)),
   );
@@ -20,7 +21,7 @@ function randomDPLR(N, seed) {
 function hippoDPLR(N, seed) {
   const { Lambda, P, B } = lib.makeDPLRHiPPO(N);
   const r = rng(seed);
-  const C = lib.cvector(
+  const C = lib.linalg.cvector(
     Array.from({ length: N }, () => r() - 0.5),
     Array.from({ length: N }, () => r() - 0.5),
   );
@@ -45,15 +46,15 @@ describe("Part 2 in float64: generating functions", () => {
   const real = (seed, N) => {
     const r = rng(seed);
     // A stable real SSM: A = −I·2 + small random part, discretized in float64 by hand.
-    const A = lib.CMatrix.from(
+    const A = lib.linalg.CMatrix.from(
       Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => (i === j ? -2 : 0) + 0.5 * (r() - 0.5))),
     );
     const step = 0.1;
-    const I = lib.CMatrix.eye(N);
-    const BL = lib.inverse(lib.addScaled(I, A, -step / 2));
-    const Ab = lib.matmul(BL, lib.addScaled(I, A, step / 2));
-    const Bb = lib.matmul(BL, lib.CMatrix.column(lib.cvector(Array.from({ length: N }, () => step * r()))));
-    return { Ab, Bb: { re: Bb.re, im: Bb.im }, Cb: lib.cvector(Array.from({ length: N }, () => r())) };
+    const I = lib.linalg.CMatrix.eye(N);
+    const BL = lib.linalg.inverse(lib.linalg.addScaled(I, A, -step / 2));
+    const Ab = lib.linalg.matmul(BL, lib.linalg.addScaled(I, A, step / 2));
+    const Bb = lib.linalg.matmul(BL, lib.linalg.CMatrix.column(lib.linalg.cvector(Array.from({ length: N }, () => step * r()))));
+    return { Ab, Bb: { re: Bb.re, im: Bb.im }, Cb: lib.linalg.cvector(Array.from({ length: N }, () => r())) };
   };
 
   for (const L of [16, 15]) {
@@ -68,21 +69,21 @@ describe("Part 2 in float64: generating functions", () => {
   it("the NPLR form: A + P Pᵀ is normal (S Sᵀ = Sᵀ S, float64 atol 1e-9)", () => {
     for (const N of [8, 64]) {
       const { A, P } = lib.makeNPLRHiPPO(N);
-      const S = lib.addScaled(A, lib.matmul(lib.CMatrix.column(P), lib.CMatrix.column(P).adjoint()));
+      const S = lib.linalg.addScaled(A, lib.linalg.matmul(lib.linalg.CMatrix.column(P), lib.linalg.CMatrix.column(P).adjoint()));
       const St = S.adjoint();
-      assertClose(lib.matmul(S, St).re, lib.matmul(St, S).re, 1e-9, 0, `N=${N}`);
+      assertClose(lib.linalg.matmul(S, St).re, lib.linalg.matmul(St, S).re, 1e-9, 0, `N=${N}`);
     }
   });
 
   it("the DPLR form rebuilds HiPPO: V (Λ − P̃P̃ᴴ) Vᴴ = A, V unitary (float64 atol 1e-9)", () => {
     for (const N of [8, 64]) {
       const { Lambda, P, V } = lib.makeDPLRHiPPO(N);
-      const Pc = lib.CMatrix.column(P);
-      const inner = lib.addScaled(lib.CMatrix.diag(Lambda), lib.matmul(Pc, Pc.adjoint()), -1);
-      const A = lib.matmul(lib.matmul(V, inner), V.adjoint());
+      const Pc = lib.linalg.CMatrix.column(P);
+      const inner = lib.linalg.addScaled(lib.linalg.CMatrix.diag(Lambda), lib.linalg.matmul(Pc, Pc.adjoint()), -1);
+      const A = lib.linalg.matmul(lib.linalg.matmul(V, inner), V.adjoint());
       assertClose(A.re, lib.makeHiPPO(N).re, 1e-9, 0, `real part, N=${N}`);
       assert.ok(A.maxAbsImag() < 1e-9, `imaginary part ${A.maxAbsImag()}`);
-      assertClose(lib.matmul(V.adjoint(), V).re, lib.CMatrix.eye(N).re, 1e-12, 0, "VᴴV = I");
+      assertClose(lib.linalg.matmul(V.adjoint(), V).re, lib.linalg.CMatrix.eye(N).re, 1e-12, 0, "VᴴV = I");
       assert.ok(
         Array.from(Lambda.re).every((x) => Math.abs(x + 0.5) < 1e-12),
         "Re Λ = −½",
@@ -93,32 +94,32 @@ describe("Part 2 in float64: generating functions", () => {
   it("eigh diagonalizes a random Hermitian matrix (float64 atol 1e-10)", () => {
     const N = 12,
       r = rng(5);
-    const M = new lib.CMatrix(
+    const M = new lib.linalg.CMatrix(
       N,
       N,
       Float64Array.from({ length: N * N }, () => r() - 0.5),
       Float64Array.from({ length: N * N }, () => r() - 0.5),
     );
-    const H = lib.scale(lib.addScaled(M, M.adjoint()), 0.5);
-    const { values, vectors } = lib.eigh(H);
-    const rebuilt = lib.matmul(lib.matmul(vectors, lib.CMatrix.diag(lib.cvector(values))), vectors.adjoint());
+    const H = lib.linalg.scale(lib.linalg.addScaled(M, M.adjoint()), 0.5);
+    const { values, vectors } = lib.linalg.eigh(H);
+    const rebuilt = lib.linalg.matmul(lib.linalg.matmul(vectors, lib.linalg.CMatrix.diag(lib.linalg.cvector(values))), vectors.adjoint());
     assertClose(rebuilt.re, H.re, 1e-10, 0, "re");
     assertClose(rebuilt.im, H.im, 1e-10, 0, "im");
     assert.ok(
       values.every((v, i) => i === 0 || values[i - 1] <= v),
       "ascending",
     );
-    assert.throws(() => lib.eigh(M), /eigh: H must be Hermitian/);
+    assert.throws(() => lib.linalg.eigh(M), /eigh: H must be Hermitian/);
   });
 
   it("matrixPower and solve agree with repeated products and the identity", () => {
     const { Ab } = real(9, 5);
-    let P = lib.CMatrix.eye(5);
-    for (let i = 0; i < 13; i++) P = lib.matmul(P, Ab);
-    assertClose(lib.matrixPower(Ab, 13).re, P.re, 1e-13, 0, "Ā¹³");
-    assertClose(lib.matmul(Ab, lib.inverse(Ab)).re, lib.CMatrix.eye(5).re, 1e-12, 0, "Ā Ā⁻¹");
-    assert.throws(() => lib.solve(lib.CMatrix.zeros(2, 2), lib.CMatrix.eye(2)), /solve: A is singular/);
-    assert.throws(() => lib.matrixPower(Ab, -1), /p must be an integer ≥ 0/);
+    let P = lib.linalg.CMatrix.eye(5);
+    for (let i = 0; i < 13; i++) P = lib.linalg.matmul(P, Ab);
+    assertClose(lib.linalg.matrixPower(Ab, 13).re, P.re, 1e-13, 0, "Ā¹³");
+    assertClose(lib.linalg.matmul(Ab, lib.linalg.inverse(Ab)).re, lib.linalg.CMatrix.eye(5).re, 1e-12, 0, "Ā Ā⁻¹");
+    assert.throws(() => lib.linalg.solve(lib.linalg.CMatrix.zeros(2, 2), lib.linalg.CMatrix.eye(2)), /solve: A is singular/);
+    assert.throws(() => lib.linalg.matrixPower(Ab, -1), /p must be an integer ≥ 0/);
   });
 });
 
@@ -270,7 +271,7 @@ forEachBackend("Part 2: the DPLR kernel", () => {
 
     it("hippoModes keeps the n/2 HiPPO-LegS modes of positive frequency, whose conjugates are the other half", () => {
       const all = lib.makeDPLRHiPPO(8),
-        half = lib.hippoModes(8, true);
+        half = hippoModes(8, true);
       assert.equal(half.Lambda.re.length, 4);
       const sortedIm = (xs) => Array.from(xs).sort((a, b) => a - b);
       const expected = sortedIm(all.Lambda.im).filter((x) => x > 0);
@@ -339,9 +340,9 @@ forEachBackend("Part 2: the DPLR kernel", () => {
           im = tf.tensor2d(randn(2 * L, L + 1), [2, L]);
         const w = tf.tensor2d(randn(2 * L, L + 2), [2, L]);
         const f = (op) => (a, b) => tf.sum(tf.mul(w, op(a, b)));
-        assertClose(lib.irdft(re, im).dataSync(), lib.matmulIrdft(re, im).dataSync(), 1e-5, 1e-4, `value L=${L}`);
-        const g1 = tf.grads(f(lib.irdft))([re, im]);
-        const g2 = tf.grads(f(lib.matmulIrdft))([re, im]);
+        assertClose(lib.kernels.irdft(re, im).dataSync(), lib.kernels.matmulIrdft(re, im).dataSync(), 1e-5, 1e-4, `value L=${L}`);
+        const g1 = tf.grads(f(lib.kernels.irdft))([re, im]);
+        const g2 = tf.grads(f(lib.kernels.matmulIrdft))([re, im]);
         assertClose(g1[0].dataSync(), g2[0].dataSync(), 1e-5, 1e-4, `d re L=${L}`);
         assertClose(g1[1].dataSync(), g2[1].dataSync(), 1e-5, 1e-4, `d im L=${L}`);
       });
@@ -352,7 +353,7 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     tf.tidy(() => {
       const u = tf.tensor3d(randn(2 * 3 * 50, 1), [2, 3, 50]),
         k = tf.tensor2d(randn(150, 2), [3, 50]);
-      assertClose(lib.matmulCausalConv(u, k).dataSync(), lib.causalConv(u, k).dataSync(), 1e-4, 1e-4, "y");
+      assertClose(lib.kernels.matmulCausalConv(u, k).dataSync(), lib.kernels.causalConv(u, k).dataSync(), 1e-4, 1e-4, "y");
     });
   });
 
@@ -388,11 +389,11 @@ forEachBackend("Part 2: the DPLR kernel", () => {
       /discreteDPLR: step must be a finite number > 0/,
     );
     assert.throws(
-      () => lib.discreteDPLR(lib.cvector([NaN, 1, 2, 3]), sys.P, sys.P, sys.B, sys.C, 0.1, 8),
+      () => lib.discreteDPLR(lib.linalg.cvector([NaN, 1, 2, 3]), sys.P, sys.P, sys.B, sys.C, 0.1, 8),
       /discreteDPLR: Lambda.re must be finite, got NaN/,
     );
     assert.throws(
-      () => lib.discreteDPLR(sys.Lambda, lib.cvector([1]), sys.P, sys.B, sys.C, 0.1, 8),
+      () => lib.discreteDPLR(sys.Lambda, lib.linalg.cvector([1]), sys.P, sys.B, sys.C, 0.1, 8),
       /discreteDPLR: P must have length N = 4, got 1/,
     );
     assert.throws(() => lib.makeHiPPO(0), /makeHiPPO: N must be a positive integer, got 0/);
@@ -400,7 +401,7 @@ forEachBackend("Part 2: the DPLR kernel", () => {
     // @ts-expect-error -- deliberately wrong: an unknown discretization
     assert.throws(() => lib.s4dKernel(t.Lambda, t.B, t.C, 0.1, 8, "euler"), /method must be one of "zoh", "bilinear", got "euler"/);
     assert.throws(() => lib.s4dKernel(t.Lambda, t.B, t.C, -1, 8), /s4dKernel: step must be a finite number > 0/);
-    assert.throws(() => lib.kConvDense(lib.CMatrix.eye(3), sys.B, sys.C, 4), /kConvDense: Bb must have length N = 3/);
+    assert.throws(() => lib.kConvDense(lib.linalg.CMatrix.eye(3), sys.B, sys.C, 4), /kConvDense: Bb must have length N = 3/);
   });
 });
 
@@ -413,11 +414,11 @@ forEachBackend("S4D: diagonal kernels", () => {
           step = 0.05;
         const Lambda = lib[init](N);
         const r = rng(11);
-        const B = lib.cvector(
+        const B = lib.linalg.cvector(
           Array.from({ length: N }, () => 1),
           new Array(N).fill(0),
         );
-        const C = lib.cvector(
+        const C = lib.linalg.cvector(
           Array.from({ length: N }, () => r() - 0.5),
           Array.from({ length: N }, () => r() - 0.5),
         );

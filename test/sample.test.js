@@ -7,7 +7,7 @@ const { spawnSync } = require("node:child_process");
 const { tf, lib, assert, assertClose } = require("./helpers");
 
 const L = 784;
-/** @type {import("../dist").StackedModelOptions} */
+/** @type {import("../dist").nn.StackedModelOptions} */
 const MODEL = { task: "sequence", layerKind: "s4", dModel: 8, nLayers: 2, n: 8, l: L, numClasses: 256, embedding: true, seed: 5 };
 
 /** Reads a grayscale PNG back: checks signature, chunk CRCs and IHDR, inflates the IDAT. */
@@ -46,16 +46,16 @@ describe("sample: completion in RNN mode", function () {
   let model, images;
   before(async () => {
     await lib.useBackend("wasm", { quiet: true });
-    model = new lib.StackedModel(MODEL);
-    images = lib.loadMnist("test", { limit: 2 }).images.slice(0, 2 * L);
+    model = new lib.nn.StackedModel(MODEL);
+    images = lib.data.loadMnist("test", { limit: 2 }).images.slice(0, 2 * L);
     await model.setupRecurrence();
   });
   after(() => model.dispose());
 
   it("with the whole image given and greedy decoding, copies it; the RNN logits equal the CNN logits", async () => {
     const steps = new Float32Array(2 * L * 256);
-    let stats = /** @type {import("../dist").SampleStats | null} */ (null);
-    const out = await lib.completeDigits(model, images, L, {
+    let stats = /** @type {import("../dist").sample.SampleStats | null} */ (null);
+    const out = await lib.sample.completeDigits(model, images, L, {
       greedy: true,
       setup: false,
       onStep: (t, logits) => {
@@ -82,10 +82,10 @@ describe("sample: completion in RNN mode", function () {
   it("seeded sampling is reproducible, keeps the prefix and leaks no tensors", async () => {
     const prefix = 700;
     const before = tf.memory().numTensors;
-    const a = await lib.completeDigits(model, images, prefix, { seed: 7, temperature: 1, setup: false });
+    const a = await lib.sample.completeDigits(model, images, prefix, { seed: 7, temperature: 1, setup: false });
     assert.equal(tf.memory().numTensors, before, "completeDigits leaked tensors");
-    const b = await lib.completeDigits(model, images, prefix, { seed: 7, temperature: 1, setup: false });
-    const c = await lib.completeDigits(model, images, prefix, { seed: 8, temperature: 1, setup: false });
+    const b = await lib.sample.completeDigits(model, images, prefix, { seed: 7, temperature: 1, setup: false });
+    const c = await lib.sample.completeDigits(model, images, prefix, { seed: 8, temperature: 1, setup: false });
     assert.ok(a instanceof Uint8Array && a.length === 2 * L);
     assert.deepEqual(a, b, "same seed, same pixels");
     assert.notDeepEqual(a, c, "another seed, other pixels (an untrained model is close to uniform)");
@@ -97,29 +97,32 @@ describe("sample: completion in RNN mode", function () {
 
   it("accepts an int32 tensor and samples from scratch", async () => {
     const x = tf.tensor2d(Int32Array.from(images), [2, L], "int32");
-    const fromTensor = await lib.completeDigits(model, x, 780, { seed: 1, setup: false });
+    const fromTensor = await lib.sample.completeDigits(model, x, 780, { seed: 1, setup: false });
     x.dispose();
-    const fromBytes = await lib.completeDigits(model, images, 780, { seed: 1, setup: false });
+    const fromBytes = await lib.sample.completeDigits(model, images, 780, { seed: 1, setup: false });
     assert.deepEqual(fromTensor, fromBytes);
-    const s = await lib.sampleDigits(model, 1, { seed: 2, temperature: 0.5, setup: false });
+    const s = await lib.sample.sampleDigits(model, 1, { seed: 2, temperature: 0.5, setup: false });
     assert.equal(s.length, L);
   });
 
   it("names the argument, the value and what was expected", async () => {
-    await assert.rejects(lib.completeDigits(model, images, 785), /completeDigits: prefixLength must be an integer in \[0, 784\], got 785/);
-    await assert.rejects(lib.completeDigits(model, images, -1), /prefixLength must be an integer in \[0, 784\], got -1/);
     await assert.rejects(
-      lib.completeDigits(model, images.subarray(0, 100), 0),
+      lib.sample.completeDigits(model, images, 785),
+      /completeDigits: prefixLength must be an integer in \[0, 784\], got 785/,
+    );
+    await assert.rejects(lib.sample.completeDigits(model, images, -1), /prefixLength must be an integer in \[0, 784\], got -1/);
+    await assert.rejects(
+      lib.sample.completeDigits(model, images.subarray(0, 100), 0),
       /prefixes must hold b · 784 pixels for some b ≥ 1, got 100/,
     );
     await assert.rejects(
-      lib.completeDigits(model, images, 0, { temperature: 0 }),
+      lib.sample.completeDigits(model, images, 0, { temperature: 0 }),
       /temperature must be a finite number > 0 \(or pass greedy: true\), got 0/,
     );
-    await assert.rejects(lib.sampleDigits(model, 0), /sampleDigits: count must be an integer ≥ 1, got 0/);
-    const cls = new lib.StackedModel({ ...MODEL, task: "classification", numClasses: 10, embedding: false });
+    await assert.rejects(lib.sample.sampleDigits(model, 0), /sampleDigits: count must be an integer ≥ 1, got 0/);
+    const cls = new lib.nn.StackedModel({ ...MODEL, task: "classification", numClasses: 10, embedding: false });
     await assert.rejects(
-      lib.completeDigits(cls, images, 0),
+      lib.sample.completeDigits(cls, images, 0),
       /model must be a sequence model \(task "sequence"\), got task "classification"/,
     );
     cls.dispose();
@@ -131,18 +134,17 @@ describe("sample: PNG and digit grid", () => {
     const w = 37,
       h = 11;
     const gray = Uint8Array.from({ length: w * h }, (_, i) => (i * 7 + (i >> 3)) & 255);
-    const d = decodeGrayPng(lib.encodePng(gray, w, h));
+    const d = decodeGrayPng(lib.viz.encodePng(gray, w, h));
     assert.deepEqual([d.width, d.height], [w, h]);
     assert.deepEqual(d.pixels, gray);
-    assert.equal(lib.crc32(Buffer.from("IEND")), 0xae426082);
-    assert.throws(() => lib.encodePng(gray, w, h + 1), /encodePng: gray must hold width · height = 444 pixels, got 407/);
-    assert.throws(() => lib.encodePng(gray, 0, h), /encodePng: width must be an integer in \[1, 2\^31 − 1\], got 0/);
+    assert.throws(() => lib.viz.encodePng(gray, w, h + 1), /encodePng: gray must hold width · height = 444 pixels, got 407/);
+    assert.throws(() => lib.viz.encodePng(gray, 0, h), /encodePng: width must be an integer in \[1, 2\^31 − 1\], got 0/);
   });
 
   it("lays out original | prefix | completion with 2-px separators", () => {
     const original = Uint8Array.from({ length: L }, (_, i) => (i * 3) & 255);
     const completion = original.map((v) => 255 - v);
-    const g = lib.digitGrid([
+    const g = lib.viz.digitGrid([
       { original, prefixLength: 300, completion },
       { original, prefixLength: 0, completion },
     ]);
@@ -155,7 +157,7 @@ describe("sample: PNG and digit grid", () => {
     assert.equal(at(0, 2, 300), completion[300]);
     assert.equal(at(1, 1, 0), 96);
     assert.throws(
-      () => lib.digitGrid([{ original, prefixLength: 900, completion }]),
+      () => lib.viz.digitGrid([{ original, prefixLength: 900, completion }]),
       /digitGrid: rows\[0\].prefixLength must be an integer in \[0, 784\], got 900/,
     );
   });
@@ -163,7 +165,7 @@ describe("sample: PNG and digit grid", () => {
   it("writes atomically", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "png-"));
     const file = path.join(dir, "a.png");
-    lib.writePngAtomic(file, lib.encodePng(new Uint8Array(4), 2, 2));
+    lib.viz.writePngAtomic(file, lib.viz.encodePng(new Uint8Array(4), 2, 2));
     assert.deepEqual(fs.readdirSync(dir), ["a.png"]);
     assert.equal(decodeGrayPng(fs.readFileSync(file)).width, 2);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -177,11 +179,11 @@ describe("sample: CLI", function () {
   before(async () => {
     await lib.useBackend("wasm", { quiet: true });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "sample-cli-"));
-    const model = new lib.StackedModel(MODEL);
-    await lib.saveModelCheckpoint(path.join(dir, "seq"), model);
+    const model = new lib.nn.StackedModel(MODEL);
+    await lib.train.saveModelCheckpoint(path.join(dir, "seq"), model);
     model.dispose();
-    const cls = new lib.StackedModel({ task: "classification", layerKind: "s4d", dModel: 4, nLayers: 1, n: 4, l: L, numClasses: 10 });
-    await lib.saveModelCheckpoint(path.join(dir, "cls"), cls);
+    const cls = new lib.nn.StackedModel({ task: "classification", layerKind: "s4d", dModel: 4, nLayers: 1, n: 4, l: L, numClasses: 10 });
+    await lib.train.saveModelCheckpoint(path.join(dir, "cls"), cls);
     cls.dispose();
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));

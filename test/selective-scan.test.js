@@ -15,8 +15,9 @@ const {
   describeWebGPU,
 } = require("./helpers");
 
-const { selectiveScan, selectiveScanReference } = lib;
+const { selectiveScan, selectiveScanReference } = lib.kernels;
 const { makeInputs, optsOf, ALL, NONE, label, diffInputs, lossFn, weights } = require("./selective-scan-cases");
+const { parseFixtureFile, runFixtureCase } = require("../dist/fixtures");
 /** @typedef {[import("./selective-scan-cases").Sizes, import("./selective-scan-cases").Variant]} ScanCase */
 
 /** Reference gradients by autodiff; an input the loss does not reach (A when l = 1: h_0 does not
@@ -396,11 +397,11 @@ describeWebGPU("selectiveScan on WebGPU", function () {
 
   it("every selective_scan golden case passes", async () => {
     const file = path.join(FIXTURES, "kernels.json");
-    const { cases } = lib.parseFixtureFile(fs.readFileSync(file, "utf8"), file);
+    const { cases } = parseFixtureFile(fs.readFileSync(file, "utf8"), file);
     const scans = cases.filter((c) => c.fn === "selective_scan");
     assert.ok(scans.length >= 2, "selective_scan cases present");
     for (const c of scans) {
-      const r = await lib.runFixtureCase(c);
+      const r = await runFixtureCase(c);
       assert.ok(r.pass, `${c.name}: ${r.error ?? r.worstRatio}`);
     }
   });

@@ -83,9 +83,9 @@ forEachBackend("Part 1: state space models", () => {
   it("inv: A · inv(A) = I for a batch, and its gradient matches finite differences", () => {
     tf.tidy(() => {
       const a = tf.add(tf.tensor3d(randn(2 * 4 * 4, 8), [2, 4, 4]), tf.mul(tf.eye(4).expandDims(0), 3));
-      assertClose(tf.matMul(a, lib.inv(a)).dataSync(), tf.tile(tf.eye(4).expandDims(0), [2, 1, 1]).dataSync(), 1e-5, 0, "A A⁻¹");
+      assertClose(tf.matMul(a, lib.linalg.inv(a)).dataSync(), tf.tile(tf.eye(4).expandDims(0), [2, 1, 1]).dataSync(), 1e-5, 0, "A A⁻¹");
       const w = tf.tensor3d(randn(32, 9), [2, 4, 4]);
-      const loss = (x) => tf.sum(tf.mul(w, lib.inv(x)));
+      const loss = (x) => tf.sum(tf.mul(w, lib.linalg.inv(x)));
       const g = tf.grad(loss)(a);
       const d = tf.tensor3d(randn(32, 10), [2, 4, 4]);
       const eps = 1e-2;

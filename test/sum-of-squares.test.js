@@ -2,7 +2,7 @@
 // keeps NaN and ∞ (gradient clipping relies on it), has gradient 2x, leaks nothing.
 const { forEachBackend, describeWebGPU, assertClose, randn, tf, lib, assert, assertNoLeak } = require("./helpers");
 
-const { sumOfSquares, sumOfSquaresReference } = lib;
+const { sumOfSquares, sumOfSquaresReference } = lib.kernels;
 
 function checks() {
   it("equals the float64 sum for empty, scalar, small and large tensors, in one kernel", async function () {

@@ -12,7 +12,7 @@ const { epochRecord, improvesOn, initialBest, validationMetric, RunFolder } = re
 const { SittingClock } = require("../dist/train/sitting-clock");
 const { checkpointMeta, freshState, disposeRunState, startState } = require("../dist/train/run-state");
 
-/** @type {import("../dist").TrainOptions} */
+/** @type {import("../dist").train.TrainOptions} */
 const TINY = {
   task: "mnist-classification",
   layer: "s4d",
@@ -90,7 +90,7 @@ describe("train() parts", function () {
       ["last", "best", "metrics.jsonl", "summary.json"].map((f) => path.join(out, f)),
     );
     const before = tf.memory().numTensors;
-    const task = lib.makeTask(cfg.task, "train", { limit: cfg.trainLimit });
+    const task = lib.data.makeTask(cfg.task, "train", { limit: cfg.trainLimit });
     const st = await freshState(cfg, task);
     st.step = 3;
     st.best = 0.5;

@@ -8,7 +8,7 @@ const { spawnSync } = require("node:child_process");
 const tf = require("@tensorflow/tfjs");
 const lib = require("../dist");
 
-/** @type {import("../dist").TrainOptions} */
+/** @type {import("../dist").train.TrainOptions} */
 const TINY = {
   task: "mnist-classification",
   layer: "s4d",
@@ -38,7 +38,7 @@ function readJsonl(file) {
 }
 
 async function paramsOf(ckpt) {
-  const saved = await lib.loadModelCheckpoint(ckpt);
+  const saved = await lib.train.loadModelCheckpoint(ckpt);
   const out = {};
   for (const [k, v] of Object.entries(saved.model.parameters())) out[k] = Array.from(v.dataSync());
   saved.model.dispose();
@@ -53,7 +53,7 @@ describe("train loop [wasm]", function () {
     const out = tmpDir("learn");
     const losses = [];
     const counts = [];
-    const s = await lib.train(
+    const s = await lib.train.fit(
       { ...TINY, epochs: 6, trainLimit: 32, bsz: 16, dModel: 8, lr: 2e-2, out },
       {
         onStep: (i) => {
@@ -76,7 +76,7 @@ describe("train loop [wasm]", function () {
   it("writes metrics.jsonl, summary.json and loadable last/best checkpoints", async function () {
     const out = tmpDir("files");
     const before = tf.memory().numTensors;
-    const s = await lib.train({ ...TINY, epochs: 2, out });
+    const s = await lib.train.fit({ ...TINY, epochs: 2, out });
     assert.equal(tf.memory().numTensors, before, "train should release every tensor it made, the model and optimizer included");
     const lines = readJsonl(path.join(out, "metrics.jsonl"));
     assert.equal(lines.length, 2);
@@ -119,8 +119,8 @@ describe("train loop [wasm]", function () {
     assert.equal(summary.best_epoch, lines.findIndex((r) => r.val_accuracy === bestVal) + 1);
     assert.equal(summary.val_accuracy, bestVal);
     // ...and the summary's test numbers are that checkpoint on the test split.
-    const best = await lib.loadModelCheckpoint(path.join(out, "best"));
-    const ev = await lib.evaluate(best.model, lib.makeTask("mnist-classification", "test", { limit: 32 }), 64);
+    const best = await lib.train.loadModelCheckpoint(path.join(out, "best"));
+    const ev = await lib.train.evaluate(best.model, lib.data.makeTask("mnist-classification", "test", { limit: 32 }), 64);
     best.model.dispose();
     assert.ok(
       Math.abs(ev.accuracy - summary.test_accuracy) < 1e-9 && Math.abs(ev.loss - summary.test_loss) < 1e-6,
@@ -130,7 +130,7 @@ describe("train loop [wasm]", function () {
     assert.equal(summary.config.dModel, 4);
     assert.ok(!fs.readdirSync(out).some((f) => f.endsWith(".tmp")), "no temporary files left");
     for (const name of ["last", "best"]) {
-      const saved = await lib.loadModelCheckpoint(path.join(out, name));
+      const saved = await lib.train.loadModelCheckpoint(path.join(out, name));
       assert.equal(saved.model.countParams(), s.params);
       assert.equal(saved.config.model.dModel, 4);
       assert.ok(/** @type {number} */ (saved.meta.epoch) >= 1);
@@ -149,11 +149,11 @@ describe("train loop [wasm]", function () {
   it("resumes exactly: 1 epoch + resume 1 more == 2 epochs straight (with dropout)", async function () {
     const opts = { ...TINY, dropout: 0.1, epochs: 2 };
     const straight = tmpDir("straight");
-    await lib.train({ ...opts, out: straight });
+    await lib.train.fit({ ...opts, out: straight });
     // Stopped by a hook right after epoch 1 (its `last` checkpoint is written), then resumed.
     const split2 = tmpDir("split2");
     await assert.rejects(
-      lib.train(
+      lib.train.fit(
         { ...opts, out: split2 },
         {
           onEpoch: (r) => {
@@ -163,7 +163,7 @@ describe("train loop [wasm]", function () {
       ),
       /stop here/,
     );
-    const resumed = await lib.train({ ...opts, out: split2, resume: true });
+    const resumed = await lib.train.fit({ ...opts, out: split2, resume: true });
     assert.equal(resumed.resumed_from_epoch, 1);
     assert.equal(resumed.steps, 8);
     const a = await paramsOf(path.join(straight, "last"));
@@ -181,16 +181,16 @@ describe("train loop [wasm]", function () {
   it("a time limit that stops inside an epoch resumes at the next batch: the same parameters as a run straight through", async function () {
     const opts = { ...TINY, dropout: 0.1, epochs: 2 };
     const straight = tmpDir("straight-mid");
-    await lib.train({ ...opts, out: straight });
+    await lib.train.fit({ ...opts, out: straight });
     // A limit so small that every sitting stops after its first step.
     const split = tmpDir("split-mid");
-    const first = await lib.train({ ...opts, out: split, timeLimitMinutes: 1e-6 });
+    const first = await lib.train.fit({ ...opts, out: split, timeLimitMinutes: 1e-6 });
     assert.equal(first.steps, 1);
     assert.equal(first.stopped_by_time_limit, true);
     assert.equal(first.history[0].partial, true);
     let last = first;
     for (let sitting = 0; sitting < 20 && last.steps < 8; sitting++) {
-      last = await lib.train({ ...opts, out: split, resume: true, timeLimitMinutes: 1e-6 });
+      last = await lib.train.fit({ ...opts, out: split, resume: true, timeLimitMinutes: 1e-6 });
     }
     assert.equal(last.steps, 8, "eight steps over the sittings, one each");
     const a = await paramsOf(path.join(straight, "last"));
@@ -203,20 +203,20 @@ describe("train loop [wasm]", function () {
 
   it("refuses to resume a checkpoint made with another model shape, naming the setting", async function () {
     const out = tmpDir("mismatch");
-    await lib.train({ ...TINY, out });
-    await assert.rejects(lib.train({ ...TINY, dModel: 8, epochs: 2, out, resume: true }), /dModel = 4.*asks for 8/);
+    await lib.train.fit({ ...TINY, out });
+    await assert.rejects(lib.train.fit({ ...TINY, dModel: 8, epochs: 2, out, resume: true }), /dModel = 4.*asks for 8/);
   });
 
   it("stops at the time limit, then evaluates, checkpoints and says so in the summary", async function () {
     const out = tmpDir("time-limit");
-    const s = await lib.train({ ...TINY, epochs: 3, timeLimitMinutes: 1e-6, out });
+    const s = await lib.train.fit({ ...TINY, epochs: 3, timeLimitMinutes: 1e-6, out });
     assert.equal(s.steps, 1, "one step, then the limit");
     assert.equal(s.stopped_by_time_limit, true);
     assert.equal(s.history.length, 1);
     assert.ok(fs.existsSync(path.join(out, "last")) || fs.readdirSync(out).some((f) => f.startsWith("last")), "no last checkpoint");
-    const full = await lib.train({ ...TINY, out: tmpDir("no-limit") });
+    const full = await lib.train.fit({ ...TINY, out: tmpDir("no-limit") });
     assert.equal(full.stopped_by_time_limit, false);
-    await assert.rejects(lib.train({ ...TINY, timeLimitMinutes: 0, out }), /timeLimitMinutes/);
+    await assert.rejects(lib.train.fit({ ...TINY, timeLimitMinutes: 0, out }), /timeLimitMinutes/);
   });
 });
 
@@ -251,7 +251,7 @@ describe("train CLI", function () {
     });
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
-    const preset = lib.tierPreset("mnist", "s4", "quick");
+    const preset = lib.train.tierPreset("mnist", "s4", "quick");
     for (const k of ["dModel", "nLayers", "n", "bsz", "trainLimit", "valLimit", "testLimit", "timeLimitMinutes"])
       assert.equal(summary.config[k], preset[k], k);
     assert.equal(summary.command, `npm run train -- --task mnist --layer s4 --tier quick --backend wasm --out ${out}`);

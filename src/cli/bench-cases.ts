@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as lib from "../index";
 import { BackendName } from "../backend";
 import { mulberry32 } from "../random";
+import { hippoModes } from "../nn/s4-layer";
 
 export const OPS = ["s4_layer", "causal_conv", "selective_scan", "depthwise_conv1d", "mamba_block"] as const;
 export type OpName = (typeof OPS)[number];
@@ -86,7 +87,7 @@ function s4Case(b: number, h: number, n: number, l: number, large: boolean, conj
         }
       : () => null,
     prepare: () => {
-      const hippo = lib.hippoModes(n, conjugatePairs); // Λ, P, B: (m) complex, float64
+      const hippo = hippoModes(n, conjugatePairs); // Λ, P, B: (m) complex, float64
       const m = hippo.Lambda.re.length; // modes stored: n, or n/2 with conjugate pairs
       const tile = (v: Float64Array) => {
         const out = new Float32Array(h * m);
@@ -134,8 +135,8 @@ function s4Case(b: number, h: number, n: number, l: number, large: boolean, conj
         reference: (u, lr, li, pr, pi, br, bi, cr, ci, logStep, D) => {
           const p = params(lr, li, pr, pi, br, bi, cr, ci);
           const atRoots = lib.kGenDPLR(conjugatePairs ? lib.withConjugates(p) : p, tf.exp(logStep))(roots); // (h, l) complex
-          const K = lib.matmulIrdft(atRoots.re, atRoots.im); // (h, l)
-          return tf.add(lib.matmulCausalConv(u, K), skipTerm(u, D));
+          const K = lib.kernels.matmulIrdft(atRoots.re, atRoots.im); // (h, l)
+          return tf.add(lib.kernels.matmulCausalConv(u, K), skipTerm(u, D));
         },
       };
     },
@@ -155,23 +156,11 @@ const causalConvCase = (b: number, h: number, l: number): Case => ({
     r: tf.tensor3d(randn(b * h * l, 23), [b, h, l]),
     extra: [],
     fast: (u, k) => lib.causalConvolution(u, k),
-    reference: (u, k) => lib.matmulCausalConv(u, k),
+    reference: (u, k) => lib.kernels.matmulCausalConv(u, k),
   }),
 });
 
-/** The selective scan, looked up at run time: a build without it skips the case. */
-type ScanFn = (
-  u: tf.Tensor,
-  delta: tf.Tensor,
-  A: tf.Tensor,
-  B: tf.Tensor,
-  C: tf.Tensor,
-  opts: Record<string, unknown>,
-) => { y: tf.Tensor; lastState: tf.Tensor };
-function scanFns(): { fast?: ScanFn; reference?: ScanFn } {
-  const l = lib as unknown as Record<string, unknown>;
-  return { fast: l.selectiveScan as ScanFn | undefined, reference: l.selectiveScanReference as ScanFn | undefined };
-}
+type ScanFn = typeof lib.kernels.selectiveScan;
 
 /**
  * Mamba's scan with D, z, a delta bias and softplus; gradients with respect to all eight tensors.
@@ -185,12 +174,10 @@ const selectiveScanCase = (b: number, d: number, n: number, l: number, twins = f
   referenceName: "selectiveScanReference",
   large: false,
   peerDims: { b, d, n, l },
-  skip: () => {
-    const { fast, reference } = scanFns();
-    return fast && reference ? null : "selectiveScan / selectiveScanReference are not exported by this build";
-  },
+  skip: () => null,
   prepare: () => {
-    const { fast, reference } = scanFns() as Required<ReturnType<typeof scanFns>>;
+    const fast = lib.kernels.selectiveScan,
+      reference = lib.kernels.selectiveScanReference;
     const A = Float32Array.from({ length: d * n }, (_, i) => -(1 + (i % n))); // S4D-real: A[c, j] = −(j + 1)
     const deltaBias = Float32Array.from(uniform(d, 36, 1e-3, 1e-1), (dt) => Math.log(Math.expm1(dt))); // softplus⁻¹ of Δ
     const inputs = [
@@ -250,8 +237,8 @@ const depthwiseCase = (b: number, d: number, l: number, k: number): Case => ({
     inputs: [tf.tensor3d(randn(b * d * l, 41), [b, d, l]), tf.tensor2d(randn(d * k, 42), [d, k]), tf.tensor1d(randn(d, 43))], // x, w, bias
     r: tf.tensor3d(randn(b * d * l, 44), [b, d, l]),
     extra: [],
-    fast: (x, w, bias) => lib.causalDepthwiseConv1d(x, w, bias),
-    reference: (x, w, bias) => lib.causalDepthwiseConv1dReference(x, w, bias),
+    fast: (x, w, bias) => lib.kernels.causalDepthwiseConv1d(x, w, bias),
+    reference: (x, w, bias) => lib.kernels.causalDepthwiseConv1dReference(x, w, bias),
   }),
 });
 
@@ -268,9 +255,9 @@ const mambaBlockCase = (b: number, l: number, dModel: number, expand: number, n:
   referenceName: "the same block with the hand-written kernels off (selectiveScanReference, causalDepthwiseConv1dReference)",
   large: false,
   peerDims: { b, l, d_model: dModel, expand, n, d_conv: dConv },
-  skip: () => (typeof lib.MambaBlock === "function" ? null : "MambaBlock is not exported by this build"),
+  skip: () => null,
   prepare: () => {
-    const block = new lib.MambaBlock({ dModel, expand, n, dConv, seed: 0 });
+    const block = new lib.nn.MambaBlock({ dModel, expand, n, dConv, seed: 0 });
     const params = Object.values(block.parameters()); // the block's variables, disposed with the inputs
     // The block reads its own variables; passing them as inputs makes tf.grads differentiate them.
     const forward: Fn = (x) => block.forward(x); // (b, l, d_model) → (b, l, d_model)

@@ -30,7 +30,7 @@ import {
   textTable,
   writeJsonAtomic,
 } from "./bench-timing";
-import { FlagError, ParsedFlags, parseFlags } from "./flags";
+import { exitWithUsage, parseFlagsOrExit } from "./flags";
 
 const BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 const USAGE = `usage: node dist/cli/bench-scans.js [--quick] [--json <file>] [--backend ${BACKENDS.join("|")}]
@@ -39,8 +39,7 @@ const USAGE = `usage: node dist/cli/bench-scans.js [--quick] [--json <file>] [--
   --backend <name>  default: webgpu on a real GPU, else wasm, else cpu`;
 
 function usage(msg: string): never {
-  console.error(`bench-scans: ${msg}\n${USAGE}`);
-  process.exit(2);
+  return exitWithUsage("bench-scans", USAGE, msg);
 }
 
 interface Options {
@@ -50,22 +49,11 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  let values: ParsedFlags["values"];
-  try {
-    ({ values } = parseFlags(argv, {
-      quick: { type: "boolean" },
-      json: { type: "string" },
-      backend: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    }));
-  } catch (e) {
-    if (e instanceof FlagError) usage(e.message);
-    throw e;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = parseFlagsOrExit("bench-scans", USAGE, argv, {
+    quick: { type: "boolean" },
+    json: { type: "string" },
+    backend: { type: "string" },
+  });
   const backend = values.backend as string | undefined;
   if (backend !== undefined && !(BACKENDS as readonly string[]).includes(backend)) {
     usage(`--backend must be one of ${BACKENDS.join(", ")}, got "${backend}"`);

@@ -18,7 +18,7 @@ import { StackedModel, StackedModelOptions } from "../nn";
 import { AdamW } from "../train/adamw";
 import { ConfigOptions, configNames, loadConfig, LoadedConfig } from "../train/configs";
 import { DeviceLog } from "../train/device-log";
-import { paramGroupsFor } from "../train/loop";
+import { paramGroupsFor } from "../train/run-state";
 import { RunInfo, runInfo } from "../train/run-info";
 import { oneCycleCosine } from "../train/schedule";
 import { countDeviceTraffic, countKernels, DeviceTraffic, KernelCounts, topCounts } from "../train/step-counters";

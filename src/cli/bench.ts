@@ -25,7 +25,7 @@ import { CASES, Case, OPS, OpName, Where } from "./bench-cases";
 import { MIN_WARM_RUNS, SINGLE_RUN, Timing, describePlan, isSingleRun, planFor, textTable, writeJsonAtomic } from "./bench-timing";
 import { MARK, WorkerEvent } from "./bench-worker";
 import { benchStep } from "./bench-step";
-import { FlagError, ParsedFlags, commaList, parseFlags } from "./flags";
+import { commaList, exitWithUsage, parseFlagsOrExit } from "./flags";
 import { runInfo } from "../train/run-info";
 import { hostThreads } from "../kernels/host-threads";
 
@@ -47,8 +47,7 @@ const USAGE = `usage: npm run bench -- [--only <op>] [--backend <name>] [--json 
   --step            measure whole training steps of a preset instead: npm run bench -- --step --help`;
 
 function usage(msg: string): never {
-  console.error(`bench: ${msg}\n${USAGE}`);
-  process.exit(2);
+  return exitWithUsage("bench", USAGE, msg);
 }
 
 interface Options {
@@ -61,25 +60,14 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  let values: ParsedFlags["values"];
-  try {
-    ({ values } = parseFlags(argv, {
-      only: { type: "string", multiple: true },
-      backend: { type: "string", multiple: true },
-      json: { type: "string" },
-      quick: { type: "boolean" },
-      "no-reference": { type: "boolean" },
-      peer: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }));
-  } catch (e) {
-    if (e instanceof FlagError) usage(e.message);
-    throw e;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = parseFlagsOrExit("bench", USAGE, argv, {
+    only: { type: "string", multiple: true },
+    backend: { type: "string", multiple: true },
+    json: { type: "string" },
+    quick: { type: "boolean" },
+    "no-reference": { type: "boolean" },
+    peer: { type: "boolean" },
+  });
   const ops: OpName[] = [];
   for (const op of commaList(values.only)) {
     if (!(OPS as readonly string[]).includes(op)) usage(`--only: unknown op "${op}", expected one of ${OPS.join(", ")}`);

@@ -85,3 +85,29 @@ export function commaList(v: ParsedFlags["values"][string]): string[] {
   const all = Array.isArray(v) ? v : v === undefined ? [] : [v];
   return all.flatMap((x) => String(x).split(",")).filter(Boolean);
 }
+
+/**
+ * parseFlags for a tool that exits on its command line: `--help`/`-h` (added to `options`) prints
+ * `usage` and exits 0; a flag the tool does not take prints `<tool>: <what is wrong>` and the
+ * usage on stderr and exits 2. Returns the values otherwise.
+ */
+export function parseFlagsOrExit(tool: string, usage: string, argv: string[], options: FlagOptions): ParsedFlags["values"] {
+  let values: ParsedFlags["values"];
+  try {
+    ({ values } = parseFlags(argv, { ...options, help: { type: "boolean", short: "h" } }));
+  } catch (e) {
+    if (e instanceof FlagError) exitWithUsage(tool, usage, e.message);
+    throw e;
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return values;
+}
+
+/** Prints `<tool>: <msg>` and the usage on stderr and exits 2 (a bad command line). */
+export function exitWithUsage(tool: string, usage: string, msg: string): never {
+  console.error(`${tool}: ${msg}\n${usage}`);
+  process.exit(2);
+}

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_ORDER, chooseBackend, useBackend } from "../backend";
 import { loadMnist } from "../data";
-import { digitGrid, encodePng, writePngAtomic } from "../image/png";
+import { digitGrid, encodePng, writePngAtomic } from "../viz/png";
 import { DIGIT_PIXELS, SampleStats, completeDigits } from "../sample";
 import { loadModelCheckpoint } from "../train/model-checkpoint";
 import { FlagError, ParsedFlags, parseFlags } from "./flags";

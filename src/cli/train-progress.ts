@@ -2,7 +2,8 @@
  * The train command's progress display: an in-place bar on a terminal, plain lines elsewhere.
  */
 import { SingleBar } from "cli-progress";
-import type { EpochRecord, StepInfo } from "../train/loop";
+import type { EpochRecord } from "../train/run-folder";
+import type { StepInfo } from "../train/train-epoch";
 
 /** Where progress goes: process.stdout, or any stream that says whether it is a terminal. */
 export interface ProgressStream {

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { chooseBackend, useBackend, BACKEND_ORDER } from "../backend";
 import { TASK_NAMES, TaskName } from "../data";
 import { LAYER_KINDS, LayerKind } from "../nn";
-import { train, TrainOptions } from "../train/loop";
+import { fit } from "../train/loop";
+import type { TrainOptions } from "../train/train-options";
 import { tierPreset } from "../train/presets";
 import { CONFIGS_DIR, configNames, loadConfig } from "../train/configs";
 import { SIZE_TIERS, SizeTier } from "../notebook/tier";
@@ -341,9 +342,9 @@ async function main(argv: string[]): Promise<number> {
   const backend = args.backend ? await useBackend(args.backend as string, { quiet: true }) : await chooseBackend({ quiet: true });
   process.stdout.write(`backend: ${backend.name} (${backend.reason})\n`);
   const progress = makeProgress(process.stdout);
-  let summary: Awaited<ReturnType<typeof train>>;
+  let summary: Awaited<ReturnType<typeof fit>>;
   try {
-    summary = await train(opts, {
+    summary = await fit(opts, {
       onStart: ({ model, trainSize, valSize, testSize, stepsPerEpoch, resumedFromEpoch }) => {
         const mambaSizes = opts.layer === "mamba" ? ` expand ${model.opts.expand} dConv ${model.opts.dConv}` : "";
         const sizes = `dModel ${opts.dModel} nLayers ${opts.nLayers} n ${opts.n}${mambaSizes}`;

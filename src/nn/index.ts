@@ -1,25 +1,22 @@
-export * from "./module";
-export * from "./sequence-layer";
-export * from "./convolve-with-skip";
-export * from "./ssm-layer-base";
-export * from "./s4-layer";
-export * from "./s4d-layer";
-export * from "./ssm-layer";
-export * from "./layer-norm";
-export * from "./dense";
-export * from "./embedding";
-export * from "./dropout";
-/** GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), one fused kernel each way where one exists. */
-export { gelu } from "../kernels/gelu";
-export * from "./sequence-block";
-export * from "./model-block";
-export * from "./stacked-model-options";
-export * from "./layer-kinds";
-export * from "./stacked-model";
-export * from "./rms-norm";
-export * from "./mamba-block";
-export * from "./mamba-residual-block";
-export * from "./linear";
-export * from "./recompute";
-export * from "./recompute-block";
-export * from "./mean-pool";
+/**
+ * The modules: the base class, the sequence layers (S4, S4D, dense SSM, Mamba), the blocks around
+ * them and the stacked model both MNIST tasks train. Inputs and outputs are (b, l, h); see
+ * docs/conventions.md.
+ */
+export { Module } from "./module";
+export { disposeState, type LayerState, type SequenceLayer } from "./sequence-layer";
+export { S4Layer, type S4LayerOptions } from "./s4-layer";
+export { S4DLayer, type S4DLayerOptions } from "./s4d-layer";
+export { SSMLayer, type SSMLayerOptions } from "./ssm-layer";
+export { MambaBlock, type MambaBlockOptions, type MambaState } from "./mamba-block";
+export { LayerNorm } from "./layer-norm";
+export { RMSNorm } from "./rms-norm";
+export { Dense } from "./dense";
+export { Embedding } from "./embedding";
+export { Dropout } from "./dropout";
+export { SequenceBlock, type SequenceBlockOptions } from "./sequence-block";
+export { MambaResidualBlock, type MambaResidualBlockOptions } from "./mamba-residual-block";
+export type { BlockForwardOptions, ModelBlock } from "./model-block";
+export { StackedModel } from "./stacked-model";
+export { LAYER_KINDS, type LayerKind, type ModelTask, type StackedModelOptions } from "./stacked-model-options";
+export { recomputeInBackward } from "./recompute";

@@ -1,6 +1,6 @@
 /** LayerNorm over the last axis, as a module with its learned scale and shift. */
 import * as tf from "@tensorflow/tfjs";
-import { checkIntArg } from "../checks";
+import { checkIntArg, checkPositive } from "../checks";
 import { layerNorm } from "../kernels/layer-norm";
 import { Module } from "./module";
 
@@ -14,6 +14,7 @@ export class LayerNorm extends Module {
   ) {
     super();
     checkIntArg("LayerNorm", "h", h);
+    checkPositive("LayerNorm: eps", eps);
     this.scale = this.addParam("scale", new Float32Array(h).fill(1), [h]);
     this.bias = this.addParam("bias", new Float32Array(h), [h]);
   }

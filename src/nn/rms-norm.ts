@@ -4,7 +4,7 @@
  * nor adds a bias.
  */
 import * as tf from "@tensorflow/tfjs";
-import { checkIntArg } from "../checks";
+import { checkIntArg, checkPositive } from "../checks";
 import { customOp1 } from "../custom-grad";
 import { Module } from "./module";
 
@@ -30,8 +30,7 @@ export class RMSNorm extends Module {
   ) {
     super();
     checkIntArg("RMSNorm", "h", h);
-    if (!(typeof eps === "number" && eps > 0 && Number.isFinite(eps)))
-      throw new Error(`RMSNorm: eps must be a finite number > 0, got ${String(eps)}`);
+    checkPositive("RMSNorm: eps", eps);
     this.weight = this.addParam("weight", new Float32Array(h).fill(1), [h]);
   }
 

@@ -27,9 +27,6 @@ import * as path from "node:path";
 import { writeFileAtomic } from "../atomic-write";
 import { decodeSafetensors, encodeSafetensors, SafetensorsDtype, SafetensorsEntry } from "./safetensors";
 
-export { decodeSafetensors, encodeSafetensors } from "./safetensors";
-export type { SafetensorsDtype, SafetensorsEntry, SafetensorsFile } from "./safetensors";
-
 export const CHECKPOINT_FORMAT = "s4-mamba-checkpoint";
 /** The version saving writes; loading also reads CHECKPOINT_VERSION_V1. */
 export const CHECKPOINT_VERSION = 2;

@@ -25,14 +25,6 @@ import { StepInfo, trainEpoch } from "./train-epoch";
 import { resolveOptions, TrainOptions } from "./train-options";
 import { summarize, TrainSummary } from "./train-summary";
 
-// The loop's public names, wherever they are defined.
-export type { ResolvedOptions, TrainOptions } from "./train-options";
-export type { StepInfo } from "./train-epoch";
-export type { EpochRecord } from "./run-folder";
-export type { TrainSummary } from "./train-summary";
-export { evaluate } from "./evaluate";
-export { paramGroupsFor } from "./run-state";
-
 export interface TrainHooks {
   onStep?: (info: StepInfo) => void;
   onEpoch?: (record: EpochRecord) => void;
@@ -48,7 +40,7 @@ export interface TrainHooks {
 }
 
 /** Trains a StackedModel on an MNIST task; see the module comment. */
-export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainSummary> {
+export async function fit(opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainSummary> {
   const cfg = resolveOptions(opts);
   const clock = new SittingClock(cfg.timeLimitMinutes);
   const trainTask = makeTask(cfg.task, "train", { limit: cfg.trainLimit });

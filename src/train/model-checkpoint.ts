@@ -16,9 +16,6 @@ import { AdamW, AdamWState } from "./adamw";
 import { checkShapes, loadCheckpoint, saveCheckpoint, CHECKPOINT_VERSION_V1 } from "./checkpoint";
 import { stateDictName, StoredParam } from "./state-dict-names";
 
-export { stateDictName } from "./state-dict-names";
-export type { StoredParam } from "./state-dict-names";
-
 /** Version 1 files: parameters under this prefix, by our names. */
 const PARAM_V1 = "param.";
 const OPTIMIZER = "optim.";

@@ -6,7 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Task } from "../data";
-import { LayerKind, MAMBA_NO_WEIGHT_DECAY, StackedModel, StackedModelOptions } from "../nn";
+import { LayerKind, StackedModel, StackedModelOptions } from "../nn";
+import { MAMBA_NO_WEIGHT_DECAY } from "../nn/mamba-block";
 import { AdamW, ParamGroup, s4ParamGroups } from "./adamw";
 import { loadModelCheckpoint } from "./model-checkpoint";
 import { EpochRecord, initialBest, RunFolder } from "./run-folder";

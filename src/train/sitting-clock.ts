@@ -1,5 +1,5 @@
 /**
- * The wall clock of one sitting (one call of `train()`; a resumed run is several sittings) and its
+ * The wall clock of one sitting (one call of `fit()`; a resumed run is several sittings) and its
  * optional time limit. The limit is per sitting: a resumed run gets the full limit again.
  */
 export class SittingClock {

@@ -1,5 +1,5 @@
 /**
- * The configuration of a training run: the options `train()` takes, checked (a bad value fails
+ * The configuration of a training run: the options `fit()` takes, checked (a bad value fails
  * naming the option and what it must be) and with every default filled in.
  */
 import * as tf from "@tensorflow/tfjs";

@@ -18,3 +18,5 @@ export * from "./live-chart";
 export { BUNDLE_MARKER, FIGURE_CLASS, figureHTML, figureJSON, pageHTML, plotlyBundleHTML, saveHTML, type FigureHTMLOptions } from "./html";
 export { loadPlotly, setDisplay, show, type DisplayTarget, type HtmlDisplay, type ShowOptions } from "./show";
 export { queueSends, queueKernelSends } from "./kernel-send-queue";
+/** Digit grids as PNG files (the sampling CLI's output). */
+export { digitGrid, encodePng, writePngAtomic, type DigitRow } from "./png";

@@ -2,14 +2,8 @@
  * 8-bit grayscale PNG files, encoded by pngjs, and a grid of digit panels for showing completions
  * next to their originals.
  */
-import * as zlib from "node:zlib";
 import { PNG } from "pngjs";
 import { writeFileAtomic } from "../atomic-write";
-
-/** CRC-32 (the one of PNG chunks and zlib) of the bytes: node's zlib.crc32. */
-export function crc32(bytes: Uint8Array): number {
-  return zlib.crc32(bytes);
-}
 
 /** Encodes width × height 8-bit gray pixels (row-major) as a PNG file. */
 export function encodePng(gray: Uint8Array, width: number, height: number): Uint8Array {
