@@ -237,15 +237,45 @@ const STEP_VALUES = `
     result[index] = v;
   }`;
 
-/** Where each gradient lies in the backward's packed output. */
-function packedLayout(b: number, d: number, l: number, n: number) {
-  const bdl = b * d * l,
-    bnl = b * n * l;
-  const at = { du: 0, dDelta: bdl, dz: 2 * bdl, dB: 3 * bdl, dC: 3 * bdl + bnl, dA: 3 * bdl + 2 * bnl, dD: 3 * bdl + 2 * bnl + d * n };
-  return { ...at, dBias: at.dD + d, size: at.dD + 2 * d };
+/**
+ * The backward's packed output, in order: each gradient and its length, as a number (for the
+ * unpacking) and as a WGSL expression (for the shader's offsets), so that the two cannot disagree.
+ */
+const PACKED_GRADS = [
+  { name: "du", wgsl: "BDL", length: (s: Dims) => s.b * s.d * s.l },
+  { name: "dDelta", wgsl: "BDL", length: (s: Dims) => s.b * s.d * s.l },
+  { name: "dz", wgsl: "BDL", length: (s: Dims) => s.b * s.d * s.l },
+  { name: "dB", wgsl: "BNL", length: (s: Dims) => s.b * s.n * s.l },
+  { name: "dC", wgsl: "BNL", length: (s: Dims) => s.b * s.n * s.l },
+  { name: "dA", wgsl: "D_ * N", length: (s: Dims) => s.d * s.n },
+  { name: "dD", wgsl: "D_", length: (s: Dims) => s.d },
+  { name: "dBias", wgsl: "D_", length: (s: Dims) => s.d },
+] as const;
+type Dims = { b: number; d: number; l: number; n: number };
+type PackedGrad = (typeof PACKED_GRADS)[number]["name"];
+
+/** Where each gradient starts in the packed output, and its whole size. */
+function packedLayout(dims: Dims): Record<PackedGrad, number> & { size: number } {
+  const at = {} as Record<PackedGrad, number>;
+  let size = 0;
+  for (const g of PACKED_GRADS) {
+    at[g.name] = size;
+    size += g.length(dims);
+  }
+  return { ...at, size };
 }
 
-/** The backward proper: packed gradients (laid out as packedLayout says), accumulated with atomic
+/** The same offsets in WGSL: `let at_dB = BDL + BDL + BDL;` and so on (BDL, BNL, D_ and N in scope). */
+const PACKED_OFFSETS = PACKED_GRADS.map(
+  (g, i) =>
+    `let at_${g.name} = ${
+      PACKED_GRADS.slice(0, i)
+        .map((h) => h.wgsl)
+        .join(" + ") || "0"
+    };`,
+).join("\n    ");
+
+/** The backward proper: packed gradients (laid out as PACKED_GRADS says), accumulated with atomic
  * adds where channels share one. */
 const BACKWARD = `
   ${SCANS}
@@ -265,7 +295,7 @@ const BACKWARD = `
   fn main(index : i32) {
     ${CHANNEL}
     let BNL = uniforms.nb * N * L;
-    let atDB = 3 * BDL; let atDC = atDB + BNL; let atDA = atDC + BNL; let atDD = atDA + D_ * N; let atBias = atDD + D_;
+    ${PACKED_OFFSETS}
     let chunks = (L + ${CHUNK - 1}) / ${CHUNK};
     for (var k = lane; k < N; k += ${W}) { adjoint[k] = gl[chv * N + k]; } // the last state's gradient
     var dAOwn : array<f32, ${WEBGPU_MAX_STATES / GROUP}>; // this thread's dA for state (group, lane)
@@ -325,8 +355,8 @@ const BACKWARD = `
               dA += dh * dt[j] * e * h[j];
               yAcc[j] += cc[row] * h[j + 1];
               if (valid) {
-                add(atDB + row, dh * x[j]);
-                add(atDC + row, g[j] * h[j + 1]);
+                add(at_dB + row, dh * x[j]);
+                add(at_dC + row, g[j] * h[j + 1]);
               }
             }
           }
@@ -347,9 +377,9 @@ const BACKWARD = `
           let i = chv * L + s + j;
           let u = uv[j];
           let dRaw = dtAcc[j] * st[3 * BDL + i];
-          store(i, g[j] * dd[di] + dt[j] * duAcc[j]);
-          store(BDL + i, dRaw);
-          store(2 * BDL + i, st[4 * BDL + i] * (yAcc[j] + dd[di] * u));
+          store(at_du + i, g[j] * dd[di] + dt[j] * duAcc[j]);
+          store(at_dDelta + i, dRaw);
+          store(at_dz + i, st[4 * BDL + i] * (yAcc[j] + dd[di] * u));
           dDOwn += g[j] * u;
           dBiasOwn += dRaw;
         }
@@ -361,11 +391,11 @@ const BACKWARD = `
     if (valid && lane == 0) {
       var sD = 0.0; var sBias = 0.0;
       for (var i = 0; i < ${W}; i++) { sD += partial[i]; sBias += partial[${W} + i]; }
-      add(atDD + di, sD);
-      add(atBias + di, sBias);
+      add(at_dD + di, sD);
+      add(at_dBias + di, sBias);
     }
     for (var g0 = 0; g0 < N; g0 += ${GROUP}) {
-      if (valid && lane < min(${GROUP}, N - g0)) { add(atDA + di * N + g0 + lane, dAOwn[g0 / ${GROUP}]); }
+      if (valid && lane < min(${GROUP}, N - g0)) { add(at_dA + di * N + g0 + lane, dAOwn[g0 / ${GROUP}]); }
     }
   }`;
 
@@ -419,7 +449,7 @@ export function chunkedBackward(
     "starts",
     r.run(channelProgram("selectiveScanChunkStarts", ["st", "aa", "bb"], [b * d * chunks * n], b * d, forwardShader("starts"))),
   );
-  const at = packedLayout(b, d, l, n);
+  const at = packedLayout(dims);
   const zeros = r.run(elementProgram("selectiveScanZeros", [], [at.size], ZEROS));
   const program = channelProgram("selectiveScanChunkedGrad", ["st", "aa", "bb", "cc", "starts", "gl", "dd"], [at.size], b * d, BACKWARD);
   const packed = r.set("packed", r.run({ ...program, atomic: true } as WgslProgram, { output: zeros }));
