@@ -6,7 +6,7 @@
  */
 import { LANGS, type Lang } from "./labels";
 import type { FigureOptions, MatrixLike } from "./types";
-import { checkPositiveInt as checkPositiveIntegerArg } from "../checks";
+import { checkPositiveInt } from "../checks";
 
 /** A short description of a value for error messages. */
 export function describe(v: unknown): string {
@@ -120,8 +120,8 @@ export function checkPositiveNumber(fn: string, name: string, v: unknown): numbe
 }
 
 /** An optional positive integer (the library's check, letting undefined through). */
-export function checkPositiveInt(fn: string, name: string, v: unknown): number | undefined {
-  return v === undefined ? undefined : checkPositiveIntegerArg(fn, name, v);
+export function checkOptionalPositiveInt(fn: string, name: string, v: unknown): number | undefined {
+  return v === undefined ? undefined : checkPositiveInt(fn, name, v);
 }
 
 export function checkBoolean(fn: string, name: string, v: unknown): boolean | undefined {

@@ -10,7 +10,7 @@
 import {
   FIGURE_OPTION_KEYS,
   checkOptions,
-  checkPositiveInt,
+  checkOptionalPositiveInt,
   checkPositiveNumber,
   checkRange,
   describe,
@@ -158,7 +158,7 @@ export function imageGrid(images: (Numbers | MatrixLike)[], options: ImageGridOp
   const opts = checkOptions<ImageGridOptions>(FN, options, KEYS);
   const { pixels, h, w } = flatImages(images, opts.shape);
   const n = pixels.length;
-  const columns = Math.min(checkPositiveInt(FN, "options.columns", opts.columns) ?? Math.min(n, 8), n);
+  const columns = Math.min(checkOptionalPositiveInt(FN, "options.columns", opts.columns) ?? Math.min(n, 8), n);
   const gridRows = Math.ceil(n / columns);
   let titles: string[] | undefined;
   if (opts.titles !== undefined) {

@@ -5,7 +5,7 @@
  * notebook (nbconvert/nbclient apply the same updates) keeps only the final chart, not one copy per
  * update. Redraws are throttled; `done()` draws whatever is still pending.
  */
-import { FIGURE_OPTION_KEYS, checkBoolean, checkOptions, checkPositiveInt, describe, isArrayLike, isRecord } from "./check";
+import { FIGURE_OPTION_KEYS, checkBoolean, checkOptions, checkOptionalPositiveInt, describe, isArrayLike, isRecord } from "./check";
 import { renderFigure } from "./html";
 import { text } from "./labels";
 import { axis, baseLayout } from "./layout";
@@ -67,7 +67,7 @@ export function liveChart(options: LiveChartOptions): LiveChart {
   if (typeof minInterval !== "number" || !Number.isFinite(minInterval) || minInterval < 0) {
     throw new Error(`${FN}: options.minIntervalMs must be a finite number ≥ 0, got ${describe(minInterval)}`);
   }
-  const maxPoints = checkPositiveInt(FN, "options.maxPoints", opts.maxPoints) ?? 2000;
+  const maxPoints = checkOptionalPositiveInt(FN, "options.maxPoints", opts.maxPoints) ?? 2000;
   if (maxPoints < 2) throw new Error(`${FN}: options.maxPoints must be at least 2, got ${maxPoints}`);
 
   const xs = names.map((): number[] => []);

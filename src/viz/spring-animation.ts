@@ -4,7 +4,16 @@
  * its spring against a wall (bottom). Built on `animation`, so it plays and scrubs the same way.
  */
 import { animation } from "./animation";
-import { FIGURE_OPTION_KEYS, checkLang, checkOptions, checkPositiveInt, checkPositiveNumber, describe, isRecord, numbers } from "./check";
+import {
+  FIGURE_OPTION_KEYS,
+  checkLang,
+  checkOptions,
+  checkOptionalPositiveInt,
+  checkPositiveNumber,
+  describe,
+  isRecord,
+  numbers,
+} from "./check";
 import type { Lang } from "./labels";
 import type { Figure, FigureOptions, Layout, Numbers, Trace } from "./types";
 
@@ -129,8 +138,8 @@ export function springAnimation(motion: SpringMotion, options: SpringAnimationOp
   if (u.length !== t.length || y.length !== t.length) {
     throw new Error(`${FN}: motion.t, motion.u and motion.y must have the same length, ` + `got ${t.length}, ${u.length} and ${y.length}`);
   }
-  const frameStep = checkPositiveInt(FN, "options.frameStep", opts.frameStep) ?? 2;
-  const turns = checkPositiveInt(FN, "options.coilTurns", opts.coilTurns) ?? 14;
+  const frameStep = checkOptionalPositiveInt(FN, "options.frameStep", opts.frameStep) ?? 2;
+  const turns = checkOptionalPositiveInt(FN, "options.coilTurns", opts.coilTurns) ?? 14;
   const frameDuration = checkPositiveNumber(FN, "options.frameDuration", opts.frameDuration) ?? 60;
   const words = TEXTS[checkLang(FN, opts.lang)];
 
