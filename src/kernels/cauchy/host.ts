@@ -40,23 +40,42 @@ function sizes(shapes: number[][]) {
 /**
  * The Cauchy term r = 2 / ((2/Δ)(1 − z) − λ(1 + z)) is recomputed wherever it is needed
  * (forward and backward) instead of stored: (H, N, L) of it would be 25 MB at the S4 sizes.
- * The weights of one row h are packed as (N, M) complex pairs so that the innermost loop over n
- * reads one short contiguous run, and every accumulator lives in a local variable.
+ *
+ * The weights v[h, m, ·] go four at a time (S4 has M = 4, the four Woodbury sums): every
+ * accumulator of a group lives in a local, about 2× faster than arrays indexed by m. Other M take
+ * ⌈M/4⌉ groups, the last padded with zero weights whose sums are dropped.
  */
-function packRow(h: number, N: number, M: number, lambda: Float32Array, v: Float32Array, lam: Float64Array, w: Float64Array): void {
+
+/** Weights per group. */
+const GROUP = 4;
+
+/** λ of row h as N complex pairs, and the weights m0..m0+3 of row h as (N, 4) complex pairs
+ * (zero past M), so that the innermost loop over n reads one short contiguous run. */
+function packGroup(
+  h: number,
+  N: number,
+  M: number,
+  m0: number,
+  lambda: Float32Array,
+  v: Float32Array,
+  lam: Float64Array,
+  w: Float64Array,
+): void {
   for (let n = 0; n < N; n++) {
     lam[2 * n] = lambda[2 * (h * N + n)];
     lam[2 * n + 1] = lambda[2 * (h * N + n) + 1];
-    for (let m = 0; m < M; m++) {
-      w[2 * (n * M + m)] = v[2 * ((h * M + m) * N + n)];
-      w[2 * (n * M + m) + 1] = v[2 * ((h * M + m) * N + n) + 1];
+    for (let j = 0, m = m0; j < GROUP; j++, m++) {
+      w[2 * (n * GROUP + j)] = m < M ? v[2 * ((h * M + m) * N + n)] : 0;
+      w[2 * (n * GROUP + j) + 1] = m < M ? v[2 * ((h * M + m) * N + n) + 1] : 0;
     }
   }
 }
 
-/** The S4 case M = 4 (the four Woodbury sums) with every accumulator in a local: about 2× faster. */
-function forwardRow4(
-  h: number,
+/**
+ * S (2, H, M, L) of row h for the `count` ≤ 4 weights of one group: `row` is the index of
+ * S[0, h, m0, 0], `plane` the offset of the imaginary plane.
+ */
+function forwardGroup(
   N: number,
   L: number,
   s2: number,
@@ -67,9 +86,10 @@ function forwardRow4(
   bRe: Float64Array,
   bIm: Float64Array,
   out: Float32Array,
+  row: number,
+  plane: number,
+  count: number,
 ): void {
-  const base = h * 4 * L,
-    im = 4 * L * (out.length / (8 * L)); // offset of the imaginary plane
   for (let l = 0; l < L; l++) {
     const ar = s2 * aRe[l],
       ai = s2 * aIm[l],
@@ -109,15 +129,21 @@ function forwardRow4(
       s3r += wr * rr - wi * ri;
       s3i += wr * ri + wi * rr;
     }
-    const o = base + l;
+    const o = row + l;
     out[o] = s0r;
-    out[im + o] = s0i;
-    out[o + L] = s1r;
-    out[im + o + L] = s1i;
-    out[o + 2 * L] = s2r;
-    out[im + o + 2 * L] = s2i;
-    out[o + 3 * L] = s3r;
-    out[im + o + 3 * L] = s3i;
+    out[plane + o] = s0i;
+    if (count > 1) {
+      out[o + L] = s1r;
+      out[plane + o + L] = s1i;
+    }
+    if (count > 2) {
+      out[o + 2 * L] = s2r;
+      out[plane + o + 2 * L] = s2i;
+    }
+    if (count > 3) {
+      out[o + 3 * L] = s3r;
+      out[plane + o + 3 * L] = s3i;
+    }
   }
 }
 
@@ -126,48 +152,27 @@ function forward(shapes: number[][], [lambda, v, step, z]: Float32Array[], out: 
   const { H, N, M, L } = sizes(shapes);
   const { aRe, aIm, bRe, bIm } = edges(z);
   const lam = new Float64Array(2 * N),
-    w = new Float64Array(2 * N * M),
-    acc = new Float64Array(2 * M);
+    w = new Float64Array(2 * N * GROUP);
   for (let h = from; h < to; h++) {
     const s2 = 2 / step[h];
-    packRow(h, N, M, lambda, v, lam, w);
-    if (M === 4) {
-      forwardRow4(h, N, L, s2, lam, w, aRe, aIm, bRe, bIm, out);
-      continue;
-    }
-    for (let l = 0; l < L; l++) {
-      const ar = s2 * aRe[l],
-        ai = s2 * aIm[l],
-        br = bRe[l],
-        bi = bIm[l];
-      acc.fill(0);
-      for (let n = 0; n < N; n++) {
-        const lr = lam[2 * n],
-          li = lam[2 * n + 1];
-        const dr = ar - (lr * br - li * bi),
-          di = ai - (lr * bi + li * br);
-        const k = 2 / (dr * dr + di * di);
-        const rr = dr * k,
-          ri = -di * k;
-        for (let m = 0, o = 2 * n * M; m < M; m++, o += 2) {
-          const wr = w[o],
-            wi = w[o + 1];
-          acc[2 * m] += wr * rr - wi * ri;
-          acc[2 * m + 1] += wr * ri + wi * rr;
-        }
-      }
-      for (let m = 0; m < M; m++) {
-        out[(h * M + m) * L + l] = acc[2 * m];
-        out[H * M * L + (h * M + m) * L + l] = acc[2 * m + 1];
-      }
+    for (let m0 = 0; m0 < M; m0 += GROUP) {
+      packGroup(h, N, M, m0, lambda, v, lam, w);
+      forwardGroup(N, L, s2, lam, w, aRe, aIm, bRe, bIm, out, (h * M + m0) * L, H * M * L, Math.min(GROUP, M - m0));
     }
   }
 }
 
-/** Backward of one row for M = 4, accumulators and weights in locals; returns ∂loss/∂(2/Δ). */
-function backwardRow4(
+/**
+ * Backward of row h for the `count` ≤ 4 weights m0.. of one group, gS holding their g_S as (L, 4)
+ * complex pairs (zero past M): writes their g_v, adds their shares of g_λ (N complex pairs) to
+ * gLam, and returns their share of ∂loss/∂(2/Δ).
+ */
+function backwardGroup(
   h: number,
   N: number,
+  M: number,
+  m0: number,
+  count: number,
   L: number,
   s2: number,
   lam: Float64Array,
@@ -177,7 +182,7 @@ function backwardRow4(
   aIm: Float64Array,
   bRe: Float64Array,
   bIm: Float64Array,
-  gLambda: Float32Array,
+  gLam: Float64Array,
   gV: Float32Array,
 ): number {
   let gS2 = 0;
@@ -239,16 +244,16 @@ function backwardRow4(
         ci = -rr * ri;
       const gdr = -(grr * cr - gri * ci),
         gdi = -(grr * ci + gri * cr);
-      gLr -= gdr * br + gdi * bi;
+      gLr -= gdr * br + gdi * bi; // −g_den · conj(1 + z)
       gLi -= gdi * br - gdr * bi;
-      gS2 += gdr * ar + gdi * ai;
+      gS2 += gdr * ar + gdi * ai; // Re(g_den · conj(1 − z))
     }
-    gLambda[2 * (h * N + n)] = gLr;
-    gLambda[2 * (h * N + n) + 1] = gLi;
-    const v = [v0r, v0i, v1r, v1i, v2r, v2i, v3r, v3i];
-    for (let m = 0; m < 4; m++) {
-      gV[2 * ((h * 4 + m) * N + n)] = v[2 * m];
-      gV[2 * ((h * 4 + m) * N + n) + 1] = v[2 * m + 1];
+    gLam[2 * n] += gLr;
+    gLam[2 * n + 1] += gLi;
+    const gv = [v0r, v0i, v1r, v1i, v2r, v2i, v3r, v3i];
+    for (let j = 0, m = m0; j < count; j++, m++) {
+      gV[2 * ((h * M + m) * N + n)] = gv[2 * j];
+      gV[2 * ((h * M + m) * N + n) + 1] = gv[2 * j + 1];
     }
   }
   return gS2;
@@ -259,7 +264,8 @@ function backwardRow4(
  *   g_v[m, n] = Σ_l g_S[m, l]·conj(r[n, l]);   g_r[n, l] = Σ_m g_S[m, l]·conj(v[m, n]);
  *   r = 2/den ⇒ g_den = −g_r·conj(r)²/2;       den = (2/Δ)(1 − z) − λ(1 + z) ⇒
  *   g_λ = −Σ_l g_den·conj(1 + z),  ∂/∂(2/Δ) = Σ Re(g_den·conj(1 − z)),  ∂/∂Δ = that · (−2/Δ²).
- * The points z are constants (their gradient is zero).
+ * The points z are constants (their gradient is zero). g_λ and ∂/∂(2/Δ) are sums over the groups
+ * of weights, in order, in float64.
  */
 function backward(
   shapes: number[][],
@@ -271,68 +277,25 @@ function backward(
   const { H, N, M, L } = sizes(shapes);
   const { aRe, aIm, bRe, bIm } = edges(z);
   const lam = new Float64Array(2 * N),
-    w = new Float64Array(2 * N * M);
-  const gS = new Float64Array(2 * L * M); // g_S of row h as (L, M) complex pairs
-  const gv = new Float64Array(2 * M);
+    w = new Float64Array(2 * N * GROUP),
+    gLam = new Float64Array(2 * N);
+  const gS = new Float64Array(2 * L * GROUP); // g_S of one group of row h as (L, 4) complex pairs
   for (let h = from; h < to; h++) {
     const s2 = 2 / step[h];
-    packRow(h, N, M, lambda, v, lam, w);
-    for (let m = 0; m < M; m++) {
-      for (let l = 0; l < L; l++) {
-        gS[2 * (l * M + m)] = g[(h * M + m) * L + l];
-        gS[2 * (l * M + m) + 1] = g[H * M * L + (h * M + m) * L + l];
-      }
-    }
+    gLam.fill(0);
     let gS2 = 0;
-    if (M === 4) {
-      gS2 = backwardRow4(h, N, L, s2, lam, w, gS, aRe, aIm, bRe, bIm, gLambda, gV);
-      gStep[h] = (gS2 * -2) / (step[h] * step[h]);
-      continue;
-    }
-    for (let n = 0; n < N; n++) {
-      const lr = lam[2 * n],
-        li = lam[2 * n + 1];
-      let gLr = 0,
-        gLi = 0;
-      gv.fill(0);
-      for (let l = 0; l < L; l++) {
-        const ar = aRe[l],
-          ai = aIm[l],
-          br = bRe[l],
-          bi = bIm[l];
-        const dr = s2 * ar - (lr * br - li * bi),
-          di = s2 * ai - (lr * bi + li * br);
-        const k = 2 / (dr * dr + di * di);
-        const rr = dr * k,
-          ri = -di * k;
-        let grr = 0,
-          gri = 0;
-        for (let m = 0, o = 2 * l * M, q = 2 * n * M; m < M; m++, o += 2, q += 2) {
-          const sr = gS[o],
-            si = gS[o + 1];
-          gv[2 * m] += sr * rr + si * ri; // g_S · conj(r)
-          gv[2 * m + 1] += si * rr - sr * ri;
-          const wr = w[q],
-            wi = w[q + 1];
-          grr += sr * wr + si * wi; // g_S · conj(v)
-          gri += si * wr - sr * wi;
+    for (let m0 = 0; m0 < M; m0 += GROUP) {
+      packGroup(h, N, M, m0, lambda, v, lam, w);
+      for (let j = 0, m = m0; j < GROUP; j++, m++) {
+        for (let l = 0; l < L; l++) {
+          gS[2 * (l * GROUP + j)] = m < M ? g[(h * M + m) * L + l] : 0;
+          gS[2 * (l * GROUP + j) + 1] = m < M ? g[H * M * L + (h * M + m) * L + l] : 0;
         }
-        // g_den = −g_r · conj(r)² / 2
-        const cr = 0.5 * (rr * rr - ri * ri),
-          ci = -rr * ri;
-        const gdr = -(grr * cr - gri * ci),
-          gdi = -(grr * ci + gri * cr);
-        gLr -= gdr * br + gdi * bi; // −g_den · conj(1 + z)
-        gLi -= gdi * br - gdr * bi;
-        gS2 += gdr * ar + gdi * ai; // Re(g_den · conj(1 − z))
       }
-      gLambda[2 * (h * N + n)] = gLr;
-      gLambda[2 * (h * N + n) + 1] = gLi;
-      for (let m = 0; m < M; m++) {
-        gV[2 * ((h * M + m) * N + n)] = gv[2 * m];
-        gV[2 * ((h * M + m) * N + n) + 1] = gv[2 * m + 1];
-      }
+      const count = Math.min(GROUP, M - m0);
+      gS2 += backwardGroup(h, N, M, m0, count, L, s2, lam, w, gS, aRe, aIm, bRe, bIm, gLam, gV);
     }
+    for (let i = 0; i < 2 * N; i++) gLambda[2 * h * N + i] = gLam[i];
     gStep[h] = (gS2 * -2) / (step[h] * step[h]);
   }
 }

@@ -88,7 +88,7 @@ function backwardChannels(shapes: number[][], [gv, xv, wv]: Float32Array[], [dx,
           g2 = g1;
           g1 = g0;
         }
-        // a3 pairs dy[t] with x[t], a0 with x[t − 3]
+        // a3 pairs dy[t] with x[t], a0 with x[t − 3]; sums and window in locals, as in the forward
         let a0 = 0,
           a1 = 0,
           a2 = 0,

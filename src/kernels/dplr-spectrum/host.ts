@@ -94,6 +94,8 @@ function woodbury([[, H, , L]]: number[][], [S, z]: Float32Array[], out: Float32
 /**
  * With D = 1 + a·S₃: ∂K̂/∂S₀ = 1, ∂K̂/∂S₁ = −a·S₂/D, ∂K̂/∂S₂ = −a·S₁/D, ∂K̂/∂S₃ = a²·S₁·S₂/D²,
  * and g_Sⱼ = conj(∂K̂/∂Sⱼ)·g. Output (2, H, 4, L), planar like S.
+ * It reads a, S₁..S₃ and D as `woodbury` does, in its own loop: one function for both, branching
+ * on g, measured about 10% slower in the forward (H = 64, L = 784).
  */
 function woodburyGrad([[, H, , L]]: number[][], [S, z, g]: Float32Array[], out: Float32Array, from: number, to: number): void {
   const plane = H * 4 * L;

@@ -102,24 +102,36 @@ const pairsOf = (d: number) => (d + 1) >> 1;
 // copy of this module, and a thread runs one range at a time), and every call rewrites what it
 // reads of it.
 
-/** One thread's forward scratch. */
-class ForwardScratch {
-  readonly BC: Float64Array; // B_t and C_t of one batch row, side by side: (l, 2n)
-  readonly P: Float64Array; // per pair: A rows, states: 2n each
-  readonly dts0: Float64Array; // δ_t of the pair: (l)
+/** The per-step rows of a pair that the forward and the gradient both fill before a scan. */
+class PairRows {
+  readonly dts0: Float64Array; // δ_t after bias and softplus: (l)
   readonly dts1: Float64Array;
-  readonly sig0: Float64Array; // sigmoid(z_t) of the pair: (l)
+  readonly sig0: Float64Array; // sigmoid(z_t): (l)
   readonly sig1: Float64Array;
   constructor(
     readonly l: number,
     readonly n: number,
   ) {
-    this.BC = new Float64Array(l * 2 * n);
-    this.P = new Float64Array(4 * n);
     this.dts0 = new Float64Array(l);
     this.dts1 = new Float64Array(l);
     this.sig0 = new Float64Array(l);
     this.sig1 = new Float64Array(l);
+  }
+}
+
+/** This thread's scratch of the last call if it has the same (l, n), else a new one. */
+function reuse<T extends PairRows>(last: T | null, l: number, n: number, make: new (l: number, n: number) => T): T {
+  return last && last.l === l && last.n === n ? last : new make(l, n);
+}
+
+/** One thread's forward scratch. */
+class ForwardScratch extends PairRows {
+  readonly BC: Float64Array; // B_t and C_t of one batch row, side by side: (l, 2n)
+  readonly P: Float64Array; // per pair: A rows, states: 2n each
+  constructor(l: number, n: number) {
+    super(l, n);
+    this.BC = new Float64Array(l * 2 * n);
+    this.P = new Float64Array(4 * n);
   }
 }
 
@@ -157,30 +169,18 @@ class ScanInputs {
 class ForwardCall extends ScanInputs {
   readonly y: Float32Array; // (b, d, l)
   readonly last: Float32Array; // (b, d, n)
-  readonly BC: Float64Array;
-  readonly P: Float64Array;
-  readonly dts0: Float64Array;
-  readonly dts1: Float64Array;
-  readonly sig0: Float64Array;
-  readonly sig1: Float64Array;
+  readonly scratch: ForwardScratch;
   constructor(buffers: HostKernelBuffers) {
     super(buffers);
-    const { l, n } = this;
     [this.y, this.last] = buffers.outs;
-    if (!forwardScratch || forwardScratch.l !== l || forwardScratch.n !== n) forwardScratch = new ForwardScratch(l, n);
-    const s = forwardScratch;
-    this.BC = s.BC;
-    this.P = s.P;
-    this.dts0 = s.dts0;
-    this.dts1 = s.dts1;
-    this.sig0 = s.sig0;
-    this.sig1 = s.sig1;
+    this.scratch = forwardScratch = reuse(forwardScratch, this.l, this.n, ForwardScratch);
   }
 }
 
 /** B and C of batch row bi into BC. */
 function loadBC(c: ForwardCall, bi: number): void {
-  const { l, n, B, C, BC } = c;
+  const { l, n, B, C } = c;
+  const { BC } = c.scratch;
   const base = bi * n * l;
   for (let t = 0; t < l; t++) {
     const r = t * 2 * n;
@@ -192,7 +192,8 @@ function loadBC(c: ForwardCall, bi: number): void {
 }
 
 function forwardPair(c: ForwardCall, bi: number, d0: number, d1: number): void {
-  const { d, l, n, soft, hasZ, u, delta, A, D, z, bias, BC, P, dts0, dts1, sig0, sig1, y, last } = c;
+  const { d, l, n, soft, hasZ, u, delta, A, D, z, bias, y, last } = c;
+  const { BC, P, dts0, dts1, sig0, sig1 } = c.scratch;
   const base0 = (bi * d + d0) * l,
     base1 = (bi * d + d1) * l;
   // P: A rows at 0 and n, states at 2n and 3n.
@@ -293,30 +294,20 @@ const E0 = 0,
   SLOTS = 8;
 
 /** One thread's gradient scratch. */
-class GradScratch {
+class GradScratch extends PairRows {
   // Row t + 1 holds step t: [exp(δ_t A) and h_t of both channels | B_t | C_t | dB_t | dC_t], each
   // n wide; row 0 holds h_{−1} = 0 so that step 0 needs no special case: ((l + 1), 8n).
   readonly S: Float64Array;
   // Per pair: A rows (2n), then ∂loss/∂h_t of each channel (n each), then their shares of dA.
   readonly P: Float64Array;
-  readonly dts0: Float64Array; // δ_t after bias and softplus: (l)
-  readonly dts1: Float64Array;
   readonly dsp0: Float64Array; // dδ_t/d(raw δ_t): sigmoid with softplus, else 1: (l)
   readonly dsp1: Float64Array;
-  readonly sig0: Float64Array; // sigmoid(z_t): (l)
-  readonly sig1: Float64Array;
-  constructor(
-    readonly l: number,
-    readonly n: number,
-  ) {
+  constructor(l: number, n: number) {
+    super(l, n);
     this.S = new Float64Array((l + 1) * SLOTS * n);
     this.P = new Float64Array(6 * n);
-    this.dts0 = new Float64Array(l);
-    this.dts1 = new Float64Array(l);
     this.dsp0 = new Float64Array(l);
     this.dsp1 = new Float64Array(l);
-    this.sig0 = new Float64Array(l);
-    this.sig1 = new Float64Array(l);
   }
 }
 
@@ -333,17 +324,9 @@ class GradCall extends ScanInputs {
   readonly dz: Float32Array; // (b, d, l), or z's one-element placeholder
   /** Each batch row's shares of dA, dD and d deltaBias: (b, d, n + 2). */
   readonly shares: Float64Array;
-  readonly S: Float64Array;
-  readonly P: Float64Array;
-  readonly dts0: Float64Array;
-  readonly dts1: Float64Array;
-  readonly dsp0: Float64Array;
-  readonly dsp1: Float64Array;
-  readonly sig0: Float64Array;
-  readonly sig1: Float64Array;
+  readonly scratch: GradScratch;
   constructor(buffers: HostKernelBuffers) {
     super(buffers);
-    const { l, n } = this;
     const { ins, outs, scratch } = buffers;
     [this.gy, this.gLast] = ins.slice(SCAN_INPUTS.length);
     // outputs in the order of SCAN_INPUTS: du, dDelta, dA, dB, dC, dD, dz, dBias
@@ -353,22 +336,14 @@ class GradCall extends ScanInputs {
     this.dC = outs[4];
     this.dz = outs[6];
     this.shares = scratch[0];
-    if (!gradScratch || gradScratch.l !== l || gradScratch.n !== n) gradScratch = new GradScratch(l, n);
-    const s = gradScratch;
-    this.S = s.S;
-    this.P = s.P;
-    this.dts0 = s.dts0;
-    this.dts1 = s.dts1;
-    this.dsp0 = s.dsp0;
-    this.dsp1 = s.dsp1;
-    this.sig0 = s.sig0;
-    this.sig1 = s.sig1;
+    this.scratch = gradScratch = reuse(gradScratch, this.l, this.n, GradScratch);
   }
 }
 
 /** Starts batch row bi: h_{−1} = 0, B and C into their slots of S, dB and dC slots zeroed. */
 function startRow(c: GradCall, bi: number): void {
-  const { l, n, B, C, S } = c;
+  const { l, n, B, C } = c;
+  const { S } = c.scratch;
   const W = SLOTS * n,
     base = bi * n * l;
   S.fill(0, 0, W);
@@ -385,7 +360,8 @@ function startRow(c: GradCall, bi: number): void {
 
 /** Ends batch row bi: dB and dC from their slots of S into the (b, n, l) outputs. */
 function endRow(c: GradCall, bi: number): void {
-  const { l, n, S, dB, dC } = c;
+  const { l, n, dB, dC } = c;
+  const { S } = c.scratch;
   const W = SLOTS * n,
     base = bi * n * l;
   for (let t = 0; t < l; t++) {
@@ -399,7 +375,8 @@ function endRow(c: GradCall, bi: number): void {
 
 /** Replays the forward pass of a pair, keeping δ, decays and states. */
 function replayPair(c: GradCall, bi: number, d0: number, d1: number): void {
-  const { d, l, n, soft, hasZ, u, delta, A, z, bias, S, P, dts0, dts1, dsp0, dsp1, sig0, sig1 } = c;
+  const { d, l, n, soft, hasZ, u, delta, A, z, bias } = c;
+  const { S, P, dts0, dts1, dsp0, dsp1, sig0, sig1 } = c.scratch;
   const W = SLOTS * n;
   const base0 = (bi * d + d0) * l,
     base1 = (bi * d + d1) * l;
@@ -439,7 +416,8 @@ function replayPair(c: GradCall, bi: number, d0: number, d1: number): void {
 /** The reverse scan of a pair, seeded with the gradient of the last state; writes the pair's
  * shares of dA, dD and d deltaBias for batch row bi. */
 function reversePair(c: GradCall, bi: number, d0: number, d1: number): void {
-  const { d, l, n, hasZ, u, D, z, gy, gLast, S, P, dts0, dts1, dsp0, dsp1, sig0, sig1, du, dDelta, dz, shares } = c;
+  const { d, l, n, hasZ, u, D, z, gy, gLast, du, dDelta, dz, shares } = c;
+  const { S, P, dts0, dts1, dsp0, dsp1, sig0, sig1 } = c.scratch;
   const W = SLOTS * n;
   const twin = d1 === d0;
   const base0 = (bi * d + d0) * l,
