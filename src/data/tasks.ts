@@ -74,16 +74,21 @@ function checkIndices(task: string, indices: readonly number[], n: number): void
   }
 }
 
-function sequenceTask(data: MnistData, split: TaskSplit): Task {
-  return {
+/** What sets one MNIST task apart: its name, its inputs, its classes, and how a batch is built. */
+interface TaskKind {
+  name: TaskName;
+  inputKind: TaskInputKind;
+  numClasses: number;
+  /** The batch of the examples at `indices` (already checked). */
+  batchOf(data: MnistData, indices: readonly number[]): TaskBatch;
+}
+
+const TASK_KINDS: Record<TaskName, TaskKind> = {
+  mnist: {
     name: "mnist",
-    split,
-    n: data.n,
-    seqLen: SEQ_LEN,
     inputKind: "tokens",
     numClasses: 256,
-    makeBatch(indices) {
-      checkIndices("mnist", indices, data.n);
+    batchOf(data, indices) {
       const b = indices.length;
       const xs = new Int32Array(b * SEQ_LEN);
       for (let i = 0; i < b; i++) {
@@ -91,19 +96,12 @@ function sequenceTask(data: MnistData, split: TaskSplit): Task {
       }
       return { x: tf.tensor2d(xs, [b, SEQ_LEN], "int32"), y: tf.tensor2d(xs.slice(), [b, SEQ_LEN], "int32") };
     },
-  };
-}
-
-function classificationTask(data: MnistData, split: TaskSplit): Task {
-  return {
+  },
+  "mnist-classification": {
     name: "mnist-classification",
-    split,
-    n: data.n,
-    seqLen: SEQ_LEN,
     inputKind: "real",
     numClasses: 10,
-    makeBatch(indices) {
-      checkIndices("mnist-classification", indices, data.n);
+    batchOf(data, indices) {
       const b = indices.length;
       const xs = new Float32Array(b * SEQ_LEN);
       const ys = new Int32Array(b);
@@ -113,6 +111,22 @@ function classificationTask(data: MnistData, split: TaskSplit): Task {
         ys[i] = data.labels[indices[i]];
       }
       return { x: tf.tensor3d(xs, [b, SEQ_LEN, 1], "float32"), y: tf.tensor1d(ys, "int32") };
+    },
+  },
+};
+
+/** The task `kind` on the examples `data` of `split`. */
+function taskOn(kind: TaskKind, data: MnistData, split: TaskSplit): Task {
+  return {
+    name: kind.name,
+    split,
+    n: data.n,
+    seqLen: SEQ_LEN,
+    inputKind: kind.inputKind,
+    numClasses: kind.numClasses,
+    makeBatch(indices) {
+      checkIndices(kind.name, indices, data.n);
+      return kind.batchOf(data, indices);
     },
   };
 }
@@ -150,5 +164,5 @@ export function makeTask(name: TaskName, split: TaskSplit, opts: MakeTaskOptions
     );
   }
   const data = splitData(split, opts);
-  return name === "mnist" ? sequenceTask(data, split) : classificationTask(data, split);
+  return taskOn(TASK_KINDS[name], data, split);
 }

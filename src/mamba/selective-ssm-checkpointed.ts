@@ -46,6 +46,7 @@ export interface SelectiveSSMCheckpointedOptions {
  * The selective SSM (Δ used as given, as in `selectiveSSMParallel`) scanned chunk by chunk, each
  * chunk recomputed in the backward pass. u, delta: (b, d, l); A: (d, n); B, C: (b, n, l); D: (d).
  * Returns y: (b, d, l) and lastState = h_{l−1}: (b, d, n); differentiable in every argument.
+ * The arguments are selectiveSSMParallel's, so that this version can stand in for it.
  */
 export function selectiveSSMCheckpointed(
   u: tf.Tensor,

@@ -121,7 +121,8 @@ export interface SelectiveSSMOptions {
  * The selective SSM with all (b, d, n) recurrences scanned at once by a parallel scan: build Ā and
  * B̄u for every step, scan, read out. Returns y: (b, d, l) and lastState = h_{l−1}: (b, d, n).
  * It holds (b, d, n, l) tensors: memory grows as b·d·n·l, unlike the fused kernel (see
- * selective-ssm-checkpointed.ts for the same scan in chunks of bounded memory).
+ * selective-ssm-checkpointed.ts for the same scan in chunks of bounded memory). Its arguments are
+ * selectiveSSMLoop's (and the fused kernel's) plus how to scan, so that the versions interchange.
  */
 export function selectiveSSMParallel(
   u: tf.Tensor,

@@ -196,30 +196,13 @@ export class DeviceTrafficCounter {
       ),
     );
     // A top-level read of a tensor without a host copy makes the host wait for the device.
-    let depth = 0;
-    for (const method of ["read", "readSync"]) {
-      this.restores.push(
-        patch(
-          backend,
-          method,
-          (orig) =>
-            function (this: unknown, dataId: object, ...rest: unknown[]) {
-              const d = tensorMap.get(dataId);
-              if (depth === 0 && d && d.values == null && d.dtype !== "string") c.syncs++;
-              // readSync maps the buffer itself (through a canvas) instead of getBufferData.
-              if (method === "readSync" && d && d.values == null && d.dtype !== "complex64" && d.dtype !== "string" && d.resource != null) {
-                self.readback(4 * tf.util.sizeFromShape(d.shape));
-              }
-              depth++;
-              try {
-                return orig.call(this, dataId, ...rest);
-              } finally {
-                depth--;
-              }
-            },
-        ),
-      );
-    }
+    this.patchReads(backend, (method, dataId, outermost) => {
+      const d = tensorMap.get(dataId);
+      if (!d || d.values != null || d.dtype === "string") return;
+      if (outermost) c.syncs++;
+      // readSync maps the buffer itself (through a canvas) instead of getBufferData.
+      if (method === "readSync" && d.dtype !== "complex64" && d.resource != null) this.readback(4 * tf.util.sizeFromShape(d.shape));
+    });
   }
 
   private installHost(backend: Patchable): void {
@@ -240,8 +223,21 @@ export class DeviceTrafficCounter {
       ),
     );
     // cpu's and wasm's read calls readSync: count the outermost call only.
-    let depth = 0;
     const tensorInfo = (tf.engine().state as unknown as { tensorInfo: WeakMap<object, { bytes: number }> }).tensorInfo;
+    this.patchReads(backend, (_method, dataId, outermost) => {
+      if (outermost && kernelDepth() === 0) {
+        this.readback(tensorInfo.get(dataId)?.bytes ?? 0);
+        this.counts.syncs++;
+      }
+    });
+  }
+
+  /**
+   * Wraps the backend's `read` and `readSync` so that `before` sees each call first, told whether it
+   * is the outermost one: a read may call the other inside it, and one read of host code counts once.
+   */
+  private patchReads(backend: Patchable, before: (method: string, dataId: object, outermost: boolean) => void): void {
+    let depth = 0;
     for (const method of ["read", "readSync"]) {
       this.restores.push(
         patch(
@@ -249,10 +245,7 @@ export class DeviceTrafficCounter {
           method,
           (orig) =>
             function (this: unknown, dataId: object, ...rest: unknown[]) {
-              if (depth === 0 && kernelDepth() === 0) {
-                self.readback(tensorInfo.get(dataId)?.bytes ?? 0);
-                self.counts.syncs++;
-              }
+              before(method, dataId, depth === 0);
               depth++;
               try {
                 return orig.call(this, dataId, ...rest);

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
-import { adamwUpdateReference, referenceUpdate, ScalarMaker } from "./reference";
+import { adamwUpdateReference, freshScalar, referenceUpdate, ScalarMaker } from "./reference";
 import { AdamWUpdateAttrs, KERNEL, SCALED_KERNEL, checkArgs } from "./spec";
 import { ADAMW_HOST, ADAMW_SCALED_HOST } from "./host";
 import "./webgpu";
@@ -35,7 +35,7 @@ export function adamwUpdate(
   mv: tf.Tensor,
   attrs: AdamWUpdateAttrs,
   scale?: tf.Scalar,
-  constant: ScalarMaker = (x) => tf.scalar(x),
+  constant: ScalarMaker = freshScalar,
 ): [tf.Tensor, tf.Tensor] {
   checkArgs("adamwUpdate", p, g, mv, attrs, scale);
   // an empty parameter would dispatch no GPU threads at all; tf ops handle it

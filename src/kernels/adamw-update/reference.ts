@@ -9,6 +9,9 @@ import { AdamWUpdateAttrs, checkArgs } from "./spec";
  * uploads of creating them again at every call. */
 export type ScalarMaker = (value: number) => tf.Scalar;
 
+/** The default ScalarMaker: a fresh tf.scalar each time. */
+export const freshScalar: ScalarMaker = (x) => tf.scalar(x);
+
 /** The update without the argument check (adamwUpdate has checked already). */
 export function referenceUpdate(
   p: tf.Tensor,
@@ -39,7 +42,8 @@ export function referenceUpdate(
 /**
  * The fused AdamW update (see spec.ts) in tf ops: p (any shape), g (p's shape), mv (2, ...p's
  * shape), optional scalar scale → [pNew, mvNew]. `constant` makes the scalar constants
- * (default: a fresh tf.scalar each).
+ * (default: a fresh tf.scalar each). It takes adamwUpdate's arguments, so that either stands in for
+ * the other.
  */
 export function adamwUpdateReference(
   p: tf.Tensor,
@@ -47,7 +51,7 @@ export function adamwUpdateReference(
   mv: tf.Tensor,
   attrs: AdamWUpdateAttrs,
   scale?: tf.Scalar,
-  constant: ScalarMaker = (x) => tf.scalar(x),
+  constant: ScalarMaker = freshScalar,
 ): [tf.Tensor, tf.Tensor] {
   checkArgs("adamwUpdateReference", p, g, mv, attrs, scale);
   return referenceUpdate(p, g, mv, attrs, scale, constant);

@@ -8,6 +8,7 @@
  * index. This is the CNN view of an SSM: k is the SSM kernel K̄, as long as the sequence.
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkFloat32Tensors } from "../float32-tensors";
 import { formatShape } from "../../shape-format";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
@@ -17,13 +18,7 @@ export { GRAD_KERNEL, KERNEL } from "./names";
  * the number of rows of u and of k. `fn` names the public function in the error.
  */
 export function checkArgs(fn: string, u: tf.Tensor, k: tf.Tensor): { l: number; rows: number; kRows: number } {
-  for (const [name, t] of [
-    ["u", u],
-    ["k", k],
-  ] as const) {
-    if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
-    if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
-  }
+  checkFloat32Tensors(fn, { u, k });
   const us = u.shape,
     ks = k.shape;
   if (us.length < 1) throw new Error(`${fn}: u must have at least one axis (..., l), got a scalar`);

@@ -14,7 +14,8 @@
  *   the thread (h·l/4 threads; no atomics and no second reduction pass).
  * Sizes arrive as uniforms, so one compiled shader serves every shape of the same rank.
  */
-import { flatProgram, registerWebGPUKernel, WgslProgram } from "../registry";
+import { quadProgram } from "../quad-program";
+import { registerWebGPUKernel } from "../registry";
 import { GRAD_KERNEL, KERNEL } from "./spec";
 
 // l, the number of kernel rows h, of batch rows, and of threads (rows × ⌈l/4⌉).
@@ -82,18 +83,6 @@ const GRAD_K = quad(`
       }
     }`);
 
-/** A program over `outShape` with one thread per four outputs of each of its rows of length l. */
-function quadProgram(key: string, vars: string[], outShape: number[], body: string, l: number): { program: WgslProgram; threads: number } {
-  const rows = l === 0 ? 0 : outShape.reduce((a, b) => a * b, 1) / l;
-  const threads = rows * Math.ceil(l / 4);
-  const program = {
-    ...flatProgram(key, vars, [Math.max(threads, 1)], body, UNIFORMS),
-    outputShape: outShape,
-    dispatchLayout: { x: outShape.map((_, i) => i) },
-  };
-  return { program, threads };
-}
-
 /** l, h and the batch count (rows of u per row of k). */
 function sizes(uShape: number[], kShape: number[]): [number, number, number] {
   const l = uShape[uShape.length - 1];
@@ -104,14 +93,14 @@ function sizes(uShape: number[], kShape: number[]): [number, number, number] {
 
 registerWebGPUKernel(KERNEL, ["u", "k"], ([uShape, kShape]) => {
   const [l, kRows, batch] = sizes(uShape, kShape);
-  const { program, threads } = quadProgram("causalConv", ["u", "k"], uShape, FORWARD, l);
+  const { program, threads } = quadProgram("causalConv", ["u", "k"], FORWARD, UNIFORMS, uShape);
   return [{ program, inputs: [0, 1], uniforms: [l, kRows, batch, threads] }];
 });
 
 registerWebGPUKernel(GRAD_KERNEL, ["dy", "u", "k"], ([, uShape, kShape]) => {
   const [l, kRows, batch] = sizes(uShape, kShape);
-  const du = quadProgram("causalConvGradU", ["dy", "k"], uShape, GRAD_U, l);
-  const dk = quadProgram("causalConvGradK", ["dy", "u"], kShape, GRAD_K, l);
+  const du = quadProgram("causalConvGradU", ["dy", "k"], GRAD_U, UNIFORMS, uShape);
+  const dk = quadProgram("causalConvGradK", ["dy", "u"], GRAD_K, UNIFORMS, kShape);
   return [
     { program: du.program, inputs: [0, 2], uniforms: [l, kRows, batch, du.threads] },
     { program: dk.program, inputs: [0, 1], uniforms: [l, kRows, batch, dk.threads] },

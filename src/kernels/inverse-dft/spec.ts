@@ -9,18 +9,13 @@
  * d im = Im(DFT g)/L.
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkFloat32Tensors } from "../float32-tensors";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
 
 /** Checks that re and im are float32 tensors of the same shape with at least one axis. */
 export function checkArgs(fn: string, re: tf.Tensor, im: tf.Tensor): void {
-  for (const [name, t] of [
-    ["re", re],
-    ["im", im],
-  ] as const) {
-    if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
-    if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
-  }
+  checkFloat32Tensors(fn, { re, im });
   if (re.rank < 1) throw new Error(`${fn}: re must have at least one axis (..., L), got a scalar`);
   if (re.shape.join() !== im.shape.join()) {
     throw new Error(`${fn}: re and im must have the same shape, got re (${re.shape.join(", ")}) and im (${im.shape.join(", ")})`);

@@ -13,7 +13,8 @@
  * several times faster for a few rows (it needs no L×L tables uploaded per call), and about as
  * fast at the S4 size of 64 rows of L = 784, so it is used on WebGPU throughout.
  */
-import { flatProgram, registerWebGPUKernel } from "../registry";
+import { quadProgram } from "../quad-program";
+import { registerWebGPUKernel } from "../registry";
 import { GRAD_KERNEL, KERNEL } from "./spec";
 
 const UNIFORMS = "len : i32, threads : i32,";
@@ -73,23 +74,16 @@ const BACKWARD = program4(
   "setOutputAtIndex(row + m0 + q, accC[q] / f32(L));\n        setOutputAtIndex(uniforms.size / 2 + row + m0 + q, accS[q] / f32(L));",
 );
 
-/** A program with output `outShape`, run by one thread per four outputs of each row of `shape`. */
-function quadProgram(key: string, vars: string[], shape: number[], outShape: number[], body: string) {
-  const L = shape[shape.length - 1];
-  const rows = L === 0 ? 0 : shape.reduce((a, b) => a * b, 1) / L;
-  const threads = rows * Math.ceil(L / 4);
-  const program = {
-    ...flatProgram(key, vars, [Math.max(threads, 1)], body, UNIFORMS),
-    outputShape: outShape,
-    dispatchLayout: { x: outShape.map((_, i) => i) },
-  };
-  return { program, uniforms: [L, threads] };
+/** The program of `body` over rows of `rowShape`, with its uniforms: the length L and the thread count. */
+function dftProgram(key: string, vars: string[], body: string, outShape: number[], rowShape: number[]) {
+  const { program, threads } = quadProgram(key, vars, body, UNIFORMS, outShape, rowShape);
+  return { program, uniforms: [rowShape[rowShape.length - 1], threads] };
 }
 
 registerWebGPUKernel(KERNEL, ["re", "im"], ([shape]) => [
-  { ...quadProgram("inverseRealDFT", ["re", "im"], shape, shape, FORWARD), inputs: [0, 1] },
+  { ...dftProgram("inverseRealDFT", ["re", "im"], FORWARD, shape, shape), inputs: [0, 1] },
 ]);
 
 registerWebGPUKernel(GRAD_KERNEL, ["dy"], ([shape]) => [
-  { ...quadProgram("inverseRealDFTGrad", ["dy"], shape, [2, ...shape], BACKWARD), inputs: [0] },
+  { ...dftProgram("inverseRealDFTGrad", ["dy"], BACKWARD, [2, ...shape], shape), inputs: [0] },
 ]);
