@@ -16,6 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { formatShape } from "../../shape-format";
+import { checkFloat32Tensors } from "../float32-tensors";
 
 export { KERNEL, SCALED_KERNEL, skipsUpdate } from "./names";
 
@@ -38,16 +39,7 @@ export const ATTR_NAMES = ["lr", "beta1", "beta2", "eps", "weightDecay", "bc1", 
 
 /** Checks the tensors and attributes of `fn` (named in the errors). */
 export function checkArgs(fn: string, p: tf.Tensor, g: tf.Tensor, mv: tf.Tensor, attrs: AdamWUpdateAttrs, scale?: tf.Tensor): void {
-  const tensors: [string, tf.Tensor | undefined][] = [
-    ["p", p],
-    ["g", g],
-    ["mv", mv],
-    ...(scale === undefined ? [] : ([["scale", scale]] as [string, tf.Tensor][])),
-  ];
-  for (const [name, t] of tensors) {
-    if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
-    if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
-  }
+  checkFloat32Tensors(fn, { p, g, mv, ...(scale === undefined ? {} : { scale }) });
   if (!tf.util.arraysEqual(g.shape, p.shape))
     throw new Error(`${fn}: g must have p's shape ${formatShape(p.shape)}, got ${formatShape(g.shape)}`);
   if (!(mv.shape[0] === 2 && tf.util.arraysEqual(mv.shape.slice(1), p.shape))) {

@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { formatShape } from "../../shape-format";
+import { checkFloat32Tensors } from "../float32-tensors";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
 
@@ -17,16 +18,7 @@ export { GRAD_KERNEL, KERNEL } from "./names";
  * sizes. `fn` names the public function in the error.
  */
 export function checkArgs(fn: string, x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): { b: number; d: number; l: number; k: number } {
-  const named: [string, tf.Tensor | undefined][] = [
-    ["x", x],
-    ["w", w],
-    ["bias", bias],
-  ];
-  for (const [name, t] of named) {
-    if (t === undefined && name === "bias") continue;
-    if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
-    if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
-  }
+  checkFloat32Tensors(fn, { x, w, ...(bias === undefined ? {} : { bias }) });
   const xs = x.shape as number[],
     ws = w.shape as number[];
   if (xs.length !== 3 || xs.some((s) => s < 1)) {

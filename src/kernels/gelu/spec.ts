@@ -8,11 +8,11 @@
  * ops (four of them with a scalar made on the host) forward and more backward.
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkFloat32Tensors } from "../float32-tensors";
 
 export { GELU_CUBIC, GELU_SCALE, GRAD_KERNEL, KERNEL } from "./names";
 
 /** Checks that x is a float32 tf.Tensor; `fn` names the public function in the error. */
 export function checkArgs(fn: string, x: tf.Tensor): void {
-  if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: x must be a tf.Tensor, got ${x === null ? "null" : typeof x}`);
-  if (x.dtype !== "float32") throw new Error(`${fn}: x must be float32, got ${x.dtype}`);
+  checkFloat32Tensors(fn, { x });
 }

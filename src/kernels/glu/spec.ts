@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { formatShape } from "../../shape-format";
+import { checkFloat32Tensors } from "../float32-tensors";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
 
@@ -17,8 +18,7 @@ export { GRAD_KERNEL, KERNEL } from "./names";
  * h, half the last axis. `fn` names the public function in the error.
  */
 export function checkArgs(fn: string, x: tf.Tensor): number {
-  if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: x must be a tf.Tensor, got ${x === null ? "null" : typeof x}`);
-  if (x.dtype !== "float32") throw new Error(`${fn}: x must be float32, got ${x.dtype}`);
+  checkFloat32Tensors(fn, { x });
   const last = x.shape[x.rank - 1];
   if (x.rank < 1 || last < 2 || last % 2 !== 0) {
     throw new Error(`${fn}: x must have shape (..., 2h) with an even last axis ≥ 2, got ${formatShape(x.shape)}`);

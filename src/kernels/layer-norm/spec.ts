@@ -14,6 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { formatShape } from "../../shape-format";
+import { checkFloat32Tensors } from "../float32-tensors";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
 
@@ -22,14 +23,7 @@ export { GRAD_KERNEL, KERNEL } from "./names";
  * number ≥ 0; returns h. `fn` names the public function in the error.
  */
 export function checkArgs(fn: string, x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor, eps: number): number {
-  for (const [name, t] of [
-    ["x", x],
-    ["scale", scale],
-    ["bias", bias],
-  ] as const) {
-    if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor, got ${t === null ? "null" : typeof t}`);
-    if (t.dtype !== "float32") throw new Error(`${fn}: ${name} must be float32, got ${t.dtype}`);
-  }
+  checkFloat32Tensors(fn, { x, scale, bias });
   if (x.rank < 1 || x.shape[x.rank - 1] < 1) throw new Error(`${fn}: x must have shape (..., h) with h ≥ 1, got ${formatShape(x.shape)}`);
   const h = x.shape[x.rank - 1];
   for (const [name, t] of [

@@ -3,11 +3,11 @@
  * global gradient norm of a model needs one per parameter): x (any shape) → a scalar.
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkFloat32Tensors } from "../float32-tensors";
 
 export { KERNEL } from "./names";
 
 /** Checks that x is a float32 tensor; `fn` names the public function in the error. */
 export function checkArgs(fn: string, x: tf.Tensor): void {
-  if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: x must be a tf.Tensor, got ${x === null ? "null" : typeof x}`);
-  if (x.dtype !== "float32") throw new Error(`${fn}: x must be float32, got ${x.dtype}`);
+  checkFloat32Tensors(fn, { x });
 }
