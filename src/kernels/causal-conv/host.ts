@@ -217,6 +217,7 @@ function productSameRow(
 /**
  * W[rev f] = X1[f]·K1[f] + i·X2[f]·K2[f] for Z = X1 + i·X2 and kernel rows at offsets o1, o2:
  * with a = Z[f], c = conj Z[−f] this is a·(K1 + K2)/2 + c·(K1 − K2)/2 (K conjugated if conjK).
+ * Apart from productSameRow on purpose: with K1 = K2 the c term vanishes, half the arithmetic.
  */
 function productTwoRows(
   m: number,
@@ -285,7 +286,10 @@ function accumulateSameRow(
   }
 }
 
-/** As accumulateSameRow for two rows with different h (offsets o1, o2): split, then accumulate. */
+/**
+ * As accumulateSameRow for two rows with different h (offsets o1, o2): split, then accumulate.
+ * Apart on purpose: rows of one h skip the split, half the arithmetic (and other rounding).
+ */
 function accumulateTwoRows(
   m: number,
   neg: Uint32Array,

@@ -18,46 +18,48 @@ function rowsOf(shape: number[]): { rows: number; L: number } {
   return { rows: size === 0 ? 0 : size / L, L };
 }
 
-/** Inputs re, im (..., L) → y (..., L): the row pairs [from, to). */
-function forward(shape: number[], xr: Float32Array, xi: Float32Array, y: Float32Array, from: number, to: number): void {
+/** What one row pair does: rows at offsets o1 and o2 (o2 < 0: row o1 is alone), float64 scratch z (L). */
+type RowPairVisit = (L: number, o1: number, o2: number, zr: Float64Array, zi: Float64Array) => void;
+
+/** Runs `visit` on the row pairs [from, to) of rows (..., L): pair p holds rows 2p and 2p + 1. */
+function forEachRowPair(shape: number[], from: number, to: number, visit: RowPairVisit): void {
   const { rows, L } = rowsOf(shape);
   const zr = new Float64Array(L),
     zi = new Float64Array(L);
   for (let r1 = 2 * from; r1 < rows && r1 < 2 * to; r1 += 2) {
     const r2 = r1 + 1 < rows ? r1 + 1 : -1;
-    const o1 = r1 * L,
-      o2 = r2 * L;
+    visit(L, r1 * L, r2 < 0 ? -1 : r2 * L, zr, zi);
+  }
+}
+
+/** Inputs re, im (..., L) → y (..., L): the row pairs [from, to). */
+function forward(shape: number[], xr: Float32Array, xi: Float32Array, y: Float32Array, from: number, to: number): void {
+  forEachRowPair(shape, from, to, (L, o1, o2, zr, zi) => {
     for (let k = 0; k < L; k++) {
       const n = k === 0 ? 0 : L - k; // −k mod L
-      // S1 = Hermitian part of row r1, S2 of row r2; Z = S1 + i·S2
+      // S1 = Hermitian part of row o1, S2 of row o2; Z = S1 + i·S2
       const s1r = 0.5 * (xr[o1 + k] + xr[o1 + n]),
         s1i = 0.5 * (xi[o1 + k] - xi[o1 + n]);
-      const s2r = r2 < 0 ? 0 : 0.5 * (xr[o2 + k] + xr[o2 + n]),
-        s2i = r2 < 0 ? 0 : 0.5 * (xi[o2 + k] - xi[o2 + n]);
+      const s2r = o2 < 0 ? 0 : 0.5 * (xr[o2 + k] + xr[o2 + n]),
+        s2i = o2 < 0 ? 0 : 0.5 * (xi[o2 + k] - xi[o2 + n]);
       zr[k] = s1r - s2i;
       zi[k] = s1i + s2r;
     }
     dftInPlace(zr, zi, true);
     for (let j = 0; j < L; j++) y[o1 + j] = zr[j] / L;
-    if (r2 >= 0) for (let j = 0; j < L; j++) y[o2 + j] = zi[j] / L;
-  }
+    if (o2 >= 0) for (let j = 0; j < L; j++) y[o2 + j] = zi[j] / L;
+  });
 }
 
 /** Input dy (..., L) → (2, ..., L): d re, then d im; the row pairs [from, to). */
 function backward(shape: number[], g: Float32Array, out: Float32Array, from: number, to: number): void {
-  const { rows, L } = rowsOf(shape);
   const size = g.length;
   const gr = out.subarray(0, size),
     gi = out.subarray(size);
-  const zr = new Float64Array(L),
-    zi = new Float64Array(L);
-  for (let r1 = 2 * from; r1 < rows && r1 < 2 * to; r1 += 2) {
-    const r2 = r1 + 1 < rows ? r1 + 1 : -1;
-    const o1 = r1 * L,
-      o2 = r2 * L;
+  forEachRowPair(shape, from, to, (L, o1, o2, zr, zi) => {
     for (let k = 0; k < L; k++) {
       zr[k] = g[o1 + k];
-      zi[k] = r2 < 0 ? 0 : g[o2 + k];
+      zi[k] = o2 < 0 ? 0 : g[o2 + k];
     }
     dftInPlace(zr, zi);
     for (let k = 0; k < L; k++) {
@@ -68,12 +70,12 @@ function backward(shape: number[], g: Float32Array, out: Float32Array, from: num
         ci = -zi[n]; // a = Z[k], c = conj Z[−k]
       gr[o1 + k] = (0.5 * (ar + cr)) / L;
       gi[o1 + k] = (0.5 * (ai + ci)) / L;
-      if (r2 >= 0) {
+      if (o2 >= 0) {
         gr[o2 + k] = (0.5 * (ai - ci)) / L;
         gi[o2 + k] = (-0.5 * (ar - cr)) / L;
       }
     }
-  }
+  });
 }
 
 /** Units are pairs of rows (one complex transform each). */
