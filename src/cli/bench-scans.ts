@@ -31,6 +31,7 @@ import {
   writeJsonAtomic,
 } from "./bench-timing";
 import { exitWithUsage, parseFlagsOrExit } from "./flags";
+import { runMain } from "./run-main";
 
 const BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 const USAGE = `usage: node dist/cli/bench-scans.js [--quick] [--json <file>] [--backend ${BACKENDS.join("|")}]
@@ -264,10 +265,4 @@ async function main(argv: string[]): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`bench-scans: ${e instanceof Error ? e.message : e}`);
-    process.exit(1);
-  },
-);
+runMain("bench-scans", () => main(process.argv.slice(2)));

@@ -28,6 +28,7 @@ import { benchStep } from "./bench-step";
 import { commaList, exitWithUsage, parseFlagsOrExit } from "./flags";
 import { runInfo } from "../train/run-info";
 import { hostThreads } from "../kernels/host-threads";
+import { runMain } from "./run-main";
 
 /** The interpreter of the PyTorch peer unless S4_PEER_PYTHON names another. */
 const DEFAULT_PEER_PYTHON = "/usr/bin/python3";
@@ -522,10 +523,4 @@ async function main(argv: string[]): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`bench: ${e instanceof Error ? e.message : e}`);
-    process.exit(1);
-  },
-);
+runMain("bench", () => main(process.argv.slice(2)));

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { chooseBackend, useBackend } from "../backend";
 import { parseFixtureFile, runFixtureCase } from "../fixtures";
 import { FlagError, parseFlags } from "./flags";
+import { runMain } from "./run-main";
 
 function usage(msg: string): never {
   console.error(
@@ -59,10 +60,4 @@ async function main(argv: string[]): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`check-fixtures: ${e instanceof Error ? e.message : e}`);
-    process.exit(1);
-  },
-);
+runMain("check-fixtures", () => main(process.argv.slice(2)));

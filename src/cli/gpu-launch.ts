@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { writeFileAtomic } from "../atomic-write";
 import { findNvidiaManifest, nvidiaManifestText, nvidiaVulkanLibrary } from "../nvidia-icd";
 import { probeAdapterQuietly } from "../webgpu-adapter-probe";
+import { runMain } from "./run-main";
 
 export const TOOLS = ["train", "sample", "bench"] as const;
 const ALLOW_FLAG = "--allow-software-adapter";
@@ -164,11 +165,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(`gpu-bundle: ${e instanceof Error ? e.message : String(e)}`);
-      process.exit(e instanceof LaunchError ? e.status : 1);
-    },
+  runMain(
+    "gpu-bundle",
+    () => main(process.argv.slice(2)),
+    (e) => (e instanceof LaunchError ? e.status : 1),
   );
 }

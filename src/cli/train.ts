@@ -16,6 +16,7 @@ import { CONFIGS_DIR, configNames, loadConfig } from "../train/configs";
 import { SIZE_TIERS, SizeTier } from "../notebook/tier";
 import { FlagError, FlagOptions, ParsedFlags, parseFlags } from "./flags";
 import { makeProgress } from "./train-progress";
+import { runMain } from "./run-main";
 
 class UsageError extends Error {}
 
@@ -373,12 +374,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      const msg = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`${msg.startsWith("train:") ? msg : `train: ${msg}`}\n`);
-      process.exit(1);
-    },
-  );
+  runMain("train", () => main(process.argv.slice(2)));
 }
