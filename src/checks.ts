@@ -3,6 +3,7 @@
  * argument, the value it got and what was expected.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "./shape-format";
 
 /**
  * value as a positive integer, or an Error. Two call styles: (name, value) with the function in the
@@ -65,7 +66,7 @@ export function checkShape(name: string, t: tf.Tensor, expected: (number | "..."
   const dimsOk = rankOk && tail.every((d, i) => d === -1 || shape[offset + i] === d);
   if (!dimsOk) {
     const show = expected.map((d) => (d === -1 ? "any" : String(d))).join(", ");
-    throw new Error(`${name} must have shape (${show})${what ? ` ${what}` : ""}, got (${shape.join(", ")})`);
+    throw new Error(`${name} must have shape (${show})${what ? ` ${what}` : ""}, got ${formatShape(shape)}`);
   }
 }
 
@@ -83,5 +84,5 @@ export function checkFiniteArray(name: string, data: ArrayLike<number>): void {
  */
 export function checkDims(name: string, t: tf.Tensor, dims: number[], what: string): void {
   const ok = t.rank === dims.length && dims.every((d, i) => d === -1 || t.shape[i] === d);
-  if (!ok) throw new Error(`${name} must have shape ${what}, got (${t.shape.join(", ")})`);
+  if (!ok) throw new Error(`${name} must have shape ${what}, got ${formatShape(t.shape)}`);
 }

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { checkFiniteArray } from "./checks";
 import { customOp1 } from "./custom-grad";
 import { hostBackend } from "./host-backend";
+import { formatShape } from "./shape-format";
 
 /** A complex float64 matrix, row-major: entry (i, j) is `re[i * cols + j] + i·im[i * cols + j]`. */
 export class CMatrix {
@@ -402,7 +403,7 @@ function invertBatchHost(data: ArrayLike<number> & { subarray(a: number, b: numb
 export function inv(a: tf.Tensor): tf.Tensor {
   const n = a.shape[a.rank - 1];
   if (a.rank < 2 || a.shape[a.rank - 2] !== n) {
-    throw new Error(`inv: a must have shape (..., n, n), got (${a.shape.join(", ")})`);
+    throw new Error(`inv: a must have shape (..., n, n), got ${formatShape(a.shape)}`);
   }
   const op = customOp1((x, save) => {
     const y = hostBackend() ? tf.tensor(invertBatchHost(x.dataSync() as Float32Array, n), x.shape) : invGaussJordan(x);

@@ -18,6 +18,7 @@ import { irdft } from "./kernels/inverse-dft";
 import { cauchyBilinear } from "./kernels/cauchy";
 import { dplrSpectrum, hasDPLRSpectrumKernels } from "./kernels/dplr-spectrum";
 import { checkFiniteArray, checkPositive, checkPositiveInt } from "./checks";
+import { formatShape } from "./shape-format";
 
 /** A complex number. */
 export interface Complex {
@@ -142,12 +143,12 @@ function checkDPLRTensors(fn: string, p: DPLRParams): number[] {
   for (const [name, t] of Object.entries(p) as [string, CTensor][]) {
     for (const part of ["re", "im"] as const) {
       if (t[part].shape.join() !== shape.join()) {
-        throw new Error(`${fn}: ${name}.${part} must have the shape of Lambda (${shape.join(", ")}), got (${t[part].shape.join(", ")})`);
+        throw new Error(`${fn}: ${name}.${part} must have the shape of Lambda ${formatShape(shape)}, got ${formatShape(t[part].shape)}`);
       }
     }
   }
   if (shape.length < 1 || shape[shape.length - 1] < 1)
-    throw new Error(`${fn}: Lambda must have shape (..., N) with N ≥ 1, got (${shape.join(", ")})`);
+    throw new Error(`${fn}: Lambda must have shape (..., N) with N ≥ 1, got ${formatShape(shape)}`);
   return shape;
 }
 
@@ -160,7 +161,7 @@ function stepPerRow(fn: string, step: number | tf.Tensor, lead: number[]): tf.Te
   }
   if (step.size !== 1 && step.shape.join() !== lead.join()) {
     throw new Error(
-      `${fn}: step must be a number, a scalar, or have the leading shape (${lead.join(", ")}) of Lambda, got (${step.shape.join(", ")})`,
+      `${fn}: step must be a number, a scalar, or have the leading shape ${formatShape(lead)} of Lambda, got ${formatShape(step.shape)}`,
     );
   }
   if (step.size === 1) return tf.mul(tf.ones([H]), tf.reshape(step, []));
@@ -299,7 +300,7 @@ export function kernelDPLR(
   const points = spectrumPoints(L, conjugatePairs);
   if (roots !== undefined && roots.shape.join() !== `${points},2`) {
     throw new Error(
-      `kernelDPLR: roots must have shape (${points}, 2)${conjugatePairs ? " (⌊L/2⌋ + 1 points with conjugate pairs)" : ""}, got (${roots.shape.join(", ")})`,
+      `kernelDPLR: roots must have shape (${points}, 2)${conjugatePairs ? " (⌊L/2⌋ + 1 points with conjugate pairs)" : ""}, got ${formatShape(roots.shape)}`,
     );
   }
   return tf.tidy(() => {

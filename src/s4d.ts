@@ -9,6 +9,7 @@ import { CTensor } from "./complex";
 import { CVector } from "./linalg";
 import { checkOneOf, checkPositive, checkPositiveInt } from "./checks";
 import { recomputedChunks, recomputedOp } from "./recompute-grad";
+import { formatShape } from "./shape-format";
 
 export type Discretization = "zoh" | "bilinear";
 
@@ -53,7 +54,7 @@ export function s4dKernel(
     ["C", C],
   ] as const) {
     if (t.re.shape.join() !== shape.join() || t.im.shape.join() !== shape.join()) {
-      throw new Error(`s4dKernel: ${name} must have the shape of Lambda (${shape.join(", ")}), got (${t.re.shape.join(", ")})`);
+      throw new Error(`s4dKernel: ${name} must have the shape of Lambda ${formatShape(shape)}, got ${formatShape(t.re.shape)}`);
     }
   }
   if (typeof step === "number") checkPositive("s4dKernel: step", step);

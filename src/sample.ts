@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { StackedModel, disposeState, LayerState } from "./nn";
 import { mulberry32 } from "./random";
+import { formatShape } from "./shape-format";
 
 /** Pixels in one MNIST image (28 × 28). */
 export const DIGIT_PIXELS = 784;
@@ -66,7 +67,7 @@ function checkSequenceModel(fn: string, model: StackedModel): void {
 async function prefixPixels(fn: string, prefixes: Uint8Array | tf.Tensor): Promise<{ pixels: Uint8Array; b: number }> {
   if (prefixes instanceof tf.Tensor) {
     if (prefixes.rank !== 2 || prefixes.shape[1] !== DIGIT_PIXELS || prefixes.shape[0] < 1) {
-      throw new Error(`${fn}: prefixes must be a tensor of shape (b ≥ 1, ${DIGIT_PIXELS}), got (${prefixes.shape.join(", ")})`);
+      throw new Error(`${fn}: prefixes must be a tensor of shape (b ≥ 1, ${DIGIT_PIXELS}), got ${formatShape(prefixes.shape)}`);
     }
     if (prefixes.dtype !== "int32") throw new Error(`${fn}: a prefixes tensor must have dtype int32, got ${prefixes.dtype}`);
     const data = (await prefixes.data()) as Int32Array;

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { checkOneOf, checkPositive, checkPositiveInt, checkShape } from "./checks";
 import { causalConv, directCausalConv } from "./kernels/causal-conv";
 import { inv } from "./linalg";
+import { formatShape } from "./shape-format";
 
 /** Continuous SSM: A (N, N), B (N, 1), C (1, N). */
 export interface SSM {
@@ -122,7 +123,7 @@ export function kConv(Ab: tf.Tensor2D, Bb: tf.Tensor2D, Cb: tf.Tensor2D, L: numb
 export function causalConvolution(u: tf.Tensor, K: tf.Tensor, method: "fft" | "direct" = "fft"): tf.Tensor {
   checkOneOf("causalConvolution: method", method, ["fft", "direct"] as const);
   if (u.rank < 1 || K.rank < 1 || u.shape[u.rank - 1] !== K.shape[K.rank - 1]) {
-    throw new Error(`causalConvolution: u (${u.shape.join(", ")}) and K (${K.shape.join(", ")}) must share their last (length) axis`);
+    throw new Error(`causalConvolution: u ${formatShape(u.shape)} and K ${formatShape(K.shape)} must share their last (length) axis`);
   }
   return method === "fft" ? causalConv(u, K) : directCausalConv(u, K);
 }

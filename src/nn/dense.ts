@@ -4,6 +4,7 @@ import { checkIntArg } from "../checks";
 import { seededNormal, subSeed } from "../random";
 import { matMul2d } from "./linear";
 import { Module } from "./module";
+import { formatShape } from "../shape-format";
 
 /** y = x W + b on the last axis: (..., in) → (..., out); W (in, out) ~ N(0, 1/in), b = 0. */
 export class Dense extends Module {
@@ -23,7 +24,7 @@ export class Dense extends Module {
   }
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures)
-      throw new Error(`Dense.forward: x must have last axis ${this.inFeatures}, got (${x.shape.join(", ")})`);
+      throw new Error(`Dense.forward: x must have last axis ${this.inFeatures}, got ${formatShape(x.shape)}`);
     return tf.tidy(() => {
       const flat = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D; // (N, in)
       const y = tf.add(matMul2d(flat, this.kernel as tf.Tensor2D), this.bias); // (N, out)

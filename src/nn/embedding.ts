@@ -4,6 +4,7 @@ import { checkIntArg } from "../checks";
 import { seededNormal, subSeed } from "../random";
 import { matMul2d } from "./linear";
 import { Module } from "./module";
+import { formatShape } from "../shape-format";
 
 /**
  * Backends whose tensors live in host memory (or behind a cheap synchronous read): there the ids
@@ -28,7 +29,7 @@ export function checkTokenIds(fn: string, name: string, ids: tf.Tensor, vocab: n
     const v = values[i];
     // One comparison chain for the common case; the integer test only matters for float ids.
     if (!(v >= 0 && v < vocab && Number.isInteger(v))) {
-      throw new Error(`${fn}: ${name} must be integers in [0, ${vocab}), got ${v} at flat index ${i} (shape (${ids.shape.join(", ")}))`);
+      throw new Error(`${fn}: ${name} must be integers in [0, ${vocab}), got ${v} at flat index ${i} (shape ${formatShape(ids.shape)})`);
     }
   }
 }

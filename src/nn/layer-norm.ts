@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { checkIntArg, checkPositive } from "../checks";
 import { layerNorm } from "../kernels/layer-norm";
 import { Module } from "./module";
+import { formatShape } from "../shape-format";
 
 /** Normalizes the last axis to zero mean and unit variance, then scales and shifts: (..., h). */
 export class LayerNorm extends Module {
@@ -20,7 +21,7 @@ export class LayerNorm extends Module {
   }
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.h)
-      throw new Error(`LayerNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
+      throw new Error(`LayerNorm.forward: x must have last axis h = ${this.h}, got ${formatShape(x.shape)}`);
     return layerNorm(x, this.scale, this.bias, this.eps); // one fused kernel each way where one exists
   }
 }

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { customOp1 } from "../custom-grad";
+import { formatShape } from "../shape-format";
 
 const pooled = customOp1((x, save) => {
   save([]);
@@ -20,7 +21,7 @@ const pooled = customOp1((x, save) => {
 export function meanOverLength(x: tf.Tensor): tf.Tensor {
   if (!(x instanceof tf.Tensor) || x.rank !== 3)
     throw new Error(
-      `meanOverLength: x must be a tensor of shape (b, l, h), got ${x instanceof tf.Tensor ? `(${x.shape.join(", ")})` : typeof x}`,
+      `meanOverLength: x must be a tensor of shape (b, l, h), got ${x instanceof tf.Tensor ? `${formatShape(x.shape)}` : typeof x}`,
     );
   return pooled(x);
 }

@@ -5,6 +5,7 @@
  * same model on every backend.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../shape-format";
 
 export abstract class Module {
   private readonly ownParams = new Map<string, tf.Variable>();
@@ -41,7 +42,7 @@ export abstract class Module {
 
   /** A text table: one row per parameter (name, shape, count) and the total. */
   summary(): string {
-    const rows = Object.entries(this.parameters()).map(([k, v]) => [k, `(${v.shape.join(", ")})`, String(v.size)]);
+    const rows = Object.entries(this.parameters()).map(([k, v]) => [k, `${formatShape(v.shape)}`, String(v.size)]);
     rows.push(["total", "", String(this.countParams())]);
     const head = ["parameter", "shape", "count"];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { checkIntArg, checkPositive } from "../checks";
 import { customOp1 } from "../custom-grad";
 import { Module } from "./module";
+import { formatShape } from "../shape-format";
 
 /**
  * mean(x²) over the last axis, keeping it: (..., h) → (..., 1). The gradient 2x·dy/h is written
@@ -37,7 +38,7 @@ export class RMSNorm extends Module {
   /** x (..., h) → (..., h). */
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.h)
-      throw new Error(`RMSNorm.forward: x must have last axis h = ${this.h}, got (${x.shape.join(", ")})`);
+      throw new Error(`RMSNorm.forward: x must have last axis h = ${this.h}, got ${formatShape(x.shape)}`);
     return tf.tidy(() => {
       const ms = meanSquare(x); // (..., 1)
       return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, tf.fill([], this.eps)))), this.weight);

@@ -12,6 +12,7 @@ import { forwardRecomputed } from "./recompute-block";
 import type { RMSNorm } from "./rms-norm";
 import { LayerState, disposeState } from "./sequence-layer";
 import { KIND_OPTIONS, LAYER_KINDS, ResolvedModelOptions, StackedModelOptions } from "./stacked-model-options";
+import { formatShape } from "../shape-format";
 
 /** The kind that takes option k, for error messages (undefined: no kind does). */
 function ownerOf(k: string): string | undefined {
@@ -80,7 +81,7 @@ export class StackedModel extends Module {
     const ok = (x.rank === 2 && x.shape[1] === l) || (!this.opts.embedding && x.rank === 3 && x.shape[1] === l && x.shape[2] === 1);
     if (!ok)
       throw new Error(
-        `StackedModel.forward: x must have shape (b, l = ${l})${this.opts.embedding ? "" : " or (b, l, 1)"}, got (${x.shape.join(", ")})`,
+        `StackedModel.forward: x must have shape (b, l = ${l})${this.opts.embedding ? "" : " or (b, l, 1)"}, got ${formatShape(x.shape)}`,
       );
   }
 

@@ -3,6 +3,7 @@
  * library's version, against a stated tolerance; a failed check stops the notebook.
  */
 import * as tf from "@tensorflow/tfjs";
+import { formatShape } from "../shape-format";
 
 /** Largest |a[i] − b[i]|; the arrays must have the same length. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -41,7 +42,7 @@ export async function take(t: tf.Tensor): Promise<number[]> {
 
 /** A 1-D or 2-D tensor as aligned text, `digits` decimals. */
 export async function fmt(t: tf.Tensor, digits = 4): Promise<string> {
-  if (t.rank > 2) throw new Error(`fmt: t must be 1-D or 2-D, got shape (${t.shape.join(", ")})`);
+  if (t.rank > 2) throw new Error(`fmt: t must be 1-D or 2-D, got shape ${formatShape(t.shape)}`);
   const rows = t.rank === 2 ? ((await t.array()) as number[][]) : [Array.from(await t.data())];
   return rows.map((r) => r.map((v) => v.toFixed(digits).padStart(digits + 4)).join(" ")).join("\n");
 }

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { customOp2, SaveFn } from "../custom-grad";
+import { formatShape } from "../shape-format";
 
 type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
 
@@ -26,11 +27,11 @@ const loss: LossFn = customOp2((logits: tf.Tensor2D, labels: tf.Tensor1D, save: 
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   if (!(logits instanceof tf.Tensor) || logits.rank !== 2)
     throw new Error(
-      `softmaxCrossEntropy: logits must be a tensor of shape (n, C), got ${logits instanceof tf.Tensor ? `(${logits.shape.join(", ")})` : typeof logits}`,
+      `softmaxCrossEntropy: logits must be a tensor of shape (n, C), got ${logits instanceof tf.Tensor ? `${formatShape(logits.shape)}` : typeof logits}`,
     );
   if (!(labels instanceof tf.Tensor) || labels.rank !== 1 || labels.shape[0] !== logits.shape[0] || labels.dtype !== "int32") {
     throw new Error(
-      `softmaxCrossEntropy: labels must be an int32 tensor of shape (${logits.shape[0]}), got ${labels instanceof tf.Tensor ? `${labels.dtype} (${labels.shape.join(", ")})` : typeof labels}`,
+      `softmaxCrossEntropy: labels must be an int32 tensor of shape (${logits.shape[0]}), got ${labels instanceof tf.Tensor ? `${labels.dtype} ${formatShape(labels.shape)}` : typeof labels}`,
     );
   }
   return loss(logits as tf.Tensor2D, labels as tf.Tensor1D);

@@ -13,6 +13,7 @@ import { hasKernel, registerHostKernelSpec, runKernel } from "../registry";
 import { CAUCHY, CAUCHY_GRAD, CAUCHY_GRAD_HOST, CAUCHY_HOST } from "./host";
 import "./webgpu";
 import { cauchyBilinearReference } from "./reference";
+import { formatShape } from "../../shape-format";
 
 export { cauchyBilinearReference } from "./reference";
 
@@ -22,22 +23,22 @@ registerHostKernelSpec(CAUCHY_GRAD_HOST);
 function sameShape(fn: string, name: string, t: CTensor, shape: number[]): void {
   for (const part of ["re", "im"] as const) {
     if (t[part].shape.join() !== shape.join()) {
-      throw new Error(`${fn}: ${name}.${part} must have shape (${shape.join(", ")}), got (${t[part].shape.join(", ")})`);
+      throw new Error(`${fn}: ${name}.${part} must have shape ${formatShape(shape)}, got ${formatShape(t[part].shape)}`);
     }
   }
 }
 
 export function cauchyBilinear(lambda: CTensor, v: CTensor, step: tf.Tensor, z: CTensor): CTensor {
   const fn = "cauchyBilinear";
-  if (lambda.re.rank !== 2) throw new Error(`${fn}: lambda must have shape (H, N), got (${lambda.re.shape.join(", ")})`);
+  if (lambda.re.rank !== 2) throw new Error(`${fn}: lambda must have shape (H, N), got ${formatShape(lambda.re.shape)}`);
   const [H, N] = lambda.re.shape;
   sameShape(fn, "lambda", lambda, [H, N]);
   if (v.re.rank !== 3 || v.re.shape[0] !== H || v.re.shape[2] !== N) {
-    throw new Error(`${fn}: v must have shape (H, M, N) = (${H}, M, ${N}), got (${v.re.shape.join(", ")})`);
+    throw new Error(`${fn}: v must have shape (H, M, N) = (${H}, M, ${N}), got ${formatShape(v.re.shape)}`);
   }
   sameShape(fn, "v", v, v.re.shape);
-  if (step.shape.join() !== String(H)) throw new Error(`${fn}: step must have shape (${H}), got (${step.shape.join(", ")})`);
-  if (z.re.rank !== 1) throw new Error(`${fn}: z must have shape (L), got (${z.re.shape.join(", ")})`);
+  if (step.shape.join() !== String(H)) throw new Error(`${fn}: step must have shape (${H}), got ${formatShape(step.shape)}`);
+  if (z.re.rank !== 1) throw new Error(`${fn}: z must have shape (L), got ${formatShape(z.re.shape)}`);
   sameShape(fn, "z", z, z.re.shape);
   if (!hasKernel(CAUCHY)) return cauchyBilinearReference(lambda, v, step, z);
   return tf.tidy(() => {

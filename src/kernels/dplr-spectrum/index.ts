@@ -12,6 +12,7 @@ import "../cauchy";
 import { WEIGHTS, WEIGHTS_GRAD, WEIGHT_INPUTS, WOODBURY, WOODBURY_GRAD } from "./spec";
 import { WEIGHTS_GRAD_HOST, WEIGHTS_HOST, WOODBURY_GRAD_HOST, WOODBURY_HOST } from "./host";
 import "./webgpu";
+import { formatShape } from "../../shape-format";
 
 for (const spec of [WEIGHTS_HOST, WEIGHTS_GRAD_HOST, WOODBURY_HOST, WOODBURY_GRAD_HOST]) registerHostKernelSpec(spec);
 
@@ -52,7 +53,7 @@ export function dplrSpectrum(lambda: tf.Tensor, P: CTensor, B: CTensor, C: CTens
   if (!hasDPLRSpectrumKernels()) throw new Error(`dplrSpectrum: no fused kernels on the ${tf.getBackend()} backend; use kGenDPLR`);
   const [H, N] = lambda.shape;
   if (lambda.rank !== 3 || lambda.shape[2] !== 2)
-    throw new Error(`dplrSpectrum: lambda must have shape (H, N, 2), got (${lambda.shape.join(", ")})`);
+    throw new Error(`dplrSpectrum: lambda must have shape (H, N, 2), got ${formatShape(lambda.shape)}`);
   for (const [name, t] of [
     ["P", P],
     ["B", B],
@@ -60,11 +61,11 @@ export function dplrSpectrum(lambda: tf.Tensor, P: CTensor, B: CTensor, C: CTens
   ] as const) {
     for (const part of ["re", "im"] as const) {
       if (t[part].shape.join() !== `${H},${N}`)
-        throw new Error(`dplrSpectrum: ${name}.${part} must have shape (${H}, ${N}), got (${t[part].shape.join(", ")})`);
+        throw new Error(`dplrSpectrum: ${name}.${part} must have shape (${H}, ${N}), got ${formatShape(t[part].shape)}`);
     }
   }
-  if (step.shape.join() !== String(H)) throw new Error(`dplrSpectrum: step must have shape (${H}), got (${step.shape.join(", ")})`);
-  if (z.rank !== 2 || z.shape[1] !== 2) throw new Error(`dplrSpectrum: z must have shape (L, 2), got (${z.shape.join(", ")})`);
+  if (step.shape.join() !== String(H)) throw new Error(`dplrSpectrum: step must have shape (${H}), got ${formatShape(step.shape)}`);
+  if (z.rank !== 2 || z.shape[1] !== 2) throw new Error(`dplrSpectrum: z must have shape (L, 2), got ${formatShape(z.shape)}`);
   return tf.tidy(() => {
     const v = runKernel(WEIGHTS, { cRe: C.re, cIm: C.im, bRe: B.re, bIm: B.im, pRe: P.re, pIm: P.im }) as tf.Tensor; // (H, 4, N, 2)
     const s = runKernel(CAUCHY, { lambda, v, step, z }) as tf.Tensor; // (2, H, 4, L)

@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { checkFloat32Tensors } from "../float32-tensors";
+import { formatShape } from "../../shape-format";
 
 export { GRAD_KERNEL, KERNEL } from "./names";
 
@@ -18,6 +19,6 @@ export function checkArgs(fn: string, re: tf.Tensor, im: tf.Tensor): void {
   checkFloat32Tensors(fn, { re, im });
   if (re.rank < 1) throw new Error(`${fn}: re must have at least one axis (..., L), got a scalar`);
   if (re.shape.join() !== im.shape.join()) {
-    throw new Error(`${fn}: re and im must have the same shape, got re (${re.shape.join(", ")}) and im (${im.shape.join(", ")})`);
+    throw new Error(`${fn}: re and im must have the same shape, got re ${formatShape(re.shape)} and im ${formatShape(im.shape)}`);
   }
 }
