@@ -74,9 +74,8 @@ function checkIndices(task: string, indices: readonly number[], n: number): void
   }
 }
 
-/** What sets one MNIST task apart: its name, its inputs, its classes, and how a batch is built. */
+/** What sets one MNIST task apart: its inputs, its classes, and how a batch is built. */
 interface TaskKind {
-  name: TaskName;
   inputKind: TaskInputKind;
   numClasses: number;
   /** The batch of the examples at `indices` (already checked). */
@@ -85,7 +84,6 @@ interface TaskKind {
 
 const TASK_KINDS: Record<TaskName, TaskKind> = {
   mnist: {
-    name: "mnist",
     inputKind: "tokens",
     numClasses: 256,
     batchOf(data, indices) {
@@ -98,7 +96,6 @@ const TASK_KINDS: Record<TaskName, TaskKind> = {
     },
   },
   "mnist-classification": {
-    name: "mnist-classification",
     inputKind: "real",
     numClasses: 10,
     batchOf(data, indices) {
@@ -115,17 +112,18 @@ const TASK_KINDS: Record<TaskName, TaskKind> = {
   },
 };
 
-/** The task `kind` on the examples `data` of `split`. */
-function taskOn(kind: TaskKind, data: MnistData, split: TaskSplit): Task {
+/** The task `name` on the examples `data` of `split`. */
+function taskOn(name: TaskName, data: MnistData, split: TaskSplit): Task {
+  const kind = TASK_KINDS[name];
   return {
-    name: kind.name,
+    name,
     split,
     n: data.n,
     seqLen: SEQ_LEN,
     inputKind: kind.inputKind,
     numClasses: kind.numClasses,
     makeBatch(indices) {
-      checkIndices(kind.name, indices, data.n);
+      checkIndices(name, indices, data.n);
       return kind.batchOf(data, indices);
     },
   };
@@ -164,5 +162,5 @@ export function makeTask(name: TaskName, split: TaskSplit, opts: MakeTaskOptions
     );
   }
   const data = splitData(split, opts);
-  return taskOn(TASK_KINDS[name], data, split);
+  return taskOn(name, data, split);
 }
