@@ -102,16 +102,9 @@ function tensorFileName(p: string, checksum: string): string {
   return `${path.basename(p)}.${checksum.slice(0, 16)}.safetensors`;
 }
 
-/** Reverses byte order of each 4-byte word in place (for big-endian hosts). */
+/** Reverses the byte order of each 4-byte word in place (for big-endian hosts), with Node's Buffer.swap32. */
 function swap32(bytes: Uint8Array): void {
-  for (let i = 0; i + 3 < bytes.length; i += 4) {
-    let t = bytes[i];
-    bytes[i] = bytes[i + 3];
-    bytes[i + 3] = t;
-    t = bytes[i + 1];
-    bytes[i + 1] = bytes[i + 2];
-    bytes[i + 2] = t;
-  }
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).swap32();
 }
 
 function toJsonValue(what: string, value: unknown): unknown {
