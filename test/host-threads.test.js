@@ -13,6 +13,17 @@ function values(n, seed, scale = 1) {
   return Float32Array.from({ length: n }, () => scale * (2 * next() - 1));
 }
 
+/** A tensor of `shape` filled with values(size, seed, scale). */
+const seededTensor = (shape, seed, scale = 1) =>
+  tf.tensor(
+    values(
+      shape.reduce((a, c) => a * c, 1),
+      seed,
+      scale,
+    ),
+    shape,
+  );
+
 /**
  * The host-kernel ops with a threaded path: each makes its inputs and returns the outputs and the
  * gradients of Σ y·r with respect to every input, as plain arrays.
@@ -82,43 +93,33 @@ const CASES = {
   causal_conv: () => {
     // odd batch and odd channel count (rows paired across channels, a channel left alone), and
     // u (b, l) with k (l): one channel
-    const t = (shape, seed) =>
-      tf.tensor(
-        values(
-          shape.reduce((a, c) => a * c),
-          seed,
-        ),
-        shape,
-      );
-    const xs = [t([3, 5, 13], 41), t([5, 13], 42), t([4, 2, 3, 10], 43), t([3, 10], 44), t([2, 7], 45), t([7], 46)];
+    const xs = [
+      seededTensor([3, 5, 13], 41),
+      seededTensor([5, 13], 42),
+      seededTensor([4, 2, 3, 10], 43),
+      seededTensor([3, 10], 44),
+      seededTensor([2, 7], 45),
+      seededTensor([7], 46),
+    ];
     const f = (u1, k1, u2, k2, u3, k3) =>
       tf.concat([lib.kernels.causalConv(u1, k1), lib.kernels.causalConv(u2, k2), lib.kernels.causalConv(u3, k3)].map((y) => y.flatten()));
     return { xs, f, extra: [] };
   },
   selective_scan: () => {
     const [b, d, n, l] = [3, 5, 4, 7]; // odd d: the last channel pairs with itself
-    const t = (shape, seed, scale) =>
-      tf.tensor(
-        values(
-          shape.reduce((a, c) => a * c),
-          seed,
-          scale,
-        ),
-        shape,
-      );
     const A = tf.tensor(
       Float32Array.from(values(d * n, 23), (x) => -0.2 - Math.abs(x)),
       [d, n],
     ); // A < 0
     const xs = [
-      t([b, d, l], 21),
-      t([b, d, l], 22, 0.5),
+      seededTensor([b, d, l], 21),
+      seededTensor([b, d, l], 22, 0.5),
       A,
-      t([b, n, l], 24),
-      t([b, n, l], 25),
-      t([d], 26),
-      t([b, d, l], 27),
-      t([d], 28, 0.5),
+      seededTensor([b, n, l], 24),
+      seededTensor([b, n, l], 25),
+      seededTensor([d], 26),
+      seededTensor([b, d, l], 27),
+      seededTensor([d], 28, 0.5),
     ];
     // every option (gate, softplus, D, bias), then none, so both gate paths of the gradient run
     const f = (u, delta, A, B, C, D, z, deltaBias) => {
@@ -147,15 +148,14 @@ const CASES = {
   layer_norm: () => {
     // h = 7: 3003 rows in two blocks; h = 4097: 3 rows a block, and the dscale, dbias sums over
     // the blocks in two units of channels
-    const t = (shape, seed) =>
-      tf.tensor(
-        values(
-          shape.reduce((a, c) => a * c),
-          seed,
-        ),
-        shape,
-      );
-    const xs = [t([3, 1001, 7], 54), t([7], 55), t([7], 56), t([9, 4097], 57), t([4097], 58), t([4097], 59)];
+    const xs = [
+      seededTensor([3, 1001, 7], 54),
+      seededTensor([7], 55),
+      seededTensor([7], 56),
+      seededTensor([9, 4097], 57),
+      seededTensor([4097], 58),
+      seededTensor([4097], 59),
+    ];
     const f = (x1, s1, b1, x2, s2, b2) =>
       tf.concat([lib.kernels.layerNorm(x1, s1, b1).flatten(), lib.kernels.layerNorm(x2, s2, b2).flatten()]);
     return { xs, f, extra: [] };
